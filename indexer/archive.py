@@ -1,0 +1,337 @@
+"""The archive: every fetched version of every communiqué, in SQLite.
+
+It is the source of truth; the Whoosh index is derived from it. Each record is
+committed in its own transaction, so a crash loses at most the record being
+written, never one already committed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from scrapers.record import Communique
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS communiques (
+    id              TEXT PRIMARY KEY,
+    url             TEXT NOT NULL,
+    source_id       TEXT NOT NULL,
+    current_version INTEGER NOT NULL,
+    first_seen      TEXT NOT NULL,
+    last_checked    TEXT NOT NULL,
+    etag            TEXT,
+    last_modified   TEXT
+);
+CREATE TABLE IF NOT EXISTS versions (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT NOT NULL REFERENCES communiques(id),
+    version      INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    fetched_at   TEXT NOT NULL,
+    record       TEXT NOT NULL,
+    UNIQUE (id, version)
+);
+CREATE INDEX IF NOT EXISTS versions_by_id ON versions (id, version);
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    run_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id   TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    pages       INTEGER NOT NULL DEFAULT 0,
+    new         INTEGER NOT NULL DEFAULT 0,
+    changed     INTEGER NOT NULL DEFAULT 0,
+    unchanged   INTEGER NOT NULL DEFAULT 0,
+    errors      INTEGER NOT NULL DEFAULT 0,
+    status      TEXT NOT NULL DEFAULT 'running'
+);
+CREATE TABLE IF NOT EXISTS crawl_errors (
+    run_id    INTEGER NOT NULL REFERENCES crawl_runs(run_id),
+    source_id TEXT NOT NULL,
+    url       TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    message   TEXT NOT NULL,
+    at        TEXT NOT NULL
+);
+"""
+
+
+class StoreOutcome(StrEnum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One archived version of a communiqué."""
+
+    version: int
+    content_hash: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class CrawlRun:
+    run_id: int
+    source_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    pages: int
+    new: int
+    changed: int
+    unchanged: int
+    errors: int
+    status: str
+
+
+@dataclass(frozen=True)
+class CrawlErrorRow:
+    source_id: str
+    url: str
+    kind: str
+    message: str
+    at: datetime
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Archive:
+    """SQLite archive under the data directory (WAL mode, one writer)."""
+
+    FILENAME = "archive.sqlite3"
+
+    def __init__(self, data_dir: Path | str, *, readonly: bool = False) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / self.FILENAME
+        self.readonly = readonly
+        if readonly:
+            if not self.path.exists():
+                # A read-only user of a fresh data dir sees an empty archive.
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                Archive(self.data_dir).close()
+            uri = f"file:{self.path}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA busy_timeout=10000")
+        # Autocommit mode: every write below opens its own explicit transaction.
+        self._db.isolation_level = None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- writing ------------------------------------------------------------
+
+    def store(
+        self, record: Communique, *, etag: str | None = None, last_modified: str | None = None
+    ) -> StoreOutcome:
+        """Upsert one record; a changed content hash becomes a new version."""
+        blob = json.dumps(record.to_dict(), ensure_ascii=False)
+        checked = _now()
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT c.current_version, v.content_hash FROM communiques c "
+                "JOIN versions v ON v.id = c.id AND v.version = c.current_version "
+                "WHERE c.id = ?",
+                (record.id,),
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO communiques (id, url, source_id, current_version, first_seen,"
+                    " last_checked, etag, last_modified) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+                    (record.id, record.url, record.source_id, checked, checked, etag,
+                     last_modified),
+                )
+                self._insert_version(db, record, 1, blob)
+                return StoreOutcome.NEW
+            version, old_hash = row
+            if old_hash == record.content_hash:
+                db.execute(
+                    "UPDATE communiques SET last_checked = ?, etag = ?, last_modified = ?"
+                    " WHERE id = ?",
+                    (checked, etag, last_modified, record.id),
+                )
+                return StoreOutcome.UNCHANGED
+            db.execute(
+                "UPDATE communiques SET current_version = ?, last_checked = ?, etag = ?,"
+                " last_modified = ? WHERE id = ?",
+                (version + 1, checked, etag, last_modified, record.id),
+            )
+            self._insert_version(db, record, version + 1, blob)
+            return StoreOutcome.CHANGED
+
+    @staticmethod
+    def _insert_version(
+        db: sqlite3.Connection, record: Communique, version: int, blob: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO versions (id, version, content_hash, fetched_at, record)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (record.id, version, record.content_hash, record.fetched_at.isoformat(), blob),
+        )
+
+    def mark_checked(self, communique_id: str) -> None:
+        """Record that a conditional fetch found the page unchanged."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE communiques SET last_checked = ? WHERE id = ?", (_now(), communique_id)
+            )
+
+    def start_run(self, source_id: str) -> int:
+        with self._transaction() as db:
+            cur = db.execute(
+                "INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, _now())
+            )
+            return int(cur.lastrowid)
+
+    def log_error(self, run_id: int, source_id: str, url: str, kind: str, message: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO crawl_errors (run_id, source_id, url, kind, message, at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, source_id, url, kind, message, _now()),
+            )
+
+    def finish_run(
+        self, run_id: int, *, pages: int, new: int, changed: int, unchanged: int, errors: int,
+        status: str,
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE crawl_runs SET finished_at = ?, pages = ?, new = ?, changed = ?,"
+                " unchanged = ?, errors = ?, status = ? WHERE run_id = ?",
+                (_now(), pages, new, changed, unchanged, errors, status, run_id),
+            )
+
+    # -- reading ------------------------------------------------------------
+
+    def validators(self, communique_id: str) -> tuple[str | None, str | None] | None:
+        """(ETag, Last-Modified) of the archived page, or None if never seen."""
+        row = self._db.execute(
+            "SELECT etag, last_modified FROM communiques WHERE id = ?", (communique_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def get(self, communique_id: str, version: int | None = None) -> Communique | None:
+        """The current (or a given) version of a communiqué."""
+        if version is None:
+            row = self._db.execute(
+                "SELECT v.record FROM communiques c JOIN versions v"
+                " ON v.id = c.id AND v.version = c.current_version WHERE c.id = ?",
+                (communique_id,),
+            ).fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT record FROM versions WHERE id = ? AND version = ?",
+                (communique_id, version),
+            ).fetchone()
+        return None if row is None else Communique.from_dict(json.loads(row[0]))
+
+    def get_many(self, ids: list[str]) -> dict[str, Communique]:
+        """Current versions of several communiqués, by id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            "SELECT c.id, v.record FROM communiques c JOIN versions v"
+            f" ON v.id = c.id AND v.version = c.current_version WHERE c.id IN ({marks})",
+            ids,
+        ).fetchall()
+        return {row[0]: Communique.from_dict(json.loads(row[1])) for row in rows}
+
+    def versions(self, communique_id: str) -> list[VersionInfo]:
+        rows = self._db.execute(
+            "SELECT version, content_hash, fetched_at FROM versions WHERE id = ? ORDER BY version",
+            (communique_id,),
+        ).fetchall()
+        return [VersionInfo(v, h, datetime.fromisoformat(f)) for v, h, f in rows]
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM communiques").fetchone()[0])
+
+    def count_versions(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM versions").fetchone()[0])
+
+    def max_seq(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM versions").fetchone()[0])
+
+    def changes_since(self, seq: int, batch_size: int = 500) -> Iterator[tuple[int, Communique]]:
+        """Current versions of communiqués with a version newer than `seq`, in seq order.
+
+        Yields (seq of that version, record). Only the current version of each
+        changed communiqué is yielded.
+        """
+        last = seq
+        while True:
+            rows = self._db.execute(
+                "SELECT v.seq, v.record FROM versions v JOIN communiques c"
+                " ON c.id = v.id AND c.current_version = v.version"
+                " WHERE v.seq > ? ORDER BY v.seq LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            for row_seq, blob in rows:
+                yield row_seq, Communique.from_dict(json.loads(blob))
+            last = rows[-1][0]
+
+    def all_current(self, batch_size: int = 500) -> Iterator[Communique]:
+        """Every communiqué's current version."""
+        for _, record in self.changes_since(0, batch_size):
+            yield record
+
+    def last_runs(self) -> list[CrawlRun]:
+        """The latest crawl run of each source."""
+        rows = self._db.execute(
+            "SELECT run_id, source_id, started_at, finished_at, pages, new, changed, unchanged,"
+            " errors, status FROM crawl_runs WHERE run_id IN"
+            " (SELECT MAX(run_id) FROM crawl_runs GROUP BY source_id) ORDER BY source_id"
+        ).fetchall()
+        return [
+            CrawlRun(r[0], r[1], datetime.fromisoformat(r[2]),
+                     datetime.fromisoformat(r[3]) if r[3] else None, *r[4:])
+            for r in rows
+        ]
+
+    def run_errors(self, run_id: int) -> list[CrawlErrorRow]:
+        rows = self._db.execute(
+            "SELECT source_id, url, kind, message, at FROM crawl_errors WHERE run_id = ?"
+            " ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
+        return [CrawlErrorRow(s, u, k, m, datetime.fromisoformat(a)) for s, u, k, m, a in rows]
+
+    def documents_by_source(self) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT source_id, COUNT(*) FROM communiques GROUP BY source_id"
+        ).fetchall()
+        return {s: n for s, n in rows}

@@ -1,0 +1,184 @@
+"""Building the Whoosh index from the archive: incremental updates and blue/green rebuilds.
+
+Layout under the data directory::
+
+    whoosh/CURRENT -> gen-20261128T140102-1a2b   (symlink, switched atomically)
+    whoosh/gen-.../segments/                      (the Whoosh index)
+    whoosh/gen-.../state.json                     (archive sequence number indexed up to)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import Index
+
+from indexer.archive import Archive
+from indexer.errors import IndexingError
+from indexer.schema import build_schema, document_for
+
+WRITER_MEMORY_MB = 256
+# Non-compound segments: readers map files instead of copying postings into RAM
+# (WHOOSH.md, trap 3).
+# Generations kept besides the current one, so a reader still using the previous
+# index (a web worker mid-request) does not lose its files.
+KEEP_OLD_GENERATIONS = 1
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    """What an index run did."""
+
+    mode: str  # "incremental" | "rebuild"
+    indexed: int
+    total_documents: int
+    generation_dir: Path
+
+
+class IndexHome:
+    """The directory holding index generations and the CURRENT pointer."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.root = Path(data_dir) / "whoosh"
+        self.current_link = self.root / "CURRENT"
+
+    def current_dir(self) -> Path | None:
+        """The generation directory CURRENT points to, or None before the first build."""
+        try:
+            target = os.readlink(self.current_link)
+        except FileNotFoundError:
+            return None
+        path = self.root / target
+        return path if (path / "segments").is_dir() else None
+
+    @staticmethod
+    def open(generation_dir: Path) -> Index:
+        return whoosh_index.open_dir(str(generation_dir / "segments"))
+
+    def new_generation(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        path = self.root / f"gen-{stamp}-{uuid.uuid4().hex[:6]}"
+        (path / "segments").mkdir(parents=True)
+        return path
+
+    def switch_to(self, generation_dir: Path) -> None:
+        """Point CURRENT at a generation in one atomic rename."""
+        temporary = self.root / f".CURRENT-{uuid.uuid4().hex}"
+        os.symlink(generation_dir.name, temporary)
+        os.replace(temporary, self.current_link)
+        _fsync_dir(self.root)
+
+    def prune(self) -> None:
+        current = self.current_dir()
+        generations = sorted(
+            (p for p in self.root.glob("gen-*") if p.is_dir() and p != current),
+            key=lambda p: p.stat().st_mtime,
+        )
+        for old in generations[: max(0, len(generations) - KEEP_OLD_GENERATIONS)]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def read_state(generation_dir: Path) -> dict:
+        try:
+            return json.loads((generation_dir / "state.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {"last_seq": 0}
+
+    @staticmethod
+    def write_state(generation_dir: Path, state: dict) -> None:
+        temporary = generation_dir / "state.json.tmp"
+        with open(temporary, "w") as handle:
+            json.dump(state, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, generation_dir / "state.json")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _verify(ix: Index, expected: int, what: str) -> int:
+    # Whoosh can commit without a document that failed; never trust a commit blindly.
+    count = ix.doc_count()
+    if count != expected:
+        raise IndexingError(
+            f"{what}: index holds {count} documents, archive has {expected};"
+            " run `communiques index --rebuild`"
+        )
+    return count
+
+
+def rebuild_index(
+    archive: Archive, data_dir: Path | str, progress: Callable[[int], None] | None = None
+) -> IndexUpdate:
+    """Build a complete new index generation, verify it, then switch to it."""
+    home = IndexHome(data_dir)
+    generation = home.new_generation()
+    try:
+        last_seq = archive.max_seq()
+        ix = whoosh_index.create_in(str(generation / "segments"), build_schema())
+        writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
+        indexed = 0
+        try:
+            for record in archive.all_current():
+                writer.add_document(**document_for(record))
+                indexed += 1
+                if progress and indexed % 1000 == 0:
+                    progress(indexed)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=True)
+        total = _verify(ix, archive.count(), "rebuild")
+        home.write_state(generation, {"last_seq": last_seq})
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    home.switch_to(generation)
+    home.prune()
+    return IndexUpdate("rebuild", indexed, total, generation)
+
+
+def update_index(
+    archive: Archive, data_dir: Path | str, progress: Callable[[int], None] | None = None
+) -> IndexUpdate:
+    """Index what the archive gained since the last run (a first run builds from scratch)."""
+    home = IndexHome(data_dir)
+    generation = home.current_dir()
+    if generation is None:
+        return rebuild_index(archive, data_dir, progress)
+    last_seq = home.read_state(generation)["last_seq"]
+    ix = home.open(generation)
+    writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
+    indexed = 0
+    newest = last_seq
+    try:
+        for seq, record in archive.changes_since(last_seq):
+            writer.update_document(**document_for(record))
+            indexed += 1
+            newest = max(newest, seq)
+            if progress and indexed % 1000 == 0:
+                progress(indexed)
+    except BaseException:
+        writer.cancel()
+        raise
+    if indexed:
+        writer.commit()
+    else:
+        writer.cancel()
+    total = _verify(ix, archive.count(), "incremental update")
+    home.write_state(generation, {"last_seq": newest})
+    return IndexUpdate("incremental", indexed, total, generation)

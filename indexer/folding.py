@@ -1,0 +1,69 @@
+"""One Latin ASCII key for a name in any script: Дачић, Dačić, Dacic -> dacic.
+
+Serbian Cyrillic is transliterated by the official Serbian table (so the key
+matches how Serbian Latin pages spell the name); Russian letters Serbian lacks
+get the closest Serbian Latin spelling. Diacritics are then dropped and
+đ/Đ/Ð become "dj", the way English pages of the Serbian ministry write them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
+
+_CYRILLIC_TO_LATIN = {
+    # Serbian
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "đ", "е": "e", "ж": "ž",
+    "з": "z", "и": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n",
+    "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "ć", "у": "u",
+    "ф": "f", "х": "h", "ц": "c", "ч": "č", "џ": "dž", "ш": "š",
+    # Russian, Ukrainian, Belarusian, Macedonian, Bulgarian letters Serbian lacks
+    "й": "j", "ё": "e", "э": "e", "ы": "y", "я": "ja", "ю": "ju", "щ": "šč", "ъ": "",
+    "ь": "", "є": "je", "і": "i", "ї": "ji", "ґ": "g", "ў": "u", "ѓ": "gj", "ќ": "kj",
+    "ѕ": "dz",
+}
+_TABLE = str.maketrans(
+    {**_CYRILLIC_TO_LATIN, **{k.upper(): v.capitalize() for k, v in _CYRILLIC_TO_LATIN.items()},
+     "đ": "dj", "Đ": "Dj", "Ð": "Dj", "ð": "dj", "ß": "ss", "æ": "ae", "Æ": "Ae",
+     "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "œ": "oe", "Œ": "Oe", "ı": "i"}
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case Latin ASCII key of `text` (letters outside Latin/Cyrillic pass through)."""
+    text = text.translate(_TABLE)
+    # đ produced by the Cyrillic table needs the second pass.
+    text = text.translate(_TABLE)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+class FoldFilter(Filter):
+    """Whoosh filter that folds each token; offsets stay on the original text,
+    so highlighting marks "Филиповић" for the query "Filipovic"."""
+
+    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FoldFilter)
+
+    __hash__ = Filter.__hash__
+
+
+# Words: letters and digits, keeping inner apostrophes and hyphens out (split there),
+# so "Botsan-Kharchenko" is two terms and a phrase query finds it either way.
+WORD_PATTERN = r"\w+"
+
+
+def folded_analyzer():  # type: ignore[no-untyped-def]
+    """Analyzer for the searched fields: any script and spelling, one key."""
+    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter()
+
+
+def exact_analyzer():  # type: ignore[no-untyped-def]
+    """Analyzer keeping script and diacritics: for exact-spelling search."""
+    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter()

@@ -1,0 +1,101 @@
+"""From HTML elements to clean plain text with paragraphs kept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, Tag
+from bs4.element import ProcessingInstruction
+
+# Elements that start a new paragraph. A table cell does too: old Joomla pages
+# lay paragraphs out in table rows.
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote dd div dl dt figcaption figure footer form h1 h2 h3 h4"
+    " h5 h6 header hr li main nav ol p pre section table tbody td th thead tr ul".split()
+)
+# Elements whose text a reader never sees.
+INVISIBLE_TAGS = frozenset("script style noscript template iframe object svg head".split())
+_BREAK = "\x00"
+_SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
+
+
+def parse_html(text: str) -> BeautifulSoup:
+    """Parse a page with lxml, which survives malformed markup."""
+    return BeautifulSoup(text, "lxml")
+
+
+def collapse_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+def element_text(element: Tag) -> str:
+    """The visible text of an element on one line."""
+    return collapse_whitespace(" ".join(_chunks(element)).replace(_BREAK, " "))
+
+
+def _chunks(element: Tag) -> Iterable[str]:
+    for child in element.children:
+        if isinstance(child, NavigableString):
+            if not isinstance(child, _SKIPPED_STRINGS):
+                yield str(child)
+        elif isinstance(child, Tag):
+            if child.name in INVISIBLE_TAGS:
+                continue
+            if child.name == "br":
+                yield " "
+            elif child.name in BLOCK_TAGS:
+                yield _BREAK
+                yield from _chunks(child)
+                yield _BREAK
+            else:
+                yield from _chunks(child)
+
+
+def paragraphs(elements: Iterable[Tag]) -> list[str]:
+    """Paragraph texts of the elements, in document order, whitespace collapsed."""
+    out: list[str] = []
+    for element in elements:
+        for block in "".join(_chunks(element)).split(_BREAK):
+            text = collapse_whitespace(block)
+            if text:
+                out.append(text)
+    return out
+
+
+def strip_boilerplate(
+    texts: list[str], phrases: Iterable[str], patterns: Iterable[re.Pattern[str]] = ()
+) -> list[str]:
+    """Remove boilerplate phrases where they stand as, start or end a paragraph.
+
+    Phrases are matched whole, not inside sentences, so a widget label that
+    happens to be a word in the text (e.g. "Print") never eats real content.
+    """
+    phrases = sorted(set(phrases), key=len, reverse=True)
+    patterns = list(patterns)
+    cleaned: list[str] = []
+    for text in texts:
+        changed = True
+        while changed and text:
+            changed = False
+            for phrase in phrases:
+                if text == phrase:
+                    text, changed = "", True
+                elif text.startswith(phrase) and _separable(text, phrase):
+                    text, changed = text[len(phrase):].lstrip(), True
+                elif text.endswith(" " + phrase):
+                    text, changed = text[: -len(phrase)].rstrip(), True
+            for pattern in patterns:
+                new = collapse_whitespace(pattern.sub(" ", text))
+                if new != text:
+                    text, changed = new, True
+        if text:
+            cleaned.append(text)
+    return cleaned
+
+
+def _separable(text: str, phrase: str) -> bool:
+    """True when a leading phrase ends at a word boundary, or is glued to a
+    capitalised sentence the way an image caption is ("logo mspPrvi ...")."""
+    rest = text[len(phrase):]
+    return rest[:1].isspace() or (rest[:1].isupper() and phrase[-1:].islower())
