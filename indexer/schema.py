@@ -20,11 +20,13 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True),
         url=STORED(),
         # Searched by default: every script and spelling folded to one key.
-        title=TEXT(analyzer=folded, stored=True, field_boost=TITLE_BOOST),
-        body=TEXT(analyzer=folded),
+        # A word that splits in two ("Botsan-Kharchenko") is searched as a phrase.
+        title=TEXT(analyzer=folded, stored=True, field_boost=TITLE_BOOST,
+                   multitoken_query="phrase"),
+        body=TEXT(analyzer=folded, multitoken_query="phrase"),
         # The same text with script and diacritics kept, for exact-spelling search.
-        title_exact=TEXT(analyzer=exact),
-        body_exact=TEXT(analyzer=exact),
+        title_exact=TEXT(analyzer=exact, multitoken_query="phrase"),
+        body_exact=TEXT(analyzer=exact, multitoken_query="phrase"),
         date=DATETIME(stored=True, sortable=True),
         source=KEYWORD(stored=True, commas=True, lowercase=True),
         ministry_country=KEYWORD(stored=True, commas=True, lowercase=True),

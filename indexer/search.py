@@ -212,7 +212,9 @@ class SearchService:
             # apostrophes occur in names.
             parser.remove_plugin_class(BoostPlugin)
             parser.remove_plugin_class(SingleQuotePlugin)
-            parser.add_plugin(PlusMinusPlugin())
+            # "-word" excludes, but the hyphen inside "sr-Cyrl" or "Botsan-Kharchenko" does not.
+            parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+",
+                                              minusexpr=r"(?<![^\s(])-"))
             parser.add_plugin(FuzzyTermPlugin())
             aliases: dict[str, list[str]] = {}
             for alias, name in QUERY_FIELDS.items():
@@ -318,9 +320,10 @@ class SearchService:
             score=hit.score if scored else None,
         )
 
-    def document(self, communique_id: str) -> Document:
+    def document(self, communique_id: str, version: int | None = None) -> Document:
+        """A communiqué (its current or a given archived version) and its history."""
         archive = self.archive()
-        record = archive.get(communique_id)
+        record = archive.get(communique_id, version)
         if record is None:
             raise NotFound(communique_id)
         return Document(record, archive.versions(communique_id))

@@ -1,0 +1,138 @@
+"""decode_body: BOM, then header, then meta, then detection; bad labels are skipped."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from scrapers.fetch.encoding import decode_body, normalise_encoding
+
+CYRILLIC = "Министар спољних послова Ивица Дачић примио је амбасадора Русије у Београду."
+LATIN = "Šef srpske diplomatije Dačić razgovarao je sa Đurićem o saradnji."
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("cp1251", "windows-1251"),
+        ("Windows-1251", "windows-1251"),
+        ("x-cp1251", "windows-1251"),
+        ("UTF8", "utf-8"),
+        ('"utf-8"', "utf-8"),
+        ("latin-1", "windows-1252"),
+        ("ISO-8859-1", "windows-1252"),
+        ("us-ascii", "windows-1252"),
+        ("iso-8859-5", "iso-8859-5"),
+        ("koi8-r", "koi8-r"),
+        ("x-mac-cyrillic", "x-mac-cyrillic"),
+        ("gb2312", "gbk"),
+        ("shift-jis", "shift_jis"),
+        ("no-such-charset", None),
+        ("", None),
+        (None, None),
+        # Python codecs that are not web encodings must never be used on a page.
+        ("utf-7", None),
+        ("unicode_escape", None),
+        ("base64", None),
+        ("rot13", None),
+    ],
+)
+def test_normalise_encoding(label, name):
+    assert normalise_encoding(label) == name
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec", "name"),
+    [
+        (codecs.BOM_UTF8, "utf-8", "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16be"),
+        (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32be"),
+    ],
+)
+def test_bom_wins_over_header_and_is_stripped(bom, codec, name):
+    text, encoding = decode_body(bom + CYRILLIC.encode(codec), "text/html; charset=windows-1251")
+    assert (text, encoding) == (CYRILLIC, name)
+
+
+def test_header_charset_used():
+    russian = "Министр иностранных дел Сергей Лавров провёл переговоры."
+    body = russian.encode("koi8-r")
+    assert decode_body(body, 'text/html; charset="KOI8-R"') == (russian, "koi8-r")
+
+
+def test_header_beats_meta():
+    body = f'<meta charset="utf-8"><p>{CYRILLIC}</p>'.encode("cp1251")
+    text, encoding = decode_body(body, "text/html; charset=windows-1251")
+    assert encoding == "windows-1251" and CYRILLIC in text
+
+
+def test_wrong_header_charset_falls_through_to_meta():
+    body = f'<meta charset="windows-1250"><p>{LATIN}</p>'.encode("cp1250")
+    text, encoding = decode_body(body, "text/html; charset=utf-8")
+    assert encoding == "windows-1250" and LATIN in text
+
+
+def test_unknown_header_charset_skipped():
+    body = f"<p>{CYRILLIC}</p>".encode()
+    assert decode_body(body, "text/html; charset=x-klingon") == (f"<p>{CYRILLIC}</p>", "utf-8")
+
+
+def test_utf7_label_not_honoured():
+    # "+ADw-script+AD4-" is <script> in UTF-7; decoding it would smuggle markup in.
+    body = b"<p>+ADw-script+AD4-alert(1)+ADw-/script+AD4-</p>"
+    text, _ = decode_body(body, "text/html; charset=utf-7")
+    assert "<script>" not in text and "+ADw-script" in text
+
+
+def test_meta_http_equiv():
+    body = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+        f"</head><body>{CYRILLIC}</body></html>"
+    ).encode("cp1251")
+    text, encoding = decode_body(body, None)
+    assert encoding == "windows-1251" and CYRILLIC in text
+
+
+def test_meta_in_comment_ignored():
+    body = f'<!-- <meta charset="koi8-r"> --><meta charset="windows-1251"><p>{CYRILLIC}'.encode(
+        "cp1251"
+    )
+    assert decode_body(body, "text/html")[1] == "windows-1251"
+
+
+def test_meta_beyond_first_4kb_ignored():
+    # A late meta is not honoured (browsers do the same); detection still gets it right.
+    body = (" " * 5000 + f'<meta charset="koi8-r"><p>{CYRILLIC}').encode("cp1251")
+    assert decode_body(body, None)[1] == "windows-1251"
+
+
+def test_xml_declaration():
+    body = f'<?xml version="1.0" encoding="windows-1251"?><rss><title>{CYRILLIC}</title></rss>'
+    text, encoding = decode_body(body.encode("cp1251"), "application/rss+xml")
+    assert encoding == "windows-1251" and CYRILLIC in text
+
+
+def test_meta_claiming_utf16_means_utf8():
+    body = f'<meta charset="utf-16"><p>{CYRILLIC}</p>'.encode()
+    assert decode_body(body, None) == (f'<meta charset="utf-16"><p>{CYRILLIC}</p>', "utf-8")
+
+
+def test_undeclared_utf8_and_ascii():
+    assert decode_body(CYRILLIC.encode(), None) == (CYRILLIC, "utf-8")
+    assert decode_body(b"plain ascii", None) == ("plain ascii", "utf-8")
+    assert decode_body(b"", "text/html") == ("", "utf-8")
+
+
+def test_undeclared_windows_1251_detected():
+    body = f"<html><body><p>{CYRILLIC} {CYRILLIC}</p></body></html>".encode("cp1251")
+    text, encoding = decode_body(body, "text/html")
+    assert encoding == "windows-1251" and CYRILLIC in text
+
+
+def test_latin1_label_decodes_as_windows_1252():
+    # 0x93/0x94 are curly quotes in windows-1252 but C1 controls in ISO-8859-1.
+    body = b"\x93Statement\x94 \xe9"
+    assert decode_body(body, "text/html; charset=ISO-8859-1") == ("“Statement” é", "windows-1252")

@@ -1,0 +1,148 @@
+"""The index and the search service, on a small synthetic archive."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from indexer.archive import Archive
+from indexer.build import IndexHome, rebuild_index, update_index
+from indexer.errors import QueryError, WriterBusy
+from indexer.folding import fold
+from indexer.lock import WriterLock
+from indexer.search import SearchRequest, SearchService
+from test_archive import make_record
+
+TEXTS = [
+    ("Consultations in Moscow", "Ambassador Branimir Filipovic discussed terrorism in Moscow.",
+     "en", date(2018, 7, 6)),
+    ("Састанак у Москви", "Амбасадор Бранимир Филиповић разговарао је о тероризму.",
+     "sr-Cyrl", date(2018, 7, 9)),
+    ("Sastanak u Beogradu", "Ministar Ivica Dačić i Marko Đurić razgovarali su u Beogradu.",
+     "sr-Latn", date(2019, 1, 15)),
+    ("Minister Dacic at the UN", "Minister Dacic spoke about Kosovo and <b>Metohija</b>.",
+     "en", date(2020, 2, 1)),
+    ("Economic forum", "A passing mention: Filipovic attended the forum dinner.",
+     "en", date(2018, 8, 1)),
+]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    with Archive(tmp_path) as archive:
+        for n, (title, body, lang, published) in enumerate(TEXTS):
+            archive.store(replace(make_record(n), title=title, body=body, language=lang,
+                                  published=published, content_hash=""))
+        update_index(archive, tmp_path)
+    return tmp_path
+
+
+def titles(service: SearchService, **kwargs) -> list[str]:
+    return [hit.title for hit in service.search(SearchRequest(**kwargs)).hits]
+
+
+def test_fold_serbian_scripts_and_diacritics() -> None:
+    assert fold("Филиповић") == fold("Filipović") == fold("Filipovic") == "filipovic"
+    assert fold("Ђурић") == fold("Đurić") == fold("Ðurić") == fold("Djuric") == "djuric"
+    assert fold("Љубљана") == "ljubljana"
+
+
+def test_name_in_any_script_finds_all(data_dir: Path) -> None:
+    service = SearchService(data_dir)
+    for query in ("Filipovic", "Филиповић", "Filipović"):
+        found = set(titles(service, q=query))
+        assert {"Consultations in Moscow", "Састанак у Москви", "Economic forum"} == found
+    assert set(titles(service, q="Dacic")) == {"Sastanak u Beogradu", "Minister Dacic at the UN"}
+    assert titles(service, q="Djuric") == ["Sastanak u Beogradu"]
+
+
+def test_title_match_outranks_passing_mention(data_dir: Path) -> None:
+    service = SearchService(data_dir)
+    assert titles(service, q="Moscow")[0] == "Consultations in Moscow"
+    assert titles(service, q="Dacic")[0] == "Minister Dacic at the UN"
+
+
+def test_fields_dates_sorting(data_dir: Path) -> None:
+    service = SearchService(data_dir)
+    assert titles(service, q="title:moscow") == ["Consultations in Moscow"]
+    assert set(titles(service, q="lang:sr")) == {"Састанак у Москви", "Sastanak u Beogradu"}
+    assert titles(service, q="lang:sr-Cyrl") == ["Састанак у Москви"]
+    assert titles(service, q="Filipovic", date_from=date(2018, 7, 1),
+                  date_to=date(2018, 7, 31), sort="oldest") == [
+        "Consultations in Moscow", "Састанак у Москви"]
+    assert titles(service, sort="newest")[0] == "Minister Dacic at the UN"
+    assert titles(service, q='"branimir filipovic"', sort="oldest") == [
+        "Consultations in Moscow", "Састанак у Москви"]
+    assert titles(service, q="Filipovic -forum", sort="oldest") == [
+        "Consultations in Moscow", "Састанак у Москви"]
+
+
+def test_counts_and_pages_agree_with_an_independent_count(data_dir: Path) -> None:
+    service = SearchService(data_dir)
+    expected = sum(1 for _, body, _, _ in TEXTS if "filipovi" in fold(body))
+    seen = []
+    for page in (1, 2):
+        results = service.search(SearchRequest(q="Filipovic", page=page, page_size=2))
+        assert results.total == expected
+        seen += [hit.id for hit in results.hits]
+    assert len(seen) == len(set(seen)) == expected
+
+
+def test_snippets_escape_text_and_mark_matches(data_dir: Path) -> None:
+    hit = SearchService(data_dir).search(SearchRequest(q="Metohija")).hits[0]
+    assert "&lt;b&gt;<mark" in hit.snippet_html and "<b>" not in hit.snippet_html
+    cyrillic = SearchService(data_dir).search(SearchRequest(q="тероризму"))
+    assert '<mark class="match term0">тероризму</mark>' in cyrillic.hits[0].snippet_html
+
+
+@pytest.mark.parametrize("query, message", [
+    ('"unclosed phrase', "unclosed quote"),
+    ("(kosovo OR serbia", "unclosed '('"),
+    ("kosovo)", "unmatched ')'"),
+    ("ab*", "at least 3 letters"),
+    ("author:dacic", "unknown field 'author'"),
+    ("x" * 501, "longer than 500"),
+])
+def test_malformed_queries_say_what_is_wrong(data_dir: Path, query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=re.escape(message)):
+        SearchService(data_dir).search(SearchRequest(q=query))
+
+
+def test_incremental_update_writes_only_new_and_changed(data_dir: Path) -> None:
+    with Archive(data_dir) as archive:
+        assert update_index(archive, data_dir).indexed == 0
+        archive.store(replace(make_record(1), body="Completely new words: zeppelin.",
+                              content_hash=""))
+        archive.store(make_record(99, body="A brand new communiqué about zeppelin."))
+        update = update_index(archive, data_dir)
+    assert (update.mode, update.indexed, update.total_documents) == ("incremental", 2, 6)
+    service = SearchService(data_dir)
+    assert len(titles(service, q="zeppelin")) == 2
+    assert titles(service, q="тероризму") == []  # the old text of record 1 is gone
+
+
+def test_rebuild_switches_atomically_and_readers_follow(data_dir: Path) -> None:
+    service = SearchService(data_dir)
+    home = IndexHome(data_dir)
+    before = home.current_dir()
+    assert len(titles(service, q="Filipovic")) == 3
+    with Archive(data_dir) as archive:
+        archive.store(make_record(50, body="Filipovic again, after the rebuild."))
+        update = rebuild_index(archive, data_dir)
+    assert home.current_dir() == update.generation_dir != before
+    assert os.path.islink(home.current_link)
+    # The same service object sees the new generation without a restart.
+    assert len(titles(service, q="Filipovic")) == 4
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    with WriterLock(tmp_path):
+        with pytest.raises(WriterBusy):
+            WriterLock(tmp_path).acquire()
+    with WriterLock(tmp_path):  # released: the next run goes ahead
+        pass

@@ -1,0 +1,28 @@
+"""The web app: HTML search pages and a JSON API over the one search service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from indexer.search import SearchService
+from webapp.config import DEFAULTS
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    """App factory: defaults, then COMMUNIQUES_* environment variables, then `config`."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("COMMUNIQUES")
+    if config:
+        app.config.from_mapping(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["search"] = SearchService(app.config["DATA_DIR"])
+
+    from webapp import api, errors, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    return app

@@ -1,0 +1,260 @@
+"""The `communiques` command. Each subcommand is a thin call into one package."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask
+from werkzeug.datastructures import MultiDict
+
+from indexer import pipeline
+from indexer.archive import Archive
+from indexer.errors import IndexingError, QueryError, WriterBusy
+from indexer.lock import WriterLock
+from indexer.search import SORTS
+from scrapers.crawl import CrawlReport
+from scrapers.sources import SourceDefinitionError, load_sources
+from webapp import create_app
+from webapp.config import REPO_ROOT, fetch_settings
+from webapp.params import search_request_from_args
+
+# The bundled copy of the ministries' sites that the demo crawls.
+DEMO_SITES = REPO_ROOT / "tests" / "fixtures" / "sites"
+
+
+def _app(ctx: click.Context) -> Flask:
+    return ctx.find_root().obj
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="COMMUNIQUES_DATA_DIR",
+              help="Archive and index directory (default: ./index).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
+    """Full-text search over foreign-ministry communiqués."""
+    if not isinstance(ctx.obj, Flask):  # tests pass a configured app as obj
+        ctx.obj = create_app({"DATA_DIR": data_dir} if data_dir else None)
+    elif data_dir:
+        ctx.obj.config["DATA_DIR"] = data_dir
+
+
+def _print_reports(reports: list[CrawlReport]) -> None:
+    for report in reports:
+        click.echo(
+            f"{report.source_id}: {report.status} - {report.articles_found} articles found,"
+            f" {report.new} new, {report.changed} changed, {report.unchanged} unchanged,"
+            f" {report.pages} pages fetched, {len(report.issues)} errors"
+        )
+        for issue in report.issues:
+            click.echo(f"  error [{issue.kind}] {issue.message}", err=True)
+
+
+def _select_sources(source_ids: tuple[str, ...]) -> list:
+    try:
+        sources = load_sources()
+    except SourceDefinitionError as exc:
+        raise click.ClickException(f"bad source definition: {exc}") from exc
+    unknown = [s for s in source_ids if s not in sources]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sources)}",
+            param_hint="--source",
+        )
+    return [sources[s] for s in source_ids] if source_ids else list(sources.values())
+
+
+def _crawl(app: Flask, source_ids: tuple[str, ...], refetch: bool) -> list[CrawlReport]:
+    sources = _select_sources(source_ids)
+    data_dir = app.config["DATA_DIR"]
+    with WriterLock(data_dir), Archive(data_dir) as archive:
+        return pipeline.crawl_sources(
+            archive, sources, fetch_settings(app.config),
+            site_overrides=app.config["SITE_OVERRIDES"], conditional=not refetch,
+        )
+
+
+def _index(app: Flask, rebuild: bool) -> None:
+    update = pipeline.index(app.config["DATA_DIR"], rebuild=rebuild)
+    click.echo(
+        f"index: {update.mode}, {update.indexed} documents written,"
+        f" {update.total_documents} in the index"
+    )
+
+
+def _writer_errors(func):  # type: ignore[no-untyped-def]
+    """Expected failures of a write command become one clear line and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return func(*args, **kwargs)
+        except WriterBusy as exc:
+            click.echo(f"busy: {exc}", err=True)
+            sys.exit(75)  # EX_TEMPFAIL: cron may simply try again next time
+        except IndexingError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@cli.command()
+@click.option("--source", "source_ids", multiple=True, help="Source id (repeatable; default all).")
+@click.option("--refetch", is_flag=True, help="Ignore ETag/Last-Modified and fetch every page.")
+@click.pass_context
+@_writer_errors
+def crawl(ctx: click.Context, source_ids: tuple[str, ...], refetch: bool) -> None:
+    """Fetch new and changed communiqués into the archive."""
+    reports = _crawl(_app(ctx), source_ids, refetch)
+    _print_reports(reports)
+    if any(r.issues for r in reports):
+        sys.exit(1)
+
+
+@cli.command("index")
+@click.option("--rebuild", is_flag=True, help="Build a new index and switch to it atomically.")
+@click.pass_context
+@_writer_errors
+def index_command(ctx: click.Context, rebuild: bool) -> None:
+    """Bring the search index up to date with the archive."""
+    _index(_app(ctx), rebuild)
+
+
+@cli.command()
+@click.option("--source", "source_ids", multiple=True, help="Source id (repeatable; default all).")
+@click.pass_context
+@_writer_errors
+def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
+    """Crawl, then index: what cron runs every hour."""
+    app = _app(ctx)
+    reports = _crawl(app, source_ids, refetch=False)
+    _print_reports(reports)
+    _index(app, rebuild=False)
+    if any(r.issues for r in reports):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query", nargs=-1)
+@click.option("--from", "date_from", help="Earliest date (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Latest date (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--size", type=int, default=10, show_default=True)
+@click.option("--source", multiple=True, help="Only this source (repeatable).")
+@click.option("--lang", multiple=True, help="Only this language, e.g. en, sr, sr-Cyrl.")
+@click.option("--type", "doc_type", multiple=True, help="Only this document type.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@click.pass_context
+def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
+           date_to: str | None, sort: str, page: int, size: int, source: tuple[str, ...],
+           lang: tuple[str, ...], doc_type: tuple[str, ...], as_json: bool) -> None:
+    """Search the index, e.g. `communiques search Filipovic --from 2018-07`."""
+    app = _app(ctx)
+    args = MultiDict([("q", " ".join(query)), ("sort", sort), ("page", str(page)),
+                      ("size", str(size))])
+    for name, values in (("source", source), ("lang", lang), ("type", doc_type)):
+        for value in values:
+            args.add(name, value)
+    if date_from:
+        args["from"] = date_from
+    if date_to:
+        args["to"] = date_to
+    try:
+        req = search_request_from_args(args, size)
+        results = app.extensions["search"].search(req)
+    except QueryError as exc:
+        raise click.ClickException(f"query error: {exc.message}") from exc
+    if as_json:
+        from webapp.api import results_json
+
+        with app.test_request_context("/api/search", query_string=args):
+            click.echo(json.dumps(results_json(results), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{results.total} results (page {req.page} of {results.page_count})")
+    for hit in results.hits:
+        when = hit.published.isoformat() if hit.published else "undated"
+        click.echo(f"\n{when}  {hit.source_id}  {hit.language}  {hit.doc_type}  {hit.id}")
+        click.echo(f"  {hit.title}")
+        click.echo(f"  {hit.url}")
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Archive and index counts, and the last crawl of each source."""
+    app = _app(ctx)
+    data_dir = app.config["DATA_DIR"]
+    with Archive(data_dir, readonly=True) as archive:
+        click.echo(f"data directory: {data_dir}")
+        click.echo(f"archive: {archive.count()} communiqués, {archive.count_versions()} versions")
+        click.echo(f"index: {app.extensions['search'].document_count()} documents")
+        for run in archive.last_runs():
+            finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+            click.echo(
+                f"{run.source_id}: last crawl {finished} {run.status}, {run.new} new,"
+                f" {run.changed} changed, {run.unchanged} unchanged, {run.errors} errors"
+            )
+            for error in archive.run_errors(run.run_id)[:10]:
+                click.echo(f"  [{error.kind}] {error.message}")
+
+
+@cli.command()
+def sources() -> None:
+    """List the ministries this service knows how to crawl."""
+    for source in _select_sources(()):
+        hosts = ", ".join(site.host for site in source.sites)
+        click.echo(f"{source.id}\t{source.strategy}\t{','.join(source.languages)}\t{hosts}")
+
+
+def _serve(app: Flask, host: str, port: int) -> None:
+    from waitress import serve as waitress_serve
+
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
+    waitress_serve(app, host=host, port=port, threads=8, ident="communique-search")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the search pages and API."""
+    _serve(_app(ctx), host, port)
+
+
+@cli.command()
+@click.option("--sites", type=click.Path(exists=True, file_okay=False), default=str(DEMO_SITES),
+              show_default=True, help="Local copy of the ministries' sites.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Build the demo archive and index, then exit.")
+@click.pass_context
+def demo(ctx: click.Context, sites: str, host: str, port: int, no_serve: bool) -> None:
+    """Serve a local copy of the sites, crawl it for real, index it, serve search."""
+    from scrapers.localsites import LocalSites
+
+    app = _app(ctx)
+    data_dir = Path(app.config["DATA_DIR"]) / "demo"
+    shutil.rmtree(data_dir, ignore_errors=True)  # its URLs name this run's loopback ports
+    demo_app = create_app({**app.config, "DATA_DIR": str(data_dir)})
+    with LocalSites(Path(sites)) as local:
+        demo_app.config.update(
+            SITE_OVERRIDES=local.base_urls, FETCH_ALLOW_PRIVATE_ADDRESSES=True, FETCH_DELAY=0.0,
+        )
+        click.echo(f"local copy of the sites: {json.dumps(local.base_urls)}")
+        reports = _crawl(demo_app, (), refetch=False)
+        _print_reports(reports)
+        _index(demo_app, rebuild=True)
+        click.echo(f"demo archive in {data_dir}; today is {date.today().isoformat()}")
+        if not no_serve:
+            _serve(demo_app, host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

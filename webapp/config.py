@@ -1,0 +1,45 @@
+"""Settings: defaults here, then COMMUNIQUES_* environment variables, then overrides.
+
+Every limit is named, with a default and the reason for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapers.fetch import FetchSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, object] = {
+    # Where the archive and the index live (created if missing).
+    "DATA_DIR": str(REPO_ROOT / "index"),
+    # Identify ourselves to ministries; a contact lets a webmaster reach us instead of blocking.
+    "USER_AGENT": FetchSettings.user_agent,
+    "FETCH_CONNECT_TIMEOUT": FetchSettings.connect_timeout,
+    "FETCH_READ_TIMEOUT": FetchSettings.read_timeout,
+    # Seconds between two requests to one host: ministries are small sites.
+    "FETCH_DELAY": FetchSettings.per_host_delay,
+    "FETCH_MAX_RETRIES": FetchSettings.max_retries,
+    "FETCH_MAX_BODY_BYTES": FetchSettings.max_body_bytes,
+    # Loopback/private addresses are refused (SSRF); only local fixture copies need them.
+    "FETCH_ALLOW_PRIVATE_ADDRESSES": False,
+    # Real host -> base URL of a local copy of that site (tests and the demo).
+    "SITE_OVERRIDES": {},
+    # Results per page on the HTML page and the API's default.
+    "PAGE_SIZE": 10,
+    "JSON_SORT_KEYS": False,
+}
+
+
+def fetch_settings(config: dict) -> FetchSettings:
+    """The fetcher's settings from the app config."""
+    return FetchSettings(
+        user_agent=str(config["USER_AGENT"]),
+        connect_timeout=float(config["FETCH_CONNECT_TIMEOUT"]),
+        read_timeout=float(config["FETCH_READ_TIMEOUT"]),
+        per_host_delay=float(config["FETCH_DELAY"]),
+        max_retries=int(config["FETCH_MAX_RETRIES"]),
+        max_body_bytes=int(config["FETCH_MAX_BODY_BYTES"]),
+        allow_private_addresses=bool(config["FETCH_ALLOW_PRIVATE_ADDRESSES"]),
+    )
