@@ -70,9 +70,10 @@ def test_header_beats_meta():
 
 
 def test_wrong_header_charset_falls_through_to_meta():
-    body = f'<meta charset="windows-1250"><p>{LATIN}</p>'.encode("cp1250")
+    # Detection alone would call this windows-1257: only the meta tag gets it right.
+    body = f'<meta charset="iso-8859-2"><p>{LATIN}</p>'.encode("iso8859_2")
     text, encoding = decode_body(body, "text/html; charset=utf-8")
-    assert encoding == "windows-1250" and LATIN in text
+    assert encoding == "iso-8859-2" and LATIN in text
 
 
 def test_unknown_header_charset_skipped():
@@ -88,19 +89,18 @@ def test_utf7_label_not_honoured():
 
 
 def test_meta_http_equiv():
+    # A title this short is guessed as Shift_JIS by detection; the meta settles it.
     body = (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
-        f"</head><body>{CYRILLIC}</body></html>"
+        "<title>Дачић</title></head></html>"
     ).encode("cp1251")
     text, encoding = decode_body(body, None)
-    assert encoding == "windows-1251" and CYRILLIC in text
+    assert encoding == "windows-1251" and "<title>Дачић</title>" in text
 
 
 def test_meta_in_comment_ignored():
-    body = f'<!-- <meta charset="koi8-r"> --><meta charset="windows-1251"><p>{CYRILLIC}'.encode(
-        "cp1251"
-    )
-    assert decode_body(body, "text/html")[1] == "windows-1251"
+    body = '<!-- <meta charset="koi8-r"> --><meta charset="windows-1251"><b>Дачић</b>'
+    assert decode_body(body.encode("cp1251"), "text/html")[1] == "windows-1251"
 
 
 def test_meta_beyond_first_4kb_ignored():
@@ -110,9 +110,9 @@ def test_meta_beyond_first_4kb_ignored():
 
 
 def test_xml_declaration():
-    body = f'<?xml version="1.0" encoding="windows-1251"?><rss><title>{CYRILLIC}</title></rss>'
+    body = '<?xml version="1.0" encoding="windows-1251"?><rss><title>Дачић</title></rss>'
     text, encoding = decode_body(body.encode("cp1251"), "application/rss+xml")
-    assert encoding == "windows-1251" and CYRILLIC in text
+    assert encoding == "windows-1251" and "<title>Дачић</title>" in text
 
 
 def test_meta_claiming_utf16_means_utf8():

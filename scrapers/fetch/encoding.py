@@ -1,0 +1,205 @@
+"""Turn a response body into text: BOM, then header, then meta, then detection."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+
+# Only encodings a web page can legitimately use (WHATWG's list, plus UTF-32 for BOMs).
+# An allowlist rather than codecs.lookup() alone: Python also "decodes" charset=utf-7,
+# unicode_escape or base64, which a hostile page could use to smuggle markup.
+_PYTHON_TO_NAME = {
+    "utf-8": "utf-8",
+    "utf-16-le": "utf-16le",
+    "utf-16-be": "utf-16be",
+    "utf-32-le": "utf-32le",
+    "utf-32-be": "utf-32be",
+    # WHATWG decodes latin-1 and ASCII labels as windows-1252, a superset of both.
+    "ascii": "windows-1252",
+    "iso8859-1": "windows-1252",
+    "iso8859-9": "windows-1254",
+    **{f"cp{n}": f"windows-{n}" for n in range(1250, 1259)},
+    "cp874": "windows-874",
+    **{f"iso8859-{n}": f"iso-8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)},
+    "iso8859-11": "windows-874",
+    "cp866": "ibm866",
+    "koi8-r": "koi8-r",
+    "koi8-u": "koi8-u",
+    "mac-roman": "macintosh",
+    "mac-cyrillic": "x-mac-cyrillic",
+    "gbk": "gbk",
+    "gb2312": "gbk",
+    "gb18030": "gb18030",
+    "big5": "big5",
+    "big5hkscs": "big5",
+    "cp950": "big5",
+    "euc_jp": "euc-jp",
+    "iso2022_jp": "iso-2022-jp",
+    "shift_jis": "shift_jis",
+    "cp932": "shift_jis",
+    "euc_kr": "euc-kr",
+    "cp949": "euc-kr",
+}
+
+# Labels Python does not know, or knows under another meaning than browsers do.
+_LABEL_ALIASES = {
+    "utf-16": "utf-16le",
+    "unicode-1-1-utf-8": "utf-8",
+    "x-mac-cyrillic": "x-mac-cyrillic",
+    "x-mac-ukrainian": "x-mac-cyrillic",
+    "x-sjis": "shift_jis",
+    "windows-31j": "shift_jis",
+    "ks_c_5601-1987": "euc-kr",
+    "x-gbk": "gbk",
+    "tis-620": "windows-874",
+    "iso-8859-8-i": "iso-8859-8",
+    **{f"x-cp{n}": f"windows-{n}" for n in range(1250, 1259)},
+}
+
+# The codec that decodes a name the way browsers do (supersets where WHATWG uses them).
+_DECODER = {
+    "x-mac-cyrillic": "mac-cyrillic",
+    "macintosh": "mac-roman",
+    "gbk": "gb18030",
+    "big5": "big5hkscs",
+    "shift_jis": "cp932",
+    "euc-kr": "cp949",
+}
+
+_BOMS = (
+    # UTF-32 first: its little-endian BOM starts with UTF-16's.
+    (codecs.BOM_UTF32_LE, "utf-32le"),
+    (codecs.BOM_UTF32_BE, "utf-32be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16le"),
+    (codecs.BOM_UTF16_BE, "utf-16be"),
+)
+
+# What detection may answer: single- and multi-byte encodings pages use without a BOM.
+# Without this list it happily proposes UTF-16 for a page of spaces, or DOS/Mac code
+# pages (cp1125, kz1048, mac_cyrillic) that decode windows-1251 bytes into nonsense.
+_DETECTABLE = [
+    "utf_8",
+    *(f"cp{n}" for n in range(1250, 1259)),
+    "iso8859_2",
+    "iso8859_5",
+    "iso8859_7",
+    "iso8859_15",
+    "koi8_r",
+    "koi8_u",
+    "cp866",
+    "gb18030",
+    "big5",
+    "euc_jp",
+    "cp932",
+    "cp949",
+    "cp874",
+]
+_ASCII_RUN = re.compile(rb"[\x00-\x7f]{64,}")
+
+_PRESCAN_BYTES = 4096
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([^\s"';,]+)""", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
+_META_CHARSET = re.compile(r"""\bcharset\s*=\s*["']?\s*([^\s"';/>]+)""", re.IGNORECASE)
+_XML_DECL = re.compile(r"""^\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+def normalise_encoding(label: str | None) -> str | None:
+    """Canonical web name for a charset label ("cp1251" -> "windows-1251"), or None.
+
+    None means unknown or not a web text encoding; callers skip it rather than fail.
+    """
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if label in _LABEL_ALIASES:
+        return _LABEL_ALIASES[label]
+    try:
+        python_name = codecs.lookup(label).name
+    except (LookupError, ValueError):
+        return None
+    return _PYTHON_TO_NAME.get(python_name)
+
+
+def decode_body(content: bytes, content_type_header: str | None) -> tuple[str, str]:
+    """Decode ``content`` and return ``(text, encoding)``.
+
+    Order: byte-order mark, Content-Type charset, ``<meta>``/XML declaration in the
+    first 4 KB, strict UTF-8, charset_normalizer, and finally UTF-8 with replacement.
+    A declared charset that does not decode strictly is skipped, because sites
+    (Serbian ones notably) serve windows-1251 pages labelled UTF-8.
+    """
+    for bom, name in _BOMS:
+        if content.startswith(bom):
+            text = _try_decode(content[len(bom) :], name)
+            if text is not None:
+                return text, name
+            break
+
+    for label in (_header_charset(content_type_header), _prescan_charset(content)):
+        name = normalise_encoding(label)
+        if name is not None:
+            text = _try_decode(content, name)
+            if text is not None:
+                return text, name
+
+    # Valid UTF-8 with non-ASCII bytes is almost never an accident, and a detector
+    # guessing on short texts is less reliable than this check.
+    text = _try_decode(content, "utf-8")
+    if text is not None:
+        return text, "utf-8"
+
+    for match in charset_normalizer.from_bytes(
+        # The detector samples a few chunks; long ASCII runs (head, scripts, markup) would
+        # fill them and leave nothing to judge, so it sees only the text around non-ASCII.
+        _ASCII_RUN.sub(b"\n", content),
+        cp_isolation=_DETECTABLE,
+        # Declarations were weighed above; the detector would otherwise trust a
+        # <meta> anywhere in the page over the bytes themselves.
+        preemptive_behaviour=False,
+    ):
+        name = normalise_encoding(match.encoding)
+        if name is not None:
+            text = _try_decode(content, name)
+            if text is not None:
+                return text, name
+
+    return content.decode("utf-8", errors="replace"), "utf-8"
+
+
+def _try_decode(content: bytes, name: str) -> str | None:
+    try:
+        return content.decode(_DECODER.get(name, name))
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _header_charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = _HEADER_CHARSET.search(content_type)
+    return match.group(1) if match else None
+
+
+def _prescan_charset(content: bytes) -> str | None:
+    # latin-1 maps bytes 1:1, so ASCII markup is readable whatever the real encoding.
+    head = content[:_PRESCAN_BYTES].decode("latin-1")
+    xml = _XML_DECL.match(head)
+    if xml:
+        return _ascii_compatible(xml.group(1))
+    head = _COMMENT.sub("", head)
+    for tag in _META_TAG.findall(head):
+        match = _META_CHARSET.search(tag)
+        if match:
+            return _ascii_compatible(match.group(1))
+    return None
+
+
+def _ascii_compatible(label: str) -> str:
+    # If we could read the declaration as ASCII the page is not UTF-16/32 (WHATWG rule).
+    if label.lower().replace("_", "-").startswith(("utf-16", "utf-32", "ucs-2", "unicode")):
+        return "utf-8"
+    return label
