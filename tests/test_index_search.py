@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from test_archive import make_record
 
 from indexer.archive import Archive
 from indexer.build import IndexHome, rebuild_index, update_index
@@ -16,7 +17,6 @@ from indexer.errors import QueryError, WriterBusy
 from indexer.folding import fold
 from indexer.lock import WriterLock
 from indexer.search import SearchRequest, SearchService
-from test_archive import make_record
 
 TEXTS = [
     ("Consultations in Moscow", "Ambassador Branimir Filipovic discussed terrorism in Moscow.",

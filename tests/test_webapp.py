@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from test_archive import make_record
 
 from indexer.archive import Archive
 from indexer.build import update_index
-from test_archive import make_record
 from webapp import create_app
 
 EVIL_TITLE = 'Statement <script>alert("x")</script> on Kosovo'
