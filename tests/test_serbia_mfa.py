@@ -1,0 +1,205 @@
+"""End to end on the Serbian MFA: fixture sites over HTTP -> crawl -> archive -> index -> API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import load_golden, local_url, run_cli
+
+from indexer.archive import Archive
+from indexer.lock import WriterLock
+from scrapers.record import canonical_url, communique_id
+
+GOLDEN = load_golden("serbia-mfa")
+SEED_TITLE = "Serbian-Russian consultations on security challenges and threats held in Moscow"
+
+
+def golden_id(entry: dict, base_urls: dict[str, str]) -> str:
+    return communique_id(canonical_url(local_url(entry["url"], base_urls)))
+
+
+def archive_path_of(app) -> Path:  # type: ignore[no-untyped-def]
+    return Path(app.config["DATA_DIR"])
+
+
+def test_the_fixture_is_big_enough() -> None:
+    assert len(GOLDEN) >= 40
+    assert {g["language"] for g in GOLDEN} == {"en", "sr-Latn", "sr-Cyrl"}
+    assert {urlsplit(g["url"]).hostname for g in GOLDEN} == {
+        "arhiviranisajt.msp.gov.rs", "www.mfa.gov.rs"}
+
+
+@pytest.mark.parametrize("entry", GOLDEN, ids=lambda g: urlsplit(g["url"]).path[-40:])
+def test_every_article_matches_its_golden_record(crawled, entry: dict) -> None:
+    app, base_urls = crawled
+    with Archive(archive_path_of(app), readonly=True) as archive:
+        record = archive.get(golden_id(entry, base_urls))
+    assert record is not None, f"not crawled: {entry['url']}"
+    assert record.title == entry["title"]
+    assert (record.published.isoformat() if record.published else None) == entry["published"]
+    assert record.language == entry["language"]
+    assert record.doc_type == entry["doc_type"]
+    assert record.source_id == "serbia-mfa" and record.ministry_country == "RS"
+    assert record.paragraphs == entry["body"].split("\n\n")
+
+
+def test_crawl_archived_exactly_the_golden_articles(crawled) -> None:
+    app, base_urls = crawled
+    with Archive(archive_path_of(app), readonly=True) as archive:
+        assert archive.count() == len(GOLDEN)
+        assert archive.count_versions() == len(GOLDEN)
+        runs = archive.last_runs()
+    assert [(r.source_id, r.status, r.new, r.errors) for r in runs] == [
+        ("serbia-mfa", "ok", len(GOLDEN), 0)]
+
+
+def api_titles(client, **params) -> list[str]:  # type: ignore[no-untyped-def]
+    response = client.get("/api/search", query_string={"size": 100, **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [hit["title"] for hit in response.get_json()["results"]]
+
+
+@pytest.mark.parametrize("params", [
+    {"q": "Filipovic"},
+    {"q": "Филиповић"},
+    {"q": "Filipović"},
+    {"q": "terrorism Moscow"},
+    {"q": "Filipovic", "from": "2018-07-01", "to": "2018-07-31"},
+    {"from": "2018-07", "to": "2018-07"},
+    {"q": '"Branimir Filipovic" Syromolotov'},
+])
+def test_seed_communique_is_found(client, params: dict) -> None:
+    assert SEED_TITLE in api_titles(client, **params)
+
+
+def test_date_range_over_july_2018_holds_only_july_2018(client) -> None:
+    response = client.get("/api/search?from=2018-07-01&to=2018-07-31&size=100").get_json()
+    expected = [g for g in GOLDEN if g["published"].startswith("2018-07")]
+    assert response["total"] == len(expected)
+    assert all(hit["published"].startswith("2018-07") for hit in response["results"])
+
+
+def test_latin_query_finds_cyrillic_articles(client) -> None:
+    cyrillic_with_dacic = {
+        g["title"] for g in GOLDEN if g["language"] == "sr-Cyrl" and "Дачић" in g["body"]
+    }
+    assert cyrillic_with_dacic, "the fixture needs a Cyrillic article about Dačić"
+    found = set(api_titles(client, q="Dacic"))
+    assert cyrillic_with_dacic <= found
+    latin_with_dacic = {g["title"] for g in GOLDEN if "Dačić" in g["body"]}
+    assert latin_with_dacic <= found
+
+
+def test_language_filters_and_fields(client) -> None:
+    cyrillic = [g for g in GOLDEN if g["language"] == "sr-Cyrl"]
+    assert sorted(api_titles(client, q="lang:sr-Cyrl")) == sorted(g["title"] for g in cyrillic)
+    serbian = [g for g in GOLDEN if g["language"].startswith("sr")]
+    assert len(api_titles(client, lang="sr")) == len(serbian)
+    news = [g for g in GOLDEN if g["doc_type"] == "news"]
+    assert len(api_titles(client, q="type:news")) == len(news)
+
+
+def test_cli_search_prints_the_seed(crawled_app) -> None:
+    result = run_cli(crawled_app, "search", "Филиповић", "--from", "2018-07-01",
+                     "--to", "2018-07-31")
+    assert result.exit_code == 0
+    assert SEED_TITLE in result.output
+    bad = run_cli(crawled_app, "search", '"unclosed')
+    assert bad.exit_code != 0 and "unclosed quote" in bad.output
+
+
+def _seed_file(site_copy: Path) -> Path:
+    seed = next(g for g in GOLDEN if g["title"] == SEED_TITLE)
+    path = urlsplit(seed["url"]).path
+    return site_copy / "arhiviranisajt.msp.gov.rs" / path.lstrip("/") / "index.html"
+
+
+def test_recrawl_adds_versions_only_for_changed_pages(app, site_copy: Path) -> None:
+    assert run_cli(app, "crawl").exit_code == 0
+    data_dir = archive_path_of(app)
+    with Archive(data_dir, readonly=True) as archive:
+        first = archive.count_versions()
+    assert first == len(GOLDEN)
+
+    again = run_cli(app, "crawl")
+    assert again.exit_code == 0 and " 0 new, 0 changed" in again.output
+    with Archive(data_dir, readonly=True) as archive:
+        assert archive.count_versions() == first
+
+    seed = _seed_file(site_copy)
+    seed.write_text(seed.read_text(encoding="utf-8").replace(
+        "Ilya Rogachev", "Ilya I. Rogachev"), encoding="utf-8")
+    changed = run_cli(app, "crawl")
+    assert changed.exit_code == 0 and " 0 new, 1 changed" in changed.output
+    with Archive(data_dir, readonly=True) as archive:
+        assert archive.count_versions() == first + 1
+        seed_id = next(r.id for r in archive.all_current() if r.title == SEED_TITLE)
+        assert [v.version for v in archive.versions(seed_id)] == [1, 2]
+        assert "Ilya I. Rogachev" in archive.get(seed_id).body
+        assert "Ilya I. Rogachev" not in archive.get(seed_id, version=1).body
+
+    assert run_cli(app, "index").exit_code == 0
+    client = app.test_client()
+    assert SEED_TITLE in api_titles(client, q='"Ilya I. Rogachev"')
+
+
+def test_broken_page_is_an_error_and_leaves_the_archive_untouched(app, site_copy: Path) -> None:
+    assert run_cli(app, "crawl").exit_code == 0
+    data_dir = archive_path_of(app)
+    with Archive(data_dir, readonly=True) as archive:
+        before = {r.id: r.content_hash for r in archive.all_current()}
+
+    seed = _seed_file(site_copy)
+    html = seed.read_text(encoding="utf-8")
+    # A redesign: the body cell and title cell lose their classes.
+    broken = html.replace('valign="top"', "").replace("contentheading", "heading")
+    assert broken != html
+    seed.write_text(broken, encoding="utf-8")
+    result = run_cli(app, "crawl")
+    assert result.exit_code == 1
+    assert "error [scrape]" in result.output and "19230-serbian-russian" in result.output
+    with Archive(data_dir, readonly=True) as archive:
+        assert {r.id: r.content_hash for r in archive.all_current()} == before
+        assert archive.count_versions() == len(before)
+        run = archive.last_runs()[0]
+        assert run.status == "partial" and run.errors == 1
+        assert "no " in archive.run_errors(run.run_id)[0].message
+    status = run_cli(app, "status")
+    assert "partial" in status.output and "1 errors" in status.output
+
+
+def test_block_page_and_empty_listing_are_source_errors(app, site_copy: Path) -> None:
+    listing = site_copy / "www.mfa.gov.rs" / "en" / "press-service" / "news" / "index.html"
+    listing.write_text(
+        "<html><head><title>Technical Difficulties</title></head><body>"
+        "<p>We are experiencing technical difficulties.</p></body></html>", encoding="utf-8")
+    statements = site_copy / "www.mfa.gov.rs" / "lat" / "mediji" / "saopstenja" / "index.html"
+    statements.write_text("<html><body><div class='view-content'></div></body></html>",
+                          encoding="utf-8")
+    result = run_cli(app, "crawl")
+    assert result.exit_code == 1
+    assert "error [blocked]" in result.output
+    assert "listing has no items" in result.output
+    with Archive(archive_path_of(app), readonly=True) as archive:
+        titles = {r.title for r in archive.all_current()}
+    assert "Technical Difficulties" not in titles
+    assert all(g["title"] not in titles for g in GOLDEN
+               if "/en/press-service/news/" in g["url"] or "/lat/mediji/" in g["url"])
+
+
+def test_two_runs_at_once_the_second_exits_cleanly(app) -> None:
+    with WriterLock(archive_path_of(app)):
+        result = run_cli(app, "crawl")
+    assert result.exit_code == 75
+    assert "busy" in result.output and "Traceback" not in result.output
+
+
+def test_demo_builds_from_the_bundled_sites(tmp_path: Path) -> None:
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
+    result = run_cli(app, "demo", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert f"{len(GOLDEN)} in the index" in result.output
