@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from scrapers.blockpages import block_reason
 from scrapers.errors import BlockPageError, FetchError, RobotsDisallowed, ScrapeError
@@ -18,7 +18,7 @@ from scrapers.fetch import FetchedPage, Fetcher
 from scrapers.htmltext import parse_html
 from scrapers.record import Communique, canonical_url, communique_id
 from scrapers.sources import Source
-from scrapers.strategies import STRATEGIES, ArticleLink
+from scrapers.strategies import STRATEGIES, ArticleLink, CrawlContext
 
 
 class RecordSink(Protocol):
@@ -90,6 +90,23 @@ def allowed_hosts(source: Source, site_overrides: Mapping[str, str]) -> set[str]
     return {h.lower() for h in hosts if h}
 
 
+def localizer(source: Source, site_overrides: Mapping[str, str]) -> Callable[[str], str]:
+    """Rewrites absolute URLs on a real host (in feeds, APIs) to the copy being crawled."""
+    if not site_overrides:
+        return lambda url: url
+
+    def localize(url: str) -> str:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        host = source.host_aliases.get(host, host)
+        if host not in site_overrides:
+            return url
+        base = urlsplit(site_overrides[host])
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
+
+    return localize
+
+
 def crawl_source(
     source: Source,
     fetcher: Fetcher,
@@ -102,13 +119,8 @@ def crawl_source(
 ) -> CrawlReport:
     """Crawl every section of every site of `source` into `sink`."""
     overrides = dict(site_overrides or {})
-    strategy = STRATEGIES.get(source.strategy)
     report = CrawlReport(source.id)
-    if strategy is None:
-        report.issues.append(CrawlIssue("", "config", f"unknown strategy '{source.strategy}'"))
-        return report
     hosts = allowed_hosts(source, overrides)
-    bases = effective_base_urls(source, overrides)
 
     def fetch_checked(url: str, etag: str | None = None,
                       last_modified: str | None = None) -> FetchedPage:
@@ -120,36 +132,46 @@ def crawl_source(
                 raise BlockPageError(page.url, reason)
         return page
 
+    ctx = CrawlContext(source, fetch_checked, localizer(source, overrides),
+                       effective_base_urls(source, overrides))
     links: list[ArticleLink] = []
     seen: set[str] = set()
     for site in source.sites:
         for section in site.sections:
-            found = strategy.discover(source, site, bases[site.name], section, fetch_checked)
+            strategy = STRATEGIES[source.strategy_of(section)]
+            found = strategy.discover(ctx, site, section)
             if found.error is not None:
-                url = getattr(found.error, "url", bases[site.name] + section.path)
+                url = getattr(found.error, "url", ctx.base_url(site) + section.path)
                 report.issues.append(CrawlIssue(url, _issue_kind(found.error), str(found.error)))
             for link in found.links:
                 key = canonical_url(link.url, source.host_aliases)
-                if key not in seen:
+                if key not in seen:  # a listing and a feed often name the same article
                     seen.add(key)
                     links.append(link)
     report.articles_found = len(links)
 
     for link in links:
+        strategy = STRATEGIES[source.strategy_of(link.section)]
         link_id = communique_id(canonical_url(link.url, source.host_aliases))
-        validators = sink.validators(link_id) if conditional else None
-        etag, last_modified = validators or (None, None)
         try:
-            page = fetch_checked(link.url, etag, last_modified)
-            if page.not_modified:
-                sink.mark_checked(link_id)
-                report.unchanged += 1
-                continue
-            record = strategy.parse_article(source, link, page, now())
+            page = None
+            if link.payload is None:
+                validators = sink.validators(link_id) if conditional else None
+                etag, last_modified = validators or (None, None)
+                page = fetch_checked(link.fetch_url or link.url, etag, last_modified)
+                if page.not_modified:
+                    sink.mark_checked(link_id)
+                    report.unchanged += 1
+                    continue
+            record = strategy.parse_article(ctx, link, page, now())
         except (FetchError, ScrapeError) as exc:
             report.issues.append(CrawlIssue(link.url, _issue_kind(exc), str(exc)))
             continue
-        outcome = sink.store(record, etag=page.etag, last_modified=page.last_modified)
+        outcome = sink.store(
+            record,
+            etag=page.etag if page else None,
+            last_modified=page.last_modified if page else None,
+        )
         report.add(str(outcome))
         if progress:
             progress(f"{outcome}: {record.url}")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from scrapers.strategies.base import ArticleLink, FetchPage, Strategy
+from scrapers.strategies.base import ArticleLink, CrawlContext, Discovery, Strategy
+from scrapers.strategies.feeds import FeedStrategy
 from scrapers.strategies.html_pages import HtmlPagesStrategy
+from scrapers.strategies.jsonapi import GovUkStrategy, WordPressStrategy
 
 STRATEGIES: dict[str, Strategy] = {
     "html": HtmlPagesStrategy(),
+    "feed": FeedStrategy(),
+    "govuk": GovUkStrategy(),
+    "wordpress": WordPressStrategy(),
 }
 
-__all__ = ["STRATEGIES", "ArticleLink", "FetchPage", "Strategy"]
+__all__ = ["STRATEGIES", "ArticleLink", "CrawlContext", "Discovery", "Strategy"]

@@ -1,34 +1,51 @@
-"""What every fetch strategy provides to the crawler."""
+"""What every fetch strategy provides to the crawler, and what the crawler gives it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from scrapers.fetch import FetchedPage
 from scrapers.record import Communique
 from scrapers.sources import Section, Site, Source
 
-# Fetches a URL of the source (politely, block pages already rejected).
-FetchPage = Callable[[str], FetchedPage]
+
+@dataclass(frozen=True)
+class CrawlContext:
+    """One crawl of one source: how to fetch, and where its sites really are."""
+
+    source: Source
+    # Fetches a URL of the source politely; block pages are already rejected.
+    fetch: Callable[[str], FetchedPage]
+    # Rewrites a real host's URL to the copy being crawled (tests, demo); identity live.
+    localize: Callable[[str], str]
+    base_urls: Mapping[str, str]  # site name -> base URL actually crawled
+
+    def base_url(self, site: Site) -> str:
+        return self.base_urls[site.name]
 
 
 @dataclass(frozen=True)
 class ArticleLink:
-    """An article found on a listing, with what the listing said about it."""
+    """An article found on a listing, feed or API, with what that said about it."""
 
-    url: str
+    url: str  # the public article page: the record's URL and id
     site: Site
     section: Section
     listed_date: date | None = None
     listed_title: str | None = None
+    listed_doc_type: str | None = None
+    listed_speaker: str | None = None
+    fetch_url: str | None = None  # where the content is, when not at `url` (a JSON API)
+    # Content the feed or API already delivered; None means "fetch the page".
+    payload: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Discovery:
-    """The links a section's listing gave, and the error that stopped it, if any."""
+    """The links a section gave, and the error that stopped it, if any."""
 
     links: list[ArticleLink]
     pages: int
@@ -36,14 +53,13 @@ class Discovery:
 
 
 class Strategy(Protocol):
-    def discover(
-        self, source: Source, site: Site, base_url: str, section: Section, fetch: FetchPage
-    ) -> Discovery:
-        """Walk a section's listing pages and collect its article links."""
+    def discover(self, ctx: CrawlContext, site: Site, section: Section) -> Discovery:
+        """Walk a section (listing pages, feed, API) and collect its article links."""
         ...
 
     def parse_article(
-        self, source: Source, link: ArticleLink, page: FetchedPage, fetched_at: datetime
+        self, ctx: CrawlContext, link: ArticleLink, page: FetchedPage | None,
+        fetched_at: datetime,
     ) -> Communique:
-        """Turn one fetched article page into a record, or raise ScrapeError."""
+        """Turn a fetched page (or the link's payload) into a record, or raise ScrapeError."""
         ...
