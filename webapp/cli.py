@@ -205,11 +205,92 @@ def status(ctx: click.Context) -> None:
 
 
 @cli.command()
-def sources() -> None:
-    """List the ministries this service knows how to crawl."""
-    for source in _select_sources(()):
-        hosts = ", ".join(site.host for site in source.sites)
-        click.echo(f"{source.id}\t{source.strategy}\t{','.join(source.languages)}\t{hosts}")
+@click.pass_context
+def sources(ctx: click.Context) -> None:
+    """Every source: strategy, languages, last crawl, documents and last error."""
+    app = _app(ctx)
+    with Archive(app.config["DATA_DIR"], readonly=True) as archive:
+        documents = archive.documents_by_source()
+        runs = {run.source_id: run for run in archive.last_runs()}
+        rows = [("SOURCE", "STRATEGY", "LANGUAGES", "LAST CRAWL", "DOCS", "LAST ERROR")]
+        for source in _select_sources(()):
+            strategies = sorted({source.strategy_of(s) for site in source.sites
+                                 for s in site.sections})
+            run = runs.get(source.id)
+            last = "never"
+            error = ""
+            if run is not None:
+                when = run.finished_at or run.started_at
+                last = f"{when.strftime('%Y-%m-%d %H:%M')} {run.status}"
+                errors = archive.run_errors(run.run_id)
+                error = f"[{errors[-1].kind}] {errors[-1].message}" if errors else ""
+            rows.append((source.id, "+".join(strategies), ",".join(source.languages), last,
+                         str(documents.get(source.id, 0)), error[:100]))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5]))
+                   + "  " + row[5])
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def extract(ctx: click.Context, target: str, as_json: bool) -> None:
+    """Extract title, date, language and body text from an article FILE or URL."""
+    from scrapers.errors import FetchError
+    from scrapers.extract import extract_article
+    from scrapers.fetch import Fetcher
+    from scrapers.fetch.encoding import decode_body
+
+    app = _app(ctx)
+    url = None
+    if target.startswith(("http://", "https://")):
+        url = target
+        try:
+            with Fetcher(fetch_settings(app.config)) as fetcher:
+                html = fetcher.get(target).text
+        except FetchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    else:
+        path = Path(target)
+        if not path.is_file():
+            raise click.ClickException(f"no such file: {target}")
+        html, _ = decode_body(path.read_bytes(), None)
+    article = extract_article(html, url)
+    if as_json:
+        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"title:     {article.title or '-'}")
+    click.echo(f"published: {article.published.isoformat() if article.published else '-'}")
+    click.echo(f"language:  {article.language or '-'}")
+    click.echo("")
+    click.echo(article.body)
+    if not article.paragraphs:
+        sys.exit(1)  # nothing that reads as an article
+
+
+@cli.command("extract-quality")
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False),
+                default=str(REPO_ROOT / "tests" / "fixtures" / "extraction"))
+@click.option("--verbose", is_flag=True, help="One line per page.")
+def extract_quality(corpus: str, verbose: bool) -> None:
+    """Score the generic extractor against human-marked bodies (token F1)."""
+    from scrapers.extract_quality import evaluate
+
+    evaluation = evaluate(Path(corpus))
+    if verbose:
+        for page in evaluation.pages:
+            click.echo(f"{page.f1:.3f}  P {page.precision:.3f}  R {page.recall:.3f}  "
+                       f"title {'ok' if page.title_ok else 'NO'}  "
+                       f"date {'ok' if page.date_ok else 'NO'}  "
+                       f"lang {'ok' if page.language_ok else 'NO'}  {page.file}")
+    click.echo(
+        f"{len(evaluation.pages)} pages: mean F1 {evaluation.mean_f1:.3f}"
+        f" (median {evaluation.median_f1:.3f}), precision {evaluation.mean_precision:.3f},"
+        f" recall {evaluation.mean_recall:.3f}; titles {evaluation.share('title_ok'):.0%},"
+        f" dates {evaluation.share('date_ok'):.0%}, languages {evaluation.share('language_ok'):.0%}"
+    )
 
 
 def _serve(app: Flask, host: str, port: int) -> None:
