@@ -28,15 +28,30 @@ def build_schema() -> Schema:
         title_exact=TEXT(analyzer=exact, multitoken_query="phrase"),
         body_exact=TEXT(analyzer=exact, multitoken_query="phrase"),
         date=DATETIME(stored=True, sortable=True),
+        # Facet fields: one term per value. Values are lower-cased where the query
+        # language names them (source:serbia-mfa, type:press-release, ministry:rs).
         source=KEYWORD(stored=True, commas=True, lowercase=True),
         ministry_country=KEYWORD(stored=True, commas=True, lowercase=True),
+        language=KEYWORD(stored=True, commas=True, lowercase=True),
+        type=KEYWORD(stored=True, commas=True, lowercase=True),
         # "sr-latn,sr": lang:sr finds both scripts, lang:sr-Cyrl one of them.
         lang=KEYWORD(commas=True, lowercase=True),
-        language=STORED(),
-        type=KEYWORD(stored=True, commas=True, lowercase=True),
-        official=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-        country=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+        # Officials and countries: folded words for the query language
+        # (official:dacic), exact names for the facets.
+        official=TEXT(analyzer=folded, phrase=True, multitoken_query="phrase"),
+        country=TEXT(analyzer=folded, phrase=True, multitoken_query="phrase"),
+        official_facet=KEYWORD(stored=True, commas=True),
+        country_facet=KEYWORD(stored=True, commas=True),
     )
+
+
+def doc_type_term(doc_type: str) -> str:
+    """Index term of a doc type: "press release" -> "press-release" (one query word)."""
+    return doc_type.replace(" ", "-")
+
+
+def doc_type_label(term: str) -> str:
+    return term.replace("-", " ")
 
 
 def language_terms(language: str) -> str:
@@ -59,11 +74,14 @@ def document_for(record: Communique) -> dict:
         "body_exact": record.body,
         "source": record.source_id,
         "ministry_country": record.ministry_country,
-        "lang": language_terms(record.language),
         "language": record.language,
-        "type": record.doc_type,
-        "official": ",".join(o.replace(",", " ") for o in record.officials),
-        "country": ",".join(c.replace(",", " ") for c in record.countries),
+        "type": doc_type_term(record.doc_type),
+        "lang": language_terms(record.language),
+        # One value per line keeps names apart for phrase queries (official:"ivica dacic").
+        "official": "\n".join(record.officials),
+        "country": "\n".join(record.countries),
+        "official_facet": ",".join(o.replace(",", " ") for o in record.officials),
+        "country_facet": ",".join(c.replace(",", " ") for c in record.countries),
     }
     if published is not None:
         doc["date"] = published

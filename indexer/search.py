@@ -1,14 +1,24 @@
-"""The one search service: the CLI and every web view call this and nothing else."""
+"""The one search service: the CLI and every web view call this and nothing else.
+
+A search is: the text query (Whoosh), a date range, and facet selections (OR
+within a facet, AND across facets), all turned into document sets. Results are
+ordered, paged by page number or by an opaque cursor, highlighted, and counted
+per facet as if that facet's own selection were not applied.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import json
 import math
 import re
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from whoosh import highlight
@@ -21,23 +31,29 @@ from whoosh.qparser import (
     PlusMinusPlugin,
 )
 from whoosh.qparser.plugins import BoostPlugin, SingleQuotePlugin
-from whoosh.searching import Hit as WhooshHit
 
 from indexer.archive import Archive, VersionInfo
 from indexer.build import IndexHome
 from indexer.errors import NotFound, QueryError
+from indexer.facets import FACETS, FacetTables
+from indexer.folding import folded_analyzer
+from indexer.schema import doc_type_label
 from scrapers.record import Communique
 
 # Named limits (Datasette style): each has a default and a reason.
 MAX_QUERY_LENGTH = 500  # longer queries are pasted documents, not searches
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
-MAX_PAGE = 1000  # deep pages are for the API's cursor (and exports), not for paging
+MAX_PAGE = 1000  # page numbers are for people; programs walk deeper with the cursor
 MIN_PREFIX_CHARS = 3  # "te*" would expand to thousands of terms
 SNIPPET_CHARS = 280
+DEFAULT_FACET_SIZE = 10
+MAX_FACET_SIZE = 500
+MAX_FILTER_VALUES = 50  # values selected in one facet
+MONTHLY_HISTOGRAM_MAX_MONTHS = 36  # shorter spans are drawn per month, longer per year
 
 SORTS = ("relevance", "newest", "oldest")
-# Fields a user may name in a query ("title:kosovo"); the rest are internal.
+# Fields a user may name in a query ("title:kosovo") -> index field.
 QUERY_FIELDS = {
     "title": "title",
     "body": "body",
@@ -50,7 +66,7 @@ QUERY_FIELDS = {
     "country": "country",
     "ministry": "ministry_country",
 }
-FILTER_FIELDS = ("source", "lang", "type", "official", "country", "ministry_country")
+FILTER_FIELDS = tuple(facet.name for facet in FACETS)
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,9 @@ class SearchRequest:
     date_from: date | None = None
     date_to: date | None = None
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cursor: str | None = None
+    facet_size: int = DEFAULT_FACET_SIZE
+    with_facets: bool = True
 
     def validated(self) -> SearchRequest:
         """This request, or a QueryError saying what is wrong with it."""
@@ -72,15 +91,25 @@ class SearchRequest:
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}")
         if not 1 <= self.page <= MAX_PAGE:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}; use the cursor to go deeper")
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise QueryError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
+        if not 1 <= self.facet_size <= MAX_FACET_SIZE:
+            raise QueryError(f"facet size must be between 1 and {MAX_FACET_SIZE}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError("the 'from' date is after the 'to' date")
-        for name in self.filters:
+        for name, values in self.filters.items():
             if name not in FILTER_FIELDS:
-                raise QueryError(f"unknown filter '{name}'")
+                raise QueryError(f"unknown filter '{name}'; filters are {', '.join(FILTER_FIELDS)}")
+            if len(values) > MAX_FILTER_VALUES:
+                raise QueryError(f"at most {MAX_FILTER_VALUES} values of '{name}' at once")
         return self
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the search, not the position in it."""
+        data = [self.q, self.sort, str(self.date_from), str(self.date_to),
+                sorted((k, sorted(v)) for k, v in self.filters.items() if v)]
+        return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -96,7 +125,31 @@ class SearchHit:
     officials: tuple[str, ...]
     countries: tuple[str, ...]
     snippet_html: str  # escaped text with <mark> around matched words
+    more_matches: int  # matches in the body beyond those the snippet shows
     score: float | None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # what goes in the URL
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]  # selected values first, then by count
+    more: bool  # values beyond facet_size exist
+
+
+@dataclass(frozen=True)
+class HistogramBar:
+    key: str  # "2018" or "2018-07"
+    start: date
+    end: date
+    count: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +157,10 @@ class SearchResults:
     request: SearchRequest
     total: int
     hits: list[SearchHit]
+    facets: list[Facet] = field(default_factory=list)
+    histogram: list[HistogramBar] = field(default_factory=list)
+    histogram_interval: str = "year"
+    next_cursor: str | None = None
 
     @property
     def page_count(self) -> int:
@@ -122,8 +179,25 @@ class Document:
     versions: list[VersionInfo]
 
 
+# -- the query language --------------------------------------------------------------------
+
+# "name:" directly followed by a value; "Kosovo: statement" (with a space) is text.
+_FIELD_PREFIX = re.compile(r"(?<![\w])([^\W\d_][\w-]*):(?=\S)")
+_DATE_VALUE = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
+_DATE_CLAUSE = re.compile(
+    rf"(?<![\w-])date:(?:\[\s*(?P<start>{_DATE_VALUE}|\*)\s+TO\s+(?P<end>{_DATE_VALUE}|\*)\s*\]"
+    rf"|(?P<single>{_DATE_VALUE}))(?=$|[\s)])",
+    re.IGNORECASE,
+)
+
+
+def _without_phrases(q: str) -> str:
+    """The query with quoted text blanked out (same length, so positions hold)."""
+    return re.sub(r'"[^"]*"', lambda m: " " * len(m.group(0)), q)
+
+
 def check_syntax(q: str) -> None:
-    """Reject unbalanced quotes and parentheses, saying where.
+    """Reject unbalanced quotes and parentheses and unknown fields, saying where.
 
     Whoosh silently repairs these, which turns a typo into a different
     search; a journalist should know the query was not read as written.
@@ -138,9 +212,7 @@ def check_syntax(q: str) -> None:
         elif quote_at is None and char == ")":
             depth -= 1
             if depth < 0:
-                raise QueryError(
-                    f"unmatched ')' at position {position + 1}", position=position
-                )
+                raise QueryError(f"unmatched ')' at position {position + 1}", position=position)
     if quote_at is not None:
         raise QueryError(f"unclosed quote opened at position {quote_at + 1}", position=quote_at)
     if depth > 0:
@@ -149,27 +221,110 @@ def check_syntax(q: str) -> None:
     for match in _FIELD_PREFIX.finditer(_without_phrases(q)):
         name = match.group(1).lower()
         if name not in QUERY_FIELDS:
+            position = match.start(1)
+            if name == "date":
+                raise QueryError(
+                    f"could not read the date at position {position + 1}: write date:2018,"
+                    " date:2018-07 or date:[2018-07-01 TO 2018-07-31]", position=position)
             raise QueryError(
-                f"unknown field '{match.group(1)}' at position {match.start(1) + 1};"
-                f" fields are {', '.join(sorted(QUERY_FIELDS))}",
-                position=match.start(1),
+                f"unknown field '{match.group(1)}' at position {position + 1};"
+                f" fields are {', '.join(sorted(QUERY_FIELDS))}, date",
+                position=position,
             )
 
 
-# "name:" directly followed by a value; "Kosovo: statement" (with a space) is text.
-_FIELD_PREFIX = re.compile(r"(?<![\w])([^\W\d_][\w-]*):(?=\S)")
+def parse_query_date(text: str, *, end: bool) -> date | None:
+    """2018, 2018-07 or 2018-07-31 as the first (or last) day it covers."""
+    if text == "*":
+        return None
+    parts = [int(p) for p in text.split("-")]
+    try:
+        if len(parts) == 1:
+            return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
+        if len(parts) == 2:
+            if not end:
+                return date(parts[0], parts[1], 1)
+            following = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+            return date.fromordinal(following.toordinal() - 1)
+        return date(*parts)
+    except ValueError:
+        raise QueryError(f"'{text}' is not a date") from None
 
 
-def _without_phrases(q: str) -> str:
-    """The query with quoted text blanked out (same length, so positions hold)."""
-    return re.sub(r'"[^"]*"', lambda m: " " * len(m.group(0)), q)
+def extract_date_clauses(q: str) -> tuple[str, date | None, date | None]:
+    """Take `date:` clauses out of the query text; they become a date filter.
+
+    Whoosh miscounts results when a date range is part of the query (WHOOSH.md,
+    trap 1), so dates are always applied as a filter, ANDed with the rest.
+    """
+    start: date | None = None
+    end: date | None = None
+    masked = _without_phrases(q)
+    pieces = []
+    last = 0
+    for match in _DATE_CLAUSE.finditer(masked):
+        if match.group("single"):
+            first = parse_query_date(match.group("single"), end=False)
+            final = parse_query_date(match.group("single"), end=True)
+        else:
+            first = parse_query_date(match.group("start"), end=False)
+            final = parse_query_date(match.group("end"), end=True)
+        start = max(filter(None, [start, first]), default=None)
+        end = min(filter(None, [end, final]), default=None)
+        pieces.append(q[last:match.start()])
+        last = match.end()
+    pieces.append(q[last:])
+    return " ".join("".join(pieces).split()), start, end
 
 
-class _Escaped(highlight.HtmlFormatter):
-    """Whoosh's HtmlFormatter already escapes; <mark> is the semantic tag for hits."""
+def encode_cursor(request: SearchRequest, key: tuple) -> str:
+    blob = json.dumps({"f": request.fingerprint(), "k": list(key)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(blob.encode()).decode().rstrip("=")
+
+
+def decode_cursor(request: SearchRequest) -> tuple | None:
+    if not request.cursor:
+        return None
+    try:
+        padded = request.cursor + "=" * (-len(request.cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = tuple(data["k"])
+        fingerprint = data["f"]
+    except (ValueError, KeyError, TypeError):
+        raise QueryError("the cursor is not one this service gave out") from None
+    if fingerprint != request.fingerprint():
+        raise QueryError("the cursor belongs to a different search; start again without it")
+    return key
+
+
+def _positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
+    """Leaves that must match: words after NOT or '-' are never highlighted."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from _positive_leaves(q.a)
+        return
+    if q.is_leaf():
+        yield q
+        return
+    for child in q.children():
+        yield from _positive_leaves(child)
+
+
+class _Formatter(highlight.HtmlFormatter):
+    """Whoosh's HtmlFormatter escapes all text; <mark> is the semantic tag for hits."""
 
     def __init__(self) -> None:
         super().__init__(tagname="mark", between=" … ")
+
+
+@dataclass
+class _Generation:
+    """What the service keeps of one index generation."""
+
+    key: tuple[str, int]
+    index: object
+    tables: FacetTables
 
 
 class SearchService:
@@ -179,12 +334,12 @@ class SearchService:
         self.data_dir = Path(data_dir)
         self.home = IndexHome(self.data_dir)
         self._lock = threading.Lock()
-        self._generation: Path | None = None
-        self._index = None
+        self._generation: _Generation | None = None
         self._local = threading.local()
-        self._parser = None
+        self._parsers: dict[int, MultifieldParser] = {}
+        self._analyzer = folded_analyzer()
 
-    # -- plumbing -----------------------------------------------------------
+    # -- plumbing ---------------------------------------------------------------------------
 
     def archive(self) -> Archive:
         """A read-only archive connection for this thread."""
@@ -194,20 +349,34 @@ class SearchService:
             self._local.archive = archive
         return archive
 
-    def _current_index(self):  # type: ignore[no-untyped-def]
-        generation = self.home.current_dir()
+    def _current(self) -> tuple[_Generation, object] | None:
+        """The current generation and this thread's searcher on it (None before any index)."""
+        directory = self.home.current_dir()
+        if directory is None:
+            return None
         with self._lock:
-            if generation != self._generation:
-                self._index = IndexHome.open(generation) if generation else None
+            generation = self._generation
+            if generation is None or generation.key[0] != str(directory):
+                index = IndexHome.open(directory)
+            else:
+                index = generation.index
+            key = (str(directory), index.latest_generation())
+            if generation is None or generation.key != key:
+                with index.reader() as reader:
+                    tables = FacetTables(reader)
+                generation = _Generation(key, index, tables)
                 self._generation = generation
-                self._parser = None
-            return self._index
+        searcher = getattr(self._local, "searcher", None)
+        if getattr(self._local, "key", None) != generation.key or searcher is None:
+            searcher = generation.index.searcher()
+            self._local.searcher = searcher
+            self._local.key = generation.key
+        return generation, searcher
 
-    def _query_parser(self, schema):  # type: ignore[no-untyped-def]
-        if self._parser is None:
-            parser = MultifieldParser(
-                ["title", "body"], schema, group=AndGroup,
-            )
+    def _parser(self, schema) -> MultifieldParser:  # type: ignore[no-untyped-def]
+        parser = self._parsers.get(id(schema))
+        if parser is None:
+            parser = MultifieldParser(["title", "body"], schema, group=AndGroup)
             # Boosts ("word^3") and single-quoted phrases surprise more than they help;
             # apostrophes occur in names.
             parser.remove_plugin_class(BoostPlugin)
@@ -221,14 +390,18 @@ class SearchService:
                 if alias != name:
                     aliases.setdefault(name, []).append(alias)
             parser.add_plugin(FieldAliasPlugin(aliases))
-            self._parser = parser
-        return self._parser
+            self._parsers = {id(schema): parser}
+        return parser
 
-    def parse(self, q: str, schema) -> wq.Query:  # type: ignore[no-untyped-def]
+    def parse(self, q: str, schema) -> tuple[wq.Query | None, date | None, date | None]:  # type: ignore[no-untyped-def]
+        """The text query (None when only dates were given) and the query's date range."""
         check_syntax(q)
-        parsed = self._query_parser(schema).parse(q)
+        text, start, end = extract_date_clauses(q)
+        if not text:
+            return None, start, end
+        parsed = self._parser(schema).parse(text)
         self._check_parsed(parsed)
-        return parsed
+        return parsed, start, end
 
     @staticmethod
     def _check_parsed(parsed: wq.Query) -> None:
@@ -237,88 +410,225 @@ class SearchService:
             error = getattr(node, "error", None)
             if error:
                 raise QueryError(f"could not read the query: {error}")
+            if isinstance(node, wq.Every):
+                raise QueryError("'*' alone matches everything; leave the query empty instead")
             fieldname = getattr(node, "fieldname", None)
             if fieldname and fieldname not in allowed:
                 raise QueryError(f"unknown field '{fieldname}'")
-            if isinstance(node, wq.Every):
-                raise QueryError("'*' alone matches everything; leave the query empty instead")
             if isinstance(node, wq.Prefix | wq.Wildcard):
-                stem = node.text.split("*")[0].split("?")[0]
+                stem = re.split(r"[*?]", node.text)[0]
                 if len(stem) < MIN_PREFIX_CHARS:
                     raise QueryError(
-                        f"'{node.text}': a wildcard needs at least {MIN_PREFIX_CHARS} letters"
+                        f"'{node.text}*': a wildcard needs at least {MIN_PREFIX_CHARS} letters"
                         " before it"
                     )
 
-    def _filter(self, request: SearchRequest, schema) -> wq.Query | None:  # type: ignore[no-untyped-def]
-        clauses: list[wq.Query] = []
-        if request.date_from or request.date_to:
-            start = datetime.combine(request.date_from, time.min) if request.date_from else None
-            end = datetime.combine(request.date_to, time.max) if request.date_to else None
-            clauses.append(wq.DateRange("date", start, end))
-        for name, values in request.filters.items():
-            terms = [wq.Term(name, v.lower()) for v in values if v]
-            if terms:
-                clauses.append(wq.Or(terms))
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+    # -- document sets ----------------------------------------------------------------------
 
-    # -- the service --------------------------------------------------------
+    def _document_sets(self, request: SearchRequest, searcher, tables: FacetTables):  # type: ignore[no-untyped-def]
+        """(text query, base set, per-facet selections): base = text query AND dates."""
+        parsed, q_start, q_end = self.parse(request.q.strip(), searcher.schema)
+        start = max(filter(None, [request.date_from, q_start]), default=None)
+        end = min(filter(None, [request.date_to, q_end]), default=None)
+        if parsed is None:
+            base = set(tables.live)
+        else:
+            base = set(searcher.docs_for_query(parsed)) & tables.live
+        if start or end:
+            base &= tables.in_date_range(start, end)
+        selections = {
+            name: tables.selection(name, values)
+            for name, values in request.filters.items() if values
+        }
+        return parsed, base, selections
+
+    # -- the service ------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResults:
         """Run a search; raises QueryError for anything the user must fix."""
         request = request.validated()
-        ix = self._current_index()
-        if ix is None:
+        current = self._current()
+        if current is None:
             return SearchResults(request, 0, [])
-        q_text = request.q.strip()
-        sort = request.sort
-        if not q_text and sort == "relevance":
-            sort = "newest"  # with no words there is no relevance: browse newest first
-        with ix.searcher() as searcher:
-            parsed = self.parse(q_text, ix.schema) if q_text else wq.Every()
-            sortedby = None if sort == "relevance" else "date"
-            results = searcher.search_page(
-                parsed,
-                request.page,
-                pagelen=request.page_size,
-                filter=self._filter(request, ix.schema),
-                sortedby=sortedby,
-                reverse=sort == "newest",
-                terms=True,
-            )
-            results.results.formatter = _Escaped()
-            results.results.fragmenter = highlight.ContextFragmenter(
-                maxchars=SNIPPET_CHARS, surround=90
-            )
-            total = results.total
-            found = list(results)
-            texts = self.archive().get_many([hit["id"] for hit in found])
-            hits = [self._hit(hit, texts.get(hit["id"]), sortedby is None) for hit in found]
-        return SearchResults(request, total, hits)
+        generation, searcher = current
+        tables = generation.tables
+        parsed, base, selections = self._document_sets(request, searcher, tables)
+        matching = set(base)
+        for docs in selections.values():
+            matching &= docs
+        order = self._ordered(request, parsed, searcher, tables, matching)
+        cursor_key = decode_cursor(request)
+        if cursor_key is not None:
+            start = bisect_right([key for key, _ in order], cursor_key)
+        else:
+            start = (request.page - 1) * request.page_size
+        page = order[start:start + request.page_size]
+        next_cursor = None
+        if start + request.page_size < len(order) and page:
+            next_cursor = encode_cursor(request, page[-1][0])
+        hits = self._hits(request, parsed, searcher, [docnum for _, docnum in page],
+                          {docnum: key for key, docnum in page})
+        facets: list[Facet] = []
+        histogram: list[HistogramBar] = []
+        interval = "year"
+        if request.with_facets:
+            facets = self._facets(request, tables, base, selections)
+            histogram, interval = self._histogram(tables, matching, request)
+        return SearchResults(request, len(matching), hits, facets, histogram, interval,
+                             next_cursor)
 
-    @staticmethod
-    def _hit(hit: WhooshHit, record: Communique | None, scored: bool) -> SearchHit:
-        body = record.body if record else ""
-        snippet = hit.highlights("body", text=body, top=2) if body else ""
-        if not snippet:
-            snippet = html.escape(_lead(body))
-        published = hit.get("date")
-        return SearchHit(
-            id=hit["id"],
-            url=hit["url"],
-            title=hit["title"],
-            published=published.date() if published else None,
-            source_id=hit["source"],
-            ministry_country=hit["ministry_country"],
-            language=hit["language"],
-            doc_type=hit["type"],
-            officials=record.officials if record else (),
-            countries=record.countries if record else (),
-            snippet_html=snippet,
-            score=hit.score if scored else None,
-        )
+    def _ordered(self, request, parsed, searcher, tables, docs):  # type: ignore[no-untyped-def]
+        """[(sort key, docnum)] in result order; keys are JSON-able for the cursor."""
+        sort = request.sort
+        if sort == "relevance" and parsed is None:
+            sort = "newest"  # with no words there is no relevance: browse newest first
+        ids = tables.ids
+        if sort == "relevance":
+            results = searcher.search(parsed, filter=docs, limit=None)
+            scored = [(-round(hit.score, 9), ids[hit.docnum], hit.docnum) for hit in results]
+            keyed = [((score, doc_id), docnum) for score, doc_id, docnum in scored]
+        else:
+            undated = 10**9 if sort == "oldest" else 0
+            sign = 1 if sort == "oldest" else -1
+            keyed = []
+            for docnum in docs:
+                day = tables.dates.get(docnum)
+                ordinal = day.toordinal() * sign if day else undated
+                keyed.append(((ordinal, ids[docnum]), docnum))
+        keyed.sort(key=lambda pair: pair[0])
+        return keyed
+
+    def _hits(self, request, parsed, searcher, docnums, keys) -> list[SearchHit]:  # type: ignore[no-untyped-def]
+        terms: set[str] = set()
+        if parsed is not None:
+            reader = searcher.reader()
+            for leaf in _positive_leaves(parsed):
+                # Prefix, wildcard and fuzzy leaves expand to the words they matched.
+                for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+                    if fieldname in ("body", "title"):
+                        terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+        stored = [searcher.stored_fields(d) for d in docnums]
+        records = self.archive().get_many([s["id"] for s in stored])
+        hits = []
+        for docnum, fields in zip(docnums, stored, strict=True):
+            record = records.get(fields["id"])
+            body = record.body if record else ""
+            snippet, more = self._snippet(body, terms)
+            published = fields.get("date")
+            score = -keys[docnum][0] if request.sort == "relevance" and parsed is not None \
+                else None
+            hits.append(SearchHit(
+                id=fields["id"],
+                url=fields["url"],
+                title=fields["title"],
+                published=published.date() if published else None,
+                source_id=fields["source"],
+                ministry_country=fields["ministry_country"],
+                language=fields["language"],
+                doc_type=doc_type_label(fields["type"]),
+                officials=record.officials if record else (),
+                countries=record.countries if record else (),
+                snippet_html=snippet,
+                more_matches=more,
+                score=score,
+            ))
+        return hits
+
+    def _snippet(self, body: str, terms: set[str]) -> tuple[str, int]:
+        """Escaped snippet around the best passage, and how many matches it leaves out."""
+        if not body:
+            return "", 0
+        if terms:
+            fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=90)
+            snippet = highlight.highlight(body, terms, self._analyzer, fragmenter, _Formatter(),
+                                          top=2)
+            if snippet:
+                total = sum(1 for token in self._analyzer(body) if token.text in terms)
+                return snippet, max(0, total - snippet.count("<mark"))
+        lead = body if len(body) <= SNIPPET_CHARS else \
+            body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        return html.escape(lead), 0
+
+    def _facets(self, request, tables, base, selections) -> list[Facet]:  # type: ignore[no-untyped-def]
+        facets = []
+        everything = set(base)
+        for docs in selections.values():
+            everything &= docs
+        for spec in FACETS:
+            if spec.name == "month" and "year" not in request.filters \
+                    and "month" not in request.filters:
+                continue  # months drill down from a chosen year
+            # Counts as if this facet's own selection were not applied.
+            docs = base
+            if selections:
+                docs = set(base)
+                for name, selected in selections.items():
+                    if name != spec.name:
+                        docs &= selected
+            counts = tables.count(spec.name, docs)
+            if spec.name == "month" and "year" in request.filters:
+                years = set(request.filters["year"])
+                counts = {k: v for k, v in counts.items() if k[:4] in years}
+            chosen = set(request.filters.get(spec.name, ()))
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            if spec.name in ("year", "month"):
+                ranked = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+            top = ranked[:request.facet_size]
+            shown = {value for value, _ in top}
+            values = [FacetValue(v, counts.get(v, 0), True) for v in sorted(chosen)]
+            values += [FacetValue(v, n, False) for v, n in top if v not in chosen]
+            facets.append(Facet(spec.name, spec.label, values,
+                                more=len(ranked) > len(shown)))
+        return facets
+
+    def _histogram(self, tables, docs, request) -> tuple[list[HistogramBar], str]:  # type: ignore[no-untyped-def]
+        days = [tables.dates[d] for d in docs if d in tables.dates]
+        if not days:
+            return [], "year"
+        first = request.date_from or min(days)
+        last = request.date_to or max(days)
+        first, last = min(first, min(days)), max(last, max(days))
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        counts: dict[str, int] = {}
+        if months <= MONTHLY_HISTOGRAM_MAX_MONTHS:
+            for day in days:
+                key = f"{day.year}-{day.month:02d}"
+                counts[key] = counts.get(key, 0) + 1
+            bars = []
+            year, month = first.year, first.month
+            for _ in range(months):
+                key = f"{year}-{month:02d}"
+                start = date(year, month, 1)
+                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+                end = date.fromordinal(date(year, month, 1).toordinal() - 1)
+                bars.append(HistogramBar(key, start, end, counts.get(key, 0)))
+            return bars, "month"
+        for day in days:
+            counts[str(day.year)] = counts.get(str(day.year), 0) + 1
+        return [HistogramBar(str(y), date(y, 1, 1), date(y, 12, 31), counts.get(str(y), 0))
+                for y in range(first.year, last.year + 1)], "year"
+
+    def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
+        """Every result of a search, in order, as records: for complete exports."""
+        request = replace(request.validated(), cursor=None, page=1)
+        current = self._current()
+        if current is None:
+            return
+        generation, searcher = current
+        tables = generation.tables
+        parsed, base, selections = self._document_sets(request, searcher, tables)
+        matching = set(base)
+        for docs in selections.values():
+            matching &= docs
+        order = self._ordered(request, parsed, searcher, tables, matching)
+        ids = [tables.ids[docnum] for _, docnum in order]
+        archive = self.archive()
+        for offset in range(0, len(ids), batch_size):
+            batch = ids[offset:offset + batch_size]
+            records = archive.get_many(batch)
+            for record_id in batch:
+                if record_id in records:
+                    yield records[record_id]
 
     def document(self, communique_id: str, version: int | None = None) -> Document:
         """A communiqué (its current or a given archived version) and its history."""
@@ -329,12 +639,13 @@ class SearchService:
         return Document(record, archive.versions(communique_id))
 
     def document_count(self) -> int:
-        ix = self._current_index()
-        return ix.doc_count() if ix is not None else 0
+        current = self._current()
+        return len(current[0].tables.live) if current else 0
 
-
-def _lead(body: str) -> str:
-    if len(body) <= SNIPPET_CHARS:
-        return body
-    cut = body[:SNIPPET_CHARS].rsplit(" ", 1)[0]
-    return cut + " …"
+    def generation_tag(self) -> str:
+        """Changes whenever the index does: for ETags and caches."""
+        current = self._current()
+        if current is None:
+            return "empty"
+        directory, number = current[0].key
+        return f"{Path(directory).name}.{number}"

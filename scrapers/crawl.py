@@ -126,9 +126,13 @@ def crawl_source(
                       last_modified: str | None = None) -> FetchedPage:
         page = fetcher.get(url, allowed_hosts=hosts, etag=etag, last_modified=last_modified)
         report.pages += 1
-        if not page.not_modified:
+        content_type = page.headers.get("Content-Type", "text/html").lower()
+        # Block pages are HTML; a feed or a JSON answer is judged by its own parser.
+        if not page.not_modified and ("html" in content_type or "text/plain" in content_type):
             reason = block_reason(parse_html(page.text), source.block_markers)
             if reason:
+                if page.url != url:
+                    reason += f" (redirected from {url})"
                 raise BlockPageError(page.url, reason)
         return page
 

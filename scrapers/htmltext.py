@@ -31,7 +31,7 @@ def collapse_whitespace(text: str) -> str:
 
 def element_text(element: Tag) -> str:
     """The visible text of an element on one line."""
-    return collapse_whitespace(" ".join(_chunks(element)).replace(_BREAK, " "))
+    return collapse_whitespace("".join(_chunks(element)).replace(_BREAK, " "))
 
 
 def _chunks(element: Tag) -> Iterable[str]:
