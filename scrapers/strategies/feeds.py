@@ -8,6 +8,7 @@ from typing import Any
 
 import feedparser
 
+from scrapers.doctypes import normalise_doc_type
 from scrapers.errors import ScrapeError
 from scrapers.fetch import FetchedPage
 from scrapers.htmltext import collapse_whitespace
@@ -70,7 +71,9 @@ class FeedStrategy:
         for entry in feed.entries:
             if not entry.get("link"):
                 continue
-            tags = [t.get("term") for t in entry.get("tags") or () if t.get("term")]
+            # Categories mix topics ("Russia") with document types: take the first type.
+            tags = [t.get("term") for t in entry.get("tags") or ()
+                    if t.get("term") and normalise_doc_type(t["term"], ctx.source.doc_types, "")]
             payload = None
             if section.full_text:
                 payload = {"title": collapse_whitespace(entry.get("title", "")),
