@@ -61,3 +61,26 @@ def test_each_crawl_archived_exactly_its_golden_articles(crawled) -> None:
     for source_id in SOURCE_IDS:
         assert by_source.get(source_id) == len(load_golden(source_id)), source_id
         assert runs[source_id].status == "ok", errors[source_id]
+
+
+@pytest.mark.parametrize("query", ["Lavrov", "Лавров"])
+def test_lavrov_finds_russian_and_serbian_communiques_side_by_side(client, query: str) -> None:
+    response = client.get("/api/search", query_string={"q": query, "size": 100}).get_json()
+    sources = {hit["source"] for hit in response["results"]}
+    languages = {hit["language"] for hit in response["results"]}
+    assert {"russia-mid", "serbia-mfa"} <= sources
+    assert {"ru", "en", "sr-Cyrl"} <= languages
+
+
+def test_sources_command_lists_every_source_with_its_state(crawled_app) -> None:
+    from conftest import run_cli
+
+    result = run_cli(crawled_app, "sources")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split()[:5] == ["SOURCE", "STRATEGY", "LANGUAGES", "LAST", "CRAWL"]
+    for source_id in load_sources():
+        row = next(line for line in lines if line.startswith(source_id + " "))
+        assert " ok " in row
+        expected = len(load_golden(source_id)) if source_id in SOURCE_IDS else 0
+        assert f" {expected} " in row
