@@ -155,39 +155,56 @@ class Archive:
         self, record: Communique, *, etag: str | None = None, last_modified: str | None = None
     ) -> StoreOutcome:
         """Upsert one record; a changed content hash becomes a new version."""
+        with self._transaction() as db:
+            return self._store_in(db, record, etag, last_modified)
+
+    def _store_in(
+        self, db: sqlite3.Connection, record: Communique, etag: str | None,
+        last_modified: str | None,
+    ) -> StoreOutcome:
         blob = json.dumps(record.to_dict(), ensure_ascii=False)
         checked = _now()
-        with self._transaction() as db:
-            row = db.execute(
-                "SELECT c.current_version, v.content_hash FROM communiques c "
-                "JOIN versions v ON v.id = c.id AND v.version = c.current_version "
-                "WHERE c.id = ?",
-                (record.id,),
-            ).fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO communiques (id, url, source_id, current_version, first_seen,"
-                    " last_checked, etag, last_modified) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
-                    (record.id, record.url, record.source_id, checked, checked, etag,
-                     last_modified),
-                )
-                self._insert_version(db, record, 1, blob)
-                return StoreOutcome.NEW
-            version, old_hash = row
-            if old_hash == record.content_hash:
-                db.execute(
-                    "UPDATE communiques SET last_checked = ?, etag = ?, last_modified = ?"
-                    " WHERE id = ?",
-                    (checked, etag, last_modified, record.id),
-                )
-                return StoreOutcome.UNCHANGED
+        row = db.execute(
+            "SELECT c.current_version, v.content_hash FROM communiques c "
+            "JOIN versions v ON v.id = c.id AND v.version = c.current_version "
+            "WHERE c.id = ?",
+            (record.id,),
+        ).fetchone()
+        if row is None:
             db.execute(
-                "UPDATE communiques SET current_version = ?, last_checked = ?, etag = ?,"
-                " last_modified = ? WHERE id = ?",
-                (version + 1, checked, etag, last_modified, record.id),
+                "INSERT INTO communiques (id, url, source_id, current_version, first_seen,"
+                " last_checked, etag, last_modified) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+                (record.id, record.url, record.source_id, checked, checked, etag,
+                 last_modified),
             )
-            self._insert_version(db, record, version + 1, blob)
-            return StoreOutcome.CHANGED
+            self._insert_version(db, record, 1, blob)
+            return StoreOutcome.NEW
+        version, old_hash = row
+        if old_hash == record.content_hash:
+            db.execute(
+                "UPDATE communiques SET last_checked = ?, etag = ?, last_modified = ?"
+                " WHERE id = ?",
+                (checked, etag, last_modified, record.id),
+            )
+            return StoreOutcome.UNCHANGED
+        db.execute(
+            "UPDATE communiques SET current_version = ?, last_checked = ?, etag = ?,"
+            " last_modified = ? WHERE id = ?",
+            (version + 1, checked, etag, last_modified, record.id),
+        )
+        self._insert_version(db, record, version + 1, blob)
+        return StoreOutcome.CHANGED
+
+    def store_many(self, records: list[Communique]) -> list[StoreOutcome]:
+        """Store several records in one transaction (bulk loads: benchmarks, imports).
+
+        All or none are committed; the crawler stores one record per transaction.
+        """
+        outcomes = []
+        with self._transaction() as db:
+            for record in records:
+                outcomes.append(self._store_in(db, record, None, None))
+        return outcomes
 
     @staticmethod
     def _insert_version(

@@ -70,12 +70,17 @@ class FacetTables:
             self._postings[spec.name] = {t: frozenset(d) for t, d in postings.items() if d}
             self._values[spec.name] = {d: tuple(v) for d, v in values.items()}
 
+    @staticmethod
+    def normalise(facet: str, value: str) -> str:
+        """A value as the index holds it (lower-cased where the index lower-cases)."""
+        return value.lower() if facet in _LOWERCASE_FACETS else value
+
     def selection(self, facet: str, selected: Iterable[str]) -> set[int]:
         """Documents having any of the selected values (OR within a facet)."""
         table = self._postings[facet]
         docs: set[int] = set()
         for value in selected:
-            value = value.lower() if facet in _LOWERCASE_FACETS else value
+            value = self.normalise(facet, value)
             docs |= table.get(value, frozenset())
             if facet == "language" and "-" not in value:
                 # "sr" selects every script of Serbian.

@@ -218,8 +218,11 @@ def check_syntax(q: str) -> None:
     if depth > 0:
         position = q.rfind("(")
         raise QueryError(f"unclosed '(' at position {position + 1}", position=position)
-    for match in _FIELD_PREFIX.finditer(_without_phrases(q)):
+    masked = _without_phrases(q)
+    for match in _FIELD_PREFIX.finditer(masked):
         name = match.group(1).lower()
+        if name == "date" and _DATE_CLAUSE.match(masked, match.start(1)):
+            continue  # a well-formed date clause, taken out as a filter
         if name not in QUERY_FIELDS:
             position = match.start(1)
             if name == "date":
@@ -539,7 +542,7 @@ class SearchService:
         if not body:
             return "", 0
         if terms:
-            fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=90)
+            fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=40)
             snippet = highlight.highlight(body, terms, self._analyzer, fragmenter, _Formatter(),
                                           top=2)
             if snippet:
@@ -565,18 +568,25 @@ class SearchService:
                 for name, selected in selections.items():
                     if name != spec.name:
                         docs &= selected
-            counts = tables.count(spec.name, docs)
+            counts = dict(tables.count(spec.name, docs))
             if spec.name == "month" and "year" in request.filters:
                 years = set(request.filters["year"])
                 counts = {k: v for k, v in counts.items() if k[:4] in years}
-            chosen = set(request.filters.get(spec.name, ()))
+            chosen = {tables.normalise(spec.name, v) for v in request.filters.get(spec.name, ())}
+            for value in chosen:
+                if value not in counts and spec.name == "language":
+                    # "sr" stands for all its scripts.
+                    counts[value] = sum(n for k, n in counts.items()
+                                        if k.startswith(value + "-"))
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
             if spec.name in ("year", "month"):
                 ranked = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
             top = ranked[:request.facet_size]
             shown = {value for value, _ in top}
             values = [FacetValue(v, counts.get(v, 0), True) for v in sorted(chosen)]
-            values += [FacetValue(v, n, False) for v, n in top if v not in chosen]
+            values += [FacetValue(v, n, False) for v, n in top
+                       if v not in chosen and not any(v.startswith(c + "-") for c in chosen
+                                                      if spec.name == "language")]
             facets.append(Facet(spec.name, spec.label, values,
                                 more=len(ranked) > len(shown)))
         return facets
@@ -609,11 +619,15 @@ class SearchService:
                 for y in range(first.year, last.year + 1)], "year"
 
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
-        """Every result of a search, in order, as records: for complete exports."""
+        """Every result of a search, in order, as records: for complete exports.
+
+        The query is read (and a QueryError raised) now, before the first record
+        is asked for, so a streamed response never fails half-way on bad input.
+        """
         request = replace(request.validated(), cursor=None, page=1)
         current = self._current()
         if current is None:
-            return
+            return iter(())
         generation, searcher = current
         tables = generation.tables
         parsed, base, selections = self._document_sets(request, searcher, tables)
@@ -622,13 +636,17 @@ class SearchService:
             matching &= docs
         order = self._ordered(request, parsed, searcher, tables, matching)
         ids = [tables.ids[docnum] for _, docnum in order]
-        archive = self.archive()
-        for offset in range(0, len(ids), batch_size):
-            batch = ids[offset:offset + batch_size]
-            records = archive.get_many(batch)
-            for record_id in batch:
-                if record_id in records:
-                    yield records[record_id]
+
+        def records() -> Iterator[Communique]:
+            archive = self.archive()
+            for offset in range(0, len(ids), batch_size):
+                batch = ids[offset:offset + batch_size]
+                found = archive.get_many(batch)
+                for record_id in batch:
+                    if record_id in found:
+                        yield found[record_id]
+
+        return records()
 
     def document(self, communique_id: str, version: int | None = None) -> Document:
         """A communiqué (its current or a given archived version) and its history."""

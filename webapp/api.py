@@ -1,24 +1,55 @@
-"""The JSON API: read-only, CORS-open, same parameters as the search page."""
+"""The JSON API: read-only, CORS-open, the same parameters as the search page.
+
+Responses carry an ETag tied to the index generation, so any HTTP cache in front
+of replicas can serve repeats until the index changes.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
 from indexer.search import SearchHit, SearchResults, SearchService
 from scrapers.record import Communique
+from webapp.labels import facet_value_label
 from webapp.params import search_request_from_args
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+EXPORT_COLUMNS = ("id", "url", "title", "published", "source", "ministry_country", "language",
+                  "doc_type", "officials", "countries", "speaker", "document_number", "body")
+CACHE_SECONDS = 60
 
 
 def service() -> SearchService:
     return current_app.extensions["search"]
 
 
+@bp.before_request
+def not_modified():  # type: ignore[no-untyped-def]
+    """Answer 304 when the client's copy was made from the current index generation."""
+    if request.if_none_match and request.if_none_match.contains(_etag()):
+        return Response(status=304)
+    return None
+
+
+def _etag() -> str:
+    tag = f"{service().generation_tag()}|{request.full_path}"
+    return hashlib.sha256(tag.encode()).hexdigest()[:24]
+
+
 @bp.after_request
-def allow_cross_origin(response):  # type: ignore[no-untyped-def]
+def cache_headers(response):  # type: ignore[no-untyped-def]
     # Read-only data: any site may call it from the browser.
     response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "GET" and response.status_code in (200, 304):
+        response.set_etag(_etag())
+        response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     return response
 
 
@@ -34,6 +65,7 @@ def hit_json(hit: SearchHit) -> dict:
         "officials": list(hit.officials),
         "countries": list(hit.countries),
         "snippet_html": hit.snippet_html,
+        "more_matches": hit.more_matches,
         "score": hit.score,
         "url": hit.url,
         "api_url": url_for("api.communique", communique_id=hit.id, _external=True),
@@ -41,13 +73,25 @@ def hit_json(hit: SearchHit) -> dict:
     }
 
 
+def _url_with(endpoint: str, **changes: object) -> str:
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    return url_for(endpoint, **args, _external=True)
+
+
+def export_url(fmt: str) -> str:
+    """The export of the current search: same filters, no paging."""
+    args = {k: v for k, v in request.args.to_dict(flat=False).items()
+            if k not in ("page", "cursor", "size", "facet_size")}
+    return url_for("api.export", format=fmt, **args, _external=True)
+
+
 def results_json(results: SearchResults) -> dict:
     req = results.request
-    args = request.args.to_dict(flat=False)
-    next_url = None
-    if results.has_next:
-        args["page"] = [str(req.page + 1)]
-        next_url = url_for("api.search", **args, _external=True)
     return {
         "query": {
             "q": req.q,
@@ -57,11 +101,30 @@ def results_json(results: SearchResults) -> dict:
             "filters": {k: list(v) for k, v in req.filters.items()},
             "page": req.page,
             "size": req.page_size,
+            "cursor": req.cursor,
         },
         "total": results.total,
         "page_count": results.page_count,
-        "next_url": next_url,
+        "next": results.next_cursor,
+        "next_url": _url_with("api.search", cursor=results.next_cursor, page=None)
+        if results.next_cursor else None,
         "results": [hit_json(hit) for hit in results.hits],
+        "facets": {
+            facet.name: {
+                "label": facet.label,
+                "more": facet.more,
+                "values": [{"value": v.value, "label": facet_value_label(facet.name, v.value),
+                            "count": v.count, "selected": v.selected} for v in facet.values],
+            }
+            for facet in results.facets
+        },
+        "histogram": {
+            "interval": results.histogram_interval,
+            "buckets": [{"key": bar.key, "from": bar.start.isoformat(),
+                         "to": bar.end.isoformat(), "count": bar.count}
+                        for bar in results.histogram],
+        },
+        "export": {fmt: export_url(fmt) for fmt in ("csv", "jsonl")},
     }
 
 
@@ -72,15 +135,68 @@ def communique_json(record: Communique) -> dict:
     return data
 
 
+def export_row(record: Communique) -> dict:
+    return {
+        "id": record.id,
+        "url": record.url,
+        "title": record.title,
+        "published": record.published.isoformat() if record.published else None,
+        "source": record.source_id,
+        "ministry_country": record.ministry_country,
+        "language": record.language,
+        "doc_type": record.doc_type,
+        "officials": list(record.officials),
+        "countries": list(record.countries),
+        "speaker": record.speaker,
+        "document_number": record.document_number,
+        "body": record.body,
+    }
+
+
+def export_lines(records: Iterator[Communique], fmt: str) -> Iterator[str]:
+    """The export as text chunks: CSV with a header row, or one JSON object a line."""
+    if fmt == "jsonl":
+        for record in records:
+            yield json.dumps(export_row(record), ensure_ascii=False) + "\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for record in records:
+        row = export_row(record)
+        row["officials"] = "; ".join(row["officials"])
+        row["countries"] = "; ".join(row["countries"])
+        writer.writerow(row)
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
 @bp.get("/search")
 def search():  # type: ignore[no-untyped-def]
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
     return jsonify(results_json(service().search(req)))
 
 
+@bp.get("/export.<any(csv, jsonl):format>")
+def export(format: str):  # type: ignore[no-untyped-def]  # noqa: A002 - the URL's word
+    """The whole result set of a search, streamed: no cap, no paging."""
+    req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"],
+                                   with_facets=False)
+    records = service().iter_hits(req)
+    mimetype = "text/csv" if format == "csv" else "application/x-ndjson"
+    response = Response(stream_with_context(export_lines(records, format)),
+                        mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="communiques.{format}"'
+    return response
+
+
 @bp.get("/communiques/<communique_id>")
 def communique(communique_id: str):  # type: ignore[no-untyped-def]
-    document = service().document(communique_id)
+    version = request.args.get("version", type=int)
+    document = service().document(communique_id, version)
     data = communique_json(document.record)
     data["versions"] = [
         {"version": v.version, "content_hash": v.content_hash,
@@ -88,3 +204,10 @@ def communique(communique_id: str):  # type: ignore[no-untyped-def]
         for v in document.versions
     ]
     return jsonify(data)
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    from webapp.openapi import openapi_document
+
+    return jsonify(openapi_document())

@@ -146,28 +146,50 @@ def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--size", type=int, default=10, show_default=True)
-@click.option("--source", multiple=True, help="Only this source (repeatable).")
-@click.option("--lang", multiple=True, help="Only this language, e.g. en, sr, sr-Cyrl.")
-@click.option("--type", "doc_type", multiple=True, help="Only this document type.")
-@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@click.option("--cursor", help="The 'next' token of a previous --json answer.")
+@click.option("--source", multiple=True, help="Ministry, e.g. serbia-mfa (repeatable: OR).")
+@click.option("--ministry-country", multiple=True, help="Ministry's country code, e.g. RS.")
+@click.option("--language", "--lang", "language", multiple=True,
+              help="Language, e.g. en, sr (both scripts), sr-Cyrl.")
+@click.option("--type", "doc_type", multiple=True, help="Document type, e.g. statement.")
+@click.option("--year", multiple=True, help="Year, e.g. 2018.")
+@click.option("--month", multiple=True, help="Month, e.g. 2018-07.")
+@click.option("--official", multiple=True, help="Official named in the communiqué.")
+@click.option("--country", multiple=True, help="Country mentioned.")
+@click.option("--facets", "show_facets", is_flag=True, help="Also print facet counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print what /api/search returns.")
+@click.option("--export", "export_format", type=click.Choice(["csv", "jsonl"]),
+              help="Print every result (no paging) as CSV or JSON Lines.")
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
-           date_to: str | None, sort: str, page: int, size: int, source: tuple[str, ...],
-           lang: tuple[str, ...], doc_type: tuple[str, ...], as_json: bool) -> None:
-    """Search the index, e.g. `communiques search Filipovic --from 2018-07`."""
+           date_to: str | None, sort: str, page: int, size: int, cursor: str | None,
+           as_json: bool, show_facets: bool, export_format: str | None,
+           **filters: tuple[str, ...]) -> None:
+    """Search the index, e.g. `communiques search Filipovic --from 2018-07 --language en`.
+
+    The options are the search page's filters; repeating one means any of its values.
+    """
     app = _app(ctx)
     args = MultiDict([("q", " ".join(query)), ("sort", sort), ("page", str(page)),
                       ("size", str(size))])
-    for name, values in (("source", source), ("lang", lang), ("type", doc_type)):
+    names = {"doc_type": "type"}
+    for option, values in filters.items():
         for value in values:
-            args.add(name, value)
-    if date_from:
-        args["from"] = date_from
-    if date_to:
-        args["to"] = date_to
+            args.add(names.get(option, option), value)
+    for name, value in (("from", date_from), ("to", date_to), ("cursor", cursor)):
+        if value:
+            args[name] = value
+    service = app.extensions["search"]
     try:
-        req = search_request_from_args(args, size)
-        results = app.extensions["search"].search(req)
+        if export_format:
+            from webapp.api import export_lines
+
+            req = search_request_from_args(args, size, with_facets=False)
+            for chunk in export_lines(service.iter_hits(req), export_format):
+                click.echo(chunk, nl=False)
+            return
+        req = search_request_from_args(args, size, with_facets=as_json or show_facets)
+        results = service.search(req)
     except QueryError as exc:
         raise click.ClickException(f"query error: {exc.message}") from exc
     if as_json:
@@ -182,6 +204,12 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
         click.echo(f"\n{when}  {hit.source_id}  {hit.language}  {hit.doc_type}  {hit.id}")
         click.echo(f"  {hit.title}")
         click.echo(f"  {hit.url}")
+    if show_facets:
+        for facet in results.facets:
+            values = ", ".join(f"{v.value} ({v.count})" for v in facet.values)
+            click.echo(f"\n{facet.label}: {values}")
+    if results.next_cursor:
+        click.echo(f"\nnext page: --cursor {results.next_cursor}")
 
 
 @cli.command()

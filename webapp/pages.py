@@ -1,16 +1,16 @@
-"""HTML pages for people: the search page and the document page."""
+"""HTML pages for people: the search page, the document page and the query help.
+
+Every state of the search page lives in its URL, and the page works without
+JavaScript: facets are checkboxes in the search form, histogram bars are links.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from babel import Locale, UnknownLocaleError
 from flask import Blueprint, current_app, render_template, request, url_for
-from markupsafe import Markup
 
 from indexer.errors import QueryError
 from indexer.search import SORTS, SearchRequest, SearchService
-from scrapers.sources import load_sources
+from webapp.labels import country_name, facet_value_label, language_name, source_name
 from webapp.params import search_request_from_args
 
 bp = Blueprint("pages", __name__)
@@ -20,30 +20,34 @@ def service() -> SearchService:
     return current_app.extensions["search"]
 
 
-@lru_cache(maxsize=64)
-def language_name(tag: str) -> str:
-    """'sr-Latn' -> 'Serbian (Latin)'."""
-    try:
-        return Locale.parse(tag, sep="-").get_display_name("en") or tag
-    except (UnknownLocaleError, ValueError):
-        return tag
-
-
-def source_name(source_id: str) -> str:
-    source = load_sources().get(source_id)
-    return source.short_name if source else source_id
-
-
 @bp.app_context_processor
 def helpers() -> dict:
-    return {"language_name": language_name, "source_name": source_name}
+    return {"language_name": language_name, "source_name": source_name,
+            "country_name": country_name, "facet_value_label": facet_value_label}
+
+
+def search_url(**changes: object) -> str:
+    """The current search's URL with some parameters replaced (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    args.pop("cursor", None)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    return url_for("pages.search", **args)
+
+
+def url_without(name: str, value: str) -> str:
+    """The current search with one selected facet value removed."""
+    args = request.args.to_dict(flat=False)
+    args[name] = [v for v in args.get(name, []) if v != value]
+    args.pop("page", None)
+    return url_for("pages.search", **args)
 
 
 def page_url(page: int) -> str:
-    """The current search's URL with another page number (every state lives in the URL)."""
-    args = request.args.to_dict(flat=False)
-    args["page"] = [str(page)]
-    return url_for("pages.search", **args)
+    return search_url(page=page)
 
 
 @bp.get("/")
@@ -58,6 +62,7 @@ def search():  # type: ignore[no-untyped-def]
         error = exc.message
         req = SearchRequest(q=request.args.get("q", "")[:1000])
         status = 400
+    literal = '"' + req.q.replace('"', " ").strip() + '"' if req.q.strip() else ""
     return render_template(
         "search.html",
         req=req,
@@ -65,8 +70,15 @@ def search():  # type: ignore[no-untyped-def]
         error=error,
         sorts=SORTS,
         page_url=page_url,
-        literal_query=Markup.escape(req.q),
+        search_url=search_url,
+        url_without=url_without,
+        literal_query=literal,
     ), status
+
+
+@bp.get("/help")
+def help_page():  # type: ignore[no-untyped-def]
+    return render_template("help.html")
 
 
 @bp.get("/communiques/<communique_id>")

@@ -1,4 +1,5 @@
-"""Reading a search from URL parameters: the page and the API take the same ones."""
+"""Reading a search from URL parameters: the page, the API, the exports and the CLI
+take the same ones."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from indexer.errors import QueryError
-from indexer.search import FILTER_FIELDS, SearchRequest
+from indexer.search import DEFAULT_FACET_SIZE, FILTER_FIELDS, SearchRequest, parse_query_date
 
-# URL parameter -> filter field; repeated parameters select several values (OR).
-FILTER_PARAMS = {name: name for name in FILTER_FIELDS}
+# Every URL parameter a search understands (the OpenAPI document lists the same).
+SEARCH_PARAMS = ("q", "sort", "from", "to", "page", "size", "cursor", "facet_size",
+                 *FILTER_FIELDS)
 
 
 def _int(args: MultiDict, name: str, default: int) -> int:
@@ -28,27 +30,22 @@ def _date(args: MultiDict, name: str, *, end: bool = False) -> date | None:
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    try:
-        parts = [int(p) for p in raw.split("-")]
-        if len(parts) == 1:
-            return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
-        if len(parts) == 2:
-            if not end:
-                return date(parts[0], parts[1], 1)
-            following = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
-            return date.fromordinal(following.toordinal() - 1)
-        if len(parts) == 3:
-            return date(*parts)
-    except ValueError:
-        pass
+    parts = raw.split("-")
+    if 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+        try:
+            return parse_query_date(raw, end=end)
+        except QueryError:
+            pass
     raise QueryError(f"'{name}' must be a date like 2018-07-31, not '{raw[:40]}'")
 
 
-def search_request_from_args(args: MultiDict, default_page_size: int) -> SearchRequest:
+def search_request_from_args(
+    args: MultiDict, default_page_size: int, *, with_facets: bool = True
+) -> SearchRequest:
     """Build a SearchRequest from query-string arguments, or raise QueryError."""
     filters = {
-        field: tuple(v.strip() for v in args.getlist(param) if v.strip())
-        for param, field in FILTER_PARAMS.items()
+        name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+        for name in FILTER_FIELDS
     }
     return SearchRequest(
         q=args.get("q", ""),
@@ -58,4 +55,7 @@ def search_request_from_args(args: MultiDict, default_page_size: int) -> SearchR
         date_from=_date(args, "from"),
         date_to=_date(args, "to", end=True),
         filters={k: v for k, v in filters.items() if v},
+        cursor=args.get("cursor") or None,
+        facet_size=_int(args, "facet_size", DEFAULT_FACET_SIZE),
+        with_facets=with_facets,
     ).validated()

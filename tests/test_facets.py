@@ -1,0 +1,132 @@
+"""Facet counts over the fixture corpus, checked against counts computed from the golden
+records alone (not from the index)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from conftest import GOLDEN, load_golden
+
+from indexer.folding import fold
+
+CORPUS = [
+    {**entry, "source": path.stem} for path in sorted(GOLDEN.glob("*.json"))
+    for entry in load_golden(path.stem)
+]
+
+
+def term(entry: dict, facet: str) -> str:
+    if facet == "language":
+        return entry["language"].lower()
+    if facet == "type":
+        return entry["doc_type"].replace(" ", "-")
+    if facet == "year":
+        return entry["published"][:4]
+    if facet == "month":
+        return entry["published"][:7]
+    return entry[facet]
+
+
+def expected_counts(facet: str, keep) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return dict(Counter(term(e, facet) for e in CORPUS if keep(e)))
+
+
+def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
+    response = client.get("/api/search", query_string={"facet_size": 500, **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def counts(data: dict, facet: str) -> dict[str, int]:
+    return {v["value"]: v["count"] for v in data["facets"][facet]["values"]}
+
+
+def everything(entry: dict) -> bool:
+    return True
+
+
+@pytest.mark.parametrize("facet", ["source", "language", "type", "year"])
+def test_counts_without_filters(client, facet: str) -> None:
+    data = api(client)
+    assert data["total"] == len(CORPUS)
+    assert counts(data, facet) == expected_counts(facet, everything)
+
+
+def test_single_select_counts_other_facets_and_keeps_its_own(client) -> None:
+    data = api(client, language="en")
+    english = [e for e in CORPUS if e["language"] == "en"]
+    assert data["total"] == len(english)
+    assert counts(data, "source") == expected_counts("source", lambda e: e["language"] == "en")
+    assert counts(data, "type") == expected_counts("type", lambda e: e["language"] == "en")
+    # The language facet counts as if its own selection were not applied.
+    assert counts(data, "language") == expected_counts("language", everything)
+    assert [v["value"] for v in data["facets"]["language"]["values"] if v["selected"]] == ["en"]
+
+
+def test_multi_select_is_or_within_and_across_facets(client) -> None:
+    languages, types = {"en", "ru"}, {"statement", "news"}
+    data = api(client, language=sorted(languages), type=sorted(types))
+
+    def in_languages(e: dict) -> bool:
+        return e["language"] in languages
+
+    def in_types(e: dict) -> bool:
+        return e["doc_type"] in types
+
+    assert data["total"] == sum(1 for e in CORPUS if in_languages(e) and in_types(e))
+    assert counts(data, "type") == expected_counts("type", in_languages)
+    assert counts(data, "language") == expected_counts("language", in_types)
+    assert counts(data, "source") == expected_counts(
+        "source", lambda e: in_languages(e) and in_types(e))
+    returned = {hit["language"] for hit in api(client, language=sorted(languages),
+                                               type=sorted(types), size=100)["results"]}
+    assert returned <= {"en", "ru"}
+
+
+def test_counts_with_a_text_query(client) -> None:
+    def mentions_serbia(e: dict) -> bool:
+        words = set(re.findall(r"\w+", fold(e["title"] + " " + e["body"])))
+        return "serbia" in words
+
+    data = api(client, q="Serbia", type="statement")
+    assert data["total"] == sum(1 for e in CORPUS
+                                if mentions_serbia(e) and e["doc_type"] == "statement")
+    assert counts(data, "type") == expected_counts("type", mentions_serbia)
+    assert counts(data, "source") == expected_counts(
+        "source", lambda e: mentions_serbia(e) and e["doc_type"] == "statement")
+
+
+def test_year_drills_down_to_months(client) -> None:
+    assert "month" not in api(client)["facets"]
+    data = api(client, year="2018")
+    assert data["total"] == sum(1 for e in CORPUS if e["published"].startswith("2018"))
+    assert counts(data, "month") == expected_counts(
+        "month", lambda e: e["published"].startswith("2018"))
+    july = api(client, year="2018", month="2018-07")
+    assert july["total"] == sum(1 for e in CORPUS if e["published"].startswith("2018-07"))
+
+
+def test_top_n_and_more(client) -> None:
+    data = api(client, facet_size=2)
+    year = data["facets"]["year"]
+    assert len(year["values"]) == 2 and year["more"] is True
+    full = counts(api(client), "source")
+    top_two = sorted(full.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    assert [(v["value"], v["count"]) for v in data["facets"]["source"]["values"]] == top_two
+
+
+def test_histogram_counts_by_year_and_by_month(client) -> None:
+    data = api(client, source="serbia-mfa")
+    histogram = data["histogram"]
+    assert histogram["interval"] == "year"
+    years = {b["key"]: b["count"] for b in histogram["buckets"]}
+    assert {k: v for k, v in years.items() if v} == expected_counts(
+        "year", lambda e: e["source"] == "serbia-mfa")
+    keys = [b["key"] for b in histogram["buckets"]]
+    assert keys == [str(y) for y in range(int(keys[0]), int(keys[-1]) + 1)]  # no gaps
+    short = api(client, **{"from": "2018-01-01", "to": "2018-12-31"})["histogram"]
+    assert short["interval"] == "month" and len(short["buckets"]) == 12
+    assert sum(b["count"] for b in short["buckets"]) == sum(
+        1 for e in CORPUS if e["published"].startswith("2018"))

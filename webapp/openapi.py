@@ -1,0 +1,171 @@
+"""The OpenAPI description of the JSON API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from indexer.facets import FACETS
+from indexer.search import (
+    DEFAULT_FACET_SIZE,
+    DEFAULT_PAGE_SIZE,
+    MAX_FACET_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+)
+
+
+def _param(name: str, description: str, schema: dict, **extra: object) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema, **extra}
+
+
+SEARCH_PARAMETERS = [
+    _param("q", "Query: words, \"phrases\", AND/OR/NOT, -word, (groups), field:value "
+           "(title, official, country, source, lang, type), date:2018 or "
+           "date:[2018-07-01 TO 2018-07-31], \"a b\"~5, fuzzy~, prefix*. See /help.",
+           {"type": "string", "maxLength": MAX_QUERY_LENGTH}),
+    _param("sort", "Order of results.", {"type": "string", "enum": list(SORTS),
+                                         "default": "relevance"}),
+    _param("from", "Earliest publication date (YYYY, YYYY-MM or YYYY-MM-DD).",
+           {"type": "string"}),
+    _param("to", "Latest publication date (YYYY, YYYY-MM or YYYY-MM-DD).", {"type": "string"}),
+    _param("size", "Results per page.", {"type": "integer", "minimum": 1,
+                                         "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}),
+    _param("page", "Page number (for people; programs use `cursor`).",
+           {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
+    _param("cursor", "The `next` token of the previous response: walks any result set to its "
+           "end.", {"type": "string"}),
+    _param("facet_size", "Values shown per facet.", {"type": "integer", "minimum": 1,
+           "maximum": MAX_FACET_SIZE, "default": DEFAULT_FACET_SIZE}),
+] + [
+    _param(facet.name, f"Filter by {facet.label.lower()}; repeat for several values (OR). "
+           "Different filters combine with AND.",
+           {"type": "array", "items": {"type": "string"}}, style="form", explode=True)
+    for facet in FACETS
+]
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["status", "type", "message"],
+        "properties": {"status": {"type": "integer"}, "type": {"type": "string"},
+                       "message": {"type": "string"}},
+    }},
+}
+HIT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"},
+        "published": {"type": ["string", "null"], "format": "date"},
+        "source": {"type": "string"}, "ministry_country": {"type": "string"},
+        "language": {"type": "string"}, "doc_type": {"type": "string"},
+        "officials": {"type": "array", "items": {"type": "string"}},
+        "countries": {"type": "array", "items": {"type": "string"}},
+        "snippet_html": {"type": "string", "description": "Escaped text; <mark> around matches"},
+        "more_matches": {"type": "integer"},
+        "score": {"type": ["number", "null"]},
+        "url": {"type": "string"}, "api_url": {"type": "string"},
+        "html_url": {"type": "string"},
+    },
+}
+SEARCH_RESPONSE = {
+    "type": "object",
+    "required": ["query", "total", "results", "facets", "histogram"],
+    "properties": {
+        "query": {"type": "object"},
+        "total": {"type": "integer"},
+        "page_count": {"type": "integer"},
+        "next": {"type": ["string", "null"], "description": "Cursor of the next page"},
+        "next_url": {"type": ["string", "null"]},
+        "results": {"type": "array", "items": HIT},
+        "facets": {"type": "object", "additionalProperties": {
+            "type": "object",
+            "properties": {
+                "label": {"type": "string"}, "more": {"type": "boolean"},
+                "values": {"type": "array", "items": {"type": "object", "properties": {
+                    "value": {"type": "string"}, "label": {"type": "string"},
+                    "count": {"type": "integer"}, "selected": {"type": "boolean"}}}},
+            },
+        }},
+        "histogram": {"type": "object", "properties": {
+            "interval": {"type": "string", "enum": ["year", "month"]},
+            "buckets": {"type": "array", "items": {"type": "object", "properties": {
+                "key": {"type": "string"}, "from": {"type": "string", "format": "date"},
+                "to": {"type": "string", "format": "date"}, "count": {"type": "integer"}}}},
+        }},
+        "export": {"type": "object", "properties": {"csv": {"type": "string"},
+                                                    "jsonl": {"type": "string"}}},
+    },
+}
+COMMUNIQUE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"}, "url": {"type": "string"}, "source_id": {"type": "string"},
+        "ministry_country": {"type": "string"}, "language": {"type": "string"},
+        "title": {"type": "string"}, "published": {"type": ["string", "null"]},
+        "body": {"type": "string"}, "paragraphs": {"type": "array", "items": {"type": "string"}},
+        "doc_type": {"type": "string"}, "officials": {"type": "array"},
+        "countries": {"type": "array"}, "fetched_at": {"type": "string"},
+        "content_hash": {"type": "string"}, "versions": {"type": "array"},
+    },
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {str(code): {"description": "Error", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for code in codes}
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "communique-search API",
+            "version": "1",
+            "description": "Full-text search over foreign-ministry communiqués. Read-only; "
+                           "responses carry an ETag tied to the index generation.",
+        },
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Search communiqués, with facets and a date histogram",
+                "operationId": "search",
+                "parameters": SEARCH_PARAMETERS,
+                "responses": {"200": {"description": "Results", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Search"}}}},
+                    **_errors(400)},
+            }},
+            "/api/export.csv": {"get": {
+                "summary": "Every result of a search as CSV (streamed, no cap)",
+                "operationId": "exportCsv",
+                "parameters": [p for p in SEARCH_PARAMETERS
+                               if p["name"] not in ("page", "size", "cursor", "facet_size")],
+                "responses": {"200": {"description": "CSV with a header row",
+                                      "content": {"text/csv": {"schema": {"type": "string"}}}},
+                              **_errors(400)},
+            }},
+            "/api/export.jsonl": {"get": {
+                "summary": "Every result of a search as JSON Lines (streamed, no cap)",
+                "operationId": "exportJsonLines",
+                "parameters": [p for p in SEARCH_PARAMETERS
+                               if p["name"] not in ("page", "size", "cursor", "facet_size")],
+                "responses": {"200": {"description": "One communiqué per line", "content": {
+                    "application/x-ndjson": {"schema": {"type": "string"}}}}, **_errors(400)},
+            }},
+            "/api/communiques/{id}": {"get": {
+                "summary": "One communiqué, with its archived versions",
+                "operationId": "communique",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    _param("version", "An archived version number", {"type": "integer"}),
+                ],
+                "responses": {"200": {"description": "The communiqué", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Communique"}}}},
+                    **_errors(404)},
+            }},
+        },
+        "components": {"schemas": {"Search": SEARCH_RESPONSE, "Hit": HIT,
+                                   "Communique": COMMUNIQUE, "Error": ERROR}},
+    }
