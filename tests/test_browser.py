@@ -76,3 +76,93 @@ def test_bad_query_shows_a_message_and_the_literal_search(page, base_url: str) -
     page.locator("div.error a").click()
     page.wait_for_selector("#result-count")
     assert "Kosovo" in page.inner_text("#result-count")
+
+
+def result_count(page) -> int:  # type: ignore[no-untyped-def]
+    text = page.inner_text("#result-count").split()[0]
+    return int(text) if text.isdigit() else 0
+
+
+def test_ticking_facets_filters_and_counts_stay_true(page, base_url: str) -> None:
+    page.goto(base_url + "/?q=Lavrov")
+    everything = result_count(page)
+    english = page.locator("#facet-language label", has_text="English")
+    english_count = int(english.locator(".n").inner_text())
+    english.locator("input").check()  # JavaScript submits the form at once
+    page.wait_for_url("**language=en**")
+    assert result_count(page) == english_count < everything
+    assert page.locator("#facet-language input[value=en]").is_checked()
+    # A second language ORs with the first: the count adds up.
+    russian = page.locator("#facet-language label", has_text="Russian")
+    russian_count = int(russian.locator(".n").inner_text())
+    russian.locator("input").check()
+    page.wait_for_url("**language=ru**")
+    assert result_count(page) == english_count + russian_count
+    # Removing a filter through its chip.
+    page.locator(".chips a", has_text="Russian").click()
+    page.wait_for_load_state()
+    assert result_count(page) == english_count
+
+
+def test_facets_work_without_javascript(browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/?q=Serbia")
+    page.locator("#facet-type input[value=statement]").check()
+    page.locator("aside button[type=submit]").first.click()
+    page.wait_for_url("**type=statement**")
+    assert all(t == "statement" for t in page.locator("li.hit .doctype").all_inner_texts())
+    context.close()
+
+
+def test_clicking_a_histogram_bar_filters_to_its_period(page, base_url: str) -> None:
+    page.goto(base_url + "/?q=Kosovo")
+    before = result_count(page)
+    bars = page.locator("#histogram a.bar")
+    counts = [int(bars.nth(i).get_attribute("data-count")) for i in range(bars.count())]
+    tallest = max(range(len(counts)), key=lambda i: counts[i])
+    bar = bars.nth(tallest)
+    start, end = bar.get_attribute("data-from"), bar.get_attribute("data-to")
+    bar.locator("rect.hit-area").click()
+    page.wait_for_url(f"**from={start}**")
+    assert f"to={end}" in page.url
+    assert result_count(page) == counts[tallest] < before
+
+
+def test_dragging_across_the_histogram_filters_to_the_range(page, base_url: str) -> None:
+    page.goto(base_url + "/?q=Serbia")
+    links = page.locator("#histogram a.bar")
+    assert links.count() >= 3
+    start = links.nth(0).get_attribute("data-from")
+    end = links.nth(2).get_attribute("data-to")
+    expected = sum(int(links.nth(i).get_attribute("data-count")) for i in range(3))
+    first = links.nth(0).locator("rect.hit-area").bounding_box()
+    last = links.nth(2).locator("rect.hit-area").bounding_box()
+    page.mouse.move(first["x"] + first["width"] / 2, first["y"] + 50)
+    page.mouse.down()
+    page.mouse.move(last["x"] + last["width"] / 2, last["y"] + 50, steps=8)
+    page.mouse.up()
+    page.wait_for_url(f"**from={start}**")
+    assert f"to={end}" in page.url
+    assert result_count(page) == expected
+
+
+def test_keyboard_only_search(page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.keyboard.type("Лавров")  # the query box has focus on arrival
+    page.keyboard.press("Enter")
+    page.wait_for_selector("li.hit")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("BUTTON", "A", "INPUT")
+
+
+def test_readable_on_a_phone(browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(base_url + "/?q=Serbia")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # no sideways scrolling
+    results = page.locator("section.results-area").bounding_box()
+    facets = page.locator("aside.facets").bounding_box()
+    assert facets["y"] > results["y"]  # results first, filters below
+    context.close()
