@@ -130,3 +130,32 @@ def test_histogram_counts_by_year_and_by_month(client) -> None:
     assert short["interval"] == "month" and len(short["buckets"]) == 12
     assert sum(b["count"] for b in short["buckets"]) == sum(
         1 for e in CORPUS if e["published"].startswith("2018"))
+
+
+def test_command_line_search_offers_the_same_filters(crawled_app) -> None:
+    import json
+
+    from conftest import run_cli
+
+    english_statements = [e for e in CORPUS if e["language"] == "en"
+                          and e["doc_type"] in ("statement", "readout")]
+    result = run_cli(crawled_app, "search", "--language", "en", "--type", "statement",
+                     "--type", "readout", "--json", "--size", "5")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"] == len(english_statements)
+    assert counts(data, "type") == expected_counts("type", lambda e: e["language"] == "en") \
+        or data["facets"]["type"]["more"]
+    exported = run_cli(crawled_app, "search", "--language", "en", "--type", "statement",
+                       "--type", "readout", "--export", "jsonl")
+    assert len(exported.output.splitlines()) == len(english_statements)
+    walked, cursor = [], None
+    while True:
+        args = ["search", "--language", "en", "--size", "7", "--json"]
+        page = json.loads(run_cli(crawled_app, *args, *(["--cursor", cursor] if cursor else
+                                                         [])).output)
+        walked += [hit["id"] for hit in page["results"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert len(walked) == len(set(walked)) == sum(1 for e in CORPUS if e["language"] == "en")
