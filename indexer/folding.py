@@ -54,14 +54,46 @@ class FoldFilter(Filter):
     __hash__ = Filter.__hash__
 
 
+# Case endings of Serbian and Russian nouns and names (on folded text), longest first:
+# Dačića, Dačiću, Dačićem -> dacic; Лавровым, Lavrovim -> lavrov; Kosovo, Kosovu -> kosov.
+_ENDINGS = ("ovima", "evima", "ama", "ima", "om", "em", "im", "ym", "oj", "ej", "u", "a", "e",
+            "i", "o", "y")
+# Shorter stems are left alone: "data" and "date" must not meet as "dat".
+MIN_STEM = 4
+
+
+def strip_case_ending(word: str) -> str:
+    """The stem of a folded word, so inflected forms of a name meet its nominative."""
+    if word.isdigit():
+        return word
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+class CaseEndingFilter(Filter):
+    """Whoosh filter stripping case endings from folded tokens (offsets kept)."""
+
+    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+        for token in tokens:
+            token.text = strip_case_ending(token.text)
+            yield token
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CaseEndingFilter)
+
+    __hash__ = Filter.__hash__
+
+
 # Words: letters and digits, keeping inner apostrophes and hyphens out (split there),
 # so "Botsan-Kharchenko" is two terms and a phrase query finds it either way.
 WORD_PATTERN = r"\w+"
 
 
 def folded_analyzer():  # type: ignore[no-untyped-def]
-    """Analyzer for the searched fields: any script and spelling, one key."""
-    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter()
+    """Analyzer for the searched fields: any script, spelling and grammatical case, one key."""
+    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter() | CaseEndingFilter()
 
 
 def exact_analyzer():  # type: ignore[no-untyped-def]

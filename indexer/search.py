@@ -36,8 +36,8 @@ from indexer.archive import Archive, VersionInfo
 from indexer.build import IndexHome
 from indexer.errors import NotFound, QueryError
 from indexer.facets import FACETS, FacetTables
-from indexer.folding import folded_analyzer
-from indexer.schema import doc_type_label
+from indexer.folding import exact_analyzer, folded_analyzer
+from indexer.schema import TITLE_BOOST, doc_type_label
 from scrapers.record import Communique
 
 # Named limits (Datasette style): each has a default and a reason.
@@ -65,6 +65,8 @@ QUERY_FIELDS = {
     "official": "official",
     "country": "country",
     "ministry": "ministry_country",
+    # The original spelling only: exact:Дачић finds Дачић, not Dačić or Dacic.
+    "exact": "body_exact",
 }
 FILTER_FIELDS = tuple(facet.name for facet in FACETS)
 
@@ -83,6 +85,8 @@ class SearchRequest:
     cursor: str | None = None
     facet_size: int = DEFAULT_FACET_SIZE
     with_facets: bool = True
+    # Match words as written (script, diacritics, grammatical case) instead of folded.
+    exact: bool = False
 
     def validated(self) -> SearchRequest:
         """This request, or a QueryError saying what is wrong with it."""
@@ -107,7 +111,7 @@ class SearchRequest:
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the search, not the position in it."""
-        data = [self.q, self.sort, str(self.date_from), str(self.date_to),
+        data = [self.q, self.sort, self.exact, str(self.date_from), str(self.date_to),
                 sorted((k, sorted(v)) for k, v in self.filters.items() if v)]
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:12]
 
@@ -339,8 +343,9 @@ class SearchService:
         self._lock = threading.Lock()
         self._generation: _Generation | None = None
         self._local = threading.local()
-        self._parsers: dict[int, MultifieldParser] = {}
+        self._parsers: dict[tuple[int, bool], MultifieldParser] = {}
         self._analyzer = folded_analyzer()
+        self._exact_analyzer = exact_analyzer()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -376,10 +381,12 @@ class SearchService:
             self._local.key = generation.key
         return generation, searcher
 
-    def _parser(self, schema) -> MultifieldParser:  # type: ignore[no-untyped-def]
-        parser = self._parsers.get(id(schema))
+    def _parser(self, schema, exact: bool = False) -> MultifieldParser:  # type: ignore[no-untyped-def]
+        parser = self._parsers.get((id(schema), exact))
         if parser is None:
-            parser = MultifieldParser(["title", "body"], schema, group=AndGroup)
+            fields = ["title_exact", "body_exact"] if exact else ["title", "body"]
+            parser = MultifieldParser(fields, schema, group=AndGroup,
+                                      fieldboosts={"title_exact": TITLE_BOOST})
             # Boosts ("word^3") and single-quoted phrases surprise more than they help;
             # apostrophes occur in names.
             parser.remove_plugin_class(BoostPlugin)
@@ -393,22 +400,23 @@ class SearchService:
                 if alias != name:
                     aliases.setdefault(name, []).append(alias)
             parser.add_plugin(FieldAliasPlugin(aliases))
-            self._parsers = {id(schema): parser}
+            self._parsers = {**{k: v for k, v in self._parsers.items() if k[0] == id(schema)},
+                             (id(schema), exact): parser}
         return parser
 
-    def parse(self, q: str, schema) -> tuple[wq.Query | None, date | None, date | None]:  # type: ignore[no-untyped-def]
+    def parse(self, q: str, schema, exact: bool = False):  # type: ignore[no-untyped-def]
         """The text query (None when only dates were given) and the query's date range."""
         check_syntax(q)
         text, start, end = extract_date_clauses(q)
         if not text:
             return None, start, end
-        parsed = self._parser(schema).parse(text)
+        parsed = self._parser(schema, exact).parse(text)
         self._check_parsed(parsed)
         return parsed, start, end
 
     @staticmethod
     def _check_parsed(parsed: wq.Query) -> None:
-        allowed = set(QUERY_FIELDS.values())
+        allowed = set(QUERY_FIELDS.values()) | {"title_exact"}
         for node in parsed.leaves():
             error = getattr(node, "error", None)
             if error:
@@ -430,7 +438,7 @@ class SearchService:
 
     def _document_sets(self, request: SearchRequest, searcher, tables: FacetTables):  # type: ignore[no-untyped-def]
         """(text query, base set, per-facet selections): base = text query AND dates."""
-        parsed, q_start, q_end = self.parse(request.q.strip(), searcher.schema)
+        parsed, q_start, q_end = self.parse(request.q.strip(), searcher.schema, request.exact)
         start = max(filter(None, [request.date_from, q_start]), default=None)
         end = min(filter(None, [request.date_to, q_end]), default=None)
         if parsed is None:
@@ -502,14 +510,15 @@ class SearchService:
         return keyed
 
     def _hits(self, request, parsed, searcher, docnums, keys) -> list[SearchHit]:  # type: ignore[no-untyped-def]
-        terms: set[str] = set()
+        terms: set[tuple[str, str]] = set()
         if parsed is not None:
             reader = searcher.reader()
             for leaf in _positive_leaves(parsed):
                 # Prefix, wildcard and fuzzy leaves expand to the words they matched.
                 for fieldname, text in leaf.expanded_terms(reader, phrases=True):
-                    if fieldname in ("body", "title"):
-                        terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+                    if fieldname in ("body", "title", "body_exact", "title_exact"):
+                        text = text.decode("utf-8") if isinstance(text, bytes) else text
+                        terms.add(("exact" if fieldname.endswith("_exact") else "folded", text))
         stored = [searcher.stored_fields(d) for d in docnums]
         records = self.archive().get_many([s["id"] for s in stored])
         hits = []
@@ -537,16 +546,18 @@ class SearchService:
             ))
         return hits
 
-    def _snippet(self, body: str, terms: set[str]) -> tuple[str, int]:
+    def _snippet(self, body: str, terms: set[tuple[str, str]]) -> tuple[str, int]:
         """Escaped snippet around the best passage, and how many matches it leaves out."""
         if not body:
             return "", 0
-        if terms:
+        for kind, analyzer in (("folded", self._analyzer), ("exact", self._exact_analyzer)):
+            words = {text for k, text in terms if k == kind}
+            if not words:
+                continue
             fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=40)
-            snippet = highlight.highlight(body, terms, self._analyzer, fragmenter, _Formatter(),
-                                          top=2)
+            snippet = highlight.highlight(body, words, analyzer, fragmenter, _Formatter(), top=2)
             if snippet:
-                total = sum(1 for token in self._analyzer(body) if token.text in terms)
+                total = sum(1 for token in analyzer(body) if token.text in words)
                 return snippet, max(0, total - snippet.count("<mark"))
         lead = body if len(body) <= SNIPPET_CHARS else \
             body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"

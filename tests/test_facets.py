@@ -87,8 +87,10 @@ def test_multi_select_is_or_within_and_across_facets(client) -> None:
 
 def test_counts_with_a_text_query(client) -> None:
     def mentions_serbia(e: dict) -> bool:
+        # "Serbia" with any of the case endings search ignores (Сербии, Serbiu ...).
         words = set(re.findall(r"\w+", fold(e["title"] + " " + e["body"])))
-        return "serbia" in words
+        return any(re.fullmatch(r"serbi(a|i|e|u|o|y|om|em|im|ym|oj|ej|ama|ima)?", w)
+                   for w in words)
 
     data = api(client, q="Serbia", type="statement")
     assert data["total"] == sum(1 for e in CORPUS

@@ -98,6 +98,16 @@ def test_query_construct(service: SearchService, query: str, expected: set[str])
     assert titles(service, query) == expected
 
 
+def test_names_meet_across_scripts_and_cases_unless_exact(service: SearchService) -> None:
+    for spelling in ("Dacic", "Dačić", "Дачић", "Dačića", "Дачићем"):
+        assert titles(service, spelling) == {"Dačić u Moskvi"}, spelling
+    assert titles(service, "Dačić", exact=True) == {"Dačić u Moskvi"}
+    assert titles(service, "Dacic", exact=True) == set()
+    assert titles(service, "Дачић", exact=True) == set()
+    assert titles(service, "exact:Dačić") == {"Dačić u Moskvi"}
+    assert titles(service, "exact:Dacic") == set()
+
+
 def test_query_dates_and_parameters_intersect(service: SearchService) -> None:
     assert titles(service, "date:2018", date_from=date(2018, 7, 10)) == {"Dačić u Moskvi"}
 
@@ -216,7 +226,7 @@ def test_openapi_describes_every_parameter(big) -> None:
     document = big.get("/api/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     names = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
-    assert {"q", "sort", "from", "to", "size", "page", "cursor", "facet_size", "source",
+    assert {"q", "exact", "sort", "from", "to", "size", "page", "cursor", "facet_size", "source",
             "language", "type", "year", "month", "official", "country",
             "ministry_country"} == names
     assert "/api/export.csv" in document["paths"]

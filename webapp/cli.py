@@ -156,6 +156,7 @@ def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 @click.option("--month", multiple=True, help="Month, e.g. 2018-07.")
 @click.option("--official", multiple=True, help="Official named in the communiqué.")
 @click.option("--country", multiple=True, help="Country mentioned.")
+@click.option("--exact", is_flag=True, help="Match words as written, not folded.")
 @click.option("--facets", "show_facets", is_flag=True, help="Also print facet counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print what /api/search returns.")
 @click.option("--export", "export_format", type=click.Choice(["csv", "jsonl"]),
@@ -163,7 +164,7 @@ def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
            date_to: str | None, sort: str, page: int, size: int, cursor: str | None,
-           as_json: bool, show_facets: bool, export_format: str | None,
+           as_json: bool, exact: bool, show_facets: bool, export_format: str | None,
            **filters: tuple[str, ...]) -> None:
     """Search the index, e.g. `communiques search Filipovic --from 2018-07 --language en`.
 
@@ -176,7 +177,8 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
     for option, values in filters.items():
         for value in values:
             args.add(names.get(option, option), value)
-    for name, value in (("from", date_from), ("to", date_to), ("cursor", cursor)):
+    for name, value in (("from", date_from), ("to", date_to), ("cursor", cursor),
+                        ("exact", "1" if exact else None)):
         if value:
             args[name] = value
     service = app.extensions["search"]

@@ -24,6 +24,8 @@ SEARCH_PARAMETERS = [
            "(title, official, country, source, lang, type), date:2018 or "
            "date:[2018-07-01 TO 2018-07-31], \"a b\"~5, fuzzy~, prefix*. See /help.",
            {"type": "string", "maxLength": MAX_QUERY_LENGTH}),
+    _param("exact", "1: match words as written (script, diacritics, case endings) instead of "
+           "folded.", {"type": "boolean", "default": False}),
     _param("sort", "Order of results.", {"type": "string", "enum": list(SORTS),
                                          "default": "relevance"}),
     _param("from", "Earliest publication date (YYYY, YYYY-MM or YYYY-MM-DD).",

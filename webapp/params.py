@@ -11,7 +11,7 @@ from indexer.errors import QueryError
 from indexer.search import DEFAULT_FACET_SIZE, FILTER_FIELDS, SearchRequest, parse_query_date
 
 # Every URL parameter a search understands (the OpenAPI document lists the same).
-SEARCH_PARAMS = ("q", "sort", "from", "to", "page", "size", "cursor", "facet_size",
+SEARCH_PARAMS = ("q", "sort", "from", "to", "page", "size", "cursor", "facet_size", "exact",
                  *FILTER_FIELDS)
 
 
@@ -58,4 +58,5 @@ def search_request_from_args(
         cursor=args.get("cursor") or None,
         facet_size=_int(args, "facet_size", DEFAULT_FACET_SIZE),
         with_facets=with_facets,
+        exact=args.get("exact", "").strip().lower() in ("1", "true", "yes", "on"),
     ).validated()
