@@ -17,7 +17,9 @@ from statistics import mean, median
 from scrapers.extract import extract_article
 from scrapers.fetch.encoding import decode_body
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Chinese and Japanese are scored by character: they do not separate words by spaces.
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+",
+                    re.UNICODE)
 
 
 def tokens(text: str) -> Counter[str]:
