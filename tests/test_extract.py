@@ -91,3 +91,17 @@ def test_doc_types_are_normalised(raw: str, expected: str) -> None:
 
 def test_source_mapping_wins() -> None:
     assert normalise_doc_type("Statement", {"Statement": "comment"}, "news") == "comment"
+
+
+def test_extraction_quality_gate() -> None:
+    """Floors under the figures measured on the corpus (mean F1 0.957): a regression fails."""
+    from scrapers.extract_quality import evaluate
+
+    evaluation = evaluate(Path(__file__).parent / "fixtures" / "extraction")
+    assert len(evaluation.pages) == 30
+    assert evaluation.mean_f1 >= 0.95
+    assert evaluation.mean_precision >= 0.94
+    assert evaluation.mean_recall >= 0.97
+    assert evaluation.share("language_ok") == 1.0
+    assert evaluation.share("date_ok") >= 0.95
+    assert min(page.f1 for page in evaluation.pages) >= 0.70
