@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     errors      INTEGER NOT NULL DEFAULT 0,
     status      TEXT NOT NULL DEFAULT 'running'
 );
+CREATE TABLE IF NOT EXISTS official_candidates (
+    name           TEXT NOT NULL,
+    communique_id  TEXT NOT NULL,
+    language       TEXT NOT NULL,
+    PRIMARY KEY (name, communique_id)
+);
 CREATE TABLE IF NOT EXISTS crawl_errors (
     run_id    INTEGER NOT NULL REFERENCES crawl_runs(run_id),
     source_id TEXT NOT NULL,
@@ -346,6 +352,33 @@ class Archive:
             (run_id,),
         ).fetchall()
         return [CrawlErrorRow(s, u, k, m, datetime.fromisoformat(a)) for s, u, k, m, a in rows]
+
+    def set_candidates(self, found: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+        """Replace the candidate officials of some communiqués: id -> (language, names)."""
+        with self._transaction() as db:
+            for communique_id, (language, names) in found.items():
+                db.execute("DELETE FROM official_candidates WHERE communique_id = ?",
+                           (communique_id,))
+                db.executemany(
+                    "INSERT OR IGNORE INTO official_candidates VALUES (?, ?, ?)",
+                    [(name, communique_id, language) for name in names],
+                )
+
+    def clear_candidates(self) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM official_candidates")
+
+    def candidates(self, limit: int = 100) -> list[tuple[str, int, str, str]]:
+        """(name, documents, languages, an example communiqué id), most mentioned first."""
+        return self._db.execute(
+            "SELECT name, COUNT(*) AS n, GROUP_CONCAT(DISTINCT language), MIN(communique_id)"
+            " FROM official_candidates GROUP BY name ORDER BY n DESC, name LIMIT ?",
+            (limit,),
+        ).fetchall()
+
+    def drop_candidate(self, name: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM official_candidates WHERE name = ?", (name,))
 
     def documents_by_source(self) -> dict[str, int]:
         rows = self._db.execute(

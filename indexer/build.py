@@ -22,6 +22,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import Index
 
 from indexer.archive import Archive
+from indexer.entities import extractor_for
 from indexer.errors import IndexingError
 from indexer.schema import build_schema, document_for
 
@@ -132,9 +133,13 @@ def rebuild_index(
         ix = whoosh_index.create_in(str(generation / "segments"), build_schema())
         writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
         indexed = 0
+        extractor = extractor_for(str(data_dir))
+        candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
         try:
             for record in archive.all_current():
-                writer.add_document(**document_for(record))
+                entities = extractor.extract(record)
+                writer.add_document(**document_for(record, entities))
+                candidates[record.id] = (record.language, entities.candidates)
                 indexed += 1
                 if progress and indexed % 1000 == 0:
                     progress(indexed)
@@ -143,6 +148,8 @@ def rebuild_index(
             raise
         writer.commit(optimize=True)
         total = _verify(ix, archive.count(), "rebuild")
+        archive.clear_candidates()
+        archive.set_candidates(candidates)
         home.write_state(generation, {"last_seq": last_seq})
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
@@ -165,9 +172,13 @@ def update_index(
     writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
     indexed = 0
     newest = last_seq
+    extractor = extractor_for(str(data_dir))
+    candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
     try:
         for seq, record in archive.changes_since(last_seq):
-            writer.update_document(**document_for(record))
+            entities = extractor.extract(record)
+            writer.update_document(**document_for(record, entities))
+            candidates[record.id] = (record.language, entities.candidates)
             indexed += 1
             newest = max(newest, seq)
             if progress and indexed % 1000 == 0:
@@ -180,5 +191,6 @@ def update_index(
     else:
         writer.cancel()
     total = _verify(ix, archive.count(), "incremental update")
+    archive.set_candidates(candidates)
     home.write_state(generation, {"last_seq": newest})
     return IndexUpdate("incremental", indexed, total, generation)

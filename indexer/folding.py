@@ -26,7 +26,7 @@ _CYRILLIC_TO_LATIN = {
 _TABLE = str.maketrans(
     {**_CYRILLIC_TO_LATIN, **{k.upper(): v.capitalize() for k, v in _CYRILLIC_TO_LATIN.items()},
      "đ": "dj", "Đ": "Dj", "Ð": "Dj", "ð": "dj", "ß": "ss", "æ": "ae", "Æ": "Ae",
-     "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "œ": "oe", "Œ": "Oe", "ı": "i"}
+     "ø": "o", "Ø": "O", "ə": "a", "Ə": "A", "ł": "l", "Ł": "L", "œ": "oe", "Œ": "Oe", "ı": "i"}
 )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, time
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
+from indexer.entities.extract import Entities
 from indexer.folding import exact_analyzer, folded_analyzer
 from scrapers.record import Communique
 
@@ -60,8 +61,10 @@ def language_terms(language: str) -> str:
     return ",".join(dict.fromkeys([language, base]))
 
 
-def document_for(record: Communique) -> dict:
-    """The index document of a record (field values only; no analysis here)."""
+def document_for(record: Communique, entities: Entities | None = None) -> dict:
+    """The index document of a record, with the officials and countries it mentions."""
+    officials = entities.officials if entities else record.officials
+    countries = entities.countries if entities else record.countries
     published = (
         datetime.combine(record.published, time(12, 0)) if record.published else None
     )
@@ -78,10 +81,10 @@ def document_for(record: Communique) -> dict:
         "type": doc_type_term(record.doc_type),
         "lang": language_terms(record.language),
         # One value per line keeps names apart for phrase queries (official:"ivica dacic").
-        "official": "\n".join(record.officials),
-        "country": "\n".join(record.countries),
-        "official_facet": ",".join(o.replace(",", " ") for o in record.officials),
-        "country_facet": ",".join(c.replace(",", " ") for c in record.countries),
+        "official": "\n".join(officials),
+        "country": "\n".join(countries),
+        "official_facet": ",".join(o.replace(",", " ") for o in officials),
+        "country_facet": ",".join(c.replace(",", " ") for c in countries),
     }
     if published is not None:
         doc["date"] = published

@@ -304,6 +304,10 @@ def decode_cursor(request: SearchRequest) -> tuple | None:
     return key
 
 
+def _split(stored: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in stored.split(",") if v.strip()) if stored else ()
+
+
 def _positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
     """Leaves that must match: words after NOT or '-' are never highlighted."""
     if isinstance(q, wq.Not):
@@ -538,8 +542,8 @@ class SearchService:
                 ministry_country=fields["ministry_country"],
                 language=fields["language"],
                 doc_type=doc_type_label(fields["type"]),
-                officials=record.officials if record else (),
-                countries=record.countries if record else (),
+                officials=_split(fields.get("official_facet")),
+                countries=_split(fields.get("country_facet")),
                 snippet_html=snippet,
                 more_matches=more,
                 score=score,

@@ -20,9 +20,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["search"] = SearchService(app.config["DATA_DIR"])
 
-    from webapp import api, errors, pages
+    from webapp import api, entities, errors, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(entities.bp)
     errors.register(app)
     return app

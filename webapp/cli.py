@@ -323,6 +323,71 @@ def extract_quality(corpus: str, verbose: bool) -> None:
     )
 
 
+@cli.command()
+@click.option("--candidates", is_flag=True, help="People found after a title, not yet known.")
+@click.option("--promote", metavar="NAME", help="Add a candidate to the registry.")
+@click.option("--country", default="", help="With --promote: ISO code of their country.")
+@click.option("--role", default="", help="With --promote: their title.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_context
+def officials(ctx: click.Context, candidates: bool, promote: str | None, country: str,
+              role: str, limit: int) -> None:
+    """The officials registry; unknown officials found in the texts; promote one."""
+    from indexer.entities import extractor_for
+    from indexer.entities.registry import promote as promote_official
+
+    app = _app(ctx)
+    data_dir = app.config["DATA_DIR"]
+    if promote:
+        official = promote_official(data_dir, promote, country, role)
+        extractor_for.cache_clear()
+        with WriterLock(data_dir), Archive(data_dir) as archive:
+            archive.drop_candidate(promote)
+        click.echo(f"added {official.name} ({official.id}) to {data_dir}/officials.local.toml;"
+                   " run `communiques index --rebuild` to find them in every communiqué")
+        return
+    if candidates:
+        with Archive(data_dir, readonly=True) as archive:
+            rows = archive.candidates(limit)
+        if not rows:
+            click.echo("no candidates (run `communiques index` first)")
+        for name, documents, languages, example in rows:
+            click.echo(f"{documents:5d}  {name}  [{languages}]  e.g. {example}")
+        return
+    registry = extractor_for(str(data_dir)).registry
+    for official in sorted(registry.by_id.values(), key=lambda o: o.name):
+        roles = "; ".join(f"{r.title} ({r.span()})" for r in official.roles[-2:])
+        click.echo(f"{official.id}\t{official.name}\t{official.country}\t{roles}")
+
+
+@cli.command("entities-quality")
+@click.option("--golden", type=click.Path(exists=True, file_okay=False),
+              default=str(REPO_ROOT / "tests" / "fixtures" / "golden"), show_default=True)
+@click.option("--verbose", is_flag=True, help="List every miss and every extra.")
+@click.pass_context
+def entities_quality(ctx: click.Context, golden: str, verbose: bool) -> None:
+    """Precision and recall of officials and countries against the golden annotations."""
+    from indexer.entities import extractor_for
+    from indexer.entities.quality import evaluate
+
+    scores = evaluate(Path(golden), extractor_for(str(_app(ctx).config["DATA_DIR"])))
+    click.echo(f"{'language':10} {'officials P':>12} {'R':>6} {'countries P':>12} {'R':>6}")
+    for language in sorted(scores.officials):
+        o, c = scores.officials[language], scores.countries[language]
+        click.echo(f"{language:10} {o.precision:12.3f} {o.recall:6.3f} {c.precision:12.3f}"
+                   f" {c.recall:6.3f}")
+    o, c = scores.total("officials"), scores.total("countries")
+    click.echo(f"{'all':10} {o.precision:12.3f} {o.recall:6.3f} {c.precision:12.3f}"
+               f" {c.recall:6.3f}")
+    if verbose:
+        for kind in ("officials", "countries"):
+            for language, tally in sorted(getattr(scores, kind).items()):
+                for miss in tally.misses:
+                    click.echo(f"{kind} missed [{language}] {miss}")
+                for extra in tally.extras:
+                    click.echo(f"{kind} extra  [{language}] {extra}")
+
+
 def _serve(app: Flask, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
 

@@ -83,6 +83,11 @@ def help_page():  # type: ignore[no-untyped-def]
 
 @bp.get("/communiques/<communique_id>")
 def communique(communique_id: str):  # type: ignore[no-untyped-def]
+    from indexer.entities import extractor_for
+    from webapp.entities import official_url
+
     version = request.args.get("version", type=int)
     document = service().document(communique_id, version)
-    return render_template("document.html", doc=document, version=version)
+    entities = extractor_for(str(current_app.config["DATA_DIR"])).extract(document.record)
+    return render_template("document.html", doc=document, version=version, entities=entities,
+                           official_url=official_url)

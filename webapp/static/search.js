@@ -4,6 +4,30 @@
   var form = document.getElementById("search-form");
   if (!form) return;
 
+  // Officials and countries suggested as you type, in any script.
+  var box = document.getElementById("q"), list = document.getElementById("suggestions");
+  var timer = null;
+  if (box && list) {
+    box.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var typed = box.value.trim();
+        if (typed.length < 2) return;
+        fetch("/api/suggest?q=" + encodeURIComponent(typed))
+          .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+          .then(function (data) {
+            list.textContent = "";
+            data.suggestions.forEach(function (s) {
+              var option = document.createElement("option");
+              option.value = s.name;
+              option.label = s.type === "official" ? "official" : "country";
+              list.appendChild(option);
+            });
+          });
+      }, 150);
+    });
+  }
+
   // Ticking a facet applies it at once; a new filter starts from page 1.
   form.querySelectorAll(".facet input[type=checkbox]").forEach(function (box) {
     box.addEventListener("change", function () { form.submit(); });

@@ -1,0 +1,90 @@
+"""Countries mentioned: CLDR's names (via babel) in English, Serbian (both scripts) and
+Russian, plus the adjectives and long forms in `countries.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+
+from indexer.entities.names import key_tokens
+
+VARIANTS_FILE = Path(__file__).with_name("countries.toml")
+NAME_LOCALES = ("en", "sr", "sr_Latn", "ru")
+# CLDR names that are everyday words too (Russian "того" = "of that", Serbian "mali" =
+# "small"): never read as countries on their own.
+AMBIGUOUS = frozenset({("togo",), ("mali",), ("cad",), ("chad",), ("jersey",), ("guernsey",),
+                       ("niue",), ("sv",), ("ostrvo",), ("island",), ("kuba",), ("kosta",)})
+# Letters an adjective or an inflected name may end in ("rossijskaja" -> "rossijsk").
+_SOFT_END = "aeiouyj"
+
+
+def _prefix_stem(token: str) -> str:
+    stem = token
+    for _ in range(3):
+        if len(stem) > 5 and stem[-1] in _SOFT_END:
+            stem = stem[:-1]
+    return stem
+
+
+class Gazetteer:
+    """Country keys -> English short name."""
+
+    def __init__(self) -> None:
+        english = Locale.parse("en").territories
+        self.names: dict[str, str] = {}  # code -> English short name
+        self.by_key: dict[tuple[str, ...], str] = {}
+        self.by_prefix: dict[str, str] = {}
+        variants = tomllib.loads(VARIANTS_FILE.read_text(encoding="utf-8")).get("country", []) \
+            if VARIANTS_FILE.exists() else []
+        preferred = {v["code"]: v["name"] for v in variants}
+        for code, name in english.items():
+            if len(code) == 2 and code.isalpha() and code not in ("ZZ", "QO", "EU", "EZ", "UN"):
+                self.names[code] = preferred.get(code, name)
+        for code, name in preferred.items():
+            self.names.setdefault(code, name)
+        # Abbreviations that are words in lower case ("US", "SAD", "KiM"): matched as written.
+        self.abbreviations: dict[str, str] = {}
+        for locale in NAME_LOCALES:
+            territories = Locale.parse(locale).territories
+            for code in self.names:
+                if territories.get(code):
+                    self._add(territories[code], code, from_cldr=True)
+        for entry in variants:
+            self._add(entry["name"], entry["code"])
+            for variant in entry.get("variants", []):
+                self._add(variant, entry["code"], prefixes=True)
+            for abbreviation in entry.get("abbreviations", []):
+                self.abbreviations.setdefault(abbreviation, entry["code"])
+        self.max_words = max((len(k) for k in self.by_key), default=1)
+
+    def _add(self, text: str, code: str, from_cldr: bool = False, prefixes: bool = False) -> None:
+        key = key_tokens(text)
+        if not key or (from_cldr and key in AMBIGUOUS):
+            return
+        self.by_key.setdefault(key, code)
+        if len(key) == 1:
+            self.by_key.setdefault((key[0].rstrip("j"),), code)  # Россия/России: rossij, rossi
+            # Only curated variants (adjectives) match by prefix: CLDR names would make
+            # "Roman" Romania and "slovenski" (Slavic) Slovenia.
+            stem = _prefix_stem(key[0])
+            if prefixes and len(stem) >= 5:
+                self.by_prefix.setdefault(stem, code)
+
+    def match_single(self, token: str) -> str | None:
+        """A country for one word: its name, an inflection, or an adjective form."""
+        code = self.by_key.get((token,))
+        if code:
+            return code
+        for length in range(len(token), 4, -1):
+            code = self.by_prefix.get(token[:length])
+            if code and len(token) - length <= 3:
+                return code
+        return None
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    return Gazetteer()

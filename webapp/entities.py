@@ -1,0 +1,125 @@
+"""Officials and countries as pages: who they are, when they appear, whom they meet."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+
+from indexer.entities import OfficialsRegistry, extractor_for
+from indexer.entities.countries import gazetteer
+from indexer.entities.names import key_tokens
+from indexer.search import SearchRequest, SearchResults, SearchService
+
+bp = Blueprint("entities", __name__)
+SUGGESTIONS = 10  # named limit: suggestions returned per request
+MIN_SUGGEST_CHARS = 2
+
+
+def service() -> SearchService:
+    return current_app.extensions["search"]
+
+
+def registry() -> OfficialsRegistry:
+    return extractor_for(str(current_app.config["DATA_DIR"])).registry
+
+
+def official_overview(official_id: str) -> tuple[object, SearchResults]:
+    official = registry().by_id.get(official_id)
+    if official is None:
+        abort(404, description=f"no official with id '{official_id}'")
+    results = service().search(SearchRequest(
+        filters={"official": (official.name,)}, sort="newest", page_size=10, facet_size=11))
+    return official, results
+
+
+def _related(results: SearchResults, facet: str, exclude: set[str]) -> list[tuple[str, int]]:
+    for f in results.facets:
+        if f.name == facet:
+            return [(v.value, v.count) for v in f.values if v.value not in exclude][:10]
+    return []
+
+
+@bp.get("/officials/<official_id>")
+def official_page(official_id: str):  # type: ignore[no-untyped-def]
+    official, results = official_overview(official_id)
+    return render_template(
+        "official.html", official=official, results=results,
+        met=_related(results, "official", {official.name}),
+        countries=_related(results, "country", set()),
+        official_url=official_url,
+    )
+
+
+@bp.get("/api/officials/<official_id>")
+def official_json(official_id: str):  # type: ignore[no-untyped-def]
+    official, results = official_overview(official_id)
+    from webapp.api import hit_json
+
+    return jsonify({
+        "id": official.id, "name": official.name, "country": official.country,
+        "aliases": list(official.aliases),
+        "roles": [{"title": r.title, "organisation": r.organisation,
+                   "from": r.start.isoformat() if r.start else None,
+                   "to": r.end.isoformat() if r.end else None} for r in official.roles],
+        "communiques": results.total,
+        "timeline": [{"key": b.key, "count": b.count} for b in results.histogram],
+        "latest": [hit_json(hit) for hit in results.hits],
+        "mentioned_with": [{"name": n, "count": c}
+                           for n, c in _related(results, "official", {official.name})],
+        "countries": [{"name": n, "count": c} for n, c in _related(results, "country", set())],
+    })
+
+
+def official_url(name: str) -> str | None:
+    known = registry().lookup(name)
+    return url_for("entities.official_page", official_id=known.id) if known else None
+
+
+@bp.get("/officials")
+def officials_index():  # type: ignore[no-untyped-def]
+    results = service().search(SearchRequest(facet_size=500, page_size=1))
+    counts = {v.value: v.count for f in results.facets if f.name == "official" for v in f.values}
+    people = sorted(registry().by_id.values(), key=lambda o: (-counts.get(o.name, 0), o.name))
+    return render_template("officials.html", people=people, counts=counts)
+
+
+def _country(code: str) -> str:
+    name = gazetteer().names.get(code.upper())
+    if name is None:
+        abort(404, description=f"no country with code '{code}'")
+    return name
+
+
+@bp.get("/countries/<first>/<second>")
+def country_pair(first: str, second: str):  # type: ignore[no-untyped-def]
+    names = (_country(first), _country(second))
+    q = " ".join(f'country:"{name}"' for name in names)
+    results = service().search(SearchRequest(q=q, sort="newest", page_size=20, facet_size=20))
+    by_ministry = next((f.values for f in results.facets if f.name == "source"), [])
+    return render_template("pair.html", names=names, codes=(first.upper(), second.upper()),
+                           results=results, by_ministry=by_ministry, query=q)
+
+
+@bp.get("/api/suggest")
+def suggest():  # type: ignore[no-untyped-def]
+    """Officials and countries whose name, in any script, starts like what was typed."""
+    typed = request.args.get("q", "")[:100]
+    key = key_tokens(typed)
+    if len(" ".join(key)) < MIN_SUGGEST_CHARS:
+        return jsonify({"query": typed, "suggestions": []})
+    prefix = " ".join(key)
+    found: list[dict] = []
+    for official in registry().by_id.values():
+        for spelling in official.spellings:
+            words = key_tokens(spelling)
+            if any(" ".join(words[i:]).startswith(prefix) for i in range(len(words))):
+                found.append({"type": "official", "id": official.id, "name": official.name,
+                              "url": url_for("entities.official_page", official_id=official.id)})
+                break
+    places = gazetteer()
+    seen_codes: set[str] = set()
+    for words, code in places.by_key.items():
+        if code not in seen_codes and " ".join(words).startswith(prefix):
+            seen_codes.add(code)
+            found.append({"type": "country", "code": code, "name": places.names.get(code, code)})
+    found.sort(key=lambda s: (s["type"] != "official", s["name"]))
+    return jsonify({"query": typed, "suggestions": found[:SUGGESTIONS]})
