@@ -54,9 +54,10 @@ class FoldFilter(Filter):
     __hash__ = Filter.__hash__
 
 
-# Case endings of Serbian and Russian nouns and names (on folded text), longest first:
+# Case endings of Serbian and Russian nouns and names (on folded text), longest first.
+# Not "ej": it ends Sergej, Andrej, Aleksej in the nominative.
 # Dačića, Dačiću, Dačićem -> dacic; Лавровым, Lavrovim -> lavrov; Kosovo, Kosovu -> kosov.
-_ENDINGS = ("ovima", "evima", "ama", "ima", "om", "em", "im", "ym", "oj", "ej", "u", "a", "e",
+_ENDINGS = ("ovima", "evima", "ama", "ima", "om", "em", "im", "ym", "oj", "u", "a", "e",
             "i", "o", "y")
 # Shorter stems are left alone: "data" and "date" must not meet as "dat".
 MIN_STEM = 4

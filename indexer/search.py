@@ -34,6 +34,9 @@ from whoosh.qparser.plugins import BoostPlugin, SingleQuotePlugin
 
 from indexer.archive import Archive, VersionInfo
 from indexer.build import IndexHome
+from indexer.entities import extractor_for
+from indexer.entities.countries import gazetteer
+from indexer.entities.names import key_tokens
 from indexer.errors import NotFound, QueryError
 from indexer.facets import FACETS, FacetTables
 from indexer.folding import exact_analyzer, folded_analyzer
@@ -452,10 +455,24 @@ class SearchService:
         if start or end:
             base &= tables.in_date_range(start, end)
         selections = {
-            name: tables.selection(name, values)
+            name: tables.selection(name, self._canonical(name, values))
             for name, values in request.filters.items() if values
         }
         return parsed, base, selections
+
+    def _canonical(self, facet: str, values: tuple[str, ...]) -> tuple[str, ...]:
+        """Officials and countries named in any spelling or script, as the index holds them."""
+        if facet == "official":
+            registry = extractor_for(str(self.data_dir)).registry
+            return tuple((registry.lookup(v).name if registry.lookup(v) else v) for v in values)
+        if facet == "country":
+            places = gazetteer()
+            canonical = []
+            for value in values:
+                code = places.by_key.get(key_tokens(value)) or places.abbreviations.get(value)
+                canonical.append(places.names.get(code, value) if code else value)
+            return tuple(canonical)
+        return values
 
     # -- the service ------------------------------------------------------------------------
 
@@ -587,7 +604,8 @@ class SearchService:
             if spec.name == "month" and "year" in request.filters:
                 years = set(request.filters["year"])
                 counts = {k: v for k, v in counts.items() if k[:4] in years}
-            chosen = {tables.normalise(spec.name, v) for v in request.filters.get(spec.name, ())}
+            chosen = {tables.normalise(spec.name, v)
+                      for v in self._canonical(spec.name, request.filters.get(spec.name, ()))}
             for value in chosen:
                 if value not in counts and spec.name == "language":
                     # "sr" stands for all its scripts.

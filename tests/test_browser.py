@@ -166,3 +166,35 @@ def test_readable_on_a_phone(browser, base_url: str) -> None:
     facets = page.locator("aside.facets").bounding_box()
     assert facets["y"] > results["y"]  # results first, filters below
     context.close()
+
+
+def test_official_page_and_who_met_whom(page, base_url: str) -> None:
+    page.goto(base_url + "/officials/ivica-dacic")
+    assert page.inner_text("h1") == "Ivica Dačić"
+    assert page.locator("#timeline a.bar").count() >= 3
+    assert page.locator("#latest li.hit").count() == 10
+    page.locator("#met-with a", has_text="Sergey Lavrov").click()
+    page.wait_for_url("**/officials/sergey-lavrov")
+    assert page.inner_text("h1") == "Sergey Lavrov"
+    assert "Ivica Dačić" in page.inner_text("#met-with")
+
+
+def test_country_pair_page_by_ministry(page, base_url: str) -> None:
+    page.goto(base_url + "/countries/RS/RU")
+    assert page.inner_text("h1") == "Serbia and Russia"
+    total = int(page.inner_text("#pair-count").split()[0])
+    ministries = page.locator("#by-ministry li")
+    assert ministries.count() >= 3
+    counts = [int(n) for n in page.locator("#by-ministry .n").all_inner_texts()]
+    assert sum(counts) == total
+    ministries.first.locator("a").click()
+    page.wait_for_selector("#result-count")
+    assert result_count(page) == counts[0]
+
+
+def test_suggestions_appear_while_typing(page, base_url: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#q", "")
+    page.type("#q", "дач", delay=50)
+    # (The page's CSP forbids eval, so wait on the element, not on a JS predicate.)
+    page.locator("#suggestions option[value='Ivica Dačić']").wait_for(state="attached")

@@ -18,19 +18,37 @@ from indexer.entities.names import HONORIFICS, key_tokens, name_key
 from indexer.entities.registry import OfficialsRegistry
 from scrapers.record import Communique
 
-_UPPER = r"[A-ZČĆĐŠŽÐА-ЯЂЈЉЊЋЏЁ]"
-_LOWER = r"[a-zčćđšžа-яђјљњћџёé'’\-]"
-_NAME_WORD = rf"(?:{_UPPER}\.\s?)*{_UPPER}{_LOWER}+"
-_NAME = rf"(?P<name>{_NAME_WORD}(?:\s{_NAME_WORD}){{1,2}})"
+_UPPER = "A-ZČĆĐŠŽÐÁÉÍÓÚÖÜА-ЯЂЈЉЊЋЏЁ"
+# After a title: words until the sentence goes on in lower case ("... Ivica Dacic said").
+_RUN = rf"(?P<run>(?:[ \t]+(?:of|the|and|for|on|za|i|и|по|при|[{_UPPER}][^\s,;:()]*))+)"
+# Words that continue a title rather than start a name.
+_NOT_NAMES = frozenset("""
+federation republic kingdom ministry minister affairs foreign office department government
+embassy states nations union council secretary president deputy general ambassador director
+spokesperson state prime first assistant acting permanent representative people federal
+national security european united special envoy mission delegation commission chairman
+head his her excellency mr mrs ms dr the of and for on za i и по при
+""".split())
+# Folded beginnings of institution words in Serbian and Russian ("Федерации", "Republike").
+_NOT_NAME_STEMS = ("federa", "republi", "respubl", "kraljev", "korolev", "minist", "vlad",
+                   "pravitel", "ambasad", "posol", "posolst", "sekretar", "predsed", "prezident",
+                   "departa", "kancelar", "upravl", "ujedinjen", "objedin", "narod", "savez",
+                   "sojuz")
+
+
+def _not_a_name(word: str) -> bool:
+    key = key_tokens(word)
+    return not key or word.lower() in _NOT_NAMES or key[0].startswith(_NOT_NAME_STEMS)
+
+
 # Titles that introduce a person, by language (matched case-insensitively).
 TITLES = {
     "en": [
-        r"(?:Deputy |Acting |First Deputy |Assistant )?(?:Foreign )?Minister"
-        r"(?: of Foreign Affairs)?(?: of [A-Z][\w ]+?)?",
-        r"Ambassador(?: of [A-Z][\w ]+?)?", r"State Secretary", r"Secretary of State",
-        r"(?:Deputy )?Spokes(?:person|woman|man)", r"Director(?: of [A-Z][\w ]+?)?",
-        r"(?:Deputy )?Prime Minister", r"President", r"Chargé d'Affaires", r"Envoy",
-        r"Under Secretary", r"Permanent Representative(?: of [A-Z][\w ]+?)?",
+        r"(?:Deputy |Acting |First Deputy |Assistant )?(?:Foreign )?Minister",
+        r"Ambassador", r"State Secretary", r"Secretary of State",
+        r"(?:Deputy )?Spokes(?:person|woman|man)", r"Director", r"(?:Deputy )?Prime Minister",
+        r"President", r"Chargé d'Affaires", r"Envoy", r"Under Secretary",
+        r"Permanent Representative",
     ],
     "sr": [
         r"ambasador(?:om|a|u)?", r"državn(?:i|og|im) sekretar(?:a|om|u)?",
@@ -42,10 +60,10 @@ TITLES = {
         r"премијер(?:а|ом|у)?",
     ],
     "ru": [
-        r"(?:заместител[ья]м?|замминистра) министра иностранных дел(?: России| РФ)?",
-        r"министр(?:а|ом|у)? иностранных дел(?: России| РФ)?", r"посл(?:ом|а|у)|посол",
-        r"официальн(?:ый|ого|ым) представител(?:ь|я|ем)(?: МИД России)?",
-        r"директор(?:а|ом)? (?:[А-Яа-я]+ )?департамента(?: [А-Яа-я]+){0,3}",
+        r"(?:заместител[ья]м?|замминистра) министра иностранных дел",
+        r"министр(?:а|ом|у)? иностранных дел", r"посл(?:ом|а|у)|посол",
+        r"официальн(?:ый|ого|ым) представител(?:ь|я|ем)",
+        r"директор(?:а|ом)? (?:[а-я]+ )?департамента(?: [а-я]+){0,3}",
         r"президент(?:а|ом|у)?", r"премьер-министр(?:а|ом|у)?",
     ],
 }
@@ -53,9 +71,32 @@ TITLES = {
 
 @lru_cache(maxsize=8)
 def _title_patterns(language: str) -> re.Pattern[str]:
+    # The page's language first; the others too, since communiqués quote each other.
     base = language.split("-")[0]
-    titles = TITLES.get(base, TITLES["en"])
-    return re.compile(rf"\b(?:{'|'.join(titles)})\s+{_NAME}", re.IGNORECASE | re.UNICODE)
+    titles = TITLES.get(base, []) + [t for lang, ts in TITLES.items() if lang != base for t in ts]
+    # The title in any case; the words after it as written (names are capitalised).
+    return re.compile(rf"(?<!\w)(?i:{'|'.join(titles)}){_RUN}", re.UNICODE)
+
+
+def name_after_title(run: str, places: Gazetteer) -> str | None:
+    """The person's name at the end of what follows a title, if it looks like one.
+
+    "of the Russian Federation Alexander Botsan-Kharchenko" -> "Alexander Botsan-Kharchenko".
+    """
+    words = [w.strip(".,;:'’\"") for w in run.split()]
+    name: list[str] = []
+    for word in reversed(words):
+        if not word or not word[0].isupper() or _not_a_name(word):
+            break
+        if places.match_single(key_tokens(word)[0] if key_tokens(word) else "") and name:
+            break  # "Serbia Ivica Dacic": the country ends the title
+        name.insert(0, word)
+    while name and (_not_a_name(name[0]) or places.match_single(
+            (key_tokens(name[0]) or ("",))[0])):
+        name.pop(0)
+    if not 2 <= len(name) <= 4:
+        return None
+    return " ".join(name)
 
 
 # Words with a capital after the first letter, or all capitals: abbreviations (US, KiM).
@@ -121,7 +162,9 @@ class EntityExtractor:
         """Names after a title that the registry does not know."""
         found: list[str] = []
         for match in _title_patterns(language).finditer(text):
-            name = " ".join(match.group("name").split())
+            name = name_after_title(match.group("run"), self.places)
+            if name is None:
+                continue
             key = name_key(name)
             if not key or key[0] in HONORIFICS or key in self.registry.by_key:
                 continue
@@ -144,8 +187,10 @@ class EntityExtractor:
         for tagged in record.countries:
             if tagged not in countries:
                 countries.append(tagged)
+        # Candidates come from the body only: titles are in headline case ("Vucic Before
+        # Their Meeting") and would read as names.
         return Entities(tuple(officials), tuple(countries),
-                        tuple(self.candidates_in(text, record.language)))
+                        tuple(self.candidates_in(record.body, record.language)))
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,140 @@
+"""Officials and countries as entities: extraction, folded search, pages, suggestions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import GOLDEN, run_cli
+from test_archive import make_record
+
+from indexer.archive import Archive
+from indexer.build import update_index
+from indexer.entities import extractor_for
+from indexer.entities.quality import evaluate
+from webapp import create_app
+
+SEED_TITLE = "Serbian-Russian consultations on security challenges and threats held in Moscow"
+
+
+def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
+    response = client.get("/api/search", query_string={"size": 100, **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_seed_communique_has_its_officials_and_countries(client) -> None:
+    hit = next(h for h in api(client, q="Rogachev")["results"] if h["title"] == SEED_TITLE)
+    assert {"Branimir Filipović", "Ilya Rogachev", "Oleg Syromolotov"} <= set(hit["officials"])
+    assert {"Serbia", "Russia"} <= set(hit["countries"])
+    page = client.get(hit["html_url"]).get_data(as_text=True)
+    assert 'href="/officials/branimir-filipovic"' in page
+
+
+@pytest.mark.parametrize("spelling", ["Dačić", "Дачић", "Dačića", "Дачићем", "Dacic"])
+def test_any_spelling_finds_the_same_documents(client, spelling: str) -> None:
+    reference = {h["id"] for h in api(client, q="Dacic")["results"]}
+    assert len(reference) > 10
+    assert {h["id"] for h in api(client, q=spelling)["results"]} == reference
+
+
+@pytest.mark.parametrize("spelling", ["Ivica Dačić", "Ivica Dacic", "Ивица Дачић", "Dačić"])
+def test_officials_facet_accepts_any_spelling(client, spelling: str) -> None:
+    data = api(client, official=spelling)
+    reference = {h["id"] for h in api(client, official="Ivica Dačić")["results"]}
+    assert {h["id"] for h in data["results"]} == reference
+    assert all("Ivica Dačić" in h["officials"] for h in data["results"])
+    selected = [v for v in data["facets"]["official"]["values"] if v["selected"]]
+    assert [v["value"] for v in selected] == ["Ivica Dačić"]
+    assert {h["id"] for h in api(client, q="official:Дачић")["results"]} == reference
+
+
+def test_exact_script_mode_keeps_the_spelling(client) -> None:
+    folded = api(client, q="Дачић")["total"]
+    exact = api(client, q="Дачић", exact="1")
+    assert 0 < exact["total"] < folded
+    assert {h["language"] for h in exact["results"]} == {"sr-Cyrl"}
+
+
+def test_countries_in_any_language_and_adjectives(client) -> None:
+    serbia = {h["id"] for h in api(client, country="Serbia")["results"]}
+    assert {h["id"] for h in api(client, country="Србија")["results"]} == serbia
+    russian_serbia = {h["id"] for h in api(client, country="Serbia", language="ru")["results"]}
+    assert russian_serbia  # "Сербии", "сербская сторона" count as Serbia
+
+
+def test_official_page_shows_roles_timeline_and_who_met_whom(client) -> None:
+    data = client.get("/api/officials/ivica-dacic").get_json()
+    assert data["name"] == "Ivica Dačić"
+    assert any("Foreign Affairs" in r["title"] for r in data["roles"])
+    assert data["communiques"] == sum(b["count"] for b in data["timeline"])
+    met = {m["name"]: m["count"] for m in data["mentioned_with"]}
+    assert "Ivica Dačić" not in met and "Sergey Lavrov" in met
+    together = api(client, official=["Ivica Dačić"], q='official:"Sergey Lavrov"')["total"]
+    assert met["Sergey Lavrov"] == together
+    page = client.get("/officials/ivica-dacic").get_data(as_text=True)
+    assert "Ivica Dačić" in page and 'id="timeline"' in page and "Sergey Lavrov" in page
+    assert client.get("/officials/nobody-at-all").status_code == 404
+
+
+def test_country_pair_page(client) -> None:
+    page = client.get("/countries/RS/RU")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    both = api(client, country="Serbia", q='country:"Russia"')["total"]
+    assert f"{both} communiqués mention both" in text
+    assert "Russian MFA" in text and "Serbian MFA" in text
+    assert client.get("/countries/RS/QQ").status_code == 404
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("dac", "Ivica Dačić"), ("дач", "Ivica Dačić"), ("Đur", "Marko Đurić"), ("djur", "Marko Đurić"),
+    ("lavr", "Sergey Lavrov"), ("Лавр", "Sergey Lavrov"), ("Srbi", "Serbia"),
+])
+def test_suggestions_as_you_type(client, typed: str, expected: str) -> None:
+    data = client.get("/api/suggest", query_string={"q": typed}).get_json()
+    assert expected in [s["name"] for s in data["suggestions"]]
+    assert client.get("/api/suggest?q=d").get_json()["suggestions"] == []
+
+
+def test_unknown_officials_become_candidates_and_can_be_promoted(tmp_path: Path) -> None:
+    body = ("Ambassador of the Republic of Serbia Jovana Marković presented her credentials. "
+            "Заместитель министра иностранных дел Российской Федерации Андрей Руденко провел "
+            "встречу. State Secretary Nemanja Stevanovic attended.")
+    with Archive(tmp_path) as archive:
+        archive.store(replace(make_record(1, body=body), content_hash=""))
+        update_index(archive, tmp_path)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
+    listed = run_cli(app, "officials", "--candidates").output
+    assert "Jovana Marković" in listed and "Андрей Руденко" in listed
+    assert "Stevanovic" not in listed  # the registry knows him
+    promoted = run_cli(app, "officials", "--promote", "Jovana Marković", "--country", "RS",
+                       "--role", "Ambassador")
+    assert promoted.exit_code == 0 and "added Jovana Marković" in promoted.output
+    assert "Jovana Marković" not in run_cli(app, "officials", "--candidates").output
+    assert run_cli(app, "index", "--rebuild").exit_code == 0
+    extractor_for.cache_clear()
+    client = app.test_client()
+    data = client.get("/api/search?official=Jovana Markovic").get_json()
+    assert data["total"] == 1
+    assert client.get("/officials/jovana-markovic").status_code == 200
+
+
+def test_extraction_quality_per_language() -> None:
+    """Floors under the measured figures (`communiques entities-quality`)."""
+    scores = evaluate(GOLDEN, extractor_for(None))
+    assert set(scores.officials) == {"en", "ru", "sr-Cyrl", "sr-Latn"}
+    for kind in ("officials", "countries"):
+        for language, tally in getattr(scores, kind).items():
+            assert tally.precision >= 0.9, (kind, language, tally.extras)
+            assert tally.recall >= 0.9, (kind, language, tally.misses)
+    assert scores.total("officials").recall >= 0.98
+    assert scores.total("countries").precision >= 0.95
+
+
+def test_quality_command_prints_each_language(crawled_app) -> None:
+    output = run_cli(crawled_app, "entities-quality").output
+    lines = {line.split()[0]: line.split()[1:] for line in output.splitlines()[1:]}
+    assert {"en", "ru", "sr-Cyrl", "sr-Latn", "all"} <= set(lines)
+    assert all(float(value) >= 0.9 for values in lines.values() for value in values)
