@@ -18,8 +18,8 @@ from scrapers.extract import extract_article
 from scrapers.fetch.encoding import decode_body
 
 # Chinese and Japanese are scored by character: they do not separate words by spaces.
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+",
-                    re.UNICODE)
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
 
 
 def tokens(text: str) -> Counter[str]:
