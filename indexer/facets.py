@@ -1,17 +1,17 @@
-"""Facet values per document, built once per index generation and shared by every search.
+"""Per index generation: each document's facet values, date and id as numpy arrays.
 
-Whoosh's own `groupedby` rebuilds its facet maps on every query (WHOOSH.md,
-trap 4); here each field is read from the postings once, then a search only
-counts over its document set.
+Built once when a generation is first searched (Whoosh's own `groupedby` rebuilds
+its maps on every query, WHOOSH.md trap 4), then shared by every search and thread:
+a search turns its filters into boolean masks and counts facets with `bincount`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 from whoosh.reading import IndexReader
 
 
@@ -20,6 +20,7 @@ class FacetSpec:
     name: str  # the URL parameter and the facet's key
     label: str
     field: str | None  # index field, or None for the date-derived facets
+    multi: bool = False  # several values per document
 
 
 FACETS: tuple[FacetSpec, ...] = (
@@ -29,75 +30,138 @@ FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("type", "Type", "type"),
     FacetSpec("year", "Year", None),
     FacetSpec("month", "Month", None),
-    FacetSpec("official", "Officials", "official_facet"),
-    FacetSpec("country", "Countries mentioned", "country_facet"),
+    FacetSpec("official", "Officials", "official_facet", multi=True),
+    FacetSpec("country", "Countries mentioned", "country_facet", multi=True),
 )
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 # Facets whose index terms are lower-cased (the others keep names as written).
 _LOWERCASE_FACETS = frozenset({"source", "ministry_country", "language", "type"})
+_TICKS_PER_DAY = 86_400 * 1_000_000  # Whoosh stores datetimes as microsecond ticks
+_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MAX_TICKS = 10_000 * 366 * _TICKS_PER_DAY
+
+
+@dataclass
+class _Facet:
+    terms: list[str]
+    index: dict[str, int]
+    docs: np.ndarray  # multi: the document of each (document, value) pair; else unused
+    values: np.ndarray  # single: value index per document (-1 none); multi: value per pair
 
 
 class FacetTables:
-    """Per generation: each live document's facet values, dates and ids (plain data,
-    built in one pass while the reader is open, then shared by every thread)."""
+    """Facet values, dates and ids of every document of one generation."""
 
     def __init__(self, reader: IndexReader) -> None:
-        self.live: frozenset[int] = frozenset(reader.all_doc_ids())
-        self.dates: dict[int, date] = {}
-        self.ids: dict[int, str] = {}
-        for docnum in self.live:
-            fields = reader.stored_fields(docnum)
-            self.ids[docnum] = fields["id"]
-            if fields.get("date"):
-                self.dates[docnum] = fields["date"].date()
+        size = reader.doc_count_all()
+        self.size = size
+        self.live = np.zeros(size, dtype=bool)
+        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.ids: list[str] = [
+            value.decode() if isinstance(value, bytes) else str(value)
+            for value in reader.column_reader("id")
+        ] if reader.has_column("id") else [reader.stored_fields(d)["id"] for d in range(size)]
+        self.id_rank = np.empty(size, dtype=np.int64)
+        self.id_rank[np.argsort(np.array(self.ids, dtype=object), kind="stable")] = \
+            np.arange(size)
+        # An undated document holds the column's out-of-range default.
+        ticks = np.fromiter((t if 0 < t < _MAX_TICKS else 0
+                             for t in reader.column_reader("date", translate=False)),
+                            dtype=np.int64, count=size)
+        # Day ordinals (date.toordinal), 0 for undated documents.
+        self.ordinal = np.where(ticks > 0, ticks // _TICKS_PER_DAY + 1, 0).astype(np.int64)
+        days = (self.ordinal - _UNIX_EPOCH_ORDINAL).astype("datetime64[D]")
+        dated = self.ordinal > 0
+        self.year = np.where(dated, days.astype("datetime64[Y]").astype(np.int64) + 1970, 0)
+        self.month = np.where(dated, days.astype("datetime64[M]").astype(np.int64) + 1, 0)
+        self.dated = dated
         indexed = set(reader.indexed_field_names())
-        self._postings: dict[str, dict[str, frozenset[int]]] = {}
-        self._values: dict[str, dict[int, tuple[str, ...]]] = {}
+        self._facets: dict[str, _Facet] = {}
         for spec in FACETS:
-            postings: dict[str, set[int]] = {}
             if spec.field is None:
-                for docnum, day in self.dates.items():
-                    key = str(day.year) if spec.name == "year" else f"{day.year}-{day.month:02d}"
-                    postings.setdefault(key, set()).add(docnum)
-            elif spec.field in indexed:
-                for term in reader.field_terms(spec.field):
-                    ids = reader.postings(spec.field, term).all_ids()
-                    postings[term] = {d for d in ids if d in self.live}
-            values: dict[int, list[str]] = {}
-            for term, docs in postings.items():
-                for docnum in docs:
-                    values.setdefault(docnum, []).append(term)
-            self._postings[spec.name] = {t: frozenset(d) for t, d in postings.items() if d}
-            self._values[spec.name] = {d: tuple(v) for d, v in values.items()}
+                self._facets[spec.name] = self._date_facet(spec.name)
+            else:
+                self._facets[spec.name] = self._term_facet(
+                    reader, spec.field, spec.multi, spec.field in indexed)
+
+    def _date_facet(self, name: str) -> _Facet:
+        if name == "year":
+            keys = self.year
+            present = np.unique(keys[self.dated])
+            terms = [str(y) for y in present]
+        else:
+            keys = self.month  # months since 1970-01, plus one
+            present = np.unique(keys[self.dated])
+            terms = [f"{1970 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in present]
+        lookup = np.full(int(keys.max(initial=0)) + 1, -1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        values = np.where(self.dated, lookup[keys], -1)
+        return _Facet(terms, {t: i for i, t in enumerate(terms)}, np.empty(0, np.int64), values)
+
+    def _term_facet(self, reader: IndexReader, field: str, multi: bool, present: bool) -> _Facet:
+        terms: list[str] = []
+        pair_docs: list[np.ndarray] = []
+        pair_values: list[np.ndarray] = []
+        if present:
+            for position, term in enumerate(reader.field_terms(field)):
+                terms.append(term)
+                docs = np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int64)
+                pair_docs.append(docs)
+                pair_values.append(np.full(len(docs), position, dtype=np.int64))
+        docs = np.concatenate(pair_docs) if pair_docs else np.empty(0, np.int64)
+        values = np.concatenate(pair_values) if pair_values else np.empty(0, np.int64)
+        if not multi:
+            per_doc = np.full(self.size, -1, dtype=np.int64)
+            per_doc[docs] = values
+            return _Facet(terms, {t: i for i, t in enumerate(terms)}, np.empty(0, np.int64),
+                          per_doc)
+        return _Facet(terms, {t: i for i, t in enumerate(terms)}, docs, values)
 
     @staticmethod
     def normalise(facet: str, value: str) -> str:
         """A value as the index holds it (lower-cased where the index lower-cases)."""
         return value.lower() if facet in _LOWERCASE_FACETS else value
 
-    def selection(self, facet: str, selected: Iterable[str]) -> set[int]:
-        """Documents having any of the selected values (OR within a facet)."""
-        table = self._postings[facet]
-        docs: set[int] = set()
+    def selection(self, facet: str, selected: Iterable[str]) -> np.ndarray:
+        """Mask of documents having any of the selected values (OR within a facet)."""
+        table = self._facets[facet]
+        wanted: set[int] = set()
         for value in selected:
             value = self.normalise(facet, value)
-            docs |= table.get(value, frozenset())
+            if value in table.index:
+                wanted.add(table.index[value])
             if facet == "language" and "-" not in value:
                 # "sr" selects every script of Serbian.
-                for term, term_docs in table.items():
-                    if term.startswith(value + "-"):
-                        docs |= term_docs
-        return docs
+                wanted |= {i for t, i in table.index.items() if t.startswith(value + "-")}
+        chosen = np.zeros(len(table.terms) + 1, dtype=bool)
+        chosen[list(wanted)] = True
+        mask = np.zeros(self.size, dtype=bool)
+        if FACETS_BY_NAME[facet].multi:
+            mask[table.docs[chosen[table.values]]] = True
+        else:
+            mask = chosen[table.values]  # index -1 reads the final False slot
+        return mask & self.live
 
-    def count(self, facet: str, docs: set[int] | frozenset[int]) -> Counter[str]:
-        values = self._values[facet]
-        counts: Counter[str] = Counter()
-        for docnum in docs:
-            counts.update(values.get(docnum, ()))
-        return counts
+    def count(self, facet: str, mask: np.ndarray) -> dict[str, int]:
+        """Documents per value among the masked documents."""
+        table = self._facets[facet]
+        if not table.terms:
+            return {}
+        if FACETS_BY_NAME[facet].multi:
+            counts = np.bincount(table.values[mask[table.docs]], minlength=len(table.terms))
+        else:
+            values = table.values[mask]
+            counts = np.bincount(values[values >= 0], minlength=len(table.terms))
+        return {table.terms[i]: int(n) for i in np.nonzero(counts)[0] for n in (counts[i],)}
 
-    def in_date_range(self, start: date | None, end: date | None) -> set[int]:
-        return {
-            d for d, day in self.dates.items()
-            if (start is None or day >= start) and (end is None or day <= end)
-        }
+    def in_date_range(self, start: date | None, end: date | None) -> np.ndarray:
+        mask = self.dated & self.live
+        if start is not None:
+            mask &= self.ordinal >= start.toordinal()
+        if end is not None:
+            mask &= self.ordinal <= end.toordinal()
+        return mask
+
+    def day(self, docnum: int) -> date | None:
+        ordinal = int(self.ordinal[docnum])
+        return date.fromordinal(ordinal) if ordinal else None

@@ -18,7 +18,8 @@ def build_schema() -> Schema:
     folded = folded_analyzer()
     exact = exact_analyzer()
     return Schema(
-        id=ID(stored=True, unique=True),
+        # Sortable: a column lets the search service read every id at once.
+        id=ID(stored=True, unique=True, sortable=True),
         url=STORED(),
         # Searched by default: every script and spelling folded to one key.
         # A word that splits in two ("Botsan-Kharchenko") is searched as a phrase.

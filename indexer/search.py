@@ -15,12 +15,13 @@ import json
 import math
 import re
 import threading
-from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 from whoosh import highlight
 from whoosh import query as wq
 from whoosh.qparser import (
@@ -54,6 +55,7 @@ DEFAULT_FACET_SIZE = 10
 MAX_FACET_SIZE = 500
 MAX_FILTER_VALUES = 50  # values selected in one facet
 MONTHLY_HISTOGRAM_MAX_MONTHS = 36  # shorter spans are drawn per month, longer per year
+RESULT_CACHE_SIZE = 1024  # searches remembered per index generation
 
 SORTS = ("relevance", "newest", "oldest")
 # Fields a user may name in a query ("title:kosovo") -> index field.
@@ -287,24 +289,26 @@ def extract_date_clauses(q: str) -> tuple[str, date | None, date | None]:
     return " ".join("".join(pieces).split()), start, end
 
 
-def encode_cursor(request: SearchRequest, key: tuple) -> str:
-    blob = json.dumps({"f": request.fingerprint(), "k": list(key)}, separators=(",", ":"))
+def encode_cursor(request: SearchRequest, position: dict) -> str:
+    """An opaque token: where the next page starts, bound to this search."""
+    blob = json.dumps({"f": request.fingerprint(), **position}, separators=(",", ":"))
     return base64.urlsafe_b64encode(blob.encode()).decode().rstrip("=")
 
 
-def decode_cursor(request: SearchRequest) -> tuple | None:
+def decode_cursor(request: SearchRequest) -> dict | None:
     if not request.cursor:
         return None
     try:
         padded = request.cursor + "=" * (-len(request.cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        key = tuple(data["k"])
-        fingerprint = data["f"]
+        fingerprint = data.pop("f")
+        if not isinstance(data, dict) or not ({"o"} <= set(data) or {"k", "i"} <= set(data)):
+            raise ValueError
     except (ValueError, KeyError, TypeError):
         raise QueryError("the cursor is not one this service gave out") from None
     if fingerprint != request.fingerprint():
         raise QueryError("the cursor belongs to a different search; start again without it")
-    return key
+    return data
 
 
 def _split(stored: str | None) -> tuple[str, ...]:
@@ -339,6 +343,7 @@ class _Generation:
     key: tuple[str, int]
     index: object
     tables: FacetTables
+    cache: OrderedDict = field(default_factory=OrderedDict)  # request -> SearchResults
 
 
 class SearchService:
@@ -444,14 +449,16 @@ class SearchService:
     # -- document sets ----------------------------------------------------------------------
 
     def _document_sets(self, request: SearchRequest, searcher, tables: FacetTables):  # type: ignore[no-untyped-def]
-        """(text query, base set, per-facet selections): base = text query AND dates."""
+        """(text query, base mask, per-facet selection masks): base = text query AND dates."""
         parsed, q_start, q_end = self.parse(request.q.strip(), searcher.schema, request.exact)
         start = max(filter(None, [request.date_from, q_start]), default=None)
         end = min(filter(None, [request.date_to, q_end]), default=None)
         if parsed is None:
-            base = set(tables.live)
+            base = tables.live.copy()
         else:
-            base = set(searcher.docs_for_query(parsed)) & tables.live
+            base = np.zeros(tables.size, dtype=bool)
+            base[np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)] = True
+            base &= tables.live
         if start or end:
             base &= tables.in_date_range(start, end)
         selections = {
@@ -477,60 +484,110 @@ class SearchService:
     # -- the service ------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResults:
-        """Run a search; raises QueryError for anything the user must fix."""
+        """Run a search; raises QueryError for anything the user must fix.
+
+        Results are cached per index generation: a repeated search costs a dict lookup.
+        """
         request = request.validated()
         current = self._current()
         if current is None:
             return SearchResults(request, 0, [])
         generation, searcher = current
+        cache_key = (request.fingerprint(), request.page, request.page_size, request.cursor,
+                     request.facet_size, request.with_facets)
+        cached = generation.cache.get(cache_key)
+        if cached is not None:
+            generation.cache.move_to_end(cache_key)
+            return replace(cached, request=request)
+        results = self._search(request, generation, searcher)
+        generation.cache[cache_key] = results
+        if len(generation.cache) > RESULT_CACHE_SIZE:
+            generation.cache.popitem(last=False)
+        return results
+
+    def _search(self, request: SearchRequest, generation: _Generation, searcher) -> SearchResults:  # type: ignore[no-untyped-def]
         tables = generation.tables
         parsed, base, selections = self._document_sets(request, searcher, tables)
-        matching = set(base)
-        for docs in selections.values():
-            matching &= docs
-        order = self._ordered(request, parsed, searcher, tables, matching)
-        cursor_key = decode_cursor(request)
-        if cursor_key is not None:
-            start = bisect_right([key for key, _ in order], cursor_key)
-        else:
-            start = (request.page - 1) * request.page_size
-        page = order[start:start + request.page_size]
-        next_cursor = None
-        if start + request.page_size < len(order) and page:
-            next_cursor = encode_cursor(request, page[-1][0])
-        hits = self._hits(request, parsed, searcher, [docnum for _, docnum in page],
-                          {docnum: key for key, docnum in page})
+        matching = base.copy()
+        for mask in selections.values():
+            matching &= mask
+        total = int(matching.sum())
+        position = decode_cursor(request)
+        page, next_position = self._page(request, parsed, searcher, tables, matching, total,
+                                         position)
+        next_cursor = encode_cursor(request, next_position) if next_position else None
+        hits = self._hits(request, parsed, searcher, page)
         facets: list[Facet] = []
         histogram: list[HistogramBar] = []
         interval = "year"
         if request.with_facets:
-            facets = self._facets(request, tables, base, selections)
+            facets = self._facets(request, tables, base, selections, matching)
             histogram, interval = self._histogram(tables, matching, request)
-        return SearchResults(request, len(matching), hits, facets, histogram, interval,
-                             next_cursor)
+        return SearchResults(request, total, hits, facets, histogram, interval, next_cursor)
 
-    def _ordered(self, request, parsed, searcher, tables, docs):  # type: ignore[no-untyped-def]
-        """[(sort key, docnum)] in result order; keys are JSON-able for the cursor."""
-        sort = request.sort
-        if sort == "relevance" and parsed is None:
-            sort = "newest"  # with no words there is no relevance: browse newest first
-        ids = tables.ids
-        if sort == "relevance":
-            results = searcher.search(parsed, filter=docs, limit=None)
-            scored = [(-round(hit.score, 9), ids[hit.docnum], hit.docnum) for hit in results]
-            keyed = [((score, doc_id), docnum) for score, doc_id, docnum in scored]
-        else:
-            undated = 10**9 if sort == "oldest" else 0
-            sign = 1 if sort == "oldest" else -1
-            keyed = []
-            for docnum in docs:
-                day = tables.dates.get(docnum)
-                ordinal = day.toordinal() * sign if day else undated
-                keyed.append(((ordinal, ids[docnum]), docnum))
-        keyed.sort(key=lambda pair: pair[0])
-        return keyed
+    @staticmethod
+    def _effective_sort(request: SearchRequest, parsed) -> str:  # type: ignore[no-untyped-def]
+        # With no words there is no relevance: browse newest first.
+        return "newest" if request.sort == "relevance" and parsed is None else request.sort
 
-    def _hits(self, request, parsed, searcher, docnums, keys) -> list[SearchHit]:  # type: ignore[no-untyped-def]
+    def _page(self, request, parsed, searcher, tables, matching, total, position):  # type: ignore[no-untyped-def]
+        """The page's (docnum, score) pairs and where the next page starts."""
+        size = request.page_size
+        if self._effective_sort(request, parsed) == "relevance":
+            # Scores need Whoosh; the position is an offset into its ranking (stable
+            # while the index generation is).
+            offset = position["o"] if position else (request.page - 1) * size
+            scored = self._scored(parsed, searcher, matching, total, offset + size)
+            page = scored[offset:offset + size]
+            following = {"o": offset + size} if offset + size < total else None
+            return page, following
+        docnums = self._date_order(request, tables, matching, position,
+                                   None if position else (request.page - 1) * size, size)
+        page = [(int(d), None) for d in docnums]
+        following = None
+        if len(page) == size and page:
+            last = page[-1][0]
+            remaining = self._date_order(request, tables, matching,
+                                         self._date_key(request, tables, last), 0, 1)
+            if len(remaining):
+                following = self._date_key(request, tables, last)
+        return page, following
+
+    @staticmethod
+    def _scored(parsed, searcher, matching, total: int, limit: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+        query_docs = None if total == 0 else set(np.nonzero(matching)[0].tolist())
+        if query_docs is None:
+            return []
+        results = searcher.search(parsed, filter=query_docs, limit=limit)
+        return [(hit.docnum, hit.score) for hit in results]
+
+    @staticmethod
+    def _date_key(request: SearchRequest, tables: FacetTables, docnum: int) -> dict:
+        return {"k": int(tables.ordinal[docnum]), "i": tables.ids[docnum]}
+
+    @staticmethod
+    def _date_order(request, tables, matching, after, offset, size) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """Matching documents by date (then id), after a cursor key or from an offset."""
+        newest = request.sort != "oldest"
+        candidates = np.nonzero(matching)[0]
+        ordinal = tables.ordinal[candidates]
+        # Undated documents come last in both directions.
+        primary = np.where(ordinal > 0, -ordinal if newest else ordinal, np.iinfo(np.int64).max)
+        if after is not None:
+            cursor_primary = (-after["k"] if newest else after["k"]) if after["k"] else \
+                np.iinfo(np.int64).max
+            ids = tables.ids
+            later = primary > cursor_primary
+            ties = np.nonzero(primary == cursor_primary)[0]
+            tie_later = np.array([ids[candidates[t]] > after["i"] for t in ties], dtype=bool)
+            keep = later.copy()
+            keep[ties[tie_later]] = True
+            candidates, primary = candidates[keep], primary[keep]
+            offset = 0
+        order = np.lexsort((tables.id_rank[candidates], primary))
+        return candidates[order[offset:offset + size]]
+
+    def _hits(self, request, parsed, searcher, page) -> list[SearchHit]:  # type: ignore[no-untyped-def]
         terms: set[tuple[str, str]] = set()
         if parsed is not None:
             reader = searcher.reader()
@@ -540,16 +597,14 @@ class SearchService:
                     if fieldname in ("body", "title", "body_exact", "title_exact"):
                         text = text.decode("utf-8") if isinstance(text, bytes) else text
                         terms.add(("exact" if fieldname.endswith("_exact") else "folded", text))
-        stored = [searcher.stored_fields(d) for d in docnums]
+        stored = [searcher.stored_fields(docnum) for docnum, _ in page]
         records = self.archive().get_many([s["id"] for s in stored])
         hits = []
-        for docnum, fields in zip(docnums, stored, strict=True):
+        for (_, score), fields in zip(page, stored, strict=True):
             record = records.get(fields["id"])
             body = record.body if record else ""
             snippet, more = self._snippet(body, terms)
             published = fields.get("date")
-            score = -keys[docnum][0] if request.sort == "relevance" and parsed is not None \
-                else None
             hits.append(SearchHit(
                 id=fields["id"],
                 url=fields["url"],
@@ -584,23 +639,20 @@ class SearchService:
             body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
         return html.escape(lead), 0
 
-    def _facets(self, request, tables, base, selections) -> list[Facet]:  # type: ignore[no-untyped-def]
+    def _facets(self, request, tables, base, selections, matching) -> list[Facet]:  # type: ignore[no-untyped-def]
         facets = []
-        everything = set(base)
-        for docs in selections.values():
-            everything &= docs
         for spec in FACETS:
             if spec.name == "month" and "year" not in request.filters \
                     and "month" not in request.filters:
                 continue  # months drill down from a chosen year
             # Counts as if this facet's own selection were not applied.
-            docs = base
-            if selections:
-                docs = set(base)
+            docs = matching
+            if spec.name in selections:
+                docs = base.copy()
                 for name, selected in selections.items():
                     if name != spec.name:
                         docs &= selected
-            counts = dict(tables.count(spec.name, docs))
+            counts = tables.count(spec.name, docs)
             if spec.name == "month" and "year" in request.filters:
                 years = set(request.filters["year"])
                 counts = {k: v for k, v in counts.items() if k[:4] in years}
@@ -611,44 +663,44 @@ class SearchService:
                     # "sr" stands for all its scripts.
                     counts[value] = sum(n for k, n in counts.items()
                                         if k.startswith(value + "-"))
-            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
             if spec.name in ("year", "month"):
                 ranked = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+            else:
+                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
             top = ranked[:request.facet_size]
-            shown = {value for value, _ in top}
             values = [FacetValue(v, counts.get(v, 0), True) for v in sorted(chosen)]
             values += [FacetValue(v, n, False) for v, n in top
                        if v not in chosen and not any(v.startswith(c + "-") for c in chosen
                                                       if spec.name == "language")]
-            facets.append(Facet(spec.name, spec.label, values,
-                                more=len(ranked) > len(shown)))
+            facets.append(Facet(spec.name, spec.label, values, more=len(ranked) > len(top)))
         return facets
 
-    def _histogram(self, tables, docs, request) -> tuple[list[HistogramBar], str]:  # type: ignore[no-untyped-def]
-        days = [tables.dates[d] for d in docs if d in tables.dates]
-        if not days:
+    def _histogram(self, tables, mask, request) -> tuple[list[HistogramBar], str]:  # type: ignore[no-untyped-def]
+        dated = mask & tables.dated
+        if not dated.any():
             return [], "year"
-        first = request.date_from or min(days)
-        last = request.date_to or max(days)
-        first, last = min(first, min(days)), max(last, max(days))
+        ordinals = tables.ordinal[dated]
+        first = date.fromordinal(int(ordinals.min()))
+        last = date.fromordinal(int(ordinals.max()))
+        if request.date_from:
+            first = min(first, request.date_from)
+        if request.date_to:
+            last = max(last, request.date_to)
         months = (last.year - first.year) * 12 + last.month - first.month + 1
-        counts: dict[str, int] = {}
         if months <= MONTHLY_HISTOGRAM_MAX_MONTHS:
-            for day in days:
-                key = f"{day.year}-{day.month:02d}"
-                counts[key] = counts.get(key, 0) + 1
+            base = (first.year - 1970) * 12 + first.month  # tables.month numbering
+            counts = np.bincount(tables.month[dated] - base, minlength=months)
             bars = []
             year, month = first.year, first.month
-            for _ in range(months):
-                key = f"{year}-{month:02d}"
+            for index in range(months):
                 start = date(year, month, 1)
                 year, month = (year + 1, 1) if month == 12 else (year, month + 1)
                 end = date.fromordinal(date(year, month, 1).toordinal() - 1)
-                bars.append(HistogramBar(key, start, end, counts.get(key, 0)))
+                bars.append(HistogramBar(f"{start.year}-{start.month:02d}", start, end,
+                                         int(counts[index])))
             return bars, "month"
-        for day in days:
-            counts[str(day.year)] = counts.get(str(day.year), 0) + 1
-        return [HistogramBar(str(y), date(y, 1, 1), date(y, 12, 31), counts.get(str(y), 0))
+        counts = np.bincount(tables.year[dated] - first.year, minlength=last.year - first.year + 1)
+        return [HistogramBar(str(y), date(y, 1, 1), date(y, 12, 31), int(counts[y - first.year]))
                 for y in range(first.year, last.year + 1)], "year"
 
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
@@ -664,11 +716,15 @@ class SearchService:
         generation, searcher = current
         tables = generation.tables
         parsed, base, selections = self._document_sets(request, searcher, tables)
-        matching = set(base)
-        for docs in selections.values():
-            matching &= docs
-        order = self._ordered(request, parsed, searcher, tables, matching)
-        ids = [tables.ids[docnum] for _, docnum in order]
+        matching = base.copy()
+        for mask in selections.values():
+            matching &= mask
+        total = int(matching.sum())
+        if self._effective_sort(request, parsed) == "relevance":
+            docnums = [d for d, _ in self._scored(parsed, searcher, matching, total, total)]
+        else:
+            docnums = self._date_order(request, tables, matching, None, 0, total).tolist()
+        ids = [tables.ids[d] for d in docnums]
 
         def records() -> Iterator[Communique]:
             archive = self.archive()
@@ -691,7 +747,7 @@ class SearchService:
 
     def document_count(self) -> int:
         current = self._current()
-        return len(current[0].tables.live) if current else 0
+        return int(current[0].tables.live.sum()) if current else 0
 
     def generation_tag(self) -> str:
         """Changes whenever the index does: for ETags and caches."""

@@ -148,8 +148,11 @@ def test_dragging_across_the_histogram_filters_to_the_range(page, base_url: str)
 
 
 def test_keyboard_only_search(page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
     page.goto(base_url + "/")
-    page.keyboard.type("Лавров")  # the query box has focus on arrival
+    expect(page.locator("#q")).to_be_focused()  # the query box has focus on arrival
+    page.keyboard.type("Лавров")
     page.keyboard.press("Enter")
     page.wait_for_selector("li.hit")
     page.keyboard.press("Tab")
