@@ -28,3 +28,16 @@ serve: $(STAMP)
 
 clean:
 	rm -rf $(VENV) index/demo
+
+# Benchmarks (not part of `make test`): figures go to docs/performance.md.
+.PHONY: bench bench-large bench-tools
+bench-tools: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: bench-tools
+	$(BIN)/python -m benchmarks.run --docs 10000
+	$(BIN)/python -m benchmarks.run --docs 100000
+
+bench-large: bench-tools
+	$(BIN)/python -m benchmarks.run --docs 1000000 --repeat 3

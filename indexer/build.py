@@ -27,6 +27,8 @@ from indexer.errors import IndexingError
 from indexer.schema import build_schema, document_for
 
 WRITER_MEMORY_MB = 256
+MAX_WRITER_PROCESSES = 2
+PARALLEL_REBUILD_MIN_DOCUMENTS = 5000
 # Non-compound segments: readers map files instead of copying postings into RAM
 # (WHOOSH.md, trap 3).
 # Generations kept besides the current one, so a reader still using the previous
@@ -42,6 +44,7 @@ class IndexUpdate:
     indexed: int
     total_documents: int
     generation_dir: Path
+    procs: int = 1
 
 
 class IndexHome:
@@ -122,8 +125,17 @@ def _verify(ix: Index, expected: int, what: str) -> int:
     return count
 
 
+def writer_processes(documents: int) -> int:
+    """Writer processes for a rebuild: both cores for a large one, one for a small one
+    (a process costs its start-up, and each leaves a segment behind)."""
+    if documents < PARALLEL_REBUILD_MIN_DOCUMENTS:
+        return 1
+    return max(1, min(MAX_WRITER_PROCESSES, os.cpu_count() or 1))
+
+
 def rebuild_index(
-    archive: Archive, data_dir: Path | str, progress: Callable[[int], None] | None = None
+    archive: Archive, data_dir: Path | str, progress: Callable[[int], None] | None = None,
+    procs: int | None = None,
 ) -> IndexUpdate:
     """Build a complete new index generation, verify it, then switch to it."""
     home = IndexHome(data_dir)
@@ -131,7 +143,13 @@ def rebuild_index(
     try:
         last_seq = archive.max_seq()
         ix = whoosh_index.create_in(str(generation / "segments"), build_schema())
-        writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
+        procs = procs or writer_processes(archive.count())
+        options: dict = {"limitmb": WRITER_MEMORY_MB, "compound": False}
+        if procs > 1:
+            # Documents are built (and checked) here in the parent; the children only
+            # invert them. The count is verified after the commit (WHOOSH.md, trap 2).
+            options.update(procs=procs, multisegment=True, start_method="fork")
+        writer = ix.writer(**options)
         indexed = 0
         extractor = extractor_for(str(data_dir))
         candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -146,7 +164,7 @@ def rebuild_index(
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(optimize=True)
+        writer.commit(**({} if procs > 1 else {"optimize": True}))
         total = _verify(ix, archive.count(), "rebuild")
         archive.clear_candidates()
         archive.set_candidates(candidates)
@@ -156,7 +174,7 @@ def rebuild_index(
         raise
     home.switch_to(generation)
     home.prune()
-    return IndexUpdate("rebuild", indexed, total, generation)
+    return IndexUpdate("rebuild", indexed, total, generation, procs)
 
 
 def update_index(

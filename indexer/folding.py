@@ -63,13 +63,21 @@ _ENDINGS = ("ovima", "evima", "ama", "ima", "om", "em", "im", "ym", "oj", "u", "
 MIN_STEM = 4
 
 
+_ENDINGS_BY_SIZE = tuple(
+    (size, frozenset(e for e in _ENDINGS if len(e) == size))
+    for size in sorted({len(e) for e in _ENDINGS}, reverse=True)
+)
+
+
 def strip_case_ending(word: str) -> str:
     """The stem of a folded word, so inflected forms of a name meet its nominative."""
-    if word.isdigit():
+    length = len(word)
+    if length <= MIN_STEM or word.isdigit():
         return word
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
-            return word[: -len(ending)]
+    # Longest ending first; a set lookup per length (this runs for every indexed word).
+    for size, endings in _ENDINGS_BY_SIZE:
+        if length - size >= MIN_STEM and word[-size:] in endings:
+            return word[:-size]
     return word
 
 

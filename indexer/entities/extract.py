@@ -115,8 +115,8 @@ class EntityExtractor:
         self.registry = registry
         self.places = places
 
-    def officials_in(self, text: str) -> list[str]:
-        tokens = key_tokens(text)
+    def officials_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
+        tokens = key_tokens(text) if tokens is None else tokens
         found: list[str] = []
         i = 0
         while i < len(tokens):
@@ -132,8 +132,8 @@ class EntityExtractor:
                 i += 1
         return found
 
-    def countries_in(self, text: str) -> list[str]:
-        tokens = key_tokens(text)
+    def countries_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
+        tokens = key_tokens(text) if tokens is None else tokens
         found: list[str] = []
         for word in _ABBREVIATION.findall(text):
             code = self.places.abbreviations.get(word)
@@ -176,14 +176,15 @@ class EntityExtractor:
 
     def extract(self, record: Communique) -> Entities:
         text = record.title + "\n" + record.body
-        officials = self.officials_in(text)
+        tokens = key_tokens(text)  # folded once, read twice
+        officials = self.officials_in(text, tokens)
         # Names a site tags itself (GOV.UK) count too, in the registry's spelling.
         for tagged in record.officials:
             known = self.registry.lookup(tagged)
             name = known.name if known else tagged
             if name not in officials:
                 officials.append(name)
-        countries = self.countries_in(text)
+        countries = self.countries_in(text, tokens)
         for tagged in record.countries:
             if tagged not in countries:
                 countries.append(tagged)

@@ -1,0 +1,143 @@
+"""docs/performance.md from the JSON figures of the benchmark runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+TARGETS_AT = 100_000
+ANALYSIS_FILE = "analysis.md"  # the profile-backed explanation of each miss, written by hand
+
+
+def _load(directory: Path) -> list[dict]:
+    runs = [json.loads(p.read_text()) for p in directory.glob("results-*.json")]
+    return sorted(runs, key=lambda r: r["documents"])
+
+
+def _get(run: dict, *path: str) -> object:
+    value: object = run
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _fmt(value: object, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}{suffix}" if value >= 10 else f"{value:.2f}{suffix}"
+    if isinstance(value, int):
+        return f"{value:,}{suffix}"
+    return f"{value}{suffix}"
+
+
+def _ratio(ours: object, theirs: object) -> str:
+    if not isinstance(ours, int | float) or not isinstance(theirs, int | float) or not theirs:
+        return "–"
+    return f"{ours / theirs:.1f}×"
+
+
+ROWS = [
+    ("Full rebuild (documents/s)", ("build", "rebuild_docs_per_second"),
+     ("tantivy", "build", "docs_per_second")),
+    ("Full rebuild (seconds)", ("build", "rebuild_seconds"), ("tantivy", "build", "seconds")),
+    ("Archive load (seconds)", ("build", "load_seconds"), None),
+    ("Index size on disk (MB)", ("build", "index_mb"), ("tantivy", "build", "mb_on_disk")),
+    ("Peak memory while indexing (MB)", ("build", "peak_rss_mb"), None),
+    ("1,000 new documents: stored to searchable (s)",
+     ("incremental", "index_seconds_to_searchable"), None),
+    ("Opening a new generation (ms)", ("search", "open_generation_ms"), None),
+    ("Search page work, cold p50 (ms)", ("search", "cold", "all", "p50"),
+     ("tantivy", "search", "all", "p50")),
+    ("Search page work, cold p95 (ms)", ("search", "cold", "all", "p95"),
+     ("tantivy", "search", "all", "p95")),
+    ("Search page work, cold p99 (ms)", ("search", "cold", "all", "p99"),
+     ("tantivy", "search", "all", "p99")),
+    ("Repeated search p95 (ms)", ("search", "warm", "all", "p95"), None),
+    ("Peak memory of the search process (MB)", ("search", "peak_rss_mb"), None),
+    ("/api/search requests/s (gunicorn, 2 workers)", ("web", "requests_per_second"), None),
+    ("/api/search p99 under load (ms)", ("web", "p99_ms"), None),
+    ("/api/search errors", ("web", "errors"), None),
+    ("Web worker memory (MB each)", ("web", "worker_rss_mb"), None),
+]
+
+
+def write_report(directory: Path, output: Path) -> None:
+    runs = _load(directory)
+    if not runs:
+        return
+    lines = ["# Performance", "",
+             "Measured by `make bench` (`python -m benchmarks.run --docs N` for each size; "
+             "`make bench-large` for 1M). Synthetic corpus from `benchmarks/corpus.py` "
+             "(deterministic; ~400-word bodies, 20 ministries, 2,000 officials in Latin and "
+             "Cyrillic, 200 countries, 2000-2026), loaded through the real archive and "
+             "indexer. Medians of repeated runs in one process; ratios compare figures "
+             "from the same run.", ""]
+    for run in runs:
+        m = run["machine"]
+        lines.append(f"- **{run['documents']:,} documents**: {run['date']}, "
+                     f"`{run['command']}`, {m['cpus']} cores ({m['cpu']}), {m['memory']}, "
+                     f"Python {m['python']}.")
+    with_tantivy = [r for r in runs if r.get("tantivy")]
+    last = with_tantivy[-1] if with_tantivy else None
+    compared = f"tantivy ({last['documents']:,})" if last else "tantivy"
+    lines += ["", "## Figures", "",
+              "| | " + " | ".join(f"{r['documents']:,}" for r in runs)
+              + f" | {compared} | Whoosh ÷ tantivy |",
+              "|---|" + "---|" * (len(runs) + 2)]
+    for label, ours, theirs in ROWS:
+        cells = [_fmt(_get(r, *ours)) for r in runs]
+        theirs_value = _get(last, *theirs) if last and theirs else None
+        ratio = _ratio(_get(last, *ours), theirs_value) if last and theirs else "–"
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {_fmt(theirs_value)}"
+                     f" | {ratio} |")
+    lines += ["", "## The query mix (cold, per kind)", "",
+              "| query | " + " | ".join(f"{r['documents']:,} p50 / p95 (ms)" for r in runs)
+              + " | matches at largest |", "|---|" + "---|" * (len(runs) + 1)]
+    largest = runs[-1]
+    for name in (_get(largest, "search", "matches") or {}):
+        cells = []
+        for run in runs:
+            kind = _get(run, "search", "cold", name) or {}
+            cells.append(f"{_fmt(kind.get('p50'))} / {_fmt(kind.get('p95'))}")
+        lines.append(f"| {name} | " + " | ".join(cells)
+                     + f" | {_fmt(_get(largest, 'search', 'matches', name))} |")
+    at_target = next((r for r in runs if r["documents"] == TARGETS_AT), None)
+    lines += ["", f"## Targets at {TARGETS_AT:,} documents", ""]
+    if at_target is None:
+        lines.append(f"No run at {TARGETS_AT:,} documents yet.")
+    else:
+        checks = [
+            ("Full rebuild ≥ 1,000 documents/s", _get(at_target, "build",
+                                                      "rebuild_docs_per_second"), ">=", 1000),
+            ("1,000 new documents searchable within 10 s",
+             _get(at_target, "incremental", "index_seconds_to_searchable"), "<=", 10),
+            ("Search page work p95 ≤ 100 ms cold", _get(at_target, "search", "cold", "all",
+                                                       "p95"), "<=", 100),
+            ("Repeated search p95 ≤ 10 ms", _get(at_target, "search", "warm", "all", "p95"),
+             "<=", 10),
+            ("/api/search ≥ 200 requests/s, 2 workers", _get(at_target, "web",
+                                                            "requests_per_second"), ">=", 200),
+            ("/api/search zero errors", _get(at_target, "web", "errors"), "<=", 0),
+            ("Web process < 300 MB", max(_get(at_target, "web", "worker_rss_mb") or [0]),
+             "<", 300),
+        ]
+        lines += ["| target | measured | met? |", "|---|---|---|"]
+        for label, value, op, limit in checks:
+            if not isinstance(value, int | float):
+                lines.append(f"| {label} | – | not measured |")
+                continue
+            met = {">=": value >= limit, "<=": value <= limit, "<": value < limit}[op]
+            by = "" if met else (f" (missed by {abs(value - limit) / limit:.0%})")
+            lines.append(f"| {label} | {_fmt(value)} | {'yes' if met else 'no' + by} |")
+    analysis = directory / ANALYSIS_FILE
+    if analysis.exists():
+        lines += ["", analysis.read_text().strip()]
+    output.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    here = Path(__file__).resolve().parent.parent
+    write_report(here / "docs" / "benchmarks", here / "docs" / "performance.md")

@@ -1,0 +1,315 @@
+"""`make bench`: index, search and serve a synthetic corpus, and write docs/performance.md.
+
+Each stage runs in its own process, so each one's peak memory is its own:
+
+    python -m benchmarks.run --docs 10000            # the whole benchmark
+    python -m benchmarks.run build --docs 10000 --data DIR   # one stage, JSON on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from benchmarks.measure import peak_rss_mb, rss_mb, size_mb, summary_ms, timed
+
+REPO = Path(__file__).resolve().parent.parent
+LOAD_BATCH = 2000
+INCREMENTAL_BATCH = 1000
+
+
+def _request(spec: dict):  # type: ignore[no-untyped-def]
+    from indexer.search import SearchRequest
+
+    return SearchRequest(
+        q=spec.get("q", ""),
+        sort=spec.get("sort", "relevance"),
+        date_from=date.fromisoformat(spec["date_from"]) if spec.get("date_from") else None,
+        date_to=date.fromisoformat(spec["date_to"]) if spec.get("date_to") else None,
+        filters={k: tuple(v) for k, v in (spec.get("filters") or {}).items()},
+    )
+
+
+# -- stages (each prints one JSON object) -------------------------------------------------
+
+def stage_build(docs: int, data: Path) -> dict:
+    """Load the corpus into the archive, then a full rebuild of the index."""
+    from benchmarks.corpus import generate
+    from indexer.archive import Archive
+    from indexer.build import rebuild_index
+
+    with Archive(data) as archive:
+        start = time.perf_counter()
+        batch = []
+        for record in generate(docs):
+            batch.append(record)
+            if len(batch) == LOAD_BATCH:
+                archive.store_many(batch)
+                batch = []
+        if batch:
+            archive.store_many(batch)
+        load_seconds = time.perf_counter() - start
+        seconds, update = timed(lambda: rebuild_index(archive, data))
+    return {
+        "documents": update.total_documents,
+        "load_seconds": round(load_seconds, 1),
+        "rebuild_seconds": round(seconds, 1),
+        "rebuild_docs_per_second": round(docs / seconds, 1),
+        "index_mb": size_mb(data / "whoosh"),
+        "archive_mb": size_mb(data) - size_mb(data / "whoosh"),
+        "peak_rss_mb": peak_rss_mb(),
+        "procs": update.procs if hasattr(update, "procs") else 1,
+    }
+
+
+def stage_search(data: Path, repeat: int) -> dict:
+    """The work behind one search page over the query mix, cold and warm."""
+    from benchmarks.corpus import QUERY_MIX
+    from indexer.search import SearchService
+
+    service = SearchService(data)
+    open_seconds, _ = timed(service._current)
+    generation = service._current()[0]
+    cold: dict[str, list[float]] = {}
+    warm: dict[str, list[float]] = {}
+    totals: dict[str, int] = {}
+    for _ in range(repeat):
+        for spec in QUERY_MIX:
+            generation.cache.clear()
+            seconds, results = timed(lambda s=spec: service.search(_request(s)))
+            cold.setdefault(spec["name"], []).append(seconds)
+            totals[spec["name"]] = results.total
+    for _ in range(repeat):
+        for spec in QUERY_MIX:
+            seconds, _ = timed(lambda s=spec: service.search(_request(s)))
+            warm.setdefault(spec["name"], []).append(seconds)
+    return {
+        "open_generation_ms": round(open_seconds * 1000, 1),
+        "cold": {"all": summary_ms(sum(cold.values(), [])),
+                 **{name: summary_ms(v) for name, v in cold.items()}},
+        "warm": {"all": summary_ms(sum(warm.values(), []))},
+        "matches": totals,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def stage_incremental(docs: int, data: Path) -> dict:
+    """1,000 new communiqués: from stored in the archive to found by a search."""
+    from benchmarks.corpus import generate
+    from indexer.archive import Archive
+    from indexer.build import update_index
+    from indexer.search import SearchRequest, SearchService
+
+    records = list(generate(INCREMENTAL_BATCH, start=docs))
+    with Archive(data) as archive:
+        store_seconds, _ = timed(lambda: archive.store_many(records))
+        start = time.perf_counter()
+        update = update_index(archive, data)
+    service = SearchService(data)
+    probe = SearchRequest(q=f'title:"{records[-1].title.split()[0]}"', page_size=1)
+    found = service.search(probe).total > 0
+    searchable = time.perf_counter() - start
+    return {
+        "documents": INCREMENTAL_BATCH,
+        "store_seconds": round(store_seconds, 2),
+        "index_seconds_to_searchable": round(searchable, 2),
+        "docs_per_second": round(INCREMENTAL_BATCH / searchable, 1),
+        "indexed": update.indexed,
+        "found_after": found,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def stage_web(data: Path, seconds: int, connections: int) -> dict:
+    """/api/search under load from wrk, served by gunicorn with two workers."""
+    from benchmarks.corpus import QUERY_MIX
+
+    wrk = shutil.which("wrk")
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    if not wrk or not Path(gunicorn).exists():
+        return {"skipped": "wrk or gunicorn is not installed (make bench installs both)"}
+    from urllib.parse import urlencode
+
+    paths = []
+    for spec in QUERY_MIX:
+        params: list[tuple[str, str]] = [("q", spec.get("q", "")),
+                                         ("sort", spec.get("sort", "relevance"))]
+        for key in ("date_from", "date_to"):
+            if spec.get(key):
+                params.append(("from" if key == "date_from" else "to", spec[key]))
+        for name, values in (spec.get("filters") or {}).items():
+            params += [(name, v) for v in values]
+        paths.append("/api/search?" + urlencode(params))
+    script = Path(tempfile.mkdtemp()) / "mix.lua"
+    script.write_text(
+        "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+        "counter = 0\n"
+        "request = function()\n  counter = counter + 1\n"
+        "  return wrk.format('GET', paths[(counter % #paths) + 1])\nend\n"
+    )
+    port = 18000 + os.getpid() % 1000
+    env = {**os.environ, "COMMUNIQUES_DATA_DIR": str(data)}
+    server = subprocess.Popen(
+        [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "webapp:create_app()"], cwd=REPO, env=env,
+    )
+    try:
+        import urllib.request
+
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.2)
+        # Warm each worker's generation tables before measuring.
+        subprocess.run([wrk, "-t1", "-c2", "-d3s", "-s", str(script),
+                        f"http://127.0.0.1:{port}"], capture_output=True, check=False)
+        result = subprocess.run(
+            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+             f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=False)
+        import psutil
+
+        workers = psutil.Process(server.pid).children()
+        memory = [rss_mb(w.pid) for w in workers]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"connections": connections, "seconds": seconds, **parse_wrk(result.stdout),
+            "worker_rss_mb": memory, "wrk_output": result.stdout}
+
+
+def parse_wrk(output: str) -> dict:
+    figures: dict[str, object] = {"errors": 0}
+    for line in output.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            figures["requests_per_second"] = float(words[1])
+        elif line.strip().startswith("99%"):
+            figures["p99_ms"] = _ms(words[1])
+        elif line.strip().startswith("50%"):
+            figures["p50_ms"] = _ms(words[1])
+        elif "Non-2xx" in line:
+            figures["errors"] = int(figures["errors"]) + int(words[-1])
+        elif line.strip().startswith("Socket errors"):
+            figures["errors"] = int(figures["errors"]) + sum(
+                int(part.split()[-1]) for part in line.split(":", 1)[1].split(","))
+        elif "requests in" in line:
+            figures["requests"] = int(words[0])
+    return figures
+
+
+def _ms(text: str) -> float:
+    for unit, factor in (("ms", 1), ("us", 0.001), ("s", 1000)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor, 2)
+    return float(text)
+
+
+def stage_tantivy(docs: int, repeat: int) -> dict:
+    from benchmarks import tantivy_engine
+    from benchmarks.corpus import QUERY_MIX, generate
+
+    directory = Path(tempfile.mkdtemp(prefix="tantivy-"))
+    try:
+        built = tantivy_engine.build(generate(docs), directory)
+        index = tantivy_engine.open_index(directory)
+        searched = tantivy_engine.measure(index, QUERY_MIX, repeat)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return {"build": built, "search": searched, "peak_rss_mb": peak_rss_mb()}
+
+
+# -- the whole benchmark ------------------------------------------------------------------
+
+def run_stage(*args: str) -> dict:
+    """Run a stage in a fresh Python process and read its JSON."""
+    result = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=REPO,
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"stage {args[0]} failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        memory = f"{int(meminfo.read_text().split()[1]) // 1024 // 1024} GiB"
+    return {"cpus": os.cpu_count(), "cpu": model, "memory": memory,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    parser.add_argument("stage", nargs="?", default="all",
+                        choices=["all", "build", "search", "incremental", "web", "tantivy"])
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--web-seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-tantivy", action="store_true")
+    parser.add_argument("--results", type=Path, help="where to keep the JSON figures")
+    args = parser.parse_args(argv)
+    if args.stage != "all":
+        stages = {
+            "build": lambda: stage_build(args.docs, args.data),
+            "search": lambda: stage_search(args.data, args.repeat),
+            "incremental": lambda: stage_incremental(args.docs, args.data),
+            "web": lambda: stage_web(args.data, args.web_seconds, args.connections),
+            "tantivy": lambda: stage_tantivy(args.docs, args.repeat),
+        }
+        print(json.dumps(stages[args.stage]()))
+        return 0
+
+    data = args.data or Path(tempfile.mkdtemp(prefix=f"bench-{args.docs}-"))
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    figures: dict[str, object] = {
+        "documents": args.docs, "machine": machine(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": f"python -m benchmarks.run --docs {args.docs}",
+    }
+    print(f"building {args.docs} documents in {data} ...", file=sys.stderr)
+    figures["build"] = run_stage("build", "--docs", str(args.docs), "--data", str(data))
+    print(f"  {figures['build']}", file=sys.stderr)
+    figures["search"] = run_stage("search", "--data", str(data), "--repeat", str(args.repeat))
+    print("  search done", file=sys.stderr)
+    figures["web"] = run_stage("web", "--data", str(data), "--web-seconds",
+                               str(args.web_seconds), "--connections", str(args.connections))
+    print("  web done", file=sys.stderr)
+    figures["incremental"] = run_stage("incremental", "--docs", str(args.docs), "--data",
+                                       str(data))
+    if not args.no_tantivy:
+        figures["tantivy"] = run_stage("tantivy", "--docs", str(args.docs), "--repeat",
+                                       str(args.repeat))
+    results = args.results or REPO / "docs" / "benchmarks" / f"results-{args.docs}.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(figures, indent=1, ensure_ascii=False))
+    print(f"figures written to {results}", file=sys.stderr)
+    from benchmarks.report import write_report
+
+    write_report(REPO / "docs" / "benchmarks", REPO / "docs" / "performance.md")
+    shutil.rmtree(data, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
