@@ -449,15 +449,28 @@ class SearchService:
     # -- document sets ----------------------------------------------------------------------
 
     def _document_sets(self, request: SearchRequest, searcher, tables: FacetTables):  # type: ignore[no-untyped-def]
-        """(text query, base mask, per-facet selection masks): base = text query AND dates."""
+        """(text query, ranking, base mask, per-facet selection masks).
+
+        base = text query AND dates. For a relevance sort the query runs once, scored
+        (its documents give the mask); otherwise only its documents are read. The ranking
+        is None when results are ordered by date.
+        """
         parsed, q_start, q_end = self.parse(request.q.strip(), searcher.schema, request.exact)
         start = max(filter(None, [request.date_from, q_start]), default=None)
         end = min(filter(None, [request.date_to, q_end]), default=None)
+        ranking = None
         if parsed is None:
             base = tables.live.copy()
         else:
             base = np.zeros(tables.size, dtype=bool)
-            base[np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)] = True
+            if self._effective_sort(request, parsed) == "relevance":
+                results = searcher.search(parsed, limit=None)
+                ranking = np.fromiter((hit.docnum for hit in results), dtype=np.int64)
+                scores = np.fromiter((hit.score for hit in results), dtype=np.float64)
+                ranking = (ranking, scores)
+                base[ranking[0]] = True
+            else:
+                base[np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)] = True
             base &= tables.live
         if start or end:
             base &= tables.in_date_range(start, end)
@@ -465,7 +478,7 @@ class SearchService:
             name: tables.selection(name, self._canonical(name, values))
             for name, values in request.filters.items() if values
         }
-        return parsed, base, selections
+        return parsed, ranking, base, selections
 
     def _canonical(self, facet: str, values: tuple[str, ...]) -> tuple[str, ...]:
         """Officials and countries named in any spelling or script, as the index holds them."""
@@ -507,13 +520,13 @@ class SearchService:
 
     def _search(self, request: SearchRequest, generation: _Generation, searcher) -> SearchResults:  # type: ignore[no-untyped-def]
         tables = generation.tables
-        parsed, base, selections = self._document_sets(request, searcher, tables)
+        parsed, ranking, base, selections = self._document_sets(request, searcher, tables)
         matching = base.copy()
         for mask in selections.values():
             matching &= mask
         total = int(matching.sum())
         position = decode_cursor(request)
-        page, next_position = self._page(request, parsed, searcher, tables, matching, total,
+        page, next_position = self._page(request, parsed, ranking, tables, matching, total,
                                          position)
         next_cursor = encode_cursor(request, next_position) if next_position else None
         hits = self._hits(request, parsed, searcher, page)
@@ -530,15 +543,15 @@ class SearchService:
         # With no words there is no relevance: browse newest first.
         return "newest" if request.sort == "relevance" and parsed is None else request.sort
 
-    def _page(self, request, parsed, searcher, tables, matching, total, position):  # type: ignore[no-untyped-def]
+    def _page(self, request, parsed, ranking, tables, matching, total, position):  # type: ignore[no-untyped-def]
         """The page's (docnum, score) pairs and where the next page starts."""
         size = request.page_size
-        if self._effective_sort(request, parsed) == "relevance":
-            # Scores need Whoosh; the position is an offset into its ranking (stable
-            # while the index generation is).
+        if ranking is not None:
+            # The position is an offset into the ranking (stable while the index
+            # generation is).
             offset = position["o"] if position else (request.page - 1) * size
-            scored = self._scored(parsed, searcher, matching, total, offset + size)
-            page = scored[offset:offset + size]
+            scored = self._ranked(ranking, matching)
+            page = [(int(d), float(score)) for d, score in scored[offset:offset + size]]
             following = {"o": offset + size} if offset + size < total else None
             return page, following
         docnums = self._date_order(request, tables, matching, position,
@@ -554,12 +567,11 @@ class SearchService:
         return page, following
 
     @staticmethod
-    def _scored(parsed, searcher, matching, total: int, limit: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
-        query_docs = None if total == 0 else set(np.nonzero(matching)[0].tolist())
-        if query_docs is None:
-            return []
-        results = searcher.search(parsed, filter=query_docs, limit=limit)
-        return [(hit.docnum, hit.score) for hit in results]
+    def _ranked(ranking, matching) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+        """The ranking (best first) restricted to the matching documents."""
+        docnums, scores = ranking
+        keep = matching[docnums]
+        return list(zip(docnums[keep].tolist(), scores[keep].tolist(), strict=True))
 
     @staticmethod
     def _date_key(request: SearchRequest, tables: FacetTables, docnum: int) -> dict:
@@ -715,13 +727,13 @@ class SearchService:
             return iter(())
         generation, searcher = current
         tables = generation.tables
-        parsed, base, selections = self._document_sets(request, searcher, tables)
+        parsed, ranking, base, selections = self._document_sets(request, searcher, tables)
         matching = base.copy()
         for mask in selections.values():
             matching &= mask
         total = int(matching.sum())
-        if self._effective_sort(request, parsed) == "relevance":
-            docnums = [d for d, _ in self._scored(parsed, searcher, matching, total, total)]
+        if ranking is not None:
+            docnums = [d for d, _ in self._ranked(ranking, matching)]
         else:
             docnums = self._date_order(request, tables, matching, None, 0, total).tolist()
         ids = [tables.ids[d] for d in docnums]
