@@ -388,6 +388,8 @@ class SearchService:
                 self._generation = generation
         searcher = getattr(self._local, "searcher", None)
         if getattr(self._local, "key", None) != generation.key or searcher is None:
+            if searcher is not None:
+                searcher.close()  # its files may belong to a generation being pruned
             searcher = generation.index.searcher()
             self._local.searcher = searcher
             self._local.key = generation.key

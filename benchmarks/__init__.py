@@ -1,0 +1,1 @@
+"""Benchmarks: a deterministic synthetic corpus, and the engines it is measured on."""
