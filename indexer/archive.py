@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS official_candidates (
     language       TEXT NOT NULL,
     PRIMARY KEY (name, communique_id)
 );
+CREATE INDEX IF NOT EXISTS official_candidates_by_document
+    ON official_candidates (communique_id);
 CREATE TABLE IF NOT EXISTS crawl_errors (
     run_id    INTEGER NOT NULL REFERENCES crawl_runs(run_id),
     source_id TEXT NOT NULL,
@@ -353,20 +355,22 @@ class Archive:
         ).fetchall()
         return [CrawlErrorRow(s, u, k, m, datetime.fromisoformat(a)) for s, u, k, m, a in rows]
 
-    def set_candidates(self, found: dict[str, tuple[str, tuple[str, ...]]]) -> None:
-        """Replace the candidate officials of some communiqués: id -> (language, names)."""
+    def set_candidates(
+        self, found: dict[str, tuple[str, tuple[str, ...]]], *, replace_all: bool = False
+    ) -> None:
+        """Replace the candidate officials of some communiqués (id -> (language, names)),
+        or of all of them."""
         with self._transaction() as db:
-            for communique_id, (language, names) in found.items():
-                db.execute("DELETE FROM official_candidates WHERE communique_id = ?",
-                           (communique_id,))
-                db.executemany(
-                    "INSERT OR IGNORE INTO official_candidates VALUES (?, ?, ?)",
-                    [(name, communique_id, language) for name in names],
-                )
-
-    def clear_candidates(self) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM official_candidates")
+            if replace_all:
+                db.execute("DELETE FROM official_candidates")
+            else:
+                db.executemany("DELETE FROM official_candidates WHERE communique_id = ?",
+                               [(communique_id,) for communique_id in found])
+            db.executemany(
+                "INSERT OR IGNORE INTO official_candidates VALUES (?, ?, ?)",
+                [(name, communique_id, language)
+                 for communique_id, (language, names) in found.items() for name in names],
+            )
 
     def candidates(self, limit: int = 100) -> list[tuple[str, int, str, str]]:
         """(name, documents, languages, an example communiqué id), most mentioned first."""

@@ -166,8 +166,7 @@ def rebuild_index(
             raise
         writer.commit(**({} if procs > 1 else {"optimize": True}))
         total = _verify(ix, archive.count(), "rebuild")
-        archive.clear_candidates()
-        archive.set_candidates(candidates)
+        archive.set_candidates(candidates, replace_all=True)
         home.write_state(generation, {"last_seq": last_seq})
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)

@@ -9,6 +9,7 @@ get the closest Serbian Latin spelling. Diacritics are then dropped and
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 
@@ -39,13 +40,17 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+# Words repeat (a Zipf law): indexing folds each distinct word once.
+_fold_word = lru_cache(maxsize=262_144)(fold)
+
+
 class FoldFilter(Filter):
     """Whoosh filter that folds each token; offsets stay on the original text,
     so highlighting marks "Филиповић" for the query "Filipovic"."""
 
     def __call__(self, tokens):  # type: ignore[no-untyped-def]
         for token in tokens:
-            token.text = fold(token.text)
+            token.text = _fold_word(token.text)
             yield token
 
     def __eq__(self, other: object) -> bool:
@@ -81,12 +86,15 @@ def strip_case_ending(word: str) -> str:
     return word
 
 
+_stem_word = lru_cache(maxsize=262_144)(strip_case_ending)
+
+
 class CaseEndingFilter(Filter):
     """Whoosh filter stripping case endings from folded tokens (offsets kept)."""
 
     def __call__(self, tokens):  # type: ignore[no-untyped-def]
         for token in tokens:
-            token.text = strip_case_ending(token.text)
+            token.text = _stem_word(token.text)
             yield token
 
     def __eq__(self, other: object) -> bool:

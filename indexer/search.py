@@ -461,21 +461,28 @@ class SearchService:
         start = max(filter(None, [request.date_from, q_start]), default=None)
         end = min(filter(None, [request.date_to, q_end]), default=None)
         ranking = None
+        dates = tables.in_date_range(start, end) if start or end else None
         if parsed is None:
             base = tables.live.copy()
         else:
             base = np.zeros(tables.size, dtype=bool)
             if self._effective_sort(request, parsed) == "relevance":
-                results = searcher.search(parsed, limit=None)
-                ranking = np.fromiter((hit.docnum for hit in results), dtype=np.int64)
-                scores = np.fromiter((hit.score for hit in results), dtype=np.float64)
-                ranking = (ranking, scores)
-                base[ranking[0]] = True
+                # A date range is part of every count, so Whoosh need not score
+                # documents outside it (a filter, never a query: WHOOSH.md, trap 1).
+                within = set(np.nonzero(dates)[0].tolist()) if dates is not None else None
+                results = searcher.search(parsed, limit=None, filter=within)
+                top = results.top_n  # (score, docnum), best first: no Hit objects
+                docnums = np.fromiter((docnum for _, docnum in top), dtype=np.int64,
+                                      count=len(top))
+                scores = np.fromiter((score for score, _ in top), dtype=np.float64,
+                                     count=len(top))
+                ranking = (docnums, scores)
+                base[docnums] = True
             else:
                 base[np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)] = True
             base &= tables.live
-        if start or end:
-            base &= tables.in_date_range(start, end)
+        if dates is not None:
+            base &= dates
         selections = {
             name: tables.selection(name, self._canonical(name, values))
             for name, values in request.filters.items() if values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from indexer.folding import fold, strip_case_ending
 
@@ -16,9 +17,12 @@ HONORIFICS = frozenset({
 })
 
 
+_stem = lru_cache(maxsize=262_144)(strip_case_ending)
+
+
 def key_tokens(text: str) -> tuple[str, ...]:
     """The matching key of a text: folded words with case endings stripped."""
-    return tuple(strip_case_ending(word) for word in _WORD.findall(fold(text)))
+    return tuple(_stem(word) for word in _WORD.findall(fold(text)))
 
 
 def name_key(name: str) -> tuple[str, ...]:
