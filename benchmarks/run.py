@@ -63,7 +63,7 @@ def stage_build(docs: int, data: Path) -> dict:
         "index_mb": size_mb(data / "whoosh"),
         "archive_mb": size_mb(data) - size_mb(data / "whoosh"),
         "peak_rss_mb": peak_rss_mb(),
-        "procs": update.procs if hasattr(update, "procs") else 1,
+        "procs": update.procs,
     }
 
 

@@ -10,10 +10,6 @@ from werkzeug.datastructures import MultiDict
 from indexer.errors import QueryError
 from indexer.search import DEFAULT_FACET_SIZE, FILTER_FIELDS, SearchRequest, parse_query_date
 
-# Every URL parameter a search understands (the OpenAPI document lists the same).
-SEARCH_PARAMS = ("q", "sort", "from", "to", "page", "size", "cursor", "facet_size", "exact",
-                 *FILTER_FIELDS)
-
 
 def _int(args: MultiDict, name: str, default: int) -> int:
     raw = args.get(name, "").strip()
