@@ -63,6 +63,8 @@ def search():  # type: ignore[no-untyped-def]
         req = SearchRequest(q=request.args.get("q", "")[:1000])
         status = 400
     literal = '"' + req.q.replace('"', " ").strip() + '"' if req.q.strip() else ""
+    histogram_args = {k: v for k, v in request.args.to_dict(flat=False).items()
+                      if k not in ("from", "to", "page", "cursor")}
     return render_template(
         "search.html",
         req=req,
@@ -73,6 +75,7 @@ def search():  # type: ignore[no-untyped-def]
         search_url=search_url,
         url_without=url_without,
         literal_query=literal,
+        histogram_args=histogram_args,
     ), status
 
 
