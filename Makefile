@@ -36,8 +36,8 @@ bench-tools: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 bench: bench-tools
-	$(BIN)/python -m benchmarks.run --docs 10000
-	$(BIN)/python -m benchmarks.run --docs 100000
+	$(BIN)/python -m benchmarks.run --docs 10000 --repeat 5
+	$(BIN)/python -m benchmarks.run --docs 100000 --repeat 3
 
 bench-large: bench-tools
 	$(BIN)/python -m benchmarks.run --docs 1000000 --repeat 3

@@ -288,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, object] = {
         "documents": args.docs, "machine": machine(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": f"python -m benchmarks.run --docs {args.docs}",
+        "command": "python -m benchmarks.run " + " ".join(argv if argv is not None
+                                                           else sys.argv[1:]),
     }
     print(f"building {args.docs} documents in {data} ...", file=sys.stderr)
     figures["build"] = run_stage("build", "--docs", str(args.docs), "--data", str(data))
