@@ -269,7 +269,8 @@ def test_recrawl_is_conditional_and_picks_up_a_corrected_document(
     assert record.published == date(2025, 5, 14)
 
 
-def test_builder_reproduces_the_committed_fixture(tmp_path: Path) -> None:
+def test_builder_reproduces_the_committed_fixture(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "fixtures"))  # its helpers
     spec = importlib.util.spec_from_file_location(
         "build_uk_fcdo", Path(__file__).parent / "fixtures" / "build_uk_fcdo.py")
     assert spec is not None and spec.loader is not None
