@@ -146,3 +146,43 @@ def test_one_writer_at_a_time(tmp_path: Path) -> None:
             WriterLock(tmp_path).acquire()
     with WriterLock(tmp_path):  # released: the next run goes ahead
         pass
+
+
+def test_a_crash_mid_rebuild_leaves_the_current_index_serving(data_dir: Path,
+                                                              monkeypatch) -> None:
+    import indexer.build as build
+
+    home = IndexHome(data_dir)
+    before = home.current_dir()
+    calls = {"n": 0}
+    real = build.document_for
+
+    def failing(record, entities=None):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("power cut")
+        return real(record, entities)
+
+    monkeypatch.setattr(build, "document_for", failing)
+    with Archive(data_dir) as archive, pytest.raises(RuntimeError):
+        rebuild_index(archive, data_dir)
+    assert home.current_dir() == before
+    assert sorted(p.name for p in home.root.glob("gen-*")) == [before.name]  # no half index
+    assert len(titles(SearchService(data_dir), q="Filipovic")) == 3
+
+
+def test_a_crash_mid_update_is_caught_up_by_the_next_run(data_dir: Path, monkeypatch) -> None:
+    import indexer.build as build
+
+    with Archive(data_dir) as archive:
+        for n in range(60, 65):
+            archive.store(make_record(n, body=f"Zeppelin number {n}."))
+        real = build.document_for
+        monkeypatch.setattr(build, "document_for", lambda *a: (_ for _ in ()).throw(
+            RuntimeError("killed")))
+        with pytest.raises(RuntimeError):
+            update_index(archive, data_dir)
+        assert titles(SearchService(data_dir), q="zeppelin") == []
+        monkeypatch.setattr(build, "document_for", real)
+        assert update_index(archive, data_dir).indexed == 5
+    assert len(titles(SearchService(data_dir), q="zeppelin")) == 5
