@@ -101,13 +101,16 @@ def test_suggestions_as_you_type(client, typed: str, expected: str) -> None:
 def test_unknown_officials_become_candidates_and_can_be_promoted(tmp_path: Path) -> None:
     body = ("Ambassador of the Republic of Serbia Jovana Marković presented her credentials. "
             "Заместитель министра иностранных дел Российской Федерации Андрей Руденко провел "
-            "встречу. State Secretary Nemanja Stevanovic attended.")
+            "встречу. State Secretary Nemanja Stevanovic attended. Sastanku je prisustvovao "
+            "državni sekretar Milan Jovanović, a delegaciju je predvodio амбасадор Петар "
+            "Николић.")
     with Archive(tmp_path) as archive:
         archive.store(replace(make_record(1, body=body), content_hash=""))
         update_index(archive, tmp_path)
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
     listed = run_cli(app, "officials", "--candidates").output
     assert "Jovana Marković" in listed and "Андрей Руденко" in listed
+    assert "Milan Jovanović" in listed and "Петар Николић" in listed
     assert "Stevanovic" not in listed  # the registry knows him
     promoted = run_cli(app, "officials", "--promote", "Jovana Marković", "--country", "RS",
                        "--role", "Ambassador")
