@@ -20,5 +20,9 @@ class QueryError(ValueError):
         self.position = position
 
 
+class SearchTimeout(Exception):
+    """A search ran past the time limit and was stopped."""
+
+
 class NotFound(LookupError):
     """No communiqué with that id."""

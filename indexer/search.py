@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import highlight
 from whoosh import query as wq
+from whoosh.collectors import TimeLimitCollector
 from whoosh.qparser import (
     AndGroup,
     FieldAliasPlugin,
@@ -32,13 +33,14 @@ from whoosh.qparser import (
     PlusMinusPlugin,
 )
 from whoosh.qparser.plugins import BoostPlugin, SingleQuotePlugin
+from whoosh.searching import TimeLimit
 
 from indexer.archive import Archive, VersionInfo
 from indexer.build import IndexHome
 from indexer.entities import extractor_for
 from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
-from indexer.errors import NotFound, QueryError
+from indexer.errors import NotFound, QueryError, SearchTimeout
 from indexer.facets import FACETS, FacetTables
 from indexer.folding import exact_analyzer, folded_analyzer
 from indexer.schema import TITLE_BOOST, doc_type_label
@@ -56,6 +58,9 @@ MAX_FACET_SIZE = 500
 MAX_FILTER_VALUES = 50  # values selected in one facet
 MONTHLY_HISTOGRAM_MAX_MONTHS = 36  # shorter spans are drawn per month, longer per year
 RESULT_CACHE_SIZE = 1024  # searches remembered per index generation
+# A search still scoring after this many seconds is stopped: it would hold a worker that
+# other readers need. (At 100k documents the slowest query of the benchmark takes ~1.2 s.)
+SEARCH_TIME_LIMIT = 10.0
 
 SORTS = ("relevance", "newest", "oldest")
 # Fields a user may name in a query ("title:kosovo") -> index field.
@@ -349,8 +354,9 @@ class _Generation:
 class SearchService:
     """Read side of the index. Opens it read-only and follows new commits and rebuilds."""
 
-    def __init__(self, data_dir: Path | str) -> None:
+    def __init__(self, data_dir: Path | str, time_limit: float = SEARCH_TIME_LIMIT) -> None:
         self.data_dir = Path(data_dir)
+        self.time_limit = time_limit
         self.home = IndexHome(self.data_dir)
         self._lock = threading.Lock()
         self._generation: _Generation | None = None
@@ -470,8 +476,16 @@ class SearchService:
                 # A date range is part of every count, so Whoosh need not score
                 # documents outside it (a filter, never a query: WHOOSH.md, trap 1).
                 within = set(np.nonzero(dates)[0].tolist()) if dates is not None else None
-                results = searcher.search(parsed, limit=None, filter=within)
-                top = results.top_n  # (score, docnum), best first: no Hit objects
+                collector = TimeLimitCollector(
+                    searcher.collector(limit=None, filter=within), self.time_limit,
+                    use_alarm=False)  # SIGALRM works in the main thread only
+                try:
+                    searcher.search_with_collector(parsed, collector)
+                except TimeLimit:
+                    raise SearchTimeout(
+                        f"the search took longer than {self.time_limit:g} s and was stopped;"
+                        " add words, a date range or a filter to narrow it") from None
+                top = collector.results().top_n  # (score, docnum), best first: no Hit objects
                 docnums = np.fromiter((docnum for _, docnum in top), dtype=np.int64,
                                       count=len(top))
                 scores = np.fromiter((score for score, _ in top), dtype=np.float64,

@@ -238,3 +238,16 @@ def test_api_responses_are_cacheable_until_the_index_changes(big) -> None:
     assert "max-age" in first.headers["Cache-Control"]
     again = big.get("/api/search?q=treaty", headers={"If-None-Match": etag})
     assert again.status_code == 304
+
+
+def test_a_search_past_the_time_limit_is_stopped_with_a_message(big) -> None:
+    data_dir = big.application.config["DATA_DIR"]
+    impatient = create_app({"TESTING": True, "DATA_DIR": data_dir,
+                            "SEARCH_TIME_LIMIT": 1e-6}).test_client()
+    response = impatient.get("/api/search?q=diplomacy")
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["type"] == "search_timeout" and "narrow" in error["message"]
+    page = impatient.get("/?q=diplomacy")
+    assert page.status_code == 503 and "Traceback" not in page.get_data(as_text=True)
+    assert big.get("/api/search?q=diplomacy").status_code == 200  # the normal limit

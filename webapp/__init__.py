@@ -18,7 +18,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["search"] = SearchService(app.config["DATA_DIR"])
+    app.extensions["search"] = SearchService(app.config["DATA_DIR"],
+                                             float(app.config["SEARCH_TIME_LIMIT"]))
 
     from webapp import api, entities, errors, pages
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from indexer.search import SEARCH_TIME_LIMIT
 from scrapers.fetch import FetchSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,8 @@ DEFAULTS: dict[str, object] = {
     "SITE_OVERRIDES": {},
     # Results per page on the HTML page and the API's default.
     "PAGE_SIZE": 10,
+    # Seconds a search may score before it is stopped with a 503 (frees the worker).
+    "SEARCH_TIME_LIMIT": SEARCH_TIME_LIMIT,
     "JSON_SORT_KEYS": False,
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.errors import NotFound, QueryError
+from indexer.errors import NotFound, QueryError, SearchTimeout
 
 
 def wants_json() -> bool:
@@ -24,6 +24,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def query_error(exc: QueryError):  # type: ignore[no-untyped-def]
         return error_response(400, "invalid_query", exc.message)
+
+    @app.errorhandler(SearchTimeout)
+    def search_timeout(exc: SearchTimeout):  # type: ignore[no-untyped-def]
+        return error_response(503, "search_timeout", str(exc))
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound):  # type: ignore[no-untyped-def]
