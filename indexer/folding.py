@@ -8,6 +8,7 @@ get the closest Serbian Latin spelling. Diacritics are then dropped and
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -31,13 +32,21 @@ _TABLE = str.maketrans(
 )
 
 
+@lru_cache(maxsize=1)
+def _without_combining() -> dict[int, None]:
+    """A translate table deleting every combining mark (about 900 code points)."""
+    return {code: None for code in range(0x110000) if unicodedata.combining(chr(code))}
+
+
 def fold(text: str) -> str:
     """Lower-case Latin ASCII key of `text` (letters outside Latin/Cyrillic pass through)."""
+    if text.isascii():  # nothing to transliterate or decompose (most English pages)
+        return text.lower()
     text = text.translate(_TABLE)
     # đ produced by the Cyrillic table needs the second pass.
     text = text.translate(_TABLE)
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return decomposed.translate(_without_combining()).lower()
 
 
 # Words repeat (a Zipf law): indexing folds each distinct word once.
@@ -106,6 +115,18 @@ class CaseEndingFilter(Filter):
 # Words: letters and digits, keeping inner apostrophes and hyphens out (split there),
 # so "Botsan-Kharchenko" is two terms and a phrase query finds it either way.
 WORD_PATTERN = r"\w+"
+WORD = re.compile(WORD_PATTERN)
+
+
+@lru_cache(maxsize=262_144)
+def folded_term(word: str) -> str:
+    """The index term of one word in the folded fields (what `folded_analyzer` makes of it)."""
+    return _stem_word(_fold_word(word.lower()))
+
+
+def exact_term(word: str) -> str:
+    """The index term of one word in the exact-spelling fields."""
+    return word.lower()
 
 
 def folded_analyzer():  # type: ignore[no-untyped-def]

@@ -114,12 +114,22 @@ class EntityExtractor:
     def __init__(self, registry: OfficialsRegistry, places: Gazetteer) -> None:
         self.registry = registry
         self.places = places
+        # Most words start no name: a set lookup rules them out before any slicing.
+        self._official_starts = frozenset(key[0] for key in registry.by_key)
+        self._place_starts = frozenset(key[0] for key in places.by_key if len(key) > 1)
+        # Words repeat (a Zipf law): each distinct word is matched against the
+        # gazetteer's prefixes once.
+        self._single_places = lru_cache(maxsize=262_144)(places.match_single)
 
     def officials_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
         tokens = key_tokens(text) if tokens is None else tokens
         found: list[str] = []
+        starts = self._official_starts
         i = 0
         while i < len(tokens):
+            if tokens[i] not in starts:
+                i += 1
+                continue
             for size in range(min(self.registry.max_words, len(tokens) - i), 0, -1):
                 official_id = self.registry.by_key.get(tokens[i:i + size])
                 if official_id:
@@ -140,17 +150,20 @@ class EntityExtractor:
             name = self.places.names.get(code, code) if code else None
             if name and name not in found:
                 found.append(name)
+        starts = self._place_starts
+        match_single = self._single_places
         i = 0
         while i < len(tokens):
             code = None
             size = 1
-            for size in range(min(self.places.max_words, len(tokens) - i), 1, -1):
-                code = self.places.by_key.get(tokens[i:i + size])
-                if code:
-                    break
+            if tokens[i] in starts:
+                for size in range(min(self.places.max_words, len(tokens) - i), 1, -1):
+                    code = self.places.by_key.get(tokens[i:i + size])
+                    if code:
+                        break
             if not code:
                 size = 1
-                code = self.places.match_single(tokens[i])
+                code = match_single(tokens[i])
             if code:
                 name = self.places.names.get(code, code)
                 if name not in found:
