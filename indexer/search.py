@@ -15,6 +15,8 @@ import json
 import math
 import re
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -37,6 +39,7 @@ from whoosh.searching import TimeLimit
 
 from indexer.archive import Archive, VersionInfo
 from indexer.build import IndexHome
+from indexer.bulk import BulkEvaluator
 from indexer.entities import extractor_for
 from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
@@ -351,6 +354,21 @@ class _Generation:
     cache: OrderedDict = field(default_factory=OrderedDict)  # request -> SearchResults
 
 
+# One bulk evaluator per generation (it keeps the generation's field lengths), found by
+# the generation's facet tables, which hold its live mask.
+_BULK_EVALUATORS: weakref.WeakKeyDictionary[FacetTables, BulkEvaluator] = \
+    weakref.WeakKeyDictionary()
+_BULK_LOCK = threading.Lock()
+
+
+def _bulk_evaluator(tables: FacetTables) -> BulkEvaluator:
+    with _BULK_LOCK:
+        evaluator = _BULK_EVALUATORS.get(tables)
+        if evaluator is None:
+            evaluator = _BULK_EVALUATORS[tables] = BulkEvaluator(tables.live)
+        return evaluator
+
+
 class SearchService:
     """Read side of the index. Opens it read-only and follows new commits and rebuilds."""
 
@@ -472,28 +490,31 @@ class SearchService:
             base = tables.live.copy()
         else:
             base = np.zeros(tables.size, dtype=bool)
-            if self._effective_sort(request, parsed) == "relevance":
-                # A date range is part of every count, so Whoosh need not score
-                # documents outside it (a filter, never a query: WHOOSH.md, trap 1).
-                within = set(np.nonzero(dates)[0].tolist()) if dates is not None else None
-                collector = TimeLimitCollector(
-                    searcher.collector(limit=None, filter=within), self.time_limit,
-                    use_alarm=False)  # SIGALRM works in the main thread only
-                try:
-                    searcher.search_with_collector(parsed, collector)
-                except TimeLimit:
-                    raise SearchTimeout(
-                        f"the search took longer than {self.time_limit:g} s and was stopped;"
-                        " add words, a date range or a filter to narrow it") from None
-                top = collector.results().top_n  # (score, docnum), best first: no Hit objects
-                docnums = np.fromiter((docnum for _, docnum in top), dtype=np.int64,
-                                      count=len(top))
-                scores = np.fromiter((score for score, _ in top), dtype=np.float64,
-                                     count=len(top))
-                ranking = (docnums, scores)
-                base[docnums] = True
-            else:
-                base[np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)] = True
+            relevance = self._effective_sort(request, parsed) == "relevance"
+            bulk = _bulk_evaluator(tables)
+            # Whoosh scores one posting at a time in Python; the bulk evaluator reads and
+            # scores whole blocks with numpy, with the same scores. Queries it does not
+            # know (prefixes, wildcards, fuzzy terms) run through Whoosh.
+            use_bulk = bulk.supports(parsed, searcher)
+            try:
+                if relevance and use_bulk:
+                    # A date range restricts the matches as Whoosh's filter did.
+                    ranking = bulk.ranking(parsed, searcher, restrict=dates,
+                                           deadline=time.monotonic() + self.time_limit)
+                    base[ranking[0]] = True
+                elif relevance:
+                    ranking = self._collected(parsed, searcher, dates)
+                    base[ranking[0]] = True
+                elif use_bulk:
+                    docnums, _ = bulk.matches(parsed, searcher, scored=False, restrict=dates,
+                                              deadline=time.monotonic() + self.time_limit)
+                    base[docnums] = True
+                else:
+                    base[np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)] = True
+            except TimeLimit:
+                raise SearchTimeout(
+                    f"the search took longer than {self.time_limit:g} s and was stopped;"
+                    " add words, a date range or a filter to narrow it") from None
             base &= tables.live
         if dates is not None:
             base &= dates
@@ -502,6 +523,23 @@ class SearchService:
             for name, values in request.filters.items() if values
         }
         return parsed, ranking, base, selections
+
+    def _collected(self, parsed, searcher, dates: np.ndarray | None):  # type: ignore[no-untyped-def]
+        """(docnums, scores) best first from Whoosh's own collector, every match scored.
+
+        Raises TimeLimit past the service's time limit.
+        """
+        # A date range is part of every count, so Whoosh need not score documents
+        # outside it (a filter, never a query: WHOOSH.md, trap 1).
+        within = set(np.nonzero(dates)[0].tolist()) if dates is not None else None
+        collector = TimeLimitCollector(
+            searcher.collector(limit=None, filter=within), self.time_limit,
+            use_alarm=False)  # SIGALRM works in the main thread only
+        searcher.search_with_collector(parsed, collector)
+        top = collector.results().top_n  # (score, docnum), best first: no Hit objects
+        docnums = np.fromiter((docnum for _, docnum in top), dtype=np.int64, count=len(top))
+        scores = np.fromiter((score for score, _ in top), dtype=np.float64, count=len(top))
+        return docnums, scores
 
     def _canonical(self, facet: str, values: tuple[str, ...]) -> tuple[str, ...]:
         """Officials and countries named in any spelling or script, as the index holds them."""

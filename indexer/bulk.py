@@ -1,0 +1,611 @@
+"""Bulk evaluation of parsed Whoosh queries: every match and its BM25F score, with numpy.
+
+Whoosh matches and scores one posting at a time through a chain of Python matcher
+objects; at 100k documents a common word spends ~400 ms there. The search needs every
+matching document anyway (facets, the total), so this module reads each term's postings
+a block at a time, scores them as arrays and combines the query tree with boolean and
+float arrays over each segment's documents.
+
+The scores are Whoosh's own, operation for operation: `bm25()` with the top-level
+searcher's idf and average field length, the posting weight (which includes the field
+boost) as tf, the segment's byte-quantised field lengths, query boosts applied where
+Whoosh's matchers apply them, and child scores added in the order Whoosh's matcher trees
+add them. One deliberate difference: "a -b" never finds a document holding b, which
+Whoosh's AndNotMatcher sometimes does (see `_evaluate`). Queries with a node this module
+does not know (Prefix, Wildcard, FuzzyTerm, ranges, ...) are refused by `supports()`; the
+caller then runs Whoosh itself.
+
+Private whoosh internals used here (acceptable because `whoosh3==3.54.0` is pinned in
+pyproject.toml; re-check them when the pin moves): `W3LeafMatcher`'s per-block state
+(`_read_data`, `_data`, `_maxid`, `_next_block`, `_atend`, `_byteids`), the segment
+reader's `_perdoc` length columns (`_cached_reader`, `_dbfile`, `_basepos`, `_count`),
+and `FilterMatcher`'s `child`/`_exclude`. Every use has a slower public fallback.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import chain, repeat
+
+import numpy as np
+from whoosh import formats, scoring
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.columns import NumericColumn
+from whoosh.matching import FilterMatcher
+from whoosh.query.qcore import _NullQuery
+from whoosh.searching import TimeLimit
+from whoosh.util.numeric import byte_to_length
+
+# Field length per stored length byte (byte 0: no length; never read for a match).
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_INT_SIZE = 4  # Positions values start with pack_uint(len(deltas))
+_LIST_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO 2, EMPTY_LIST, BINPUT 0
+_BININT1, _BININT2, _BININT = ord("K"), ord("M"), ord("J")
+_PICKLE_BATCH = 1000  # longer lists are pickled in several MARK ... APPENDS batches
+_POSITION_BITS = 32  # phrase keys are docnum << 32 | position
+# Or's heuristics (whoosh.query.compound.Or._matcher) when matcher_type is AUTO.
+_OR_TOO_MANY_CLAUSES = wq.Or.TOO_MANY_CLAUSES
+_OR_PRELOAD_MAX_DOCS = 5000
+
+
+class Unsupported(Exception):
+    """The query has a node the bulk evaluator does not evaluate."""
+
+
+@dataclass
+class _Postings:
+    """One term's postings in one segment."""
+
+    ids: np.ndarray  # int64, ascending, deleted documents included
+    weights: np.ndarray  # float64: the posting weight (frequency x field boost)
+    values: list[bytes] | None  # encoded positions, when asked for
+
+
+@dataclass
+class _Dense:
+    """A node's result over one segment: which documents match, and their scores."""
+
+    mask: np.ndarray  # bool per segment document
+    scores: np.ndarray | None  # float64, exactly 0.0 where mask is False; None if unscored
+
+
+class _Segment:
+    """What evaluating a query needs about one segment, for one query."""
+
+    def __init__(self, evaluator: BulkEvaluator, searcher, reader, offset: int,  # type: ignore[no-untyped-def]
+                 allowed: np.ndarray, scored: bool, deadline: float | None) -> None:
+        self.evaluator = evaluator
+        self.searcher = searcher  # top level: idf and average lengths are global
+        self.reader = reader
+        self.offset = offset
+        self.size = reader.doc_count_all()
+        self.allowed = allowed  # live (and within the caller's restriction)
+        self.scored = scored
+        self.deadline = deadline
+        self.schema = searcher.schema
+        self._postings: dict[tuple[str, bytes], _Postings] = {}
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeLimit()
+
+    def empty(self) -> _Dense:
+        return _Dense(np.zeros(self.size, dtype=bool),
+                      np.zeros(self.size) if self.scored else None)
+
+    def postings(self, fieldname: str, btext: bytes, values: bool = False) -> _Postings:
+        key = (fieldname, btext)
+        cached = self._postings.get(key)
+        if cached is None or (values and cached.values is None):
+            self.check_time()
+            cached = _read_postings(self.reader, fieldname, btext, values)
+            self._postings[key] = cached
+        return cached
+
+    def term_scores(self, fieldname: str, btext: bytes, weights: np.ndarray,
+                    ids: np.ndarray) -> np.ndarray:
+        """BM25F of these postings, as whoosh.scoring.BM25FScorer computes it."""
+        if not self.schema[fieldname].scorable:
+            return weights.astype(np.float64, copy=True)  # Whoosh's WeightScorer
+        weighting = self.searcher.weighting
+        B = weighting._field_B.get(fieldname, weighting.B)
+        K1 = weighting.K1
+        idf = self.searcher.idf(fieldname, btext)
+        avgfl = self.searcher.avg_field_length(fieldname) or 1
+        fl = self.evaluator.field_lengths(self.reader, self.offset, fieldname)[ids]
+        tf = weights
+        # Same expression and evaluation order as whoosh.scoring.bm25: identical floats.
+        return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+
+
+class BulkEvaluator:
+    """Evaluates queries on one index generation; keeps its field lengths.
+
+    `live` is the generation's mask of undeleted documents (FacetTables.live). Field
+    lengths are read once per segment and field, on first use, then shared by every
+    search and thread of the generation.
+    """
+
+    def __init__(self, live: np.ndarray) -> None:
+        self.live = live
+        self._lengths: dict[tuple[int, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    # -- what is supported -----------------------------------------------------------------
+
+    def unsupported(self, query: wq.Query, searcher) -> wq.Query | None:  # type: ignore[no-untyped-def]
+        """The first node this evaluator cannot evaluate exactly as Whoosh would, or None."""
+        weighting = searcher.weighting
+        if type(weighting) is not scoring.BM25F or weighting.use_final:
+            return query
+        return _unsupported_node(query, searcher.schema)
+
+    def supports(self, query: wq.Query, searcher) -> bool:  # type: ignore[no-untyped-def]
+        return self.unsupported(query, searcher) is None
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def matches(self, query: wq.Query, searcher, *, scored: bool = True,  # type: ignore[no-untyped-def]
+                restrict: np.ndarray | None = None,
+                deadline: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(docnums ascending, their scores or None): the query's undeleted matches.
+
+        `restrict` (a mask over all documents) limits the matches, as a Whoosh filter
+        would; `deadline` (time.monotonic()) raises whoosh.searching.TimeLimit past it.
+        """
+        if not self.supports(query, searcher):
+            raise Unsupported(repr(self.unsupported(query, searcher)))
+        allowed = self.live if restrict is None else self.live & restrict
+        docnums: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
+        for reader, offset in searcher.reader().leaf_readers():
+            size = reader.doc_count_all()
+            segment = _Segment(self, searcher, reader, offset, allowed[offset:offset + size],
+                               scored, deadline)
+            if not size or not segment.allowed.any():
+                continue
+            segment.check_time()
+            result = _evaluate(query, segment)
+            local = np.flatnonzero(result.mask)
+            docnums.append(local + offset)
+            if scored:
+                assert result.scores is not None
+                scores.append(result.scores[local])
+        all_docnums = np.concatenate(docnums) if docnums else np.empty(0, np.int64)
+        if not scored:
+            return all_docnums.astype(np.int64, copy=False), None
+        all_scores = np.concatenate(scores) if scores else np.empty(0, np.float64)
+        return all_docnums.astype(np.int64, copy=False), all_scores
+
+    def ranking(self, query: wq.Query, searcher, *, restrict: np.ndarray | None = None,  # type: ignore[no-untyped-def]
+                deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(docnums, scores) best first, ties by docnum: the order of Whoosh's collector."""
+        docnums, scores = self.matches(query, searcher, scored=True, restrict=restrict,
+                                       deadline=deadline)
+        assert scores is not None
+        # UnlimitedCollector sorts by (-score, docnum).
+        order = np.lexsort((docnums, -scores))
+        return docnums[order], scores[order]
+
+    def field_lengths(self, reader, offset: int, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """The segment's stored length of `fieldname` per document (as doc_field_length)."""
+        key = (offset, fieldname)
+        lengths = self._lengths.get(key)
+        if lengths is None:
+            lengths = _read_lengths(reader, fieldname)
+            with self._lock:
+                lengths = self._lengths.setdefault(key, lengths)
+        return lengths
+
+
+# -- the query tree ------------------------------------------------------------------------
+
+def _unsupported_node(q: wq.Query, schema) -> wq.Query | None:  # type: ignore[no-untyped-def]
+    # Exact types: FuzzyTerm and Variations subclass Term but match other words.
+    kind = type(q)
+    if isinstance(q, _NullQuery):
+        return None
+    if kind is wq.Term:
+        # A minimum quality lets Whoosh skip blocks: fewer matches than the postings.
+        return q if q.minquality else None
+    if kind is wq.Phrase:
+        if not q.words or any(w is None for w in q.words):
+            return q
+        if q.fieldname in schema and type(schema[q.fieldname].format) is not formats.Positions:
+            return q  # Whoosh raises or degrades to an And; let it
+        return None
+    if kind is wq.And or kind is wq.Or:
+        if kind is wq.Or and (q.scale or q.matcher_type != wq.Or.AUTO_MATCHER):
+            return q
+        children = q.subqueries
+    elif kind is wq.Not:
+        children = [q.query]
+    elif kind in (wq.AndNot, wq.AndMaybe, wq.Require):
+        children = [q.a, q.b]
+    else:
+        return q
+    for child in children:
+        found = _unsupported_node(child, schema)
+        if found is not None:
+            return found
+    return None
+
+
+def _evaluate(q: wq.Query, seg: _Segment) -> _Dense:
+    kind = type(q)
+    if isinstance(q, _NullQuery):
+        return seg.empty()
+    if kind is wq.Term:
+        return _term(q, seg)
+    if kind is wq.Phrase:
+        return _phrase(q, seg)
+    if kind is wq.And or kind is wq.Or:
+        subs = list(q.subqueries)
+        if not subs:
+            return seg.empty()
+        if len(subs) == 1:
+            return _evaluate(subs[0], seg)  # CompoundQuery.matcher: the lone child, unboosted
+        if kind is wq.And:
+            return _and(q, subs, seg)
+        return _or(q, subs, seg)
+    if kind is wq.Not:
+        # InverseMatcher: every undeleted document the child misses, scoring 1.0.
+        child = _evaluate(q.query, _unscored(seg))
+        mask = seg.allowed & ~child.mask
+        return _Dense(mask, mask.astype(np.float64) if seg.scored else None)
+    if kind is wq.AndNot or kind is wq.Require:
+        a = _evaluate(q.a, seg)
+        b = _evaluate(q.b, _unscored(seg))
+        # Deliberately not Whoosh's result in one case: AndNotMatcher lets a's first match
+        # in a segment through when b's postings start before it, even if b holds that
+        # document (whoosh-community/whoosh#419, still in whoosh3 3.54.0).
+        mask = a.mask & ~b.mask if kind is wq.AndNot else a.mask & b.mask
+        return _Dense(mask, _masked(a.scores, mask))  # the scores are a's
+    if kind is wq.AndMaybe:
+        a = _evaluate(q.a, seg)
+        b = _evaluate(q.b, seg)
+        scores = None
+        if a.scores is not None and b.scores is not None:
+            # AndMaybeMatcher: a + b where b matches too, else a (b is 0.0 there: exact).
+            scores = _masked(a.scores + b.scores, a.mask)
+        return _Dense(a.mask, scores)
+    raise Unsupported(repr(q))
+
+
+def _unscored(seg: _Segment) -> _Segment:
+    """The segment context for a branch whose scores Whoosh ignores (NOT, AndNot's b)."""
+    if not seg.scored:
+        return seg
+    other = _Segment.__new__(_Segment)
+    other.__dict__.update(seg.__dict__)
+    other.scored = False
+    return other
+
+
+def _masked(scores: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+    return None if scores is None else np.where(mask, scores, 0.0)
+
+
+def _boosted(result: _Dense, boost: float) -> _Dense:
+    # WrappingMatcher(m, boost): score * boost (only built when boost != 1).
+    if boost != 1.0 and result.scores is not None:
+        return _Dense(result.mask, result.scores * boost)
+    return result
+
+
+def _intersect(a: _Dense, b: _Dense) -> _Dense:
+    mask = a.mask & b.mask
+    if a.scores is None or b.scores is None:
+        return _Dense(mask, None)
+    return _Dense(mask, np.where(mask, a.scores + b.scores, 0.0))  # IntersectionMatcher
+
+
+def _union(a: _Dense, b: _Dense) -> _Dense:
+    mask = a.mask | b.mask
+    if a.scores is None or b.scores is None:
+        return _Dense(mask, None)
+    # UnionMatcher adds both scores, or takes the one present: x + 0.0 == x exactly.
+    return _Dense(mask, a.scores + b.scores)
+
+
+def _weighted_tree(weighted: list[tuple[int, _Dense]],
+                   combine: Callable[[_Dense, _Dense], _Dense]) -> _Dense:
+    """Combine like whoosh.util.make_weighted_tree: the two lightest first, repeatedly.
+
+    Whoosh adds scores in this tree's order; following it keeps sums of three or more
+    children bit-identical. (Equal weights: Whoosh compares matcher objects, whose
+    order is arbitrary; here the query order breaks the tie.)
+    """
+    items = sorted(weighted, key=lambda item: item[0])
+    while len(items) > 1:
+        (wa, a), (wb, b) = items[0], items[1]
+        del items[:2]
+        weight = wa + wb
+        position = bisect_right([w for w, _ in items], weight)
+        items.insert(position, (weight, combine(a, b)))
+    return items[0][1]
+
+
+def _binary_tree(results: Sequence[_Dense], combine: Callable[[_Dense, _Dense], _Dense]) -> _Dense:
+    """Combine like whoosh.util.make_binary_tree (halves, recursively)."""
+    if len(results) == 1:
+        return results[0]
+    half = len(results) // 2
+    return combine(_binary_tree(results[:half], combine), _binary_tree(results[half:], combine))
+
+
+def _and(q: wq.And, subs: list[wq.Query], seg: _Segment) -> _Dense:
+    # And._matcher: a weighted tree of IntersectionMatchers, the largest estimates first.
+    weighted = [(0 - sub.estimate_size(seg.reader), _evaluate(sub, seg)) for sub in subs]
+    return _boosted(_weighted_tree(weighted, _intersect), q.boost)
+
+
+def _or(q: wq.Or, subs: list[wq.Query], seg: _Segment) -> _Dense:
+    # Or._matcher (AUTO, searched without needs_current as the collector does): a tree of
+    # UnionMatchers for two clauses or big segments, otherwise ArrayUnionMatcher, which
+    # accumulates each child's score times the boost in query order. Unscored, both match
+    # the same documents.
+    if len(subs) < _OR_TOO_MANY_CLAUSES and (
+            len(subs) == 2 or seg.reader.doc_count_all() > _OR_PRELOAD_MAX_DOCS):
+        weighted = [(sub.estimate_size(seg.reader), _evaluate(sub, seg)) for sub in subs]
+        return _boosted(_weighted_tree(weighted, _union), q.boost)
+    mask = np.zeros(seg.size, dtype=bool)
+    total = np.zeros(seg.size) if seg.scored else None
+    for sub in subs:
+        child = _evaluate(sub, seg)
+        mask |= child.mask
+        if total is not None and child.scores is not None:
+            total += child.scores * q.boost
+    if total is not None:
+        # ArrayUnionMatcher keeps only documents whose accumulated score is above 0.
+        mask &= total > 0
+        total = _masked(total, mask)
+    return _Dense(mask, total)
+
+
+def _term_bytes(schema, fieldname: str, text) -> bytes | None:  # type: ignore[no-untyped-def]
+    """The term as the index holds it, or None where Term.matcher gives a NullMatcher."""
+    if fieldname not in schema:
+        return None
+    try:
+        return schema[fieldname].to_bytes(text)
+    except ValueError:
+        return None
+
+
+def _term(q: wq.Term, seg: _Segment) -> _Dense:
+    btext = _term_bytes(seg.schema, q.fieldname, q.text)
+    if btext is None or (q.fieldname, btext) not in seg.reader:
+        return seg.empty()
+    postings = seg.postings(q.fieldname, btext)
+    keep = seg.allowed[postings.ids]
+    ids = postings.ids[keep]
+    mask = np.zeros(seg.size, dtype=bool)
+    mask[ids] = True
+    if not seg.scored:
+        return _Dense(mask, None)
+    scores = np.zeros(seg.size)
+    scores[ids] = seg.term_scores(q.fieldname, btext, postings.weights[keep], ids)
+    return _boosted(_Dense(mask, scores), q.boost)
+
+
+def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
+    """Documents where the words occur in order, each within `slop` of the previous.
+
+    This is SpanNear2(ordered=True, mindist=1), which Phrase.matcher builds: positions
+    p0 < p1 < ... with 1 <= p[i] - p[i-1] <= slop. Positions are decoded only for the
+    documents still in the running, word by word. The score is that of the wrapped
+    IntersectionMatcher tree of the words' terms (times the phrase's boost).
+    """
+    fieldname = q.fieldname
+    btexts = [_term_bytes(seg.schema, fieldname, word) for word in q.words]
+    if any(b is None or (fieldname, b) not in seg.reader for b in btexts):
+        return seg.empty()  # Phrase.matcher: a missing word is a NullMatcher
+    words = [seg.postings(fieldname, b, values=True) for b in btexts]  # type: ignore[arg-type]
+    candidates = seg.allowed.copy()
+    for postings in words:
+        present = np.zeros(seg.size, dtype=bool)
+        present[postings.ids] = True
+        candidates &= present
+    docs = np.flatnonzero(candidates)
+    fmt = seg.schema[fieldname].format
+    slop = q.slop
+    reach = np.empty(0, np.int64)
+    for i, postings in enumerate(words):
+        if not len(docs):
+            break
+        seg.check_time()
+        assert postings.values is not None
+        counts, positions = _decode_positions(
+            postings.values, np.searchsorted(postings.ids, docs), fmt)
+        keys = (np.repeat(docs, counts) << _POSITION_BITS) | positions
+        if i:
+            # The latest reached position before each one, in the same document.
+            before = np.searchsorted(reach, keys - 1, side="right") - 1
+            ok = before >= 0
+            found = reach[before[ok]]
+            ok[ok] = (found >= keys[ok] - slop) & \
+                ((found >> _POSITION_BITS) == (keys[ok] >> _POSITION_BITS))
+            keys = keys[ok]
+        reach = keys  # sorted: documents ascending, positions ascending within each
+        owners = reach >> _POSITION_BITS
+        docs = owners[np.flatnonzero(np.diff(owners, prepend=-1))] if len(owners) else owners
+    mask = np.zeros(seg.size, dtype=bool)
+    mask[docs] = True
+    if not seg.scored:
+        return _Dense(mask, None)
+    parts = []
+    for btext, postings in zip(btexts, words, strict=True):
+        at = np.searchsorted(postings.ids, docs)
+        scores = np.zeros(seg.size)
+        scores[docs] = seg.term_scores(fieldname, btext, postings.weights[at], docs)  # type: ignore[arg-type]
+        parts.append(_Dense(mask, scores))
+    # SpanNear2Matcher wraps make_binary_tree(IntersectionMatcher, term matchers).
+    return _boosted(_binary_tree(parts, _intersect), q.boost)
+
+
+# -- reading the index ---------------------------------------------------------------------
+
+def _read_postings(reader, fieldname: str, btext: bytes, values: bool) -> _Postings:  # type: ignore[no-untyped-def]
+    """All postings of a term in a segment, deleted documents included."""
+    matcher = reader.postings(fieldname, btext)
+    # A segment with deletions wraps its matcher in FilterMatcher(deleted, exclude=True);
+    # deletions are the caller's live mask here, so read the wrapped matcher from its
+    # start (the filter already stepped it past leading deleted documents).
+    while type(matcher) is FilterMatcher and matcher._exclude:
+        matcher = matcher.child
+    matcher.reset()
+    if type(matcher) is W3LeafMatcher and not matcher._byteids:
+        read = _read_w3_blocks(matcher, values)
+        if read is not None:
+            return read
+        matcher.reset()
+    # Other matchers (e.g. a ListMatcher over postings inlined in the term info): step.
+    ids: list[int] = []
+    weights: list[float] = []
+    encoded: list[bytes] | None = [] if values else None
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        if encoded is not None:
+            encoded.append(matcher.value())
+        matcher.next()
+    return _Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
+                     encoded)
+
+
+def _read_w3_blocks(matcher: W3LeafMatcher, values: bool) -> _Postings | None:
+    """A W3 posting list read a block at a time (None: a block not as expected)."""
+    id_deltas: list[tuple] = []
+    last_ids: list[int] = []
+    weight_parts: list = []
+    encoded: list[bytes] | None = [] if values else None
+    count = 0
+    while not matcher._atend:
+        matcher._read_data()  # one zlib + unpickle per block of up to 128 postings
+        block_ids, block_weights, block_values = matcher._data
+        n = len(block_ids)
+        id_deltas.append(block_ids)
+        last_ids.append(matcher._maxid)
+        # Weights as W3LeafMatcher._read_weights: None = all 1.0, a float = all equal.
+        if block_weights is None:
+            weight_parts.append(repeat(1.0, n))
+        elif isinstance(block_weights, float):
+            weight_parts.append(repeat(block_weights, n))
+        elif len(block_weights) == n:
+            weight_parts.append(block_weights)
+        else:
+            return None
+        if encoded is not None:
+            if not isinstance(block_values, tuple) or len(block_values) != n:
+                return None
+            encoded.extend(block_values)
+        count += n
+        matcher._next_block()
+    # Each block's ids are deltas from 0 (its first id is absolute): make the first one
+    # relative to the previous block's last id, and one cumulative sum decodes them all.
+    deltas = np.fromiter(chain.from_iterable(id_deltas), dtype=np.int64, count=count)
+    starts = np.cumsum([len(part) for part in id_deltas[:-1]], dtype=np.int64)
+    deltas[starts] -= np.array(last_ids[:-1], dtype=np.int64)
+    ids = np.cumsum(deltas)
+    weights = np.fromiter(chain.from_iterable(weight_parts), dtype=np.float64, count=count)
+    return _Postings(ids, weights, encoded)
+
+
+def _decode_positions(values: list[bytes], at: np.ndarray,
+                      fmt: formats.Format) -> tuple[np.ndarray, np.ndarray]:
+    """(positions per value, all positions) of values[at], as Positions.decode_positions.
+
+    A value is pack_uint(n) + pickle.dumps(deltas, 2): PROTO 2, EMPTY_LIST, BINPUT 0,
+    then n integers (BININT1 "K" + 1 byte, BININT2 "M" + 2, BININT "J" + 4, little
+    endian) between MARK and APPENDS ("a" after a single one), then STOP. A pickle.loads
+    per value is what made phrases slow; here every value is parsed at once, one integer
+    per step, with numpy. Values of another shape are decoded one by one by Whoosh.
+    """
+    chosen = [values[i] for i in at.tolist()]
+    count = len(chosen)
+    if not count:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    lengths = np.fromiter(map(len, chosen), dtype=np.int64, count=count)
+    buffer = np.frombuffer(b"".join(chosen), dtype=np.uint8)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    head = _INT_SIZE + len(_LIST_HEAD)
+    fast = lengths >= head + 4  # the shortest: head, K, one byte, APPENDS, STOP
+    at_start = np.where(fast, starts, 0)
+    counts = np.zeros(count, dtype=np.int64)
+    for k in range(_INT_SIZE):  # pack_uint: big endian
+        counts = (counts << 8) | buffer[np.minimum(at_start + k, len(buffer) - 1)]
+    for k, byte in enumerate(_LIST_HEAD):
+        fast &= buffer[np.minimum(at_start + _INT_SIZE + k, len(buffer) - 1)] == byte
+    single = counts == 1
+    fast &= (counts >= 1) & (counts <= _PICKLE_BATCH)
+    fast &= buffer[ends - 1] == ord(".")
+    fast &= buffer[ends - 2] == np.where(single, ord("a"), ord("e"))
+    fast &= single | (buffer[np.minimum(at_start + head, len(buffer) - 1)] == ord("("))
+    slow = np.flatnonzero(~fast)
+    slow_positions = [np.asarray(fmt.decode_positions(chosen[i]), dtype=np.int64)
+                      for i in slow.tolist()]
+    counts[slow] = [len(p) for p in slow_positions]
+    firsts = np.cumsum(counts) - counts
+    deltas = np.empty(int(counts.sum()), dtype=np.int64)
+    for i, positions in zip(slow.tolist(), slow_positions, strict=True):
+        deltas[firsts[i]:firsts[i] + len(positions)] = np.diff(positions, prepend=0)
+    cursor = at_start + head + np.where(single, 0, 1)  # past MARK, unless single
+    active = np.flatnonzero(fast)
+    step = 0
+    while len(active):
+        where = cursor[active]
+        op = buffer[where]
+        value = buffer[where + 1].astype(np.int64)
+        two = op == _BININT2
+        if two.any():
+            value[two] |= buffer[where[two] + 2].astype(np.int64) << 8
+        four = op == _BININT
+        if four.any():
+            at4 = where[four]
+            word = value[four] | (buffer[at4 + 2].astype(np.int64) << 8) | \
+                (buffer[at4 + 3].astype(np.int64) << 16) | (buffer[at4 + 4].astype(np.int64) << 24)
+            value[four] = np.where(word >= 1 << 31, word - (1 << 32), word)  # signed
+        if ((op != _BININT1) & ~two & ~four).any():
+            return _decode_one_by_one(chosen, fmt)
+        deltas[firsts[active] + step] = value
+        cursor[active] = where + 2 + two + 3 * four
+        step += 1
+        active = active[counts[active] > step]
+    if (cursor[fast] != ends[fast] - 2).any():  # each must stop at its APPENDS
+        return _decode_one_by_one(chosen, fmt)
+    # Cumulative sums restarted at each value: the positions.
+    running = np.concatenate(([0], np.cumsum(deltas)))
+    return counts, running[1:] - np.repeat(running[firsts], counts)
+
+
+def _decode_one_by_one(chosen: list[bytes], fmt: formats.Format) -> tuple[np.ndarray, np.ndarray]:
+    decoded = [fmt.decode_positions(value) for value in chosen]
+    counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
+    return counts, np.fromiter(chain.from_iterable(decoded), dtype=np.int64,
+                               count=int(counts.sum()))
+
+
+def _read_lengths(reader, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """reader.doc_field_length(d, fieldname, 1) for every document d, as float64."""
+    size = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except AttributeError:
+        column = False  # not a W3 segment reader: ask per document
+    if column is None:
+        return np.ones(size)  # no length column: BM25FScorer's default of 1
+    if type(column) is NumericColumn.Reader and column._fixedlen == 1:
+        stored = np.zeros(size, dtype=np.uint8)
+        count = min(column._count, size)
+        stored[:count] = np.frombuffer(column._dbfile.get(column._basepos, count),
+                                       dtype=np.uint8)
+        return _BYTE_LENGTHS[stored]
+    return np.array([reader.doc_field_length(d, fieldname, 1) or 0 for d in range(size)],
+                    dtype=np.float64)
