@@ -35,29 +35,38 @@ class FastText(TEXT):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.terms = terms  # a key of _TERM_OF_WORD: a name, so the schema pickles
 
-    def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
-        if not isinstance(value, str):
-            yield from super().index(value, **kwargs)
-            return
+    def positions(self, text: str) -> dict[str, list[int]]:
+        """Each term of `text` and the positions of the words that make it."""
         term_of = _TERM_OF_WORD[self.terms]
         positions: dict[str, list[int]] = {}
-        for position, word in enumerate(WORD.findall(value)):
+        for position, word in enumerate(WORD.findall(text)):
             term = term_of(word)
             found = positions.get(term)
             if found is None:
                 positions[term] = [position]
             else:
                 found.append(position)
+        return positions
+
+    def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
         boost = self.format.field_boost
-        for term, found in positions.items():
-            yield term.encode("utf-8"), len(found), len(found) * boost, _encode(found)
+        for term, found in self.positions(value).items():
+            yield term.encode("utf-8"), len(found), len(found) * boost, encode_positions(found)
 
 
-def _encode(positions: list[int]) -> bytes:
+def encode_positions(positions: list[int]) -> bytes:
     """Posting value of whoosh.formats.Positions: count, then pickled position deltas."""
+    if len(positions) == 1 and positions[0] < len(_ONE_POSITION):
+        return _ONE_POSITION[positions[0]]  # most words occur once in a communiqué
     if len(positions) > 1:
         positions = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
     return pack_uint(len(positions)) + dumps(positions, 2)
+
+
+_ONE_POSITION = [pack_uint(1) + dumps([position], 2) for position in range(16_384)]
 
 
 def build_schema() -> Schema:

@@ -39,14 +39,65 @@ def test_fast_text_indexes_what_the_analyzer_would(fieldname: str) -> None:
         assert list(field.index(text)) == list(reference.index(text)), text[:80]
 
 
-def test_fold_fast_path_for_ascii_matches_the_full_fold() -> None:
-    import unicodedata
+def test_folding_by_runs_matches_folding_the_whole_text() -> None:
+    from indexer.folding import _fold_letters
 
-    def slow(text: str) -> str:
-        from indexer.folding import _TABLE
+    texts = _texts() + ["ΟΔΟΣ Σ", "a\u0301b", "Ǆ ǅ", "ǈubljana", "ĳ", "ﬀ"]
+    for text in texts:
+        assert fold(text) == _fold_letters(text)
 
-        text = unicodedata.normalize("NFKD", text.translate(_TABLE).translate(_TABLE))
-        return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
-    for text in _texts():
-        assert fold(text) == slow(text)
+def _postings(reader, fieldname: str, term: bytes) -> list[tuple]:  # type: ignore[no-untyped-def]
+    matcher = reader.postings(fieldname, term)
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value(),
+                      matcher.block_min_length(), matcher.block_max_length(),
+                      matcher.block_max_weight()))
+        matcher.next()
+    return found
+
+
+def test_bulk_segment_writer_writes_the_index_whooshs_writer_writes(tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+    from whoosh.writing import SegmentWriter
+
+    from indexer.entities import extractor_for
+    from indexer.schema import document_for
+    from indexer.segments import BulkSegmentWriter
+
+    extractor = extractor_for(None)
+    documents = [document_for(r, extractor.extract(r)) for r in generate(400)]
+    del documents[7]["date"]  # a document without a date, and one without officials
+    documents[9]["official"] = ""
+    readers = []
+    for name, writer_class in (("whoosh", SegmentWriter), ("bulk", BulkSegmentWriter)):
+        (tmp_path / name).mkdir()
+        ix = whoosh_index.create_in(str(tmp_path / name), build_schema())
+        writer = writer_class(ix, compound=False)
+        for document in documents:
+            writer.add_document(**document)
+        writer.commit(merge=False)
+        readers.append(ix.reader())
+    whoosh_reader, bulk_reader = readers
+    terms = list(whoosh_reader.all_terms())
+    assert terms == list(bulk_reader.all_terms())
+    assert len(terms) > 10_000
+    for fieldname, term in terms:
+        expected, got = whoosh_reader.term_info(fieldname, term), bulk_reader.term_info(
+            fieldname, term)
+        assert (got.weight(), got.doc_frequency(), got.min_length(), got.max_length(),
+                got.max_weight(), got.min_id(), got.max_id()) == \
+            (expected.weight(), expected.doc_frequency(), expected.min_length(),
+             expected.max_length(), expected.max_weight(), expected.min_id(),
+             expected.max_id()), (fieldname, term)
+        assert _postings(bulk_reader, fieldname, term) == \
+            _postings(whoosh_reader, fieldname, term), (fieldname, term)
+    for docnum in range(len(documents)):
+        assert bulk_reader.stored_fields(docnum) == whoosh_reader.stored_fields(docnum)
+        for fieldname in ("title", "body", "title_exact", "body_exact", "official", "country"):
+            assert bulk_reader.doc_field_length(docnum, fieldname) == \
+                whoosh_reader.doc_field_length(docnum, fieldname)
+    for fieldname in ("title", "body", "official"):
+        assert bulk_reader.field_length(fieldname) == whoosh_reader.field_length(fieldname)
+    assert bulk_reader.has_column("date") and bulk_reader.has_column("id")
