@@ -309,19 +309,23 @@ class Archive:
     def max_seq(self) -> int:
         return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM versions").fetchone()[0])
 
-    def changes_since(self, seq: int, batch_size: int = 500) -> Iterator[tuple[int, Communique]]:
+    def changes_since(
+        self, seq: int, batch_size: int = 500, shard: tuple[int, int] = (0, 1)
+    ) -> Iterator[tuple[int, Communique]]:
         """Current versions of communiqués with a version newer than `seq`, in seq order.
 
         Yields (seq of that version, record). Only the current version of each
-        changed communiqué is yielded.
+        changed communiqué is yielded. `shard=(k, n)` keeps the versions whose seq
+        is k modulo n, so n processes can share the work.
         """
+        part, parts = shard
         last = seq
         while True:
             rows = self._db.execute(
                 "SELECT v.seq, v.record FROM versions v JOIN communiques c"
                 " ON c.id = v.id AND c.current_version = v.version"
-                " WHERE v.seq > ? ORDER BY v.seq LIMIT ?",
-                (last, batch_size),
+                " WHERE v.seq > ? AND v.seq % ? = ? ORDER BY v.seq LIMIT ?",
+                (last, parts, part, batch_size),
             ).fetchall()
             if not rows:
                 return
@@ -329,9 +333,11 @@ class Archive:
                 yield row_seq, Communique.from_dict(json.loads(blob))
             last = rows[-1][0]
 
-    def all_current(self, batch_size: int = 500) -> Iterator[Communique]:
-        """Every communiqué's current version."""
-        for _, record in self.changes_since(0, batch_size):
+    def all_current(
+        self, batch_size: int = 500, shard: tuple[int, int] = (0, 1)
+    ) -> Iterator[Communique]:
+        """Every communiqué's current version (or one shard of them: see changes_since)."""
+        for _, record in self.changes_since(0, batch_size, shard):
             yield record
 
     def last_runs(self) -> list[CrawlRun]:

@@ -10,6 +10,7 @@ Layout under the data directory::
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import uuid
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import Index
@@ -25,12 +27,17 @@ from indexer.archive import Archive
 from indexer.entities import extractor_for
 from indexer.errors import IndexingError
 from indexer.schema import build_schema, document_for
+from indexer.segments import BulkSegmentWriter
 
+# An incremental update's pool spills to disk past this; non-compound segments let
+# readers map files instead of copying postings into RAM (WHOOSH.md, trap 3).
 WRITER_MEMORY_MB = 256
 MAX_WRITER_PROCESSES = 2
 PARALLEL_REBUILD_MIN_DOCUMENTS = 5000
-# Non-compound segments: readers map files instead of copying postings into RAM
-# (WHOOSH.md, trap 3).
+# A rebuild's writer holds a segment's postings in memory (about 40 bytes each) until it
+# writes the segment: ~1 GB, and about 50,000 communiqués a segment.
+SEGMENT_POSTINGS_LIMIT = 24_000_000
+PROGRESS_EVERY = 1000
 # Generations kept besides the current one, so a reader still using the previous
 # index (a web worker mid-request) does not lose its files.
 KEEP_OLD_GENERATIONS = 1
@@ -133,6 +140,117 @@ def writer_processes(documents: int) -> int:
     return max(1, min(MAX_WRITER_PROCESSES, os.cpu_count() or 1))
 
 
+@dataclass
+class _Share:
+    """What one writer process made of its share of the archive."""
+
+    segments: list
+    indexed: int
+    candidates: dict[str, tuple[str, tuple[str, ...]]]
+
+
+def _index_share(
+    segments_dir: str, data_dir: str, part: int, parts: int,
+    progress: Callable[[int], None] | None, done: Any = None,
+) -> _Share:
+    """Index the communiqués whose archive seq is `part` modulo `parts` into new segments.
+
+    Runs in a writer process (or in the caller for a one-process rebuild): it reads the
+    archive itself, extracts entities and inverts documents, so the processes share
+    nothing but the disk. Segments are cut at SEGMENT_POSTINGS_LIMIT to bound memory.
+    """
+    ix = whoosh_index.open_dir(segments_dir)
+    extractor = extractor_for(data_dir)
+    segments = []
+    candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
+    indexed = 0
+    writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+    try:
+        with Archive(data_dir, readonly=True) as archive:
+            for record in archive.all_current(shard=(part, parts)):
+                entities = extractor.extract(record)
+                writer.add_document(**document_for(record, entities))
+                if entities.candidates:
+                    candidates[record.id] = (record.language, entities.candidates)
+                indexed += 1
+                if writer.postings_count >= SEGMENT_POSTINGS_LIMIT:
+                    segments.append(writer._finalize_segment())
+                    writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+                if indexed % PROGRESS_EVERY == 0 and progress:
+                    progress(_count_done(done, indexed))
+        if writer.doc_count():
+            segments.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+    except BaseException:
+        writer.cancel()
+        raise
+    return _Share(segments, indexed, candidates)
+
+
+def _count_done(done: Any, indexed: int) -> int:
+    """Documents indexed so far by all writer processes (a shared counter), or by this one."""
+    if done is None:
+        return indexed
+    with done.get_lock():
+        done.value += PROGRESS_EVERY
+        return int(done.value)
+
+
+def _share_in_child(sender: Any, *args: Any) -> None:
+    try:
+        sender.send(("ok", _index_share(*args)))
+    except BaseException as error:  # the parent reports it; a traceback here helps nobody
+        sender.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        sender.close()
+
+
+def _index_in_processes(
+    segments_dir: str, data_dir: str, procs: int, progress: Callable[[int], None] | None
+) -> list[_Share]:
+    """Run `procs` writer processes over the archive's shards; stop them all if one fails."""
+    context = multiprocessing.get_context("fork")  # children inherit the loaded registry
+    done = context.Value("q", 0)
+    workers = []
+    for part in range(procs):
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_share_in_child, daemon=True, args=(
+            sender, segments_dir, data_dir, part, procs, progress, done))
+        process.start()
+        sender.close()
+        workers.append((process, receiver))
+    shares = []
+    try:
+        for process, receiver in workers:
+            try:
+                status, payload = receiver.recv()
+            except EOFError:
+                process.join()
+                raise IndexingError(
+                    f"a writer process died (exit code {process.exitcode})") from None
+            if status != "ok":
+                raise IndexingError(f"a writer process failed: {payload}")
+            shares.append(payload)
+    finally:
+        for process, receiver in workers:
+            if len(shares) < procs:
+                process.terminate()
+            process.join()
+            receiver.close()
+    return shares
+
+
+def _commit_segments(ix: Index, segments: list) -> None:
+    """Make the segments the writer processes wrote the index's contents (one TOC write)."""
+    writer = ix.writer()
+    try:
+        writer._close_segment()  # the writer's own segment stays empty
+        writer._commit_toc(segments)
+    finally:
+        writer._finish()
+
+
 def rebuild_index(
     archive: Archive, data_dir: Path | str, progress: Callable[[int], None] | None = None,
     procs: int | None = None,
@@ -142,30 +260,18 @@ def rebuild_index(
     generation = home.new_generation()
     try:
         last_seq = archive.max_seq()
-        ix = whoosh_index.create_in(str(generation / "segments"), build_schema())
+        segments_dir = str(generation / "segments")
+        ix = whoosh_index.create_in(segments_dir, build_schema())
         procs = procs or writer_processes(archive.count())
-        options: dict = {"limitmb": WRITER_MEMORY_MB, "compound": False}
-        if procs > 1:
-            # Documents are built (and checked) here in the parent; the children only
-            # invert them. The count is verified after the commit (WHOOSH.md, trap 2).
-            options.update(procs=procs, multisegment=True, start_method="fork")
-        writer = ix.writer(**options)
-        indexed = 0
-        extractor = extractor_for(str(data_dir))
-        candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
-        try:
-            for record in archive.all_current():
-                entities = extractor.extract(record)
-                writer.add_document(**document_for(record, entities))
-                candidates[record.id] = (record.language, entities.candidates)
-                indexed += 1
-                if progress and indexed % 1000 == 0:
-                    progress(indexed)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(**({} if procs > 1 else {"optimize": True}))
+        # Loaded once here: forked writer processes inherit the registry and gazetteer.
+        extractor_for(str(data_dir))
+        if procs == 1:
+            shares = [_index_share(segments_dir, str(data_dir), 0, 1, progress)]
+        else:
+            shares = _index_in_processes(segments_dir, str(data_dir), procs, progress)
+        _commit_segments(ix, [segment for share in shares for segment in share.segments])
         total = _verify(ix, archive.count(), "rebuild")
+        candidates = {k: v for share in shares for k, v in share.candidates.items()}
         archive.set_candidates(candidates, replace_all=True)
         home.write_state(generation, {"last_seq": last_seq})
     except BaseException:
@@ -173,7 +279,8 @@ def rebuild_index(
         raise
     home.switch_to(generation)
     home.prune()
-    return IndexUpdate("rebuild", indexed, total, generation, procs)
+    return IndexUpdate("rebuild", sum(share.indexed for share in shares), total, generation,
+                       procs)
 
 
 def update_index(

@@ -13,7 +13,7 @@ from test_archive import make_record
 
 from indexer.archive import Archive
 from indexer.build import IndexHome, rebuild_index, update_index
-from indexer.errors import QueryError, WriterBusy
+from indexer.errors import IndexingError, QueryError, WriterBusy
 from indexer.folding import fold
 from indexer.lock import WriterLock
 from indexer.search import SearchRequest, SearchService
@@ -186,3 +186,50 @@ def test_a_crash_mid_update_is_caught_up_by_the_next_run(data_dir: Path, monkeyp
         monkeypatch.setattr(build, "document_for", real)
         assert update_index(archive, data_dir).indexed == 5
     assert len(titles(SearchService(data_dir), q="zeppelin")) == 5
+
+
+def _ranking(service: SearchService, q: str) -> tuple[int, list[float]]:
+    """How many match, and the best scores (documents with equal scores may swap places)."""
+    results = service.search(SearchRequest(q=q, page_size=50))
+    return results.total, [round(hit.score, 6) for hit in results.hits]
+
+
+def test_a_rebuild_in_two_processes_indexes_what_one_process_does(tmp_path: Path) -> None:
+    from benchmarks.corpus import generate
+
+    with Archive(tmp_path) as archive:
+        archive.store_many(list(generate(600)))
+        one = rebuild_index(archive, tmp_path, procs=1)
+        queries = ["minister", "foreign minister", '"foreign minister"',
+                   "kosovo OR serbia", "talks -minister"]
+        service = SearchService(tmp_path)
+        expected = {q: _ranking(service, q) for q in queries}
+        facets = service.search(SearchRequest(q="minister")).facets
+        two = rebuild_index(archive, tmp_path, procs=2)
+    assert (one.procs, two.procs) == (1, 2)
+    assert one.total_documents == two.total_documents == 600
+    assert two.indexed == 600
+    # Two writer processes: each shard is its own segment.
+    assert len(IndexHome.open(two.generation_dir).reader().leaf_readers()) == 2
+    service = SearchService(tmp_path)
+    for q in queries:
+        assert expected[q][0] > 0, q
+        assert _ranking(service, q) == expected[q], q
+    assert service.search(SearchRequest(q="minister")).facets == facets
+
+
+def test_a_writer_process_that_fails_stops_the_rebuild(data_dir: Path, monkeypatch) -> None:
+    import indexer.build as build
+
+    home = IndexHome(data_dir)
+    before = home.current_dir()
+
+    def failing(record, entities=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build, "document_for", failing)
+    with Archive(data_dir) as archive, pytest.raises(IndexingError, match="disk full"):
+        rebuild_index(archive, data_dir, procs=2)
+    assert home.current_dir() == before
+    assert sorted(p.name for p in home.root.glob("gen-*")) == [before.name]
+    assert len(titles(SearchService(data_dir), q="Filipovic")) == 3
