@@ -32,21 +32,25 @@ _TABLE = str.maketrans(
 )
 
 
-@lru_cache(maxsize=1)
-def _without_combining() -> dict[int, None]:
-    """A translate table deleting every combining mark (about 900 code points)."""
-    return {code: None for code in range(0x110000) if unicodedata.combining(chr(code))}
+def _fold_letters(text: str) -> str:
+    text = text.translate(_TABLE)
+    # đ produced by the Cyrillic table needs the second pass.
+    text = text.translate(_TABLE)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+# Runs of non-ASCII letters repeat (names, Cyrillic words): each is folded once.
+_fold_run = lru_cache(maxsize=262_144)(_fold_letters)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def fold(text: str) -> str:
     """Lower-case Latin ASCII key of `text` (letters outside Latin/Cyrillic pass through)."""
     if text.isascii():  # nothing to transliterate or decompose (most English pages)
         return text.lower()
-    text = text.translate(_TABLE)
-    # đ produced by the Cyrillic table needs the second pass.
-    text = text.translate(_TABLE)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return decomposed.translate(_without_combining()).lower()
+    # Folding works letter by letter, so only the non-ASCII runs need the slow path.
+    return _NON_ASCII.sub(lambda run: _fold_run(run.group()), text).lower()
 
 
 # Words repeat (a Zipf law): indexing folds each distinct word once.
