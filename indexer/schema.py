@@ -11,14 +11,15 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.system import pack_uint
 
 from indexer.entities.extract import Entities
-from indexer.folding import WORD, exact_analyzer, exact_term, folded_analyzer, folded_term
+from indexer.folding import WORD, exact_analyzer, folded_analyzer, folded_term
 from scrapers.record import Communique
 
 # Title matches outrank body matches: a communiqué titled "Filipovic" is about him.
 TITLE_BOOST = 3.0
 
 
-_TERM_OF_WORD: dict[str, Callable[[str], str]] = {"folded": folded_term, "exact": exact_term}
+# exact_term is str.lower; the method itself saves a Python call per word.
+_TERM_OF_WORD: dict[str, Callable[[str], str]] = {"folded": folded_term, "exact": str.lower}
 
 
 class FastText(TEXT):
@@ -34,6 +35,10 @@ class FastText(TEXT):
     def __init__(self, terms: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.terms = terms  # a key of _TERM_OF_WORD: a name, so the schema pickles
+
+    def term_function(self) -> Callable[[str], str]:
+        """The function from a word to its index term."""
+        return _TERM_OF_WORD[self.terms]
 
     def positions(self, text: str) -> dict[str, list[int]]:
         """Each term of `text` and the positions of the words that make it."""
@@ -59,14 +64,15 @@ class FastText(TEXT):
 
 def encode_positions(positions: list[int]) -> bytes:
     """Posting value of whoosh.formats.Positions: count, then pickled position deltas."""
-    if len(positions) == 1 and positions[0] < len(_ONE_POSITION):
-        return _ONE_POSITION[positions[0]]  # most words occur once in a communiqué
+    if len(positions) == 1 and positions[0] < len(ONE_POSITION_VALUES):
+        return ONE_POSITION_VALUES[positions[0]]  # most words occur once in a communiqué
     if len(positions) > 1:
         positions = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
     return pack_uint(len(positions)) + dumps(positions, 2)
 
 
-_ONE_POSITION = [pack_uint(1) + dumps([position], 2) for position in range(16_384)]
+# The value of a word that occurs once, at each position (most words of a communiqué).
+ONE_POSITION_VALUES = [pack_uint(1) + dumps([position], 2) for position in range(16_384)]
 
 
 def build_schema() -> Schema:
