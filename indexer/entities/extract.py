@@ -125,10 +125,10 @@ class EntityExtractor:
         tokens = key_tokens(text) if tokens is None else tokens
         found: list[str] = []
         starts = self._official_starts
-        i = 0
-        while i < len(tokens):
-            if tokens[i] not in starts:
-                i += 1
+        after = 0  # words before this were part of a name already found
+        # Only the words a name can start with are looked at (a set test per word).
+        for i in [i for i, token in enumerate(tokens) if token in starts]:
+            if i < after:
                 continue
             for size in range(min(self.registry.max_words, len(tokens) - i), 0, -1):
                 official_id = self.registry.by_key.get(tokens[i:i + size])
@@ -136,10 +136,8 @@ class EntityExtractor:
                     name = self.registry.by_id[official_id].name
                     if name not in found:
                         found.append(name)
-                    i += size
+                    after = i + size
                     break
-            else:
-                i += 1
         return found
 
     def countries_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
@@ -152,8 +150,12 @@ class EntityExtractor:
                 found.append(name)
         starts = self._place_starts
         match_single = self._single_places
-        i = 0
-        while i < len(tokens):
+        # The distinct words that can start a place name or are one (a Zipf law: few).
+        places = {token for token in set(tokens) if token in starts or match_single(token)}
+        after = 0  # words before this were part of a place already found
+        for i in [i for i, token in enumerate(tokens) if token in places]:
+            if i < after:
+                continue
             code = None
             size = 1
             if tokens[i] in starts:
@@ -168,7 +170,7 @@ class EntityExtractor:
                 name = self.places.names.get(code, code)
                 if name not in found:
                     found.append(name)
-            i += size
+            after = i + size
         return found
 
     def candidates_in(self, text: str, language: str) -> list[str]:

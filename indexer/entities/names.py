@@ -22,7 +22,7 @@ _stem = lru_cache(maxsize=262_144)(strip_case_ending)
 
 def key_tokens(text: str) -> tuple[str, ...]:
     """The matching key of a text: folded words with case endings stripped."""
-    return tuple(_stem(word) for word in _WORD.findall(fold(text)))
+    return tuple(map(_stem, _WORD.findall(fold(text))))
 
 
 def name_key(name: str) -> tuple[str, ...]:
