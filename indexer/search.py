@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from whoosh import highlight
 from whoosh import query as wq
 from whoosh.collectors import TimeLimitCollector
 from whoosh.qparser import (
@@ -45,8 +44,9 @@ from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
 from indexer.errors import NotFound, QueryError, SearchTimeout
 from indexer.facets import FACETS, FacetTables
-from indexer.folding import exact_analyzer, folded_analyzer
+from indexer.folding import exact_term, folded_term
 from indexer.schema import TITLE_BOOST, doc_type_label
+from indexer.snippets import find_matches, snippet_html
 from scrapers.record import Communique
 
 # Named limits (Datasette style): each has a default and a reason.
@@ -337,13 +337,6 @@ def _positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
         yield from _positive_leaves(child)
 
 
-class _Formatter(highlight.HtmlFormatter):
-    """Whoosh's HtmlFormatter escapes all text; <mark> is the semantic tag for hits."""
-
-    def __init__(self) -> None:
-        super().__init__(tagname="mark", between=" … ")
-
-
 @dataclass
 class _Generation:
     """What the service keeps of one index generation."""
@@ -380,8 +373,6 @@ class SearchService:
         self._generation: _Generation | None = None
         self._local = threading.local()
         self._parsers: dict[tuple[int, bool], MultifieldParser] = {}
-        self._analyzer = folded_analyzer()
-        self._exact_analyzer = exact_analyzer()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -696,18 +687,15 @@ class SearchService:
         return hits
 
     def _snippet(self, body: str, terms: set[tuple[str, str]]) -> tuple[str, int]:
-        """Escaped snippet around the best passage, and how many matches it leaves out."""
+        """Escaped snippet around the best passages, and how many matches it leaves out."""
         if not body:
             return "", 0
-        for kind, analyzer in (("folded", self._analyzer), ("exact", self._exact_analyzer)):
+        for kind, term_of in (("folded", folded_term), ("exact", exact_term)):
             words = {text for k, text in terms if k == kind}
-            if not words:
-                continue
-            fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=40)
-            snippet = highlight.highlight(body, words, analyzer, fragmenter, _Formatter(), top=2)
-            if snippet:
-                total = sum(1 for token in analyzer(body) if token.text in words)
-                return snippet, max(0, total - snippet.count("<mark"))
+            matches = find_matches(body, words, term_of) if words else []
+            if matches:
+                snippet, shown = snippet_html(body, matches, SNIPPET_CHARS)
+                return snippet, len(matches) - shown
         lead = body if len(body) <= SNIPPET_CHARS else \
             body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
         return html.escape(lead), 0
