@@ -20,7 +20,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.measure import peak_rss_mb, rss_mb, size_mb, summary_ms, timed
+from benchmarks.measure import (
+    peak_rss_children_mb,
+    peak_rss_mb,
+    rss_mb,
+    size_mb,
+    summary_ms,
+    timed,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 LOAD_BATCH = 2000
@@ -41,7 +48,7 @@ def stage_build(docs: int, data: Path) -> dict:
     """Load the corpus into the archive, then a full rebuild of the index."""
     from benchmarks.corpus import generate
     from indexer.archive import Archive
-    from indexer.build import rebuild_index
+    from indexer.build import IndexHome, rebuild_index
 
     with Archive(data) as archive:
         start = time.perf_counter()
@@ -63,7 +70,10 @@ def stage_build(docs: int, data: Path) -> dict:
         "index_mb": size_mb(data / "whoosh"),
         "archive_mb": size_mb(data) - size_mb(data / "whoosh"),
         "peak_rss_mb": peak_rss_mb(),
+        # The writer processes: each holds up to a segment's postings.
+        "peak_rss_writer_mb": peak_rss_children_mb(),
         "procs": update.procs,
+        "segments": len(IndexHome.open(update.generation_dir).reader().leaf_readers()),
     }
 
 
