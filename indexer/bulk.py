@@ -103,7 +103,7 @@ class _Segment:
         cached = self._postings.get(key)
         if cached is None or (values and cached.values is None):
             self.check_time()
-            cached = _read_postings(self.reader, fieldname, btext, values)
+            cached = read_postings(self.reader, fieldname, btext, values)
             self._postings[key] = cached
         return cached
 
@@ -191,6 +191,13 @@ class BulkEvaluator:
         # UnlimitedCollector sorts by (-score, docnum).
         order = np.lexsort((docnums, -scores))
         return docnums[order], scores[order]
+
+    def preload_lengths(self, reader, fieldnames: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
+        """Read the field lengths of every segment now (`reader`: the whole index)."""
+        for leaf, offset in reader.leaf_readers():
+            for fieldname in fieldnames:
+                if fieldname in leaf.schema:
+                    self.field_lengths(leaf, offset, fieldname)
 
     def field_lengths(self, reader, offset: int, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
         """The segment's stored length of `fieldname` per document (as doc_field_length)."""
@@ -451,7 +458,7 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
 
 # -- reading the index ---------------------------------------------------------------------
 
-def _read_postings(reader, fieldname: str, btext: bytes, values: bool) -> _Postings:  # type: ignore[no-untyped-def]
+def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) -> _Postings:  # type: ignore[no-untyped-def]
     """All postings of a term in a segment, deleted documents included."""
     matcher = reader.postings(fieldname, btext)
     # A segment with deletions wraps its matcher in FilterMatcher(deleted, exclude=True);

@@ -14,6 +14,8 @@ from datetime import date
 import numpy as np
 from whoosh.reading import IndexReader
 
+from indexer.bulk import read_postings
+
 
 @dataclass(frozen=True)
 class FacetSpec:
@@ -62,7 +64,8 @@ class FacetTables:
             for value in reader.column_reader("id")
         ] if reader.has_column("id") else [reader.stored_fields(d)["id"] for d in range(size)]
         self.id_rank = np.empty(size, dtype=np.int64)
-        self.id_rank[np.argsort(np.array(self.ids, dtype=object), kind="stable")] = \
+        # Fixed-width strings: numpy compares them in C (an object array calls Python).
+        self.id_rank[np.argsort(np.array(self.ids, dtype=str), kind="stable")] = \
             np.arange(size)
         # An undated document holds the column's out-of-range default.
         ticks = np.fromiter((t if 0 < t < _MAX_TICKS else 0
@@ -103,11 +106,18 @@ class FacetTables:
         pair_docs: list[np.ndarray] = []
         pair_values: list[np.ndarray] = []
         if present:
-            for position, term in enumerate(reader.field_terms(field)):
-                terms.append(term)
-                docs = np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int64)
-                pair_docs.append(docs)
-                pair_values.append(np.full(len(docs), position, dtype=np.int64))
+            positions: dict[str, int] = {}
+            # Segment by segment, a posting list a block at a time (bulk.read_postings);
+            # deleted documents are read too, and left out by the live mask.
+            for leaf, offset in reader.leaf_readers():
+                for term in leaf.field_terms(field):
+                    position = positions.get(term)
+                    if position is None:
+                        position = positions[term] = len(terms)
+                        terms.append(term)
+                    docs = read_postings(leaf, field, leaf.schema[field].to_bytes(term)).ids
+                    pair_docs.append(docs + offset)
+                    pair_values.append(np.full(len(docs), position, dtype=np.int64))
         docs = np.concatenate(pair_docs) if pair_docs else np.empty(0, np.int64)
         values = np.concatenate(pair_values) if pair_values else np.empty(0, np.int64)
         if not multi:

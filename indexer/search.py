@@ -16,7 +16,6 @@ import math
 import re
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -344,22 +343,8 @@ class _Generation:
     key: tuple[str, int]
     index: object
     tables: FacetTables
+    bulk: BulkEvaluator  # keeps the generation's field lengths
     cache: OrderedDict = field(default_factory=OrderedDict)  # request -> SearchResults
-
-
-# One bulk evaluator per generation (it keeps the generation's field lengths), found by
-# the generation's facet tables, which hold its live mask.
-_BULK_EVALUATORS: weakref.WeakKeyDictionary[FacetTables, BulkEvaluator] = \
-    weakref.WeakKeyDictionary()
-_BULK_LOCK = threading.Lock()
-
-
-def _bulk_evaluator(tables: FacetTables) -> BulkEvaluator:
-    with _BULK_LOCK:
-        evaluator = _BULK_EVALUATORS.get(tables)
-        if evaluator is None:
-            evaluator = _BULK_EVALUATORS[tables] = BulkEvaluator(tables.live)
-        return evaluator
 
 
 class SearchService:
@@ -399,7 +384,10 @@ class SearchService:
             if generation is None or generation.key != key:
                 with index.reader() as reader:
                     tables = FacetTables(reader)
-                generation = _Generation(key, index, tables)
+                    bulk = BulkEvaluator(tables.live)
+                    # Read now rather than by the first search after each update.
+                    bulk.preload_lengths(reader, ("title", "body"))
+                generation = _Generation(key, index, tables, bulk)
                 self._generation = generation
         searcher = getattr(self._local, "searcher", None)
         if getattr(self._local, "key", None) != generation.key or searcher is None:
@@ -465,13 +453,14 @@ class SearchService:
 
     # -- document sets ----------------------------------------------------------------------
 
-    def _document_sets(self, request: SearchRequest, searcher, tables: FacetTables):  # type: ignore[no-untyped-def]
+    def _document_sets(self, request: SearchRequest, searcher, generation: _Generation):  # type: ignore[no-untyped-def]
         """(text query, ranking, base mask, per-facet selection masks).
 
         base = text query AND dates. For a relevance sort the query runs once, scored
         (its documents give the mask); otherwise only its documents are read. The ranking
         is None when results are ordered by date.
         """
+        tables = generation.tables
         parsed, q_start, q_end = self.parse(request.q.strip(), searcher.schema, request.exact)
         start = max(filter(None, [request.date_from, q_start]), default=None)
         end = min(filter(None, [request.date_to, q_end]), default=None)
@@ -482,7 +471,7 @@ class SearchService:
         else:
             base = np.zeros(tables.size, dtype=bool)
             relevance = self._effective_sort(request, parsed) == "relevance"
-            bulk = _bulk_evaluator(tables)
+            bulk = generation.bulk
             # Whoosh scores one posting at a time in Python; the bulk evaluator reads and
             # scores whole blocks with numpy, with the same scores. Queries it does not
             # know (prefixes, wildcards, fuzzy terms) run through Whoosh.
@@ -572,7 +561,7 @@ class SearchService:
 
     def _search(self, request: SearchRequest, generation: _Generation, searcher) -> SearchResults:  # type: ignore[no-untyped-def]
         tables = generation.tables
-        parsed, ranking, base, selections = self._document_sets(request, searcher, tables)
+        parsed, ranking, base, selections = self._document_sets(request, searcher, generation)
         matching = base.copy()
         for mask in selections.values():
             matching &= mask
@@ -602,8 +591,9 @@ class SearchService:
             # The position is an offset into the ranking (stable while the index
             # generation is).
             offset = position["o"] if position else (request.page - 1) * size
-            scored = self._ranked(ranking, matching)
-            page = [(int(d), float(score)) for d, score in scored[offset:offset + size]]
+            docnums, scores = self._ranked(ranking, matching)
+            page = list(zip(docnums[offset:offset + size].tolist(),
+                            scores[offset:offset + size].tolist(), strict=True))
             following = {"o": offset + size} if offset + size < total else None
             return page, following
         docnums = self._date_order(request, tables, matching, position,
@@ -619,11 +609,11 @@ class SearchService:
         return page, following
 
     @staticmethod
-    def _ranked(ranking, matching) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    def _ranked(ranking, matching) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
         """The ranking (best first) restricted to the matching documents."""
         docnums, scores = ranking
         keep = matching[docnums]
-        return list(zip(docnums[keep].tolist(), scores[keep].tolist(), strict=True))
+        return docnums[keep], scores[keep]
 
     @staticmethod
     def _date_key(request: SearchRequest, tables: FacetTables, docnum: int) -> dict:
@@ -776,13 +766,13 @@ class SearchService:
             return iter(())
         generation, searcher = current
         tables = generation.tables
-        parsed, ranking, base, selections = self._document_sets(request, searcher, tables)
+        parsed, ranking, base, selections = self._document_sets(request, searcher, generation)
         matching = base.copy()
         for mask in selections.values():
             matching &= mask
         total = int(matching.sum())
         if ranking is not None:
-            docnums = [d for d, _ in self._ranked(ranking, matching)]
+            docnums = self._ranked(ranking, matching)[0].tolist()
         else:
             docnums = self._date_order(request, tables, matching, None, 0, total).tolist()
         ids = [tables.ids[d] for d in docnums]

@@ -399,7 +399,9 @@ def test_service_time_limit_applies_to_bulk_searches(service: SearchService) -> 
 
 
 def test_service_uses_one_evaluator_per_generation(service: SearchService) -> None:
-    from indexer.search import _bulk_evaluator
-
-    tables = service._current()[0].tables
-    assert _bulk_evaluator(tables) is _bulk_evaluator(tables)
+    generation = service._current()[0]
+    assert service._current()[0].bulk is generation.bulk
+    # Opening the generation read the title and body lengths of every segment.
+    offsets = [offset for _, offset in generation.index.reader().leaf_readers()]
+    assert {(offset, name) for offset in offsets for name in ("title", "body")} <= \
+        set(generation.bulk._lengths)
