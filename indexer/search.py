@@ -596,16 +596,12 @@ class SearchService:
                             scores[offset:offset + size].tolist(), strict=True))
             following = {"o": offset + size} if offset + size < total else None
             return page, following
+        # One more than the page: whether a next page exists comes with the same sort.
         docnums = self._date_order(request, tables, matching, position,
-                                   None if position else (request.page - 1) * size, size)
-        page = [(int(d), None) for d in docnums]
-        following = None
-        if len(page) == size and page:
-            last = page[-1][0]
-            remaining = self._date_order(request, tables, matching,
-                                         self._date_key(request, tables, last), 0, 1)
-            if len(remaining):
-                following = self._date_key(request, tables, last)
+                                   None if position else (request.page - 1) * size, size + 1)
+        page = [(int(d), None) for d in docnums[:size]]
+        following = self._date_key(request, tables, page[-1][0]) \
+            if len(docnums) > size else None
         return page, following
 
     @staticmethod
@@ -625,11 +621,11 @@ class SearchService:
         newest = request.sort != "oldest"
         candidates = np.nonzero(matching)[0]
         ordinal = tables.ordinal[candidates]
-        # Undated documents come last in both directions.
-        primary = np.where(ordinal > 0, -ordinal if newest else ordinal, np.iinfo(np.int64).max)
+        # Undated documents come last in both directions (after any day ordinal).
+        undated = 10_000_000
+        primary = np.where(ordinal > 0, -ordinal if newest else ordinal, undated)
         if after is not None:
-            cursor_primary = (-after["k"] if newest else after["k"]) if after["k"] else \
-                np.iinfo(np.int64).max
+            cursor_primary = (-after["k"] if newest else after["k"]) if after["k"] else undated
             ids = tables.ids
             later = primary > cursor_primary
             ties = np.nonzero(primary == cursor_primary)[0]
@@ -638,8 +634,16 @@ class SearchService:
             keep[ties[tie_later]] = True
             candidates, primary = candidates[keep], primary[keep]
             offset = 0
-        order = np.lexsort((tables.id_rank[candidates], primary))
-        return candidates[order[offset:offset + size]]
+        # One sort key: the date (or its negation), then the id's rank among all ids.
+        key = primary * tables.size + tables.id_rank[candidates]
+        wanted = offset + size
+        if wanted < len(key):
+            # Only the first `wanted` need ordering: partition, then sort those.
+            nearest = np.argpartition(key, wanted - 1)[:wanted]
+            order = nearest[np.argsort(key[nearest], kind="stable")]
+        else:
+            order = np.argsort(key, kind="stable")
+        return candidates[order[offset:wanted]]
 
     def _hits(self, request, parsed, searcher, page) -> list[SearchHit]:  # type: ignore[no-untyped-def]
         terms: set[tuple[str, str]] = set()
