@@ -103,6 +103,10 @@ def name_after_title(run: str, places: Gazetteer) -> str | None:
 _ABBREVIATION = re.compile(r"\b\w[\w]*[A-ZА-ЯЈЉЊЋЏЂ][\w]*\b|\b[A-ZА-Я]{2,}\b")
 
 
+# Words known not to name a place, kept between communiqués (a cache, bounded).
+OTHER_WORDS_KEPT = 500_000
+
+
 @dataclass(frozen=True)
 class Entities:
     officials: tuple[str, ...]  # canonical names, in order of first mention
@@ -118,8 +122,11 @@ class EntityExtractor:
         self._official_starts = frozenset(key[0] for key in registry.by_key)
         self._place_starts = frozenset(key[0] for key in places.by_key if len(key) > 1)
         # Words repeat (a Zipf law): each distinct word is matched against the
-        # gazetteer's prefixes once.
+        # gazetteer's prefixes once, and sorted into one of two sets that later
+        # communiqués test in C (set operations) instead of word by word.
         self._single_places = lru_cache(maxsize=262_144)(places.match_single)
+        self._place_words: set[str] = set(self._place_starts)
+        self._other_words: set[str] = set()
 
     def officials_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
         tokens = key_tokens(text) if tokens is None else tokens
@@ -150,8 +157,13 @@ class EntityExtractor:
                 found.append(name)
         starts = self._place_starts
         match_single = self._single_places
-        # The distinct words that can start a place name or are one (a Zipf law: few).
-        places = {token for token in set(tokens) if token in starts or match_single(token)}
+        # The distinct words that can start a place name or are one.
+        distinct = set(tokens)
+        for token in distinct - self._place_words - self._other_words:
+            (self._place_words if match_single(token) else self._other_words).add(token)
+        if len(self._other_words) > OTHER_WORDS_KEPT:
+            self._other_words.clear()  # a vocabulary this large is mostly rare words
+        places = distinct & self._place_words
         after = 0  # words before this were part of a place already found
         for i in [i for i, token in enumerate(tokens) if token in places]:
             if i < after:
