@@ -34,9 +34,10 @@ from indexer.segments import BulkSegmentWriter
 WRITER_MEMORY_MB = 256
 MAX_WRITER_PROCESSES = 2
 PARALLEL_REBUILD_MIN_DOCUMENTS = 5000
-# A rebuild's writer holds a segment's postings in memory (about 40 bytes each) until it
-# writes the segment: ~1 GB, and about 50,000 communiqués a segment.
-SEGMENT_POSTINGS_LIMIT = 24_000_000
+# A rebuild's writer holds a segment's words in memory (4 bytes each, and about 40 while
+# it sorts them to write the segment): about 50,000 communiqués a segment (~1,000 words
+# each, title and body counted folded and exact) and under 2 GB at the peak.
+SEGMENT_POSTINGS_LIMIT = 48_000_000
 PROGRESS_EVERY = 1000
 # Generations kept besides the current one, so a reader still using the previous
 # index (a web worker mid-request) does not lose its files.

@@ -113,8 +113,7 @@ class _TextTokens:
     def add(self, docnum: int, text: str) -> int:
         before = len(self.tokens)
         # map() over C functions: a word costs no Python-level step here.
-        self.tokens.extend(map(self.numbers.__getitem__,
-                               map(self.term_of, WORD.findall(text))))
+        self.tokens.extend(map(self.numbers.__getitem__, map(self.term_of, _words(text))))
         count = len(self.tokens) - before
         if count:
             self.docnums.append(docnum)
@@ -150,6 +149,16 @@ class _TextTokens:
             start, stop = int(term_starts[number]), int(term_stops[number])
             yield (term.encode("utf-8"), array("I", posting_docnums[start:stop].tobytes()),
                    array("f", weights[start:stop].tobytes()), values[start:stop])
+
+
+_last_words: list = [None, []]  # (text, its words): one rebuild runs in one thread
+
+
+def _words(text: str) -> list[str]:
+    """WORD.findall(text), once for a text indexed twice in a row (folded, then exact)."""
+    if _last_words[0] is not text:
+        _last_words[:] = [text, WORD.findall(text)]
+    return _last_words[1]
 
 
 def _encoded_values(positions: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> list:
