@@ -88,7 +88,8 @@ def write_report(directory: Path, output: Path) -> None:
     for run in runs:
         m = run["machine"]
         note = f" {run['notes']}" if run.get("notes") else ""
-        lines.append(f"- **{run['documents']:,} documents**: {run['date']}, "
+        commit = f", commit {run['commit']}" if run.get("commit") else ""
+        lines.append(f"- **{run['documents']:,} documents**: {run['date']}{commit}, "
                      f"`{run['command']}`, {m['cpus']} cores ({m['cpu']}), {m['memory']}, "
                      f"Python {m['python']}.{note}")
     with_tantivy = [r for r in runs if r.get("tantivy")]

@@ -253,6 +253,18 @@ def run_stage(*args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _commit() -> str:
+    """The code measured: HEAD's short hash, marked when tracked files had changes."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    if head and git("status", "--porcelain", "--untracked-files=no"):
+        return f"{head} (with uncommitted changes)"
+    return head
+
+
 def machine() -> dict:
     model = ""
     cpuinfo = Path("/proc/cpuinfo")
@@ -300,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python -m benchmarks.run " + " ".join(argv if argv is not None
                                                            else sys.argv[1:]),
+        "commit": _commit(),
     }
     print(f"building {args.docs} documents in {data} ...", file=sys.stderr)
     figures["build"] = run_stage("build", "--docs", str(args.docs), "--data", str(data))
