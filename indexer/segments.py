@@ -87,6 +87,9 @@ class _BulkCodec(W3Codec):
                                  inlinelimit=self._inlinelimit), indexname)
 
 
+ANALYSED_VALUES_KEPT = 100_000  # distinct keyword and date values remembered per segment
+
+
 class _Postings:
     """One term's postings in a segment: docnums, weights and encoded values."""
 
@@ -189,6 +192,7 @@ class BulkSegmentWriter(SegmentWriter):
         # Field -> term -> postings, for fields other than FastText ones.
         self._terms: dict[str, dict[bytes, _Postings]] = {}
         self._texts: dict[str, _TextTokens] = {}
+        self._analysed: dict[tuple[int, Any], list] = {}
         # Per field, each document's length as the length column will give it back.
         self._lengths: dict[str, array] = {}
         self.postings_count = 0  # postings of other fields and words of text fields
@@ -234,7 +238,15 @@ class BulkSegmentWriter(SegmentWriter):
     def _add_terms(self, terms: dict, field: Any, value: Any, docnum: int) -> int:
         """Any other field's postings, as the field's `index` gives them."""
         length = 0
-        for tbytes, freq, weight, vbytes in field.index(value):
+        # Values repeat (a handful of sources, languages and types; dates): each
+        # distinct one is analysed once. Ids are unique, so they are not kept.
+        key = None if field.unique else (id(field), value)
+        items = self._analysed.get(key) if key else None
+        if items is None:
+            items = list(field.index(value))
+            if key and len(self._analysed) < ANALYSED_VALUES_KEPT:
+                self._analysed[key] = items
+        for tbytes, freq, weight, vbytes in items:
             postings = terms.get(tbytes)
             if postings is None:
                 postings = terms[tbytes] = _Postings()
