@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
-from indexer.folding import fold, strip_case_ending
-
-_WORD = re.compile(r"\w+")
+from indexer.folding import WORD, folded_term
 
 # Forms of address that are not part of a name ("The Rt Hon David Lammy MP" is David Lammy).
 HONORIFICS = frozenset({
@@ -17,12 +12,10 @@ HONORIFICS = frozenset({
 })
 
 
-_stem = lru_cache(maxsize=262_144)(strip_case_ending)
-
-
 def key_tokens(text: str) -> tuple[str, ...]:
-    """The matching key of a text: folded words with case endings stripped."""
-    return tuple(map(_stem, _WORD.findall(fold(text))))
+    """The matching key of a text: its words as the index holds them (folded, case
+    endings stripped), so a name is found in a communiqué exactly when a search finds it."""
+    return tuple(map(folded_term, WORD.findall(text)))
 
 
 def name_key(name: str) -> tuple[str, ...]:
