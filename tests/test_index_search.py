@@ -233,3 +233,22 @@ def test_a_writer_process_that_fails_stops_the_rebuild(data_dir: Path, monkeypat
     assert home.current_dir() == before
     assert sorted(p.name for p in home.root.glob("gen-*")) == [before.name]
     assert len(titles(SearchService(data_dir), q="Filipovic")) == 3
+
+
+def test_a_rebuild_cuts_segments_to_bound_memory(tmp_path: Path, monkeypatch) -> None:
+    import indexer.build as build
+    from benchmarks.corpus import generate
+
+    with Archive(tmp_path) as archive:
+        archive.store_many(list(generate(300)))
+        rebuild_index(archive, tmp_path, procs=1)
+        expected = {q: _ranking(SearchService(tmp_path), q) for q in ("minister", "talks")}
+        # About 1,000 words a communiqué: a new segment every 50 or so.
+        monkeypatch.setattr(build, "SEGMENT_POSTINGS_LIMIT", 50_000)
+        update = rebuild_index(archive, tmp_path, procs=1)
+    segments = IndexHome.open(update.generation_dir).reader().leaf_readers()
+    assert len(segments) >= 4
+    assert update.total_documents == 300
+    service = SearchService(tmp_path)
+    for q, ranking in expected.items():
+        assert _ranking(service, q) == ranking
