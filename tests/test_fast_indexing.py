@@ -101,3 +101,28 @@ def test_bulk_segment_writer_writes_the_index_whooshs_writer_writes(tmp_path: Pa
     for fieldname in ("title", "body", "official"):
         assert bulk_reader.field_length(fieldname) == whoosh_reader.field_length(fieldname)
     assert bulk_reader.has_column("date") and bulk_reader.has_column("id")
+
+
+def test_position_lists_are_pickled_in_bulk_as_pickle_would() -> None:
+    import random
+
+    import numpy as np
+
+    from indexer.schema import encode_positions
+    from indexer.segments import PICKLE_BATCH, _pickled_position_lists
+
+    chooser = random.Random(7)
+    lists = []
+    # Gaps across every item size pickle has: one byte, two bytes, four bytes.
+    for _ in range(500):
+        size = chooser.choice([2, 3, 5, 40, PICKLE_BATCH])
+        gaps = [chooser.choice([1, 2, 255, 256, 65535, 65536, 70_000, 10**9])
+                for _ in range(size)]
+        lists.append([int(p) for p in np.cumsum(gaps)])
+    flat = np.array([p for positions in lists for p in positions], dtype=np.int64)
+    counts = np.array([len(positions) for positions in lists])
+    encoded, ends = _pickled_position_lists(flat, np.cumsum(counts) - counts, counts)
+    begin = 0
+    for positions, end in zip(lists, ends.tolist(), strict=True):
+        assert encoded[begin:end] == encode_positions(positions)
+        begin = end
