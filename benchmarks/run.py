@@ -253,14 +253,18 @@ def run_stage(*args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+CODE_PATHS = ("indexer", "scrapers", "webapp", "benchmarks", "pyproject.toml")
+
+
 def _commit() -> str:
-    """The code measured: HEAD's short hash, marked when tracked files had changes."""
+    """The code measured: HEAD's short hash, marked when the code differed from it (the
+    report this run rewrites, and other documentation, do not count)."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
                               check=False).stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD")
-    if head and git("status", "--porcelain", "--untracked-files=no"):
+    if head and git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS):
         return f"{head} (with uncommitted changes)"
     return head
 
