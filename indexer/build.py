@@ -35,8 +35,8 @@ WRITER_MEMORY_MB = 256
 MAX_WRITER_PROCESSES = 2
 PARALLEL_REBUILD_MIN_DOCUMENTS = 5000
 # A rebuild's writer holds a segment's words in memory (4 bytes each, and about 40 while
-# it sorts them to write the segment): about 50,000 communiqués a segment (~1,000 words
-# each, title and body counted folded and exact) and under 2 GB at the peak.
+# it sorts and encodes them to write the segment): about 55,000 communiqués a segment
+# (~900 words each, title and body counted folded and exact), 2-2.5 GB at the peak.
 SEGMENT_POSTINGS_LIMIT = 48_000_000
 PROGRESS_EVERY = 1000
 # Generations kept besides the current one, so a reader still using the previous
