@@ -170,7 +170,8 @@ def _encoded_values(positions: np.ndarray, starts: np.ndarray, counts: np.ndarra
     firsts = positions[starts]
     simple = (counts == 1) & (firsts < len(single))
     values: list[bytes] = [single[p] for p in np.where(simple, firsts, 0).tolist()]
-    several = np.flatnonzero((counts > 1) & (counts <= PICKLE_BATCH))
+    in_bulk = (counts > 1) & (counts <= PICKLE_BATCH)
+    several = np.flatnonzero(in_bulk)
     if len(several):
         encoded, ends = _pickled_position_lists(positions, starts[several], counts[several])
         begin = 0
@@ -178,7 +179,7 @@ def _encoded_values(positions: np.ndarray, starts: np.ndarray, counts: np.ndarra
             values[index] = encoded[begin:end]
             begin = end
     # The rest (a word more than PICKLE_BATCH times, or once far into a long text).
-    for index in np.flatnonzero(~simple & ~((counts > 1) & (counts <= PICKLE_BATCH))).tolist():
+    for index in np.flatnonzero(~simple & ~in_bulk).tolist():
         start = int(starts[index])
         values[index] = encode_positions(positions[start:start + int(counts[index])].tolist())
     return values
