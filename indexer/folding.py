@@ -58,8 +58,7 @@ _fold_word = lru_cache(maxsize=262_144)(fold)
 
 
 class FoldFilter(Filter):
-    """Whoosh filter that folds each token; offsets stay on the original text,
-    so highlighting marks "Филиповић" for the query "Filipovic"."""
+    """Whoosh filter that folds each token (offsets stay on the original text)."""
 
     def __call__(self, tokens):  # type: ignore[no-untyped-def]
         for token in tokens:

@@ -28,8 +28,8 @@ class FastText(TEXT):
     Whoosh's analyzer makes a Token object per word and passes it through a chain of
     generators; at ~1,000 words a communiqué that was a third of the indexing time.
     This makes the same terms, positions, weights and encoded posting values (a test
-    holds it to the analyzer's output) in one loop over the words. Queries and
-    highlighting still use the analyzer.
+    holds it to the analyzer's output) in one loop over the words. Queries still go
+    through the analyzer; snippets use the same term functions (`term_function`).
     """
 
     def __init__(self, terms: str, **kwargs: object) -> None:
