@@ -165,7 +165,9 @@ def stage_web(data: Path, seconds: int, connections: int) -> dict:
         "  return wrk.format('GET', paths[(counter % #paths) + 1])\nend\n"
     )
     port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "COMMUNIQUES_DATA_DIR": str(data)}
+    # Capacity is measured, so the per-client limits (one wrk client) are off.
+    env = {**os.environ, "COMMUNIQUES_DATA_DIR": str(data), "COMMUNIQUES_RATE_LIMIT": "",
+           "COMMUNIQUES_CONCURRENT_PER_CLIENT": "0"}
     server = subprocess.Popen(
         [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "webapp:create_app()"], cwd=REPO, env=env,

@@ -11,6 +11,10 @@ class WriterBusy(IndexingError):
     """Another crawl/index run holds the writer lock."""
 
 
+class WriterOrphaned(IndexingError):
+    """A rebuild's writer process found its parent dead: it stops without committing."""
+
+
 class QueryError(ValueError):
     """A search request could not be understood: bad syntax or bad parameters."""
 
@@ -18,6 +22,14 @@ class QueryError(ValueError):
         super().__init__(message)
         self.message = message
         self.position = position
+
+
+class ParameterError(QueryError):
+    """One URL parameter (or CLI option) has a value outside the form it accepts."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class SearchTimeout(Exception):

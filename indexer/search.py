@@ -9,6 +9,7 @@ per facet as if that facet's own selection were not applied.
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import html
 import json
@@ -44,6 +45,7 @@ from indexer.entities.names import key_tokens
 from indexer.errors import NotFound, QueryError, SearchTimeout
 from indexer.facets import FACETS, FacetTables
 from indexer.folding import exact_term, folded_term
+from indexer.querylimits import MIN_PREFIX_CHARS, bound_query, check_nesting
 from indexer.schema import TITLE_BOOST, doc_type_label
 from indexer.snippets import find_matches, snippet_html
 from scrapers.record import Communique
@@ -53,12 +55,16 @@ MAX_QUERY_LENGTH = 500  # longer queries are pasted documents, not searches
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE = 1000  # page numbers are for people; programs walk deeper with the cursor
-MIN_PREFIX_CHARS = 3  # "te*" would expand to thousands of terms
 SNIPPET_CHARS = 280
 DEFAULT_FACET_SIZE = 10
 MAX_FACET_SIZE = 500
 MAX_FILTER_VALUES = 50  # values selected in one facet
 MONTHLY_HISTOGRAM_MAX_MONTHS = 36  # shorter spans are drawn per month, longer per year
+MAX_HISTOGRAM_BARS = 60  # wider spans are drawn in buckets of several years
+HISTOGRAM_YEAR_BUCKETS = (("year", 1), ("decade", 10), ("century", 100), ("millennium", 1000))
+# Cursor positions past these cannot come from a real result set.
+MAX_CURSOR_OFFSET = MAX_PAGE * MAX_PAGE_SIZE * 10_000
+MAX_CURSOR_ID_CHARS = 200
 RESULT_CACHE_SIZE = 1024  # searches remembered per index generation
 # A search still scoring after this many seconds is stopped: it would hold a worker that
 # other readers need. (At 100k documents the slowest query of the benchmark takes ~1.2 s.)
@@ -199,12 +205,22 @@ class Document:
 
 # "name:" directly followed by a value; "Kosovo: statement" (with a space) is text.
 _FIELD_PREFIX = re.compile(r"(?<![\w])([^\W\d_][\w-]*):(?=\S)")
-_DATE_VALUE = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
+_DATE_VALUE = r"[0-9]{4}(?:-[0-9]{1,2}(?:-[0-9]{1,2})?)?"
 _DATE_CLAUSE = re.compile(
     rf"(?<![\w-])date:(?:\[\s*(?P<start>{_DATE_VALUE}|\*)\s+TO\s+(?P<end>{_DATE_VALUE}|\*)\s*\]"
     rf"|(?P<single>{_DATE_VALUE}))(?=$|[\s)])",
     re.IGNORECASE,
 )
+
+
+def phrase_clause(fieldname: str, value: str) -> str:
+    """A `field:"value"` clause for a query built by code, whatever the value holds.
+
+    A quote would end the phrase early and a control character is no word, so both
+    become spaces: the analyzer drops them anyway, so the phrase matches the same words.
+    """
+    words = re.sub(r'["\x00-\x1f\x7f]', " ", value).split()
+    return f'{fieldname}:"{" ".join(words)}"'
 
 
 def _without_phrases(q: str) -> str:
@@ -234,6 +250,7 @@ def check_syntax(q: str) -> None:
     if depth > 0:
         position = q.rfind("(")
         raise QueryError(f"unclosed '(' at position {position + 1}", position=position)
+    check_nesting(q)
     masked = _without_phrases(q)
     for match in _FIELD_PREFIX.finditer(masked):
         name = match.group(1).lower()
@@ -256,15 +273,16 @@ def parse_query_date(text: str, *, end: bool) -> date | None:
     """2018, 2018-07 or 2018-07-31 as the first (or last) day it covers."""
     if text == "*":
         return None
-    parts = [int(p) for p in text.split("-")]
     try:
+        if not re.fullmatch(r"[0-9]{4}(?:-[0-9]{1,2}){0,2}", text):
+            raise ValueError
+        parts = [int(p) for p in text.split("-")]
         if len(parts) == 1:
             return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
         if len(parts) == 2:
             if not end:
                 return date(parts[0], parts[1], 1)
-            following = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
-            return date.fromordinal(following.toordinal() - 1)
+            return date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
         return date(*parts)
     except ValueError:
         raise QueryError(f"'{text}' is not a date") from None
@@ -302,20 +320,52 @@ def encode_cursor(request: SearchRequest, position: dict) -> str:
     return base64.urlsafe_b64encode(blob.encode()).decode().rstrip("=")
 
 
+def _whole(value: object, low: int, high: int) -> bool:
+    # JSON's true is an int in Python; a cursor's numbers are never booleans or floats.
+    return type(value) is int and low <= value <= high
+
+
 def decode_cursor(request: SearchRequest) -> dict | None:
+    """The position a cursor holds, every field's type and range checked.
+
+    A cursor comes back from the client, so it is input like any other: only the two
+    shapes encode_cursor writes are accepted ({"f", "o"} for relevance, {"f", "k", "i"}
+    for date order), so nothing crafted reaches the paging code.
+    """
     if not request.cursor:
         return None
+    invalid = QueryError("the cursor is not one this service gave out; start again without it")
     try:
         padded = request.cursor + "=" * (-len(request.cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        fingerprint = data.pop("f")
-        if not isinstance(data, dict) or not ({"o"} <= set(data) or {"k", "i"} <= set(data)):
-            raise ValueError
-    except (ValueError, KeyError, TypeError):
-        raise QueryError("the cursor is not one this service gave out") from None
-    if fingerprint != request.fingerprint():
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        raise invalid from None
+    if not isinstance(data, dict) or not isinstance(data.get("f"), str):
+        raise invalid
+    if set(data) == {"f", "o"}:
+        if not _whole(data["o"], 0, MAX_CURSOR_OFFSET):
+            raise invalid
+    elif set(data) == {"f", "k", "i"}:
+        if not _whole(data["k"], 0, date.max.toordinal()) or not isinstance(data["i"], str) \
+                or len(data["i"]) > MAX_CURSOR_ID_CHARS:
+            raise invalid
+    else:
+        raise invalid
+    if data.pop("f") != request.fingerprint():
         raise QueryError("the cursor belongs to a different search; start again without it")
     return data
+
+
+def _documents_within(parsed: wq.Query, searcher, deadline: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Every document the query matches (unscored), looking at the clock as it goes:
+    Whoosh's docs_for_query has no time limit."""
+    found: list[int] = []
+    for subsearcher, offset in searcher.leaf_searchers():
+        for count, docnum in enumerate(parsed.docs(subsearcher)):
+            if count % 4096 == 0 and time.monotonic() > deadline:
+                raise TimeLimit()
+            found.append(docnum + offset)
+    return np.array(found, dtype=np.int64)
 
 
 def _split(stored: str | None) -> tuple[str, ...]:
@@ -461,6 +511,7 @@ class SearchService:
         is None when results are ordered by date.
         """
         tables = generation.tables
+        deadline = time.monotonic() + self.time_limit
         parsed, q_start, q_end = self.parse(request.q.strip(), searcher.schema, request.exact)
         start = max(filter(None, [request.date_from, q_start]), default=None)
         end = min(filter(None, [request.date_to, q_end]), default=None)
@@ -475,22 +526,24 @@ class SearchService:
             # Whoosh scores one posting at a time in Python; the bulk evaluator reads and
             # scores whole blocks with numpy, with the same scores. Queries it does not
             # know (prefixes, wildcards, fuzzy terms) run through Whoosh.
-            use_bulk = bulk.supports(parsed, searcher)
             try:
+                # Fuzzy, prefix and wildcard words are expanded here, within the limits
+                # and the clock, so Whoosh never expands one itself.
+                parsed = bound_query(parsed, searcher.reader(), deadline)
+                use_bulk = bulk.supports(parsed, searcher)
                 if relevance and use_bulk:
                     # A date range restricts the matches as Whoosh's filter did.
-                    ranking = bulk.ranking(parsed, searcher, restrict=dates,
-                                           deadline=time.monotonic() + self.time_limit)
+                    ranking = bulk.ranking(parsed, searcher, restrict=dates, deadline=deadline)
                     base[ranking[0]] = True
                 elif relevance:
-                    ranking = self._collected(parsed, searcher, dates)
+                    ranking = self._collected(parsed, searcher, dates, deadline)
                     base[ranking[0]] = True
                 elif use_bulk:
                     docnums, _ = bulk.matches(parsed, searcher, scored=False, restrict=dates,
-                                              deadline=time.monotonic() + self.time_limit)
+                                              deadline=deadline)
                     base[docnums] = True
                 else:
-                    base[np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)] = True
+                    base[_documents_within(parsed, searcher, deadline)] = True
             except TimeLimit:
                 raise SearchTimeout(
                     f"the search took longer than {self.time_limit:g} s and was stopped;"
@@ -504,17 +557,18 @@ class SearchService:
         }
         return parsed, ranking, base, selections
 
-    def _collected(self, parsed, searcher, dates: np.ndarray | None):  # type: ignore[no-untyped-def]
+    def _collected(self, parsed, searcher, dates: np.ndarray | None, deadline: float):  # type: ignore[no-untyped-def]
         """(docnums, scores) best first from Whoosh's own collector, every match scored.
 
-        Raises TimeLimit past the service's time limit.
+        Raises TimeLimit past the deadline (time.monotonic()).
         """
         # A date range is part of every count, so Whoosh need not score documents
         # outside it (a filter, never a query: WHOOSH.md, trap 1).
         within = set(np.nonzero(dates)[0].tolist()) if dates is not None else None
+        # use_alarm=False: SIGALRM works in the main thread only.
         collector = TimeLimitCollector(
-            searcher.collector(limit=None, filter=within), self.time_limit,
-            use_alarm=False)  # SIGALRM works in the main thread only
+            searcher.collector(limit=None, filter=within),
+            max(0.001, deadline - time.monotonic()), use_alarm=False)
         searcher.search_with_collector(parsed, collector)
         top = collector.results().top_n  # (score, docnum), best first: no Hit objects
         docnums = np.fromiter((docnum for _, docnum in top), dtype=np.int64, count=len(top))
@@ -587,6 +641,9 @@ class SearchService:
     def _page(self, request, parsed, ranking, tables, matching, total, position):  # type: ignore[no-untyped-def]
         """The page's (docnum, score) pairs and where the next page starts."""
         size = request.page_size
+        if position is not None and ("o" in position) != (ranking is not None):
+            # A relevance cursor on a date-ordered search, or the reverse: not ours.
+            raise QueryError("the cursor is not one this service gave out; start again without it")
         if ranking is not None:
             # The position is an offset into the ranking (stable while the index
             # generation is).
@@ -749,14 +806,27 @@ class SearchService:
             year, month = first.year, first.month
             for index in range(months):
                 start = date(year, month, 1)
+                end = date(year, month, calendar.monthrange(year, month)[1])
                 year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-                end = date.fromordinal(date(year, month, 1).toordinal() - 1)
                 bars.append(HistogramBar(f"{start.year}-{start.month:02d}", start, end,
                                          int(counts[index])))
             return bars, "month"
-        counts = np.bincount(tables.year[dated] - first.year, minlength=last.year - first.year + 1)
-        return [HistogramBar(str(y), date(y, 1, 1), date(y, 12, 31), int(counts[y - first.year]))
-                for y in range(first.year, last.year + 1)], "year"
+        # A wide range (from=0001&to=9999) is drawn in coarser buckets, never in 9,999 bars.
+        years = last.year - first.year + 1
+        interval, width = next(((name, width) for name, width in HISTOGRAM_YEAR_BUCKETS
+                                if math.ceil(years / width) <= MAX_HISTOGRAM_BARS),
+                               HISTOGRAM_YEAR_BUCKETS[-1])
+        origin = first.year - first.year % width
+        buckets = (last.year - origin) // width + 1
+        counts = np.bincount((tables.year[dated] - origin) // width, minlength=buckets)
+        bars = []
+        for index in range(buckets):
+            low = max(1, origin + index * width)
+            high = min(date.max.year, origin + (index + 1) * width - 1)
+            key = str(low) if width == 1 else f"{low}–{high}"
+            bars.append(HistogramBar(key, date(low, 1, 1), date(high, 12, 31),
+                                     int(counts[index])))
+        return bars, interval
 
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
         """Every result of a search, in order, as records: for complete exports.

@@ -43,6 +43,8 @@ def crawl_config(data_dir: Path, base_urls: dict[str, str]) -> dict:
         "FETCH_MAX_RETRIES": 0,
         "FETCH_READ_TIMEOUT": 5.0,
         "SERVER_NAME": "localhost",
+        # Tests make many requests from one address; tests/test_limits.py turns them on.
+        "RATE_LIMIT": "",
     }
 
 

@@ -55,8 +55,8 @@ def test_api_search_shape_and_paging(web) -> None:
 @pytest.mark.parametrize("path, status, fragment", [
     ("/api/search?q=%22open", 400, "unclosed quote"),
     ("/api/search?q=kosovo&from=2019-13-01", 400, "'from' must be a date"),
-    ("/api/search?q=kosovo&size=1000", 400, "page size"),
-    ("/api/search?sort=sideways", 400, "sort must be one of"),
+    ("/api/search?q=kosovo&size=1000", 400, "'size' must be a whole number from 1 to 100"),
+    ("/api/search?sort=sideways", 400, "'sort' must be relevance, newest or oldest"),
     ("/api/search?q=kosovo&from=2020-01-01&to=2019-01-01", 400, "after the 'to' date"),
     ("/api/communiques/nope", 404, "no communiqué with id"),
     ("/api/nothing-here", 404, ""),

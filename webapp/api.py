@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from indexer.search import SearchHit, SearchResults, SearchService
 from scrapers.record import Communique
 from webapp.labels import facet_value_label
-from webapp.params import search_request_from_args
+from webapp.params import search_args, search_request_from_args, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -74,7 +74,7 @@ def hit_json(hit: SearchHit) -> dict:
 
 
 def _url_with(endpoint: str, **changes: object) -> str:
-    args = request.args.to_dict(flat=False)
+    args = search_args(request.args)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
@@ -85,7 +85,7 @@ def _url_with(endpoint: str, **changes: object) -> str:
 
 def export_url(fmt: str) -> str:
     """The export of the current search: same filters, no paging."""
-    args = {k: v for k, v in request.args.to_dict(flat=False).items()
+    args = {k: v for k, v in search_args(request.args).items()
             if k not in ("page", "cursor", "size", "facet_size")}
     return url_for("api.export", format=fmt, **args, _external=True)
 
@@ -153,6 +153,18 @@ def export_row(record: Communique) -> dict:
     }
 
 
+# A spreadsheet reads a cell starting with these as a formula (=HYPERLINK(...), +cmd|...).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a
+    leading apostrophe, as OWASP recommends against CSV injection."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_lines(records: Iterator[Communique], fmt: str) -> Iterator[str]:
     """The export as text chunks: CSV with a header row, or one JSON object a line."""
     if fmt == "jsonl":
@@ -166,7 +178,7 @@ def export_lines(records: Iterator[Communique], fmt: str) -> Iterator[str]:
         row = export_row(record)
         row["officials"] = "; ".join(row["officials"])
         row["countries"] = "; ".join(row["countries"])
-        writer.writerow(row)
+        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -195,7 +207,7 @@ def export(format: str):  # type: ignore[no-untyped-def]  # noqa: A002 - the URL
 
 @bp.get("/communiques/<communique_id>")
 def communique(communique_id: str):  # type: ignore[no-untyped-def]
-    version = request.args.get("version", type=int)
+    version = whole_number(request.args, "version", 0, 1, 1_000_000) or None
     document = service().document(communique_id, version)
     data = communique_json(document.record)
     data["versions"] = [

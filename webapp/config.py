@@ -31,6 +31,14 @@ DEFAULTS: dict[str, object] = {
     "PAGE_SIZE": 10,
     # Seconds a search may score before it is stopped with a 503 (frees the worker).
     "SEARCH_TIME_LIMIT": SEARCH_TIME_LIMIT,
+    # Requests one client (address) may make: Flask-Limiter's syntax, ";" between limits.
+    # Empty turns rate limiting off (a benchmark measuring capacity). Per worker process.
+    "RATE_LIMIT": "20/second;300/minute",
+    # Requests of one client in progress at once (0: no limit): a costly search holds a
+    # worker thread until the time limit, and a client may hold a few, never all.
+    "CONCURRENT_PER_CLIENT": 4,
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+    "TRUSTED_PROXIES": 0,
     "JSON_SORT_KEYS": False,
 }
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from indexer.entities import OfficialsRegistry, extractor_for
 from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
-from indexer.search import SearchRequest, SearchResults, SearchService
+from indexer.search import SearchRequest, SearchResults, SearchService, phrase_clause
 
 bp = Blueprint("entities", __name__)
 SUGGESTIONS = 10  # named limit: suggestions returned per request
@@ -29,7 +29,8 @@ def official_overview(official_id: str) -> tuple[object, SearchResults]:
     # A query rather than a facet filter: the officials facet then counts who else the
     # communiqués mention (a facet's own filter is left out of its counts).
     results = service().search(SearchRequest(
-        q=f'official:"{official.name}"', sort="newest", page_size=10, facet_size=11))
+        q=phrase_clause("official", official.name), sort="newest", page_size=10,
+        facet_size=11))
     return official, results
 
 
@@ -94,7 +95,7 @@ def _country(code: str) -> str:
 @bp.get("/countries/<first>/<second>")
 def country_pair(first: str, second: str):  # type: ignore[no-untyped-def]
     names = (_country(first), _country(second))
-    q = " ".join(f'country:"{name}"' for name in names)
+    q = " ".join(phrase_clause("country", name) for name in names)
     results = service().search(SearchRequest(q=q, sort="newest", page_size=20, facet_size=20))
     by_ministry = next((f.values for f in results.facets if f.name == "source"), [])
     return render_template("pair.html", names=names, codes=(first.upper(), second.upper()),

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from indexer.errors import NotFound, QueryError, SearchTimeout
+from indexer.errors import NotFound, ParameterError, QueryError, SearchTimeout
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, kind: str, message: str):  # type: ignore[no-untyped-def]
+def error_response(status: int, kind: str, message: str, **extra: object):  # type: ignore[no-untyped-def]
     """The error shape every JSON endpoint uses, or the HTML error page."""
     if wants_json():
-        body = jsonify({"error": {"status": status, "type": kind, "message": message}})
+        body = jsonify({"error": {"status": status, "type": kind, "message": message, **extra}})
         return body, status
     return render_template("error.html", status=status, message=message), status
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(ParameterError)
+    def parameter_error(exc: ParameterError):  # type: ignore[no-untyped-def]
+        return error_response(400, "invalid_parameter", exc.message, parameter=exc.parameter)
+
     @app.errorhandler(QueryError)
     def query_error(exc: QueryError):  # type: ignore[no-untyped-def]
         return error_response(400, "invalid_query", exc.message)
@@ -36,7 +41,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         kind = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, kind, exc.description or exc.name)
+        message = exc.description or exc.name
+        if isinstance(exc, RateLimitExceeded):
+            message = f"too many requests from your address (at most {message}); try again shortly"
+        response = error_response(exc.code or 500, kind, message)
+        retry_after = getattr(exc, "retry_after", None)
+        if exc.code == 429 and retry_after is not None:
+            return (*response, {"Retry-After": str(retry_after)})
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]

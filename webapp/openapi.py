@@ -92,7 +92,8 @@ SEARCH_RESPONSE = {
             },
         }},
         "histogram": {"type": "object", "properties": {
-            "interval": {"type": "string", "enum": ["year", "month"]},
+            "interval": {"type": "string",
+                         "enum": ["month", "year", "decade", "century", "millennium"]},
             "buckets": {"type": "array", "items": {"type": "object", "properties": {
                 "key": {"type": "string"}, "from": {"type": "string", "format": "date"},
                 "to": {"type": "string", "format": "date"}, "count": {"type": "integer"}}}},

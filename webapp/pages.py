@@ -6,12 +6,14 @@ JavaScript: facets are checkboxes in the search form, histogram bars are links.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.errors import QueryError
 from indexer.search import SORTS, SearchRequest, SearchService
 from webapp.labels import country_name, facet_value_label, language_name, source_name
-from webapp.params import search_request_from_args
+from webapp.params import search_args, search_request_from_args, whole_number
 
 bp = Blueprint("pages", __name__)
 
@@ -26,9 +28,22 @@ def helpers() -> dict:
             "country_name": country_name, "facet_value_label": facet_value_label}
 
 
+@bp.app_template_filter("http_url")
+def http_url(url: str | None) -> str | None:
+    """The URL if it may be a link (http or https), else None: a stored `javascript:`
+    or `data:` URL is shown as text, never as an href."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # an unparsable URL ("http://[::1") is no link either
+        return None
+    return url if scheme in ("http", "https") else None
+
+
 def search_url(**changes: object) -> str:
     """The current search's URL with some parameters replaced (None removes one)."""
-    args = request.args.to_dict(flat=False)
+    args = search_args(request.args)
     args.pop("cursor", None)
     for key, value in changes.items():
         if value is None:
@@ -40,7 +55,7 @@ def search_url(**changes: object) -> str:
 
 def url_without(name: str, value: str) -> str:
     """The current search with one selected facet value removed."""
-    args = request.args.to_dict(flat=False)
+    args = search_args(request.args)
     args[name] = [v for v in args.get(name, []) if v != value]
     args.pop("page", None)
     return url_for("pages.search", **args)
@@ -63,7 +78,7 @@ def search():  # type: ignore[no-untyped-def]
         req = SearchRequest(q=request.args.get("q", "")[:1000])
         status = 400
     literal = '"' + req.q.replace('"', " ").strip() + '"' if req.q.strip() else ""
-    histogram_args = {k: v for k, v in request.args.to_dict(flat=False).items()
+    histogram_args = {k: v for k, v in search_args(request.args).items()
                       if k not in ("from", "to", "page", "cursor")}
     return render_template(
         "search.html",
@@ -76,7 +91,15 @@ def search():  # type: ignore[no-untyped-def]
         url_without=url_without,
         literal_query=literal,
         histogram_args=histogram_args,
+        export_url=export_url,
     ), status
+
+
+def export_url(fmt: str) -> str:
+    """The export of the current search (same filters, no paging), relative."""
+    args = {k: v for k, v in search_args(request.args).items()
+            if k not in ("page", "cursor", "size", "facet_size")}
+    return url_for("api.export", format=fmt, **args)
 
 
 @bp.get("/help")
@@ -89,7 +112,7 @@ def communique(communique_id: str):  # type: ignore[no-untyped-def]
     from indexer.entities import extractor_for
     from webapp.entities import official_url
 
-    version = request.args.get("version", type=int)
+    version = whole_number(request.args, "version", 0, 1, 1_000_000) or None
     document = service().document(communique_id, version)
     entities = extractor_for(str(current_app.config["DATA_DIR"])).extract(document.record)
     return render_template("document.html", doc=document, version=version, entities=entities,

@@ -1,58 +1,192 @@
-"""Reading a search from URL parameters: the page, the API, the exports and the CLI
-take the same ones."""
+"""Every URL parameter, read and checked in one place.
+
+The page, the API, the exports and the CLI take the same search parameters; the
+document, suggestion and other routes take a few of their own. Each parameter is
+declared once with the form it accepts; a malformed value is a 400 naming the
+parameter and that form (never a 500 deeper down), and unknown parameters are
+ignored: they are dropped here, so they never reach ``url_for`` or a template.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.errors import QueryError
-from indexer.search import DEFAULT_FACET_SIZE, FILTER_FIELDS, SearchRequest, parse_query_date
+from indexer.errors import ParameterError
+from indexer.search import (
+    DEFAULT_FACET_SIZE,
+    FILTER_FIELDS,
+    MAX_FACET_SIZE,
+    MAX_FILTER_VALUES,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+    SearchRequest,
+    parse_query_date,
+)
+
+MAX_VALUE_CHARS = 300  # a facet value longer than any name or id is not one of ours
+MAX_CURSOR_CHARS = 1000  # a cursor we give out is well under 200 characters
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WHOLE = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int("²") would pass isdigit()
+_DAY = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+_CURSOR = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
-def _int(args: MultiDict, name: str, default: int) -> int:
-    raw = args.get(name, "").strip()
+@dataclass(frozen=True)
+class Param:
+    """One URL parameter: its name, the form it accepts (said in errors and OpenAPI),
+    and whether it may be repeated."""
+
+    name: str
+    form: str
+    repeated: bool = False
+
+
+def _param_table() -> dict[str, Param]:
+    facet_forms = {
+        "year": "a year like 2018",
+        "month": "a month like 2018-07",
+    }
+    table = [
+        Param("q", f"query text of at most {MAX_QUERY_LENGTH} characters"),
+        Param("page", f"a whole number from 1 to {MAX_PAGE}"),
+        Param("size", f"a whole number from 1 to {MAX_PAGE_SIZE}"),
+        Param("facet_size", f"a whole number from 1 to {MAX_FACET_SIZE}"),
+        Param("sort", f"{', '.join(SORTS[:-1])} or {SORTS[-1]}"),
+        Param("from", "a date like 2018, 2018-07 or 2018-07-31"),
+        Param("to", "a date like 2018, 2018-07 or 2018-07-31"),
+        Param("exact", "1 or 0"),
+        Param("cursor", "the 'next' value of an earlier answer"),
+    ]
+    table += [Param(name, facet_forms.get(name, f"text of at most {MAX_VALUE_CHARS} characters"),
+                    repeated=True) for name in FILTER_FIELDS]
+    return {p.name: p for p in table}
+
+
+SEARCH_PARAMS = _param_table()
+
+
+def _fail(name: str, raw: str, form: str | None = None) -> ParameterError:
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    form = form or SEARCH_PARAMS[name].form
+    return ParameterError(name, f"'{name}' must be {form}, not '{shown}'")
+
+
+def _single(args: MultiDict, name: str) -> str:
+    """A parameter's one value ('' when absent); repeating it is an error."""
+    values = args.getlist(name)
+    if len(values) > 1 and len(set(values)) > 1:
+        raise ParameterError(name, f"'{name}' may be given only once")
+    return values[0].strip() if values else ""
+
+
+def whole_number(args: MultiDict, name: str, default: int, low: int, high: int,
+                 form: str | None = None) -> int:
+    """An integer parameter within [low, high], or ParameterError naming it."""
+    raw = _single(args, name)
     if not raw:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise QueryError(f"'{name}' must be a whole number, not '{raw[:40]}'") from None
+    if not _WHOLE.fullmatch(raw) or not low <= int(raw) <= high:
+        raise _fail(name, raw, form or f"a whole number from {low} to {high}")
+    return int(raw)
 
 
-def _date(args: MultiDict, name: str, *, end: bool = False) -> date | None:
+def flag(args: MultiDict, name: str) -> bool:
+    raw = _single(args, name).lower()
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise _fail(name, raw, "1 or 0")
+
+
+def text(args: MultiDict, name: str, max_chars: int) -> str:
+    """A free-text parameter: control characters become spaces; too long is an error."""
+    raw = _single(args, name)
+    if len(raw) > max_chars:
+        raise ParameterError(name, f"'{name}' is longer than {max_chars} characters")
+    return _CONTROL.sub(" ", raw)
+
+
+def _day(args: MultiDict, name: str, *, end: bool = False) -> date | None:
     """A date given as YYYY-MM-DD, YYYY-MM or YYYY (a month or year means its span)."""
-    raw = args.get(name, "").strip()
+    raw = _single(args, name)
     if not raw:
         return None
-    parts = raw.split("-")
-    if 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+    if _DAY.fullmatch(raw):
         try:
             return parse_query_date(raw, end=end)
-        except QueryError:
+        except ValueError:  # QueryError is a ValueError: an impossible day or month
             pass
-    raise QueryError(f"'{name}' must be a date like 2018-07-31, not '{raw[:40]}'")
+    raise _fail(name, raw)
+
+
+_FACET_VALUE_CHECKS: dict[str, Callable[[str], bool]] = {
+    "year": lambda v: bool(_YEAR.fullmatch(v)) and int(v) >= 1,
+    "month": lambda v: bool(_MONTH.fullmatch(v)) and int(v[:4]) >= 1,
+}
+
+
+def _filters(args: MultiDict) -> dict[str, tuple[str, ...]]:
+    filters = {}
+    for name in FILTER_FIELDS:
+        values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+        if len(values) > MAX_FILTER_VALUES:
+            raise ParameterError(name, f"at most {MAX_FILTER_VALUES} values of '{name}' at once")
+        check = _FACET_VALUE_CHECKS.get(name)
+        for value in values:
+            if len(value) > MAX_VALUE_CHARS or _CONTROL.search(value) \
+                    or (check is not None and not check(value)):
+                raise _fail(name, value)
+        if values:
+            filters[name] = values
+    return filters
+
+
+def _cursor(args: MultiDict) -> str | None:
+    raw = _single(args, "cursor")
+    if not raw:
+        return None
+    if len(raw) > MAX_CURSOR_CHARS or not _CURSOR.fullmatch(raw):
+        raise _fail("cursor", raw)
+    return raw
 
 
 def search_request_from_args(
     args: MultiDict, default_page_size: int, *, with_facets: bool = True
 ) -> SearchRequest:
-    """Build a SearchRequest from query-string arguments, or raise QueryError."""
-    filters = {
-        name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
-        for name in FILTER_FIELDS
-    }
+    """Build a SearchRequest from query-string arguments, or raise ParameterError."""
+    sort = _single(args, "sort") or "relevance"
+    if sort not in SORTS:
+        raise _fail("sort", sort)
     return SearchRequest(
-        q=args.get("q", ""),
-        page=_int(args, "page", 1),
-        page_size=_int(args, "size", default_page_size),
-        sort=args.get("sort", "relevance") or "relevance",
-        date_from=_date(args, "from"),
-        date_to=_date(args, "to", end=True),
-        filters={k: v for k, v in filters.items() if v},
-        cursor=args.get("cursor") or None,
-        facet_size=_int(args, "facet_size", DEFAULT_FACET_SIZE),
+        q=text(args, "q", MAX_QUERY_LENGTH),
+        page=whole_number(args, "page", 1, 1, MAX_PAGE, SEARCH_PARAMS["page"].form
+                          + "; use the cursor to go deeper"),
+        page_size=whole_number(args, "size", default_page_size, 1, MAX_PAGE_SIZE),
+        sort=sort,
+        date_from=_day(args, "from"),
+        date_to=_day(args, "to", end=True),
+        filters=_filters(args),
+        cursor=_cursor(args),
+        facet_size=whole_number(args, "facet_size", DEFAULT_FACET_SIZE, 1, MAX_FACET_SIZE),
         with_facets=with_facets,
-        exact=args.get("exact", "").strip().lower() in ("1", "true", "yes", "on"),
+        exact=flag(args, "exact"),
     ).validated()
+
+
+def search_args(args: MultiDict) -> dict[str, list[str]]:
+    """The known search parameters of a request, to build links from: an unknown
+    parameter (``format=``, ``endpoint=``, ``_anchor=``) never reaches url_for."""
+    return {name: values for name, values in args.to_dict(flat=False).items()
+            if name in SEARCH_PARAMS}
