@@ -9,10 +9,13 @@ Layout under the data directory::
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ from whoosh.index import Index
 
 from indexer.archive import Archive
 from indexer.entities import extractor_for
-from indexer.errors import IndexingError
+from indexer.errors import IndexingError, WriterOrphaned
 from indexer.schema import build_schema, document_for
 from indexer.segments import BulkSegmentWriter
 
@@ -42,6 +45,8 @@ PROGRESS_EVERY = 1000
 # Generations kept besides the current one, so a reader still using the previous
 # index (a web worker mid-request) does not lose its files.
 KEEP_OLD_GENERATIONS = 1
+# prctl(2) option: the signal a process gets when the thread that forked it exits.
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,16 @@ class IndexHome:
         os.symlink(generation_dir.name, temporary)
         os.replace(temporary, self.current_link)
         _fsync_dir(self.root)
+
+    def discard_incomplete(self) -> list[Path]:
+        """Delete generations a killed rebuild left half-written (no state.json, not
+        CURRENT). Callers hold the writer lock, so no rebuild is writing one."""
+        current = self.current_dir()
+        incomplete = [p for p in self.root.glob("gen-*")
+                      if p.is_dir() and p != current and not (p / "state.json").exists()]
+        for path in incomplete:
+            shutil.rmtree(path, ignore_errors=True)
+        return incomplete
 
     def prune(self) -> None:
         current = self.current_dir()
@@ -152,13 +167,14 @@ class _Share:
 
 def _index_share(
     segments_dir: str, data_dir: str, part: int, parts: int,
-    progress: Callable[[int], None] | None, done: Any = None,
+    progress: Callable[[int], None] | None, done: Any = None, parent_pid: int | None = None,
 ) -> _Share:
     """Index the communiqués whose archive seq is `part` modulo `parts` into new segments.
 
     Runs in a writer process (or in the caller for a one-process rebuild): it reads the
     archive itself, extracts entities and inverts documents, so the processes share
     nothing but the disk. Segments are cut at SEGMENT_POSTINGS_LIMIT to bound memory.
+    A writer process passes its parent's pid, and stops if it finds itself orphaned.
     """
     ix = whoosh_index.open_dir(segments_dir)
     extractor = extractor_for(data_dir)
@@ -169,6 +185,7 @@ def _index_share(
     try:
         with Archive(data_dir, readonly=True) as archive:
             for record in archive.all_current(shard=(part, parts)):
+                _check_parent(parent_pid)
                 entities = extractor.extract(record)
                 writer.add_document(**document_for(record, entities))
                 if entities.candidates:
@@ -179,6 +196,7 @@ def _index_share(
                     writer = BulkSegmentWriter(ix, _lk=False, compound=False)
                 if indexed % PROGRESS_EVERY == 0 and progress:
                     progress(_count_done(done, indexed))
+        _check_parent(parent_pid)
         if writer.doc_count():
             segments.append(writer._finalize_segment())
         else:
@@ -187,6 +205,13 @@ def _index_share(
         writer.cancel()
         raise
     return _Share(segments, indexed, candidates)
+
+
+def _check_parent(parent_pid: int | None) -> None:
+    # The portable check (and the only one off Linux): an orphan is adopted by another
+    # process, so its parent pid changes.
+    if parent_pid is not None and os.getppid() != parent_pid:
+        raise WriterOrphaned(f"the rebuild (pid {parent_pid}) that started this writer died")
 
 
 def _count_done(done: Any, indexed: int) -> int:
@@ -198,11 +223,42 @@ def _count_done(done: Any, indexed: int) -> int:
         return int(done.value)
 
 
-def _share_in_child(sender: Any, *args: Any) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this writer process when the rebuild that forked it dies.
+
+    The writer has nothing to save: its segments are only committed by the parent, and
+    the next run deletes a generation left half-written. SIGKILL cannot be caught or
+    blocked, so a writer stuck anywhere (even writing to its result pipe) still goes.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the parent-pid checks between documents remain
+    # The parent may have died between the fork and prctl: then nothing would signal us.
+    _check_parent(parent_pid)
+
+
+def _share_in_child(sender: Any, parent_ends: list, parent_pid: int, *args: Any) -> None:
+    """A writer process: index one share and send it to the parent, or die with it."""
     try:
-        sender.send(("ok", _index_share(*args)))
+        _die_with_parent(parent_pid)
+        # The read ends this process inherited belong to the parent: closed here, a pipe
+        # whose reader died breaks (EPIPE) instead of blocking a writer forever.
+        for end in parent_ends:
+            end.close()
+        result = ("ok", _index_share(*args, parent_pid=parent_pid))
+    except WriterOrphaned:
+        sender.close()
+        return  # nobody is listening, and nothing was committed
     except BaseException as error:  # the parent reports it; a traceback here helps nobody
-        sender.send(("error", f"{type(error).__name__}: {error}"))
+        result = ("error", f"{type(error).__name__}: {error}")
+    try:
+        _check_parent(parent_pid)
+        sender.send(result)
+    except (WriterOrphaned, OSError):
+        pass  # the parent died meanwhile: nothing to deliver
     finally:
         sender.close()
 
@@ -210,14 +266,21 @@ def _share_in_child(sender: Any, *args: Any) -> None:
 def _index_in_processes(
     segments_dir: str, data_dir: str, procs: int, progress: Callable[[int], None] | None
 ) -> list[_Share]:
-    """Run `procs` writer processes over the archive's shards; stop them all if one fails."""
+    """Run `procs` writer processes over the archive's shards; stop them all if one fails.
+
+    The writer processes die with this one (PR_SET_PDEATHSIG on Linux, a parent-pid check
+    between documents elsewhere) and never hold the writer lock (indexer.lock closes it
+    in a forked child), so a killed rebuild leaves nothing running and nothing locked.
+    """
     context = multiprocessing.get_context("fork")  # children inherit the loaded registry
     done = context.Value("q", 0)
     workers = []
     for part in range(procs):
         receiver, sender = context.Pipe(duplex=False)
+        parent_ends = [end for _, end in workers] + [receiver]
         process = context.Process(target=_share_in_child, daemon=True, args=(
-            sender, segments_dir, data_dir, part, procs, progress, done))
+            sender, parent_ends, os.getpid(), segments_dir, data_dir, part, procs, progress,
+            done))
         process.start()
         sender.close()
         workers.append((process, receiver))
@@ -258,6 +321,7 @@ def rebuild_index(
 ) -> IndexUpdate:
     """Build a complete new index generation, verify it, then switch to it."""
     home = IndexHome(data_dir)
+    home.discard_incomplete()
     generation = home.new_generation()
     try:
         last_seq = archive.max_seq()
@@ -289,6 +353,7 @@ def update_index(
 ) -> IndexUpdate:
     """Index what the archive gained since the last run (a first run builds from scratch)."""
     home = IndexHome(data_dir)
+    home.discard_incomplete()
     generation = home.current_dir()
     if generation is None:
         return rebuild_index(archive, data_dir, progress)
