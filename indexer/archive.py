@@ -87,6 +87,12 @@ class VersionInfo:
 
 @dataclass(frozen=True)
 class CrawlRun:
+    """One crawl of one source. status: running | ok | partial | failed | interrupted.
+
+    An interrupted run's process died before it finished: its finished_at is when the
+    next run noticed, and its counts were never recorded (they read 0).
+    """
+
     run_id: int
     source_id: str
     started_at: datetime
@@ -232,9 +238,20 @@ class Archive:
             )
 
     def start_run(self, source_id: str) -> int:
+        """Record a crawl run of `source_id` as running.
+
+        The caller holds the writer lock, so a run still marked running belongs to a
+        process that died (killed, or the machine went down): it is marked interrupted
+        first, its finished_at being when this run noticed.
+        """
         with self._transaction() as db:
+            now = _now()
+            db.execute(
+                "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?"
+                " WHERE status = 'running'", (now,)
+            )
             cur = db.execute(
-                "INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, _now())
+                "INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, now)
             )
             return int(cur.lastrowid)
 
