@@ -14,9 +14,9 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from indexer import pipeline
-from indexer.archive import Archive
+from indexer.archive import Archive, CrawlRun
 from indexer.errors import IndexingError, QueryError, WriterBusy
-from indexer.lock import WriterLock
+from indexer.lock import LockHolder, WriterLock
 from indexer.search import SORTS
 from scrapers.crawl import CrawlReport
 from scrapers.sources import SourceDefinitionError, load_sources
@@ -214,6 +214,29 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
         click.echo(f"\nnext page: --cursor {results.next_cursor}")
 
 
+def _run_is_live(run: CrawlRun, holder: LockHolder | None) -> bool:
+    """Whether a run marked running has a live writer: the lock's holder took it before
+    the run started and is still running (a later holder is a later run)."""
+    return (holder is not None and holder.since is not None
+            and holder.since <= run.started_at and holder.is_running())
+
+
+def _run_summary(run: CrawlRun, holder: LockHolder | None) -> str:
+    started = run.started_at.isoformat(timespec="seconds")
+    if run.status == "interrupted":
+        noticed = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+        return (f"last crawl started {started}, interrupted: its process died (noticed"
+                f" {noticed}); its counts were not recorded")
+    if run.status == "running":
+        if holder is not None and _run_is_live(run, holder):
+            return f"crawl running since {started} (pid {holder.pid})"
+        return (f"last crawl started {started}, marked running but no writer is alive"
+                " (killed?); the next crawl marks it interrupted")
+    finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
+    return (f"last crawl {finished} {run.status}, {run.new} new, {run.changed} changed,"
+            f" {run.unchanged} unchanged, {run.errors} errors")
+
+
 @cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
@@ -224,12 +247,9 @@ def status(ctx: click.Context) -> None:
         click.echo(f"data directory: {data_dir}")
         click.echo(f"archive: {archive.count()} communiqués, {archive.count_versions()} versions")
         click.echo(f"index: {app.extensions['search'].document_count()} documents")
+        holder = WriterLock.holder(data_dir)
         for run in archive.last_runs():
-            finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
-            click.echo(
-                f"{run.source_id}: last crawl {finished} {run.status}, {run.new} new,"
-                f" {run.changed} changed, {run.unchanged} unchanged, {run.errors} errors"
-            )
+            click.echo(f"{run.source_id}: {_run_summary(run, holder)}")
             for error in archive.run_errors(run.run_id)[:10]:
                 click.echo(f"  [{error.kind}] {error.message}")
 
@@ -242,6 +262,7 @@ def sources(ctx: click.Context) -> None:
     with Archive(app.config["DATA_DIR"], readonly=True) as archive:
         documents = archive.documents_by_source()
         runs = {run.source_id: run for run in archive.last_runs()}
+        holder = WriterLock.holder(app.config["DATA_DIR"])
         rows = [("SOURCE", "STRATEGY", "LANGUAGES", "LAST CRAWL", "DOCS", "LAST ERROR")]
         for source in _select_sources(()):
             strategies = sorted({source.strategy_of(s) for site in source.sites
@@ -250,8 +271,13 @@ def sources(ctx: click.Context) -> None:
             last = "never"
             error = ""
             if run is not None:
-                when = run.finished_at or run.started_at
-                last = f"{when.strftime('%Y-%m-%d %H:%M')} {run.status}"
+                # An interrupted run's finished_at is when it was noticed: show its start.
+                when = (run.finished_at if run.status not in ("running", "interrupted")
+                        else None) or run.started_at
+                state = run.status
+                if state == "running" and not _run_is_live(run, holder):
+                    state = "running (no live writer)"
+                last = f"{when.strftime('%Y-%m-%d %H:%M')} {state}"
                 errors = archive.run_errors(run.run_id)
                 error = f"[{errors[-1].kind}] {errors[-1].message}" if errors else ""
             rows.append((source.id, "+".join(strategies), ",".join(source.languages), last,
