@@ -52,8 +52,14 @@ ERROR = {
     "properties": {"error": {
         "type": "object",
         "required": ["status", "type", "message"],
-        "properties": {"status": {"type": "integer"}, "type": {"type": "string"},
-                       "message": {"type": "string"}},
+        "properties": {
+            "status": {"type": "integer"},
+            "type": {"type": "string", "description": "invalid_parameter, invalid_query, "
+                     "not_found, too_many_requests, search_timeout, internal_error"},
+            "message": {"type": "string"},
+            "parameter": {"type": "string", "description": "The URL parameter at fault "
+                          "(invalid_parameter only)"},
+        },
     }},
 }
 HIT = {
@@ -116,10 +122,19 @@ COMMUNIQUE = {
 }
 
 
+ERROR_MEANINGS = {
+    400: "A malformed parameter (naming it and the form it accepts) or an unreadable query",
+    404: "Not found",
+    429: "Too many requests from this address, or too many at once; see Retry-After",
+    503: "The search ran past the time limit and was stopped; narrow it",
+}
+
+
 def _errors(*codes: int) -> dict:
-    return {str(code): {"description": "Error", "content": {
+    # Every route may answer 429 (per-client limits); searches may also answer 503.
+    return {str(code): {"description": ERROR_MEANINGS[code], "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        for code in codes}
+        for code in (*codes, 429)}
 
 
 def openapi_document() -> dict:
@@ -138,7 +153,7 @@ def openapi_document() -> dict:
                 "parameters": SEARCH_PARAMETERS,
                 "responses": {"200": {"description": "Results", "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Search"}}}},
-                    **_errors(400)},
+                    **_errors(400, 503)},
             }},
             "/api/export.csv": {"get": {
                 "summary": "Every result of a search as CSV (streamed, no cap)",
