@@ -156,6 +156,10 @@ def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 @click.option("--month", multiple=True, help="Month, e.g. 2018-07.")
 @click.option("--official", multiple=True, help="Official named in the communiqué.")
 @click.option("--country", multiple=True, help="Country mentioned.")
+@click.option("--official-op", type=click.Choice(["or", "and"]), default="or", show_default=True,
+              help="and: communiqués naming every --official given, not any of them.")
+@click.option("--country-op", type=click.Choice(["or", "and"]), default="or", show_default=True,
+              help="and: communiqués mentioning every --country given, not any of them.")
 @click.option("--exact", is_flag=True, help="Match words as written, not folded.")
 @click.option("--facets", "show_facets", is_flag=True, help="Also print facet counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print what /api/search returns.")
@@ -165,7 +169,7 @@ def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
            date_to: str | None, sort: str, page: int, size: int, cursor: str | None,
            as_json: bool, exact: bool, show_facets: bool, export_format: str | None,
-           **filters: tuple[str, ...]) -> None:
+           official_op: str, country_op: str, **filters: tuple[str, ...]) -> None:
     """Search the index, e.g. `communiques search Filipovic --from 2018-07 --language en`.
 
     The options are the search page's filters; repeating one means any of its values.
@@ -178,7 +182,8 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
         for value in values:
             args.add(names.get(option, option), value)
     for name, value in (("from", date_from), ("to", date_to), ("cursor", cursor),
-                        ("exact", "1" if exact else None)):
+                        ("exact", "1" if exact else None),
+                        ("official_op", official_op), ("country_op", country_op)):
         if value:
             args[name] = value
     service = app.extensions["search"]
@@ -355,15 +360,23 @@ def extract_quality(corpus: str, verbose: bool) -> None:
 @click.option("--country", default="", help="With --promote: ISO code of their country.")
 @click.option("--role", default="", help="With --promote: their title.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--check", is_flag=True,
+              help="Validate registry FILEs (default: the seeds and the local file).")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.pass_context
 def officials(ctx: click.Context, candidates: bool, promote: str | None, country: str,
-              role: str, limit: int) -> None:
+              role: str, limit: int, check: bool, files: tuple[str, ...]) -> None:
     """The officials registry; unknown officials found in the texts; promote one."""
     from indexer.entities import extractor_for
     from indexer.entities.registry import promote as promote_official
 
     app = _app(ctx)
     data_dir = app.config["DATA_DIR"]
+    if files and not check:
+        raise click.UsageError("FILE arguments go with --check")
+    if check:
+        _check_registry([Path(f) for f in files] or None, data_dir)
+        return
     if promote:
         official = promote_official(data_dir, promote, country, role)
         extractor_for.cache_clear()
@@ -384,6 +397,21 @@ def officials(ctx: click.Context, candidates: bool, promote: str | None, country
     for official in sorted(registry.by_id.values(), key=lambda o: o.name):
         roles = "; ".join(f"{r.title} ({r.span()})" for r in official.roles[-2:])
         click.echo(f"{official.id}\t{official.name}\t{official.country}\t{roles}")
+
+
+def _check_registry(files: list[Path] | None, data_dir: str) -> None:
+    """Print each problem in the registry files as FILE:LINE; exit 1 on any error."""
+    from indexer.entities.check import check_files
+    from indexer.entities.registry import registry_files
+
+    files = files or registry_files(data_dir)
+    problems = check_files(files)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    click.echo(f"{len(files)} files: {errors} errors, {len(problems) - errors} warnings")
+    if errors:
+        sys.exit(1)
 
 
 @cli.command("entities-quality")

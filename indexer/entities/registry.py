@@ -1,7 +1,8 @@
 """The officials registry: one id per person, every spelling, roles over time.
 
-Seeded in `officials.toml` beside this file; officials promoted from candidates
-go to `officials.local.toml` in the data directory, read on top of it.
+Seeded in `officials.toml` beside this file and the files of `officials.d/` (by
+region, read in name order after it); officials promoted from candidates go to
+`officials.local.toml` in the data directory, read on top of them all.
 """
 
 from __future__ import annotations
@@ -16,7 +17,21 @@ from pathlib import Path
 from indexer.entities.names import name_key
 
 SEED_FILE = Path(__file__).with_name("officials.toml")
+SEED_DIR = Path(__file__).with_name("officials.d")
 LOCAL_FILE_NAME = "officials.local.toml"
+
+
+def seed_files() -> list[Path]:
+    """The registry files shipped with the code, in the order they are read."""
+    return [SEED_FILE, *sorted(SEED_DIR.glob("*.toml"))]
+
+
+def registry_files(data_dir: Path | str | None = None) -> list[Path]:
+    """Every registry file in reading order: the seeds, then the data directory's own."""
+    files = seed_files()
+    if data_dir is not None and (Path(data_dir) / LOCAL_FILE_NAME).exists():
+        files.append(Path(data_dir) / LOCAL_FILE_NAME)
+    return files
 
 
 @dataclass(frozen=True)
@@ -94,11 +109,9 @@ class OfficialsRegistry:
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None) -> OfficialsRegistry:
-        files = [SEED_FILE]
-        if data_dir is not None and (Path(data_dir) / LOCAL_FILE_NAME).exists():
-            files.append(Path(data_dir) / LOCAL_FILE_NAME)
+        # A later file's entry replaces an earlier one with the same id (local edits win).
         officials: dict[str, Official] = {}
-        for path in files:
+        for path in registry_files(data_dir):
             for official in _parse(tomllib.loads(path.read_text(encoding="utf-8"))):
                 officials[official.id] = official
         return cls(list(officials.values()))
