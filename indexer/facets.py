@@ -132,8 +132,15 @@ class FacetTables:
         """A value as the index holds it (lower-cased where the index lower-cases)."""
         return value.lower() if facet in _LOWERCASE_FACETS else value
 
-    def selection(self, facet: str, selected: Iterable[str]) -> np.ndarray:
-        """Mask of documents having any of the selected values (OR within a facet)."""
+    def selection(self, facet: str, selected: Iterable[str], *,
+                  all_of: bool = False) -> np.ndarray:
+        """Mask of documents having any of the selected values (OR within a facet), or
+        with ``all_of`` every one of them (AND: "both officials")."""
+        if all_of:
+            mask = self.live.copy()
+            for value in selected:
+                mask &= self.selection(facet, (value,))
+            return mask
         table = self._facets[facet]
         wanted: set[int] = set()
         for value in selected:

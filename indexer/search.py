@@ -87,6 +87,9 @@ QUERY_FIELDS = {
     "exact": "body_exact",
 }
 FILTER_FIELDS = tuple(facet.name for facet in FACETS)
+# Facets whose values may be combined with AND ("both officials") as well as OR.
+ALL_OF_FACETS = tuple(facet.name for facet in FACETS if facet.multi)
+FACET_OPERATORS = ("or", "and")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class SearchRequest:
     with_facets: bool = True
     # Match words as written (script, diacritics, grammatical case) instead of folded.
     exact: bool = False
+    # Facets whose selected values must all be present (AND), not any of them (OR).
+    all_of: frozenset[str] = frozenset()
 
     def validated(self) -> SearchRequest:
         """This request, or a QueryError saying what is wrong with it."""
@@ -125,12 +130,18 @@ class SearchRequest:
                 raise QueryError(f"unknown filter '{name}'; filters are {', '.join(FILTER_FIELDS)}")
             if len(values) > MAX_FILTER_VALUES:
                 raise QueryError(f"at most {MAX_FILTER_VALUES} values of '{name}' at once")
+        for name in self.all_of:
+            if name not in ALL_OF_FACETS:
+                raise QueryError(f"only {' and '.join(ALL_OF_FACETS)} values can be combined"
+                                 f" with AND, not '{name}'")
         return self
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the search, not the position in it."""
         data = [self.q, self.sort, self.exact, str(self.date_from), str(self.date_to),
                 sorted((k, sorted(v)) for k, v in self.filters.items() if v)]
+        if self.all_of:  # absent when empty, so cursors given out before stay valid
+            data.append(sorted(self.all_of))
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:12]
 
 
@@ -552,7 +563,8 @@ class SearchService:
         if dates is not None:
             base &= dates
         selections = {
-            name: tables.selection(name, self._canonical(name, values))
+            name: tables.selection(name, self._canonical(name, values),
+                                   all_of=name in request.all_of)
             for name, values in request.filters.items() if values
         }
         return parsed, ranking, base, selections
@@ -757,9 +769,11 @@ class SearchService:
             if spec.name == "month" and "year" not in request.filters \
                     and "month" not in request.filters:
                 continue  # months drill down from a chosen year
-            # Counts as if this facet's own selection were not applied.
+            # Counts as if this facet's own selection were not applied (OR: what ticking
+            # another value adds); with AND, among the documents that have them all (what
+            # ticking another value would leave).
             docs = matching
-            if spec.name in selections:
+            if spec.name in selections and spec.name not in request.all_of:
                 docs = base.copy()
                 for name, selected in selections.items():
                     if name != spec.name:

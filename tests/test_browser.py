@@ -201,3 +201,19 @@ def test_suggestions_appear_while_typing(page, base_url: str) -> None:
     page.type("#q", "дач", delay=50)
     # (The page's CSP forbids eval, so wait on the element, not on a JS predicate.)
     page.locator("#suggestions option[value='Ivica Dačić']").wait_for(state="attached")
+
+
+def test_officials_any_or_all_toggle(page, base_url: str) -> None:
+    page.goto(base_url + "/?official=Ivica+Da%C4%8Di%C4%87&facet_size=500")
+    page.wait_for_selector("#facet-official .facet-op")
+    page.locator("#facet-official li label", has_text="Sergey Lavrov").locator("input").check()
+    page.wait_for_url("**Sergey+Lavrov**")
+    either = page.inner_text("#result-count")
+    page.locator("#facet-official .facet-op input[value=and]").check()
+    page.wait_for_url("**official_op=and**")
+    both = page.inner_text("#result-count")
+    assert int(both.split()[0]) < int(either.split()[0])
+    api = page.request.get(base_url + "/api/search?official=Ivica+Da%C4%8Di%C4%87"
+                           "&official=Sergey+Lavrov&official_op=and").json()
+    assert int(both.split()[0]) == api["total"]
+    assert page.locator("#facet-official .facet-op input[value=and]").is_checked()

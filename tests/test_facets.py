@@ -3,6 +3,7 @@ records alone (not from the index)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -161,3 +162,55 @@ def test_command_line_search_offers_the_same_filters(crawled_app) -> None:
         if not cursor:
             break
     assert len(walked) == len(set(walked)) == sum(1 for e in CORPUS if e["language"] == "en")
+
+
+def _ids(client, **params) -> set[str]:  # type: ignore[no-untyped-def]
+    found, cursor = set(), None
+    while True:
+        data = api(client, size=100, **params, **({"cursor": cursor} if cursor else {}))
+        found |= {hit["id"] for hit in data["results"]}
+        if not (cursor := data["next"]):
+            return found
+
+
+@pytest.mark.parametrize(("facet", "values"), [
+    ("official", ["Ivica Dačić", "Sergey Lavrov"]),
+    ("official", ["Ивица Дачић", "Lavrov", "Aleksandar Vucic"]),  # any spelling, three at once
+    ("country", ["Serbia", "Russia"]),
+])
+def test_all_of_combines_values_with_and_and_counts_among_them(client, facet: str,
+                                                               values: list[str]) -> None:
+    each = [_ids(client, **{facet: value}) for value in values]
+    both = set.intersection(*each)
+    either = set.union(*each)
+    assert 0 < len(both) < len(either)
+    data = api(client, **{facet: values, f"{facet}_op": "and"})
+    assert data["query"][f"{facet}_op"] == "and"
+    assert data["total"] == len(both)
+    assert _ids(client, **{facet: values, f"{facet}_op": "and"}) == both
+    assert api(client, **{facet: values})["total"] == len(either)  # "or" stays the default
+    # Counts in AND mode: how many of these communiqués also name each other value.
+    hits = api(client, size=100, **{facet: values, f"{facet}_op": "and"})["results"]
+    field = {"official": "officials", "country": "countries"}[facet]
+    expected = Counter(name for hit in hits for name in hit[field])
+    assert counts(data, facet) == dict(expected)
+    selected = [v for v in data["facets"][facet]["values"] if v["selected"]]
+    assert len(selected) == len(values) and all(v["count"] == len(both) for v in selected)
+
+
+def test_all_of_on_the_page_and_the_command_line(client, crawled_app) -> None:
+    from conftest import run_cli
+
+    page = client.get("/?official=Ivica Dačić&official=Sergey Lavrov&official_op=and")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'name="official_op" value="and" checked' in html
+    both = api(client, official=["Ivica Dačić", "Sergey Lavrov"], official_op="and")["total"]
+    assert f"{both} communiqué" in html
+    result = run_cli(crawled_app, "search", "--official", "Ivica Dačić", "--official",
+                     "Sergey Lavrov", "--official-op", "and", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] == both
+    bad = client.get("/api/search?official=x&official_op=both")
+    assert bad.status_code == 400 and bad.get_json()["error"]["parameter"] == "official_op"
+    assert client.get("/api/search?source=x&source_op=and").status_code == 200  # unknown: ignored

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
-from indexer.search import SearchHit, SearchResults, SearchService
+from indexer.search import ALL_OF_FACETS, SearchHit, SearchResults, SearchService
 from scrapers.record import Communique
 from webapp.labels import facet_value_label
 from webapp.params import search_args, search_request_from_args, whole_number
@@ -99,6 +99,7 @@ def results_json(results: SearchResults) -> dict:
             "from": req.date_from.isoformat() if req.date_from else None,
             "to": req.date_to.isoformat() if req.date_to else None,
             "filters": {k: list(v) for k, v in req.filters.items()},
+            **{f"{name}_op": "and" if name in req.all_of else "or" for name in ALL_OF_FACETS},
             "page": req.page,
             "size": req.page_size,
             "cursor": req.cursor,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from indexer.facets import FACETS
 from indexer.search import (
+    ALL_OF_FACETS,
     DEFAULT_FACET_SIZE,
     DEFAULT_PAGE_SIZE,
     MAX_FACET_SIZE,
@@ -44,6 +45,11 @@ SEARCH_PARAMETERS = [
            "Different filters combine with AND.",
            {"type": "array", "items": {"type": "string"}}, style="form", explode=True)
     for facet in FACETS
+] + [
+    _param(f"{name}_op", f"and: communiqués with every selected {name} value (\"both\"), not "
+           "any of them; the facet's counts are then among those communiqués.",
+           {"type": "string", "enum": ["or", "and"], "default": "or"})
+    for name in ALL_OF_FACETS
 ]
 
 ERROR = {

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.errors import QueryError
-from indexer.search import SORTS, SearchRequest, SearchService
+from indexer.search import ALL_OF_FACETS, SORTS, SearchRequest, SearchService
 from webapp.labels import country_name, facet_value_label, language_name, source_name
 from webapp.params import search_args, search_request_from_args, whole_number
 
@@ -92,6 +92,7 @@ def search():  # type: ignore[no-untyped-def]
         literal_query=literal,
         histogram_args=histogram_args,
         export_url=export_url,
+        all_of_facets=ALL_OF_FACETS,
     ), status
 
 

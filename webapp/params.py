@@ -18,7 +18,9 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.errors import ParameterError
 from indexer.search import (
+    ALL_OF_FACETS,
     DEFAULT_FACET_SIZE,
+    FACET_OPERATORS,
     FILTER_FIELDS,
     MAX_FACET_SIZE,
     MAX_FILTER_VALUES,
@@ -70,6 +72,9 @@ def _param_table() -> dict[str, Param]:
     ]
     table += [Param(name, facet_forms.get(name, f"text of at most {MAX_VALUE_CHARS} characters"),
                     repeated=True) for name in FILTER_FIELDS]
+    # official_op=and: the communiqués naming all the selected officials, not any of them.
+    table += [Param(f"{name}_op", "'or' (any value) or 'and' (every value)")
+              for name in ALL_OF_FACETS]
     return {p.name: p for p in table}
 
 
@@ -182,7 +187,19 @@ def search_request_from_args(
         facet_size=whole_number(args, "facet_size", DEFAULT_FACET_SIZE, 1, MAX_FACET_SIZE),
         with_facets=with_facets,
         exact=flag(args, "exact"),
+        all_of=_all_of(args),
     ).validated()
+
+
+def _all_of(args: MultiDict) -> frozenset[str]:
+    combined = set()
+    for name in ALL_OF_FACETS:
+        operator = _single(args, f"{name}_op").lower() or "or"
+        if operator not in FACET_OPERATORS:
+            raise _fail(f"{name}_op", operator)
+        if operator == "and":
+            combined.add(name)
+    return frozenset(combined)
 
 
 def search_args(args: MultiDict) -> dict[str, list[str]]:

@@ -29,7 +29,7 @@
   }
 
   // Ticking a facet applies it at once; a new filter starts from page 1.
-  form.querySelectorAll(".facet input[type=checkbox]").forEach(function (box) {
+  form.querySelectorAll(".facet input[type=checkbox], .facet-op input").forEach(function (box) {
     box.addEventListener("change", function () { form.submit(); });
   });
   form.querySelectorAll("button.apply").forEach(function (b) { b.hidden = true; });
