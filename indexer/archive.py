@@ -59,6 +59,14 @@ CREATE TABLE IF NOT EXISTS official_candidates (
 );
 CREATE INDEX IF NOT EXISTS official_candidates_by_document
     ON official_candidates (communique_id);
+-- Derived data of one version (the seq of its row in versions): the officials and
+-- countries it mentions, as extraction found them when it was last indexed. Every
+-- surface reads these; a rebuild (or a changed registry) recomputes them.
+CREATE TABLE IF NOT EXISTS entities (
+    seq        INTEGER PRIMARY KEY REFERENCES versions(seq),
+    officials  TEXT NOT NULL,
+    countries  TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS crawl_errors (
     run_id    INTEGER NOT NULL REFERENCES crawl_runs(run_id),
     source_id TEXT NOT NULL,
@@ -394,6 +402,40 @@ class Archive:
                 [(name, communique_id, language)
                  for communique_id, (language, names) in found.items() for name in names],
             )
+
+    def set_entities(self, rows: list[tuple[int, tuple[str, ...], tuple[str, ...]]]) -> None:
+        """Store the derived officials and countries of versions: (seq, officials,
+        countries), replacing what an earlier extraction stored for them."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO entities VALUES (?, ?, ?)",
+                [(seq, json.dumps(list(officials), ensure_ascii=False),
+                  json.dumps(list(countries), ensure_ascii=False))
+                 for seq, officials, countries in rows],
+            )
+
+    def entities_of(
+        self, ids: list[str], version: int | None = None
+    ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """The stored (officials, countries) of the current versions of some communiqués
+        (or of one given version of the one id); ids never indexed are absent."""
+        if not ids:
+            return {}
+        if version is not None:
+            rows = self._db.execute(
+                "SELECT v.id, e.officials, e.countries FROM versions v"
+                " JOIN entities e ON e.seq = v.seq WHERE v.id = ? AND v.version = ?",
+                (ids[0], version),
+            ).fetchall()
+        else:
+            marks = ",".join("?" * len(ids))
+            rows = self._db.execute(
+                "SELECT c.id, e.officials, e.countries FROM communiques c JOIN versions v"
+                " ON v.id = c.id AND v.version = c.current_version"
+                f" JOIN entities e ON e.seq = v.seq WHERE c.id IN ({marks})",
+                ids,
+            ).fetchall()
+        return {row[0]: (tuple(json.loads(row[1])), tuple(json.loads(row[2]))) for row in rows}
 
     def candidates(self, limit: int = 100) -> list[tuple[str, int, str, str]]:
         """(name, documents, languages, an example communiqué id), most mentioned first."""

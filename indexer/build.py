@@ -28,6 +28,7 @@ from whoosh.index import Index
 
 from indexer.archive import Archive
 from indexer.entities import extractor_for
+from indexer.entities.extract import extraction_fingerprint
 from indexer.errors import IndexingError, WriterOrphaned
 from indexer.schema import build_schema, document_for
 from indexer.segments import BulkSegmentWriter
@@ -42,6 +43,8 @@ PARALLEL_REBUILD_MIN_DOCUMENTS = 5000
 # (~900 words each, title and body counted folded and exact), 2-2.5 GB at the peak.
 SEGMENT_POSTINGS_LIMIT = 48_000_000
 PROGRESS_EVERY = 1000
+# Derived entities a writer process stores per transaction: few transactions, bounded memory.
+ENTITY_BATCH = 5000
 # Generations kept besides the current one, so a reader still using the previous
 # index (a web worker mid-request) does not lose its files.
 KEEP_OLD_GENERATIONS = 1
@@ -182,21 +185,29 @@ def _index_share(
     candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
     indexed = 0
     writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+    found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
     try:
-        with Archive(data_dir, readonly=True) as archive:
-            for record in archive.all_current(shard=(part, parts)):
+        with Archive(data_dir, readonly=True) as archive, Archive(data_dir) as derived:
+            for seq, record in archive.changes_since(0, shard=(part, parts)):
                 _check_parent(parent_pid)
                 entities = extractor.extract(record)
                 writer.add_document(**document_for(record, entities))
                 if entities.candidates:
                     candidates[record.id] = (record.language, entities.candidates)
+                # Stored beside the version, so every surface shows what the index holds;
+                # each writer process stores its own share, a batch at a time.
+                found.append((seq, entities.officials, entities.countries))
+                if len(found) >= ENTITY_BATCH:
+                    derived.set_entities(found)
+                    found = []
                 indexed += 1
                 if writer.postings_count >= SEGMENT_POSTINGS_LIMIT:
                     segments.append(writer._finalize_segment())
                     writer = BulkSegmentWriter(ix, _lk=False, compound=False)
                 if indexed % PROGRESS_EVERY == 0 and progress:
                     progress(_count_done(done, indexed))
-        _check_parent(parent_pid)
+            _check_parent(parent_pid)
+            derived.set_entities(found)
         if writer.doc_count():
             segments.append(writer._finalize_segment())
         else:
@@ -328,6 +339,7 @@ def rebuild_index(
         segments_dir = str(generation / "segments")
         ix = whoosh_index.create_in(segments_dir, build_schema())
         procs = procs or writer_processes(archive.count())
+        fingerprint = extraction_fingerprint(str(data_dir))
         # Loaded once here: forked writer processes inherit the registry and gazetteer.
         extractor_for(str(data_dir))
         if procs == 1:
@@ -338,7 +350,7 @@ def rebuild_index(
         total = _verify(ix, archive.count(), "rebuild")
         candidates = {k: v for share in shares for k, v in share.candidates.items()}
         archive.set_candidates(candidates, replace_all=True)
-        home.write_state(generation, {"last_seq": last_seq})
+        home.write_state(generation, {"last_seq": last_seq, "entities": fingerprint})
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise
@@ -357,18 +369,26 @@ def update_index(
     generation = home.current_dir()
     if generation is None:
         return rebuild_index(archive, data_dir, progress)
-    last_seq = home.read_state(generation)["last_seq"]
+    state = home.read_state(generation)
+    fingerprint = extraction_fingerprint(str(data_dir))
+    if state.get("entities") != fingerprint:
+        # The registry, the gazetteer or the extraction changed since the index was built:
+        # every communiqué's officials and countries are recomputed, so a rebuild.
+        return rebuild_index(archive, data_dir, progress)
+    last_seq = state["last_seq"]
     ix = home.open(generation)
     writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
     indexed = 0
     newest = last_seq
     extractor = extractor_for(str(data_dir))
     candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
+    found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
     try:
         for seq, record in archive.changes_since(last_seq):
             entities = extractor.extract(record)
             writer.update_document(**document_for(record, entities))
             candidates[record.id] = (record.language, entities.candidates)
+            found.append((seq, entities.officials, entities.countries))
             indexed += 1
             newest = max(newest, seq)
             if progress and indexed % 1000 == 0:
@@ -382,5 +402,6 @@ def update_index(
         writer.cancel()
     total = _verify(ix, archive.count(), "incremental update")
     archive.set_candidates(candidates)
-    home.write_state(generation, {"last_seq": newest})
+    archive.set_entities(found)
+    home.write_state(generation, {"last_seq": newest, "entities": fingerprint})
     return IndexUpdate("incremental", indexed, total, generation)

@@ -725,7 +725,7 @@ class SearchService:
                         text = text.decode("utf-8") if isinstance(text, bytes) else text
                         terms.add(("exact" if fieldname.endswith("_exact") else "folded", text))
         stored = [searcher.stored_fields(docnum) for docnum, _ in page]
-        records = self.archive().get_many([s["id"] for s in stored])
+        records = self.with_entities(self.archive().get_many([s["id"] for s in stored]))
         hits = []
         for (_, score), fields in zip(page, stored, strict=True):
             record = records.get(fields["id"])
@@ -741,8 +741,9 @@ class SearchService:
                 ministry_country=fields["ministry_country"],
                 language=fields["language"],
                 doc_type=doc_type_label(fields["type"]),
-                officials=_split(fields.get("official_facet")),
-                countries=_split(fields.get("country_facet")),
+                # The archive's stored entities: what the document, exports and feeds show.
+                officials=record.officials if record else _split(fields.get("official_facet")),
+                countries=record.countries if record else _split(fields.get("country_facet")),
                 snippet_html=snippet,
                 more_matches=more,
                 score=score,
@@ -869,7 +870,7 @@ class SearchService:
             archive = self.archive()
             for offset in range(0, len(ids), batch_size):
                 batch = ids[offset:offset + batch_size]
-                found = archive.get_many(batch)
+                found = self.with_entities(archive.get_many(batch))
                 for record_id in batch:
                     if record_id in found:
                         yield found[record_id]
@@ -882,7 +883,29 @@ class SearchService:
         record = archive.get(communique_id, version)
         if record is None:
             raise NotFound(communique_id)
+        record = self.with_entities({communique_id: record}, version)[communique_id]
         return Document(record, archive.versions(communique_id))
+
+    def with_entities(self, records: dict[str, Communique],
+                      version: int | None = None) -> dict[str, Communique]:
+        """Records whose officials and countries are the ones stored for their version
+        at indexing time (the registry's spellings), so every surface shows the same.
+
+        A version never indexed (crawled since, or an old version) gets the same
+        extraction run now, which is what indexing it would store.
+        """
+        stored = self.archive().entities_of(list(records), version)
+        extractor = None
+        result = {}
+        for record_id, record in records.items():
+            if record_id in stored:
+                officials, countries = stored[record_id]
+            else:
+                extractor = extractor or extractor_for(str(self.data_dir))
+                entities = extractor.extract(record)
+                officials, countries = entities.officials, entities.countries
+            result[record_id] = replace(record, officials=officials, countries=countries)
+        return result
 
     def document_count(self) -> int:
         current = self._current()

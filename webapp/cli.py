@@ -379,11 +379,10 @@ def officials(ctx: click.Context, candidates: bool, promote: str | None, country
         return
     if promote:
         official = promote_official(data_dir, promote, country, role)
-        extractor_for.cache_clear()
         with WriterLock(data_dir), Archive(data_dir) as archive:
             archive.drop_candidate(promote)
         click.echo(f"added {official.name} ({official.id}) to {data_dir}/officials.local.toml;"
-                   " run `communiques index --rebuild` to find them in every communiqué")
+                   " the next `communiques index` finds them in every communiqué")
         return
     if candidates:
         with Archive(data_dir, readonly=True) as archive:

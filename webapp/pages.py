@@ -110,11 +110,10 @@ def help_page():  # type: ignore[no-untyped-def]
 
 @bp.get("/communiques/<communique_id>")
 def communique(communique_id: str):  # type: ignore[no-untyped-def]
-    from indexer.entities import extractor_for
     from webapp.entities import official_url
 
     version = whole_number(request.args, "version", 0, 1, 1_000_000) or None
     document = service().document(communique_id, version)
-    entities = extractor_for(str(current_app.config["DATA_DIR"])).extract(document.record)
-    return render_template("document.html", doc=document, version=version, entities=entities,
-                           official_url=official_url)
+    # The record's officials and countries are the stored ones every surface shows.
+    return render_template("document.html", doc=document, version=version,
+                           entities=document.record, official_url=official_url)

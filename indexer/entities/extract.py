@@ -8,14 +8,15 @@ kept as candidates for the registry.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.entities.countries import Gazetteer, gazetteer
-from indexer.entities.names import HONORIFICS, key_tokens, name_key
-from indexer.entities.registry import OfficialsRegistry
+from indexer.entities.countries import VARIANTS_FILE, Gazetteer, gazetteer
+from indexer.entities.names import HONORIFICS, key_tokens, name_key, without_honorifics
+from indexer.entities.registry import OfficialsRegistry, registry_files
 from scrapers.record import Communique
 
 _UPPER = "A-ZČĆĐŠŽÐÁÉÍÓÚÖÜА-ЯЂЈЉЊЋЏЁ"
@@ -208,7 +209,7 @@ class EntityExtractor:
         # Names a site tags itself (GOV.UK) count too, in the registry's spelling.
         for tagged in record.officials:
             known = self.registry.lookup(tagged)
-            name = known.name if known else tagged
+            name = known.name if known else without_honorifics(tagged)
             if name not in officials:
                 officials.append(name)
         countries = self.countries_in(text, tokens)
@@ -221,8 +222,29 @@ class EntityExtractor:
                         tuple(self.candidates_in(record.body, record.language)))
 
 
-@lru_cache(maxsize=4)
+# Bumped whenever a change to this module changes what is extracted: stored entities
+# made by an older extraction are then recomputed by the next `communiques index`.
+EXTRACTION_VERSION = 2
+
+
+def extraction_fingerprint(data_dir: str | None = None) -> str:
+    """What the stored entities depend on: this code's version and the contents of
+    every registry and gazetteer file. A changed fingerprint means recompute them."""
+    digest = hashlib.sha256(f"extraction {EXTRACTION_VERSION}".encode())
+    for path in [*registry_files(data_dir), VARIANTS_FILE]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def extractor_for(data_dir: str | None = None) -> EntityExtractor:
-    """The extractor with the seed registry and the data directory's promotions."""
+    """The extractor with the seed registry and the data directory's promotions;
+    a registry file changed since (a promotion) gives a fresh one."""
+    files = registry_files(data_dir)
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _extractor(data_dir, stamp)
+
+
+@lru_cache(maxsize=4)
+def _extractor(data_dir: str | None, _stamp: tuple) -> EntityExtractor:
     return EntityExtractor(OfficialsRegistry.load(Path(data_dir) if data_dir else None),
                            gazetteer())

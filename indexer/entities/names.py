@@ -8,7 +8,7 @@ from indexer.folding import WORD, folded_term
 HONORIFICS = frozenset({
     "the", "rt", "hon", "right", "honourable", "honorable", "mp", "mep", "h", "e", "he",
     "his", "her", "excellency", "mr", "mrs", "ms", "dr", "shri", "smt", "prof", "kc", "qc",
-    "obe", "cmg", "kcmg", "gcmg", "cbe", "mbe", "lvo", "g", "gospodin", "gospodja",
+    "obe", "cmg", "kcmg", "gcmg", "cbe", "mbe", "lvo", "g", "gospodin", "gospodja", "sir", "dame",
 })
 
 
@@ -26,3 +26,19 @@ def name_key(name: str) -> tuple[str, ...]:
     while tokens and tokens[-1] in HONORIFICS:
         tokens.pop()
     return tuple(tokens)
+
+
+def without_honorifics(name: str) -> str:
+    """A tagged name as written, less the honorifics around it: "The Rt Hon Yvette
+    Cooper MP" is Yvette Cooper, "H.E. Mr Li Ming" is Li Ming."""
+    words = name.split()
+
+    def honorific(word: str) -> bool:
+        key = key_tokens(word)
+        return bool(key) and all(part in HONORIFICS for part in key)
+
+    while words and honorific(words[0]):
+        words.pop(0)
+    while words and honorific(words[-1]):
+        words.pop()
+    return " ".join(words) or name
