@@ -189,6 +189,8 @@ def _entry_problems(entry: dict, path: Path, line: int, ids: dict[str, tuple[Pat
             problem(f"`{key}` is not a list of strings")
             continue
         spellings += values
+    for repeated in sorted({s for s in spellings if spellings.count(s) > 1}):
+        problem(f"spelling {repeated!r} is given more than once", "warning")
     for spelling in spellings:
         key = name_key(spelling)
         if not key:
