@@ -113,6 +113,20 @@ def test_unparsable_file_and_missing_keys(tmp_path: Path) -> None:
     assert ("missing.toml", 1, "unknown top-level key 'extra'") in errors
 
 
+def test_initial_read_as_an_honorific_is_reported(tmp_path: Path) -> None:
+    """"Г.Браун" folds to "g braun" and the matcher drops "g" (an honorific): every Braun
+    would be Gordon Brown."""
+    entry = ('[[official]]\nid = "gordon-brown"\nname = "Gordon Brown"\ncountry = "GB"\n'
+             'aliases = ["Гордон Браун", {}]\n')
+    risky = write(tmp_path, "risky.toml", entry.format('"Г.Браун"'))
+    assert messages(check_files([risky]), "warning") == [
+        ("risky.toml", 1, "gordon-brown: spelling 'Г.Браун' matches as the bare word 'braun': "
+         "its other words read as honorifics")]
+    # Given alone as well, the bare surname is meant: nothing to report.
+    meant = write(tmp_path, "meant.toml", entry.format('"Г.Браун", "Браун"'))
+    assert check_files([meant]) == []
+
+
 @pytest.mark.parametrize("spelling, scripts", [
     ("Ивица Дачић", {"sr"}), ("Сергей Лавров", {"ru"}), ("Путин", {"sr", "ru"}),
     ("Андрій Сибіга", set()), ("Ivica Dačić", set()), ("Ђорђе Илья", set()),

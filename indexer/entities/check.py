@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from indexer.entities.names import name_key
+from indexer.entities.names import key_tokens, name_key
 from indexer.entities.registry import slug
 
 ENTRY_KEYS = frozenset({"id", "name", "aliases", "honorific_forms", "country", "roles"})
@@ -191,6 +191,14 @@ def _entry_problems(entry: dict, path: Path, line: int, ids: dict[str, tuple[Pat
         spellings += values
     for repeated in sorted({s for s in spellings if spellings.count(s) > 1}):
         problem(f"spelling {repeated!r} is given more than once", "warning")
+    # "Г.Браун", "Э.Рама": Г, Х, Э fold to g, h, e, which the matcher drops as honorifics,
+    # so the initial is lost and the surname alone is matched, unless meant (given alone).
+    given_alone = {name_key(s) for s in spellings if len(key_tokens(s)) == 1}
+    for spelling in spellings:
+        key = name_key(spelling)
+        if len(key) == 1 and len(key_tokens(spelling)) > 1 and key not in given_alone:
+            problem(f"spelling {spelling!r} matches as the bare word {key[0]!r}: its other "
+                    "words read as honorifics", "warning")
     for spelling in spellings:
         key = name_key(spelling)
         if not key:
