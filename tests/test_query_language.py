@@ -16,6 +16,7 @@ from indexer.errors import QueryError
 from indexer.search import SearchRequest, SearchService
 from scrapers.record import Communique, communique_id
 from webapp import create_app
+from webapp.params import SEARCH_PARAMS
 
 DOCS = [
     # (title, body, officials, countries, doc type, language, date)
@@ -226,9 +227,11 @@ def test_openapi_describes_every_parameter(big) -> None:
     document = big.get("/api/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     names = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
+    # Every parameter the app reads (webapp/params.py declares them once) is described.
+    assert set(SEARCH_PARAMS) == names
     assert {"q", "exact", "sort", "from", "to", "size", "page", "cursor", "facet_size", "source",
-            "language", "type", "year", "month", "official", "country",
-            "ministry_country"} == names
+            "language", "type", "year", "month", "official", "country", "ministry_country",
+            "official_op", "country_op"} == names
     assert "/api/export.csv" in document["paths"]
 
 
