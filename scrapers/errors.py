@@ -24,6 +24,11 @@ class BodyTooLarge(FetchError):
     """The response body exceeded the configured cap."""
 
 
+class ResponseTooSlow(FetchError):
+    """No complete response in time: the per-response deadline, the minimum transfer
+    rate, or the time budget of one get() ran out."""
+
+
 class HttpStatusError(FetchError):
     """The server answered with an error status after all retries."""
 

@@ -89,7 +89,7 @@ def test_utf7_label_not_honoured():
 
 
 def test_meta_http_equiv():
-    # A title this short is guessed as Shift_JIS by detection; the meta settles it.
+    # Detection on a title this short is a guess (Shift_JIS, once); the meta settles it.
     body = (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
         "<title>Дачић</title></head></html>"
@@ -136,3 +136,60 @@ def test_latin1_label_decodes_as_windows_1252():
     # 0x93/0x94 are curly quotes in windows-1252 but C1 controls in ISO-8859-1.
     body = b"\x93Statement\x94 \xe9"
     assert decode_body(body, "text/html; charset=ISO-8859-1") == ("“Statement” é", "windows-1252")
+
+
+# Short pages without any declaration: too little text for the detector, which used to
+# answer Shift_JIS or windows-1250 for Cyrillic bytes like these.
+SHORT_WINDOWS_1251 = [
+    "<title>Саопштење</title>",
+    "<title>Дачић</title>",
+    "<h1>САОПШТЕЊЕ ЗА ЈАВНОСТ</h1>",
+    "<p>Београд, 12. март – Министар Дачић је примио „амбасадора“ Русије.</p>",
+    "<title>Заявление МИД России</title>",
+    "<p>О телефонном разговоре Министра иностранных дел России с Госсекретарём США</p>",
+    "<p>Міністр закордонних справ України провів переговори з колегою з Польщі</p>",
+    "<p>Министърът на външните работи на България проведе среща</p>",
+    "<p>Министерот за надворешни работи се сретна со својот колега</p>",
+]
+
+
+@pytest.mark.parametrize("text", SHORT_WINDOWS_1251)
+def test_short_undeclared_windows_1251(text):
+    body = text.encode("cp1251")
+    assert len(body) <= 200
+    assert decode_body(body, "text/html") == (text, "windows-1251")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<title>Заявление МИД России</title>",
+        "<p>Лавров провёл переговоры с главой МИД Сербии</p>",
+        "Министр иностранных дел Сергей Лавров провёл переговоры.",
+    ],
+)
+def test_short_undeclared_koi8_r(text):
+    assert decode_body(text.encode("koi8-r"), None) == (text, "koi8-r")
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("日本の外務大臣は本日、声明を発表した。", "shift_jis"),
+        (
+            "日本の外務大臣は本日、声明を発表した。両国の関係について協議を行い、"
+            "経済協力の強化で一致した。",
+            "shift_jis",
+        ),
+        ("외교부 장관은 오늘 기자회견을 열고 양국 관계에 대해 논의했다고 밝혔다.", "euc_kr"),
+        ("外交部发言人今天就国际形势发表谈话。中方愿同各方加强合作。", "gb18030"),
+        ("Ο Υπουργός Εξωτερικών συναντήθηκε σήμερα με τον ομόλογό του από τη Σερβία.", "cp1253"),
+        ("שר החוץ נפגש היום עם עמיתו מסרביה. השניים דנו ביחסים הדו-צדדיים.", "cp1255"),
+        ("Šef srpske diplomatije Ivica Dačić razgovarao je sa Đurićem o saradnji.", "cp1250"),
+        ("Der Außenminister hat heute seinen serbischen Amtskollegen empfangen.", "cp1252"),
+    ],
+    ids=["ja-short", "ja", "ko", "zh", "el", "he", "sr-latn", "de"],
+)
+def test_other_undeclared_scripts_not_taken_for_cyrillic(text, codec):
+    # Their bytes read as windows-1251 give Cyrillic letters too; they must not win.
+    assert decode_body(text.encode(codec), None)[0] == text

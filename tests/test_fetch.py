@@ -167,7 +167,11 @@ def fake_time() -> FakeTime:
 def make_fetcher(fake_time: FakeTime) -> Iterator[Callable[..., Fetcher]]:
     made: list[Fetcher] = []
 
-    def make(session: requests.Session | None = None, **overrides: Any) -> Fetcher:
+    def make(
+        session: requests.Session | None = None,
+        resolver: Callable[[str, int], list[str]] | None = None,
+        **overrides: Any,
+    ) -> Fetcher:
         options: dict[str, Any] = {
             "allow_private_addresses": True,
             "connect_timeout": 0.5,
@@ -176,7 +180,11 @@ def make_fetcher(fake_time: FakeTime) -> Iterator[Callable[..., Fetcher]]:
         }
         options.update(overrides)
         fetcher = Fetcher(
-            FetchSettings(**options), sleep=fake_time.sleep, clock=fake_time.clock, session=session
+            FetchSettings(**options),
+            sleep=fake_time.sleep,
+            clock=fake_time.clock,
+            session=session,
+            resolver=resolver,
         )
         made.append(fetcher)
         return fetcher
@@ -282,8 +290,13 @@ def test_private_address_refused_before_any_request(site, fake_time, host):
 
 def test_redirect_to_private_address_refused(site, make_fetcher, monkeypatch):
     # Pretend the loopback fixture is a public site so that only the redirect is refused.
-    fake_dns = {"127.0.0.1": ["93.184.216.34"], "intranet.example": ["10.1.2.3", "93.184.216.35"]}
+    # (Connections go to the checked address, so the fixture must keep its own address.)
+    fake_dns = {"127.0.0.1": ["127.0.0.1"], "intranet.example": ["10.1.2.3", "93.184.216.35"]}
     monkeypatch.setattr(redirects, "resolve_addresses", lambda host, port: fake_dns[host])
+    is_public = redirects.is_public_address
+    monkeypatch.setattr(
+        redirects, "is_public_address", lambda a: a == "127.0.0.1" or is_public(a)
+    )
     site.route("/a", (302, {"Location": "http://intranet.example/admin"}, b""))
     fetcher = make_fetcher(allow_private_addresses=False)
     with pytest.raises(RedirectRefused, match=r"non-public address 10\.1\.2\.3") as caught:

@@ -23,6 +23,13 @@ DEFAULTS: dict[str, object] = {
     "FETCH_DELAY": FetchSettings.per_host_delay,
     "FETCH_MAX_RETRIES": FetchSettings.max_retries,
     "FETCH_MAX_BODY_BYTES": FetchSettings.max_body_bytes,
+    # Seconds one response may take in all (connect, headers, body), and for one page with
+    # its robots.txt, redirects and retries: a server dripping bytes cannot hold a crawl.
+    "FETCH_DEADLINE": FetchSettings.deadline,
+    "FETCH_GET_DEADLINE": FetchSettings.get_deadline,
+    # Bytes per second below which a transfer is cut off, after a grace period (0: off).
+    "FETCH_MIN_TRANSFER_RATE": FetchSettings.min_transfer_rate,
+    "FETCH_TRANSFER_RATE_GRACE": FetchSettings.transfer_rate_grace,
     # Loopback/private addresses are refused (SSRF); only local fixture copies need them.
     "FETCH_ALLOW_PRIVATE_ADDRESSES": False,
     # Real host -> base URL of a local copy of that site (tests and the demo).
@@ -37,6 +44,10 @@ DEFAULTS: dict[str, object] = {
     # Requests of one client in progress at once (0: no limit): a costly search holds a
     # worker thread until the time limit, and a client may hold a few, never all.
     "CONCURRENT_PER_CLIENT": 4,
+    # Origins allowed to frame the embed routes (CSP frame-ancestors): "*" for any, or a
+    # space-separated list such as "https://news.example https://*.news.example".
+    # Every other page refuses framing.
+    "EMBED_ORIGINS": "*",
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
     "TRUSTED_PROXIES": 0,
     "JSON_SORT_KEYS": False,
@@ -52,5 +63,9 @@ def fetch_settings(config: dict) -> FetchSettings:
         per_host_delay=float(config["FETCH_DELAY"]),
         max_retries=int(config["FETCH_MAX_RETRIES"]),
         max_body_bytes=int(config["FETCH_MAX_BODY_BYTES"]),
+        deadline=float(config["FETCH_DEADLINE"]),
+        get_deadline=float(config["FETCH_GET_DEADLINE"]),
+        min_transfer_rate=float(config["FETCH_MIN_TRANSFER_RATE"]),
+        transfer_rate_grace=float(config["FETCH_TRANSFER_RATE_GRACE"]),
         allow_private_addresses=bool(config["FETCH_ALLOW_PRIVATE_ADDRESSES"]),
     )

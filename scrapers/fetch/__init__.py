@@ -1,8 +1,9 @@
 """The polite, safe fetcher every source uses (one concern per module, Scrapy-style).
 
 settings: the named limits; robots: robots.txt; throttle: per-host delay; retry:
-backoff and Retry-After; redirects: where a request may go; encoding: bytes to
-text; fetcher: the client that ties them together.
+backoff and Retry-After; redirects: where a request may go; pinning: connections
+only to the addresses that were checked; deadline: the watchdog that ends slow
+responses; encoding: bytes to text; fetcher: the client that ties them together.
 """
 
 from scrapers.fetch.encoding import decode_body, normalise_encoding

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapers.errors import FetchError
@@ -66,10 +67,23 @@ def is_public_address(address: str) -> bool:
     )
 
 
+# host, port -> IP addresses. The Fetcher takes one (tests simulate DNS rebinding with it).
+Resolver = Callable[[str, int], Sequence[str]]
+
+
 def resolve_addresses(host: str, port: int) -> list[str]:
     """Every IP address ``host`` resolves to (a module function so tests can replace it)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
+    # One entry per address, in the resolver's order (connections try them in turn).
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class CheckedURL:
+    """A URL that passed check_url: its host, and the addresses a connection may use."""
+
+    host: str  # normalised (normalise_host)
+    addresses: tuple[str, ...]
 
 
 def check_url(
@@ -79,11 +93,18 @@ def check_url(
     allow_private: bool,
     error: type[FetchError] = FetchError,
     reported_url: str | None = None,
-) -> None:
+    resolve: Resolver | None = None,
+) -> CheckedURL:
     """Raise ``error`` unless ``url`` is http(s), on an allowed host, and public.
+
+    Returns the host and the addresses that were checked: the connection must go to
+    one of those (the Fetcher pins them), never to a second lookup's answer, or a
+    rebinding DNS server could answer "public" here and "127.0.0.1" there. The host is
+    resolved even with ``allow_private`` (only the public-address test is skipped).
 
     ``reported_url`` is the URL the caller asked for, so a refused redirect is
     reported against the page the source wanted (the target is in the reason).
+    ``resolve`` defaults to this module's resolve_addresses.
     """
     reported = reported_url or url
     where = "" if reported == url else f" to {url}"
@@ -100,13 +121,16 @@ def check_url(
         raise error(reported, f"URL has no host{where}")
     if allowed_hosts is not None and host not in allowed_hosts:
         raise error(reported, f"host {host!r} is not allowed for this source{where}")
-    if allow_private:
-        return
     try:
-        addresses = resolve_addresses(host, port)
+        # Looked up at call time, so replacing the module function reaches this.
+        addresses = tuple((resolve or resolve_addresses)(host, port))
     except (OSError, UnicodeError):
         # OSError covers socket.gaierror (unknown host, DNS down).
         raise FetchError(reported, f"cannot resolve host {host!r}{where}") from None
-    refused = [a for a in addresses if not is_public_address(a)]
-    if refused or not addresses:
-        raise error(reported, f"refusing non-public address {', '.join(refused)}{where}")
+    if not addresses:
+        raise FetchError(reported, f"cannot resolve host {host!r}{where}")
+    if not allow_private:
+        refused = [a for a in addresses if not is_public_address(a)]
+        if refused:
+            raise error(reported, f"refusing non-public address {', '.join(refused)}{where}")
+    return CheckedURL(host, addresses)

@@ -74,33 +74,41 @@ def robots_url(url: str) -> str:
     return origin(url) + "/robots.txt"
 
 
+# Loads one robots.txt: its URL, and the hosts its redirects may go to (None: any).
+RobotsLoader = Callable[[str, frozenset[str] | None], RobotsRules]
+
+
 class RobotsCache:
     """Loads each origin's robots.txt once per run and answers "may we fetch this?".
 
-    ``load`` gets a robots.txt URL and returns its rules; it must not raise. Failures
-    are cached too, so an origin whose robots.txt is down is skipped for the whole
-    run instead of being hammered.
+    ``load`` gets a robots.txt URL and the allowed hosts of the fetch that needs it,
+    and returns its rules; it must not raise. Failures are cached too, so an origin
+    whose robots.txt is down is skipped for the whole run instead of being hammered.
+    The first load of an origin's rules is the one kept.
     """
 
-    def __init__(self, load: Callable[[str], RobotsRules], agent: str) -> None:
+    def __init__(self, load: RobotsLoader, agent: str) -> None:
         self._load = load
         self._agent = agent
         self._rules: dict[str, RobotsRules] = {}
 
-    def rules(self, url: str) -> RobotsRules:
-        """The rules for ``url``'s origin, fetching robots.txt on first use."""
+    def rules(self, url: str, allowed_hosts: frozenset[str] | None = None) -> RobotsRules:
+        """The rules for ``url``'s origin, fetching robots.txt on first use.
+
+        ``allowed_hosts``: where that fetch's redirects may go (None: any public host).
+        """
         key = origin(url)
         if key not in self._rules:
-            self._rules[key] = self._load(robots_url(url))
+            self._rules[key] = self._load(robots_url(url), allowed_hosts)
         return self._rules[key]
 
     def cached(self, url: str) -> RobotsRules | None:
         """The rules for ``url``'s origin if already loaded, without fetching."""
         return self._rules.get(origin(url))
 
-    def check(self, url: str) -> None:
+    def check(self, url: str, allowed_hosts: frozenset[str] | None = None) -> None:
         """Raise RobotsDisallowed unless robots.txt lets us fetch ``url``."""
-        rules = self.rules(url)
+        rules = self.rules(url, allowed_hosts)
         if rules.unavailable is not None:
             raise RobotsDisallowed(
                 url,

@@ -19,7 +19,18 @@ class FetchSettings:
 
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 5.0
+    # Per socket read: a server that goes quiet this long fails the attempt.
     read_timeout: float = 20.0
+    # One response (connect, headers and body) must be complete within this many seconds;
+    # read_timeout alone lets a server that drips a byte every few seconds go on forever.
+    deadline: float = 60.0
+    # Once the body has been arriving for transfer_rate_grace seconds, an average below
+    # min_transfer_rate bytes/s fails the attempt (0 turns the check off).
+    min_transfer_rate: float = 1024.0
+    transfer_rate_grace: float = 10.0
+    # Everything one get() does (robots.txt, redirects, every attempt and the waits before
+    # retries) must end within this many seconds; a retry that would not fit is not made.
+    get_deadline: float = 300.0
     # Retries after the first attempt, for 429, 500, 502, 503, 504 and network errors.
     max_retries: int = 3
     # Exponential backoff: base, 2*base, 4*base ... seconds, plus a little jitter.
@@ -38,7 +49,7 @@ class FetchSettings:
     def __post_init__(self) -> None:
         if not self.user_agent.strip():
             raise ValueError("user_agent must not be empty")
-        for name in ("connect_timeout", "read_timeout"):
+        for name in ("connect_timeout", "read_timeout", "deadline", "get_deadline"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0")
         for name in (
@@ -47,6 +58,8 @@ class FetchSettings:
             "max_retry_after",
             "per_host_delay",
             "max_redirects",
+            "min_transfer_rate",
+            "transfer_rate_grace",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
