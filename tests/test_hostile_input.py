@@ -325,4 +325,4 @@ def test_entity_document_and_suggest_routes_answer_without_a_server_error(
 
     url = route.format(quote(path, safe="") or "x")
     status = _answer_in_time(client, url, {"version": value} if "communiques" in route else None)
-    assert status in (200, 400, 404)
+    assert status in (200, 308, 400, 404)  # 308: Werkzeug merges a doubled slash

@@ -21,9 +21,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.extensions["search"] = SearchService(app.config["DATA_DIR"],
                                              float(app.config["SEARCH_TIME_LIMIT"]))
 
-    from webapp import api, entities, errors, limits, pages
+    from webapp import api, entities, errors, http, limits, pages
 
     limits.init_app(app)
+    http.init_app(app)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

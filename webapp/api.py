@@ -7,7 +7,6 @@ of replicas can serve repeats until the index changes.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -23,34 +22,10 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 EXPORT_COLUMNS = ("id", "url", "title", "published", "source", "ministry_country", "language",
                   "doc_type", "officials", "countries", "speaker", "document_number", "body")
-CACHE_SECONDS = 60
 
 
 def service() -> SearchService:
     return current_app.extensions["search"]
-
-
-@bp.before_request
-def not_modified():  # type: ignore[no-untyped-def]
-    """Answer 304 when the client's copy was made from the current index generation."""
-    if request.if_none_match and request.if_none_match.contains(_etag()):
-        return Response(status=304)
-    return None
-
-
-def _etag() -> str:
-    tag = f"{service().generation_tag()}|{request.full_path}"
-    return hashlib.sha256(tag.encode()).hexdigest()[:24]
-
-
-@bp.after_request
-def cache_headers(response):  # type: ignore[no-untyped-def]
-    # Read-only data: any site may call it from the browser.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    if request.method == "GET" and response.status_code in (200, 304):
-        response.set_etag(_etag())
-        response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
-    return response
 
 
 def hit_json(hit: SearchHit) -> dict:

@@ -55,15 +55,3 @@ def register(app: Flask) -> None:
         # Logged with its traceback for the operator; the user gets a message.
         app.logger.exception("unhandled error on %s", request.path)
         return error_response(500, "internal_error", "something went wrong on our side")
-
-    @app.after_request
-    def security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        # No framing except on embed routes (which set their own policy).
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
