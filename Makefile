@@ -41,3 +41,10 @@ bench: bench-tools
 
 bench-large: bench-tools
 	$(BIN)/python -m benchmarks.run --docs 1000000 --repeat 3
+
+# Reliability (not part of `make test`): fuzz every route, SIGKILL the writers, search
+# during rebuilds, load past the cache, XSS in Chromium; figures go to docs/reliability.md.
+.PHONY: reliability
+reliability: bench-tools
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m benchmarks.reliability
