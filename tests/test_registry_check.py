@@ -127,6 +127,22 @@ def test_initial_read_as_an_honorific_is_reported(tmp_path: Path) -> None:
     assert check_files([meant]) == []
 
 
+def test_curators_decisions_in_the_local_file(tmp_path: Path) -> None:
+    """`[[merged]]` and `[[rejected]]` (from `officials --merge/--reject`) are known tables;
+    a merge must name a person some file defines."""
+    local = write(tmp_path, LOCAL_FILE_NAME, (
+        '[[merged]]\nname = "I. Dačić"\ninto = "ivica-dacic"\n\n'
+        '[[merged]]\nname = "Nobody Known"\ninto = "no-such-person"\n\n'
+        '[[merged]]\nname = "Half Done"\n\n'
+        '[[rejected]]\nname = "Dear Colleagues"\nreason = "a greeting"\n'))
+    errors = messages(check_files([*seed_files(), local]), "error")
+    assert errors == [
+        (LOCAL_FILE_NAME, 5, "merged into 'no-such-person', which no file defines"),
+        (LOCAL_FILE_NAME, 9, "merged: missing required key 'into'"),
+        (LOCAL_FILE_NAME, 12, "rejected: unknown key 'reason'"),
+    ]
+
+
 @pytest.mark.parametrize("spelling, scripts", [
     ("Ивица Дачић", {"sr"}), ("Сергей Лавров", {"ru"}), ("Путин", {"sr", "ru"}),
     ("Андрій Сибіга", set()), ("Ivica Dačić", set()), ("Ђорђе Илья", set()),

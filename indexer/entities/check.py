@@ -22,6 +22,10 @@ from indexer.entities.registry import slug
 ENTRY_KEYS = frozenset({"id", "name", "aliases", "honorific_forms", "country", "roles"})
 REQUIRED_KEYS = ("id", "name", "country")
 ROLE_KEYS = frozenset({"title", "organisation", "from", "to"})
+# Curators' decisions, in the data directory's file (`communiques officials --merge`,
+# `--reject`): spellings moved to a person, names that are no one's.
+DECISION_KEYS = {"merged": frozenset({"name", "into", "id", "aliases"}),
+                 "rejected": frozenset({"name", "aliases"})}
 
 # Cyrillic letters only one of the two languages writes. Letters of neither (Ukrainian і ї
 # є ґ, Macedonian ѓ ќ ѕ, Belarusian ў) make a spelling count for neither; a spelling with
@@ -30,7 +34,6 @@ SERBIAN_ONLY = frozenset("ђјљњћџ")
 RUSSIAN_ONLY = frozenset("йёъыьэюящ")
 OTHER_CYRILLIC = frozenset("іїєґѓќѕў")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*official[ \t]*\]\]", re.MULTILINE)
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
@@ -60,15 +63,18 @@ def cyrillic_scripts(spelling: str) -> set[str]:
     return {"sr", "ru"}
 
 
-def _header_lines(text: str, entries: list[dict]) -> list[int]:
-    """The line of each entry's `[[official]]` header (1-based)."""
-    lines = [text.count("\n", 0, m.start()) + 1 for m in _HEADER.finditer(text)]
+def _header_lines(text: str, entries: list, table: str = "official") -> list[int]:
+    """The line of each entry's `[[official]]` (or other table's) header (1-based)."""
+    header = re.compile(rf"^[ \t]*\[\[[ \t]*{table}[ \t]*\]\]", re.MULTILINE)
+    lines = [text.count("\n", 0, m.start()) + 1 for m in header.finditer(text)]
     if len(lines) == len(entries):
         return lines
+    if table != "official":  # written inline: no better place than the file's top
+        return [1] * len(entries)
     # Headers written some other way (inline tables): find each entry by its id.
     found = []
     for entry in entries:
-        match = re.search(rf"^[ \t]*id[ \t]*=\s*[\"']{re.escape(str(entry.get('id', '')))}[\"']",
+        match = re.search(rf"^[ \t]*id[ \t]*=[ \t]*[\"']{re.escape(str(entry.get('id', '')))}[\"']",
                           text, re.MULTILINE) if entry.get("id") else None
         line = text.count("\n", 0, match.start()) + 1 if match else 1
         before = [h for h in lines if h <= line]
@@ -125,6 +131,7 @@ def check_files(paths: Sequence[Path | str]) -> list[Problem]:
     problems: list[Problem] = []
     ids: dict[str, tuple[Path, int]] = {}
     keys: dict[tuple[str, ...], tuple[str, str, Path, int]] = {}  # -> id, spelling, where
+    merges: list[tuple[str, Path, int]] = []  # (into, where): checked once all ids are read
     for path in map(Path, paths):
         try:
             text = path.read_text(encoding="utf-8")
@@ -137,8 +144,9 @@ def check_files(paths: Sequence[Path | str]) -> list[Problem]:
             problems.append(Problem(path, int(line.group(1)) if line else 1,
                                     f"not valid TOML: {error}"))
             continue
-        for key in sorted(set(data) - {"official"}):
+        for key in sorted(set(data) - {"official", *DECISION_KEYS}):
             problems.append(Problem(path, 1, f"unknown top-level key {key!r}"))
+        problems += _decision_problems(text, data, path, merges)
         entries = data.get("official", [])
         if not isinstance(entries, list):
             problems.append(Problem(path, 1, "`official` is not an array of tables"))
@@ -149,6 +157,32 @@ def check_files(paths: Sequence[Path | str]) -> list[Problem]:
                 continue
             problems += [Problem(path, line, message, severity) for message, severity
                          in _entry_problems(entry, path, line, ids, keys)]
+    problems += [Problem(path, line, f"merged into {into!r}, which no file defines")
+                 for into, path, line in merges if into not in ids]
+    order = {path: i for i, path in enumerate(map(Path, paths))}
+    return sorted(problems, key=lambda p: (order[p.path], p.line))
+
+
+def _decision_problems(text: str, data: dict, path: Path,
+                       merges: list[tuple[str, Path, int]]) -> list[Problem]:
+    """Malformed `[[merged]]` and `[[rejected]]` tables; the people merges name are
+    collected in `merges` to be checked against every file's ids."""
+    problems = []
+    for table, allowed in DECISION_KEYS.items():
+        entries = data.get(table, [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            problems.append(Problem(path, 1, f"`{table}` is not an array of tables"))
+            continue
+        for entry, line in zip(entries, _header_lines(text, entries, table), strict=True):
+            for key in sorted(set(entry) - allowed):
+                problems.append(Problem(path, line, f"{table}: unknown key {key!r}"))
+            if not entry.get("name"):
+                problems.append(Problem(path, line, f"{table}: missing required key 'name'"))
+            if table == "merged":
+                if not entry.get("into"):
+                    problems.append(Problem(path, line, "merged: missing required key 'into'"))
+                else:
+                    merges.append((str(entry["into"]), path, line))
     return problems
 
 
