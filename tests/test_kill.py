@@ -1,0 +1,318 @@
+"""Killed writers: a SIGKILLed rebuild leaves no writer process and no held lock, and a
+SIGKILLed crawl is marked interrupted by the next one.
+
+Every test runs the real `communiques` command (or a script taking the real lock) in a
+subprocess and kills it with SIGKILL, as an operator or the OOM killer would.
+`KILL_ROUNDS=20 pytest tests/test_kill.py -k rebuild` kills a rebuild 20 times.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from indexer.archive import Archive
+from indexer.build import PARALLEL_REBUILD_MIN_DOCUMENTS, IndexHome
+from indexer.errors import WriterBusy
+from indexer.lock import WriterLock
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="reads processes from /proc")
+
+REPO = Path(__file__).resolve().parent.parent
+# Seconds between the writer processes appearing and the kill: right at their start,
+# mid-way, and late in their work (a rebuild of this archive takes ~10 s on 2 cores).
+DELAYS = (0.0, 0.8, 2.0, 3.5)
+ROUNDS = int(os.environ.get("KILL_ROUNDS", len(DELAYS)))
+
+
+def communiques(*args: str) -> list[str]:
+    """The installed `communiques` command (as cron runs it), or the module if not installed."""
+    script = Path(sys.executable).with_name("communiques")
+    if script.exists():
+        return [sys.executable, str(script), *args]
+    return [sys.executable, "-m", "webapp.cli", *args]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields 3.. of /proc/<pid>/stat (state first), None if gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields
+
+
+def alive(pid: int) -> bool:
+    return _stat(pid) is not None
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields and int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def wait_for(condition, timeout: float, step: float = 0.02):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)
+
+
+def lock_is_free(data_dir: Path) -> bool:
+    """Probe the flock itself (WriterLock would also clear the dead writer's record)."""
+    fd = os.open(data_dir / "writer.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing our own descriptor drops the probe's lock
+    return True
+
+
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive large enough for `index --rebuild` to use two writer processes."""
+    from benchmarks.corpus import generate
+
+    root = tmp_path_factory.mktemp("big")
+    with Archive(root) as archive:
+        archive.store_many(list(generate(max(PARALLEL_REBUILD_MIN_DOCUMENTS, 5000))))
+    return root / Archive.FILENAME
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a rebuild uses one process on 1 core")
+def test_killed_rebuilds_leave_no_writer_process_and_no_lock(big_archive: Path,
+                                                             tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(big_archive, data / Archive.FILENAME)
+    killed: list[int] = []
+    last_killed: int | None = None
+    for n in range(ROUNDS):
+        delay = DELAYS[n % len(DELAYS)] + 0.1 * (n // len(DELAYS))
+        run = subprocess.Popen(communiques("--data-dir", str(data), "index", "--rebuild"),
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            writers = wait_for(lambda pid=run.pid: len(children_of(pid)) >= 2
+                               and children_of(pid), timeout=120)
+            assert writers and len(writers) == 2, run.stderr.read().decode() if (
+                run.poll() is not None) else "no writer processes"
+            time.sleep(delay)
+            if run.poll() is not None:  # a machine fast enough to finish first: no kill
+                assert run.returncode == 0, run.stderr.read().decode()
+                last_killed = None
+                continue
+            writers |= children_of(run.pid)
+            assert all(alive(pid) for pid in writers)
+            os.kill(run.pid, signal.SIGKILL)
+        finally:
+            run.kill()
+            run.wait()
+            run.stderr.close()
+        killed.append(run.pid)
+        last_killed = run.pid
+        wait_for(lambda pids=writers: not any(alive(pid) for pid in pids), timeout=10)
+        survivors = [pid for pid in writers if alive(pid)]
+        assert not survivors, f"round {n} (killed {delay} s in): writers {survivors} survived"
+        assert lock_is_free(data), f"round {n}: writer.lock still held"
+
+    assert len(killed) > ROUNDS // 2, "most rebuilds ended before the kill: enlarge the archive"
+    # At once, the next normal run goes ahead, names the run that died, and is complete.
+    result = subprocess.run(communiques("--data-dir", str(data), "index"), cwd=REPO,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    if last_killed is not None:
+        assert f"recovered the writer lock from pid {last_killed}" in result.stderr
+    with Archive(data, readonly=True) as archive:
+        expected = archive.count()
+    home = IndexHome(data)
+    assert IndexHome.open(home.current_dir()).doc_count() == expected
+    assert f"{expected} in the index" in result.stdout
+    # The killed rebuilds' half-written generations are gone, not kept as "previous".
+    assert [p.name for p in home.root.glob("gen-*")] == [home.current_dir().name]
+    assert lock_is_free(data)
+
+
+def _background(script: str, *args: str) -> subprocess.Popen:
+    code = textwrap.dedent(script)
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+@pytest.fixture
+def reaped() -> Iterator[list[int]]:
+    """Pids a test starts outside subprocess (forked grandchildren): killed at the end."""
+    pids: list[int] = []
+    yield pids
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_a_forked_child_of_a_dead_writer_does_not_keep_the_lock(tmp_path: Path,
+                                                                reaped: list[int]) -> None:
+    """The rebuild bug at its root: a child inherits the lock's descriptor, its parent is
+    killed, and the child (stuck, not dying) must not hold the lock."""
+    parent = _background("""
+        import os, sys, time
+        from indexer.lock import WriterLock
+        WriterLock(sys.argv[1]).acquire()
+        child = os.fork()
+        if child == 0:
+            time.sleep(120)
+            os._exit(0)
+        print(child, flush=True)
+        os.kill(os.getpid(), 9)
+    """, str(tmp_path))
+    child = int(parent.stdout.readline())
+    reaped.append(child)
+    parent.wait()
+    parent.stdout.close()
+    assert parent.returncode == -signal.SIGKILL
+    assert alive(child)
+    lock = WriterLock(tmp_path)
+    lock.acquire()  # raised WriterBusy when the child kept the inherited descriptor
+    try:
+        assert lock.previous is not None and lock.previous.pid == parent.pid
+        assert "index" not in lock.previous.command  # a `python -c` script took it
+    finally:
+        lock.release()
+    assert alive(child)
+    assert WriterLock.holder(tmp_path) is None  # a clean release leaves no record
+
+
+def test_busy_names_the_holder_and_how_long(tmp_path: Path) -> None:
+    holder = _background("""
+        import sys, time
+        from indexer.lock import WriterLock
+        with WriterLock(sys.argv[1]):
+            print("locked", flush=True)
+            time.sleep(120)
+    """, str(tmp_path))
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        time.sleep(1.1)
+        with pytest.raises(WriterBusy) as busy:
+            WriterLock(tmp_path).acquire()
+        message = str(busy.value)
+        assert f"pid {holder.pid} (`-c {tmp_path}`)" in message
+        assert re.search(r", for [1-9]\d* s;", message), message
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+def test_busy_names_an_orphan_holding_a_dead_writers_lock(tmp_path: Path,
+                                                         reaped: list[int]) -> None:
+    """What the previous version left behind (it wrote the pid alone and its writer
+    processes kept the lock): the message says the named writer is dead and who holds it."""
+    parent = _background("""
+        import fcntl, os, sys, time
+        fd = os.open(os.path.join(sys.argv[1], "writer.lock"), os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, str(os.getpid()).encode())
+        child = os.fork()
+        if child == 0:
+            time.sleep(120)
+            os._exit(0)
+        print(child, flush=True)
+        os._exit(0)
+    """, str(tmp_path))
+    child = int(parent.stdout.readline())
+    reaped.append(child)
+    parent.wait()
+    parent.stdout.close()
+    with pytest.raises(WriterBusy) as busy:
+        WriterLock(tmp_path).acquire()
+    message = str(busy.value)
+    assert f"the writer it names, pid {parent.pid}" in message
+    assert "no longer running" in message
+    assert f"held by pid {child} (`" in message
+    os.kill(child, signal.SIGKILL)
+    assert wait_for(lambda: not alive(child), timeout=5)
+    with WriterLock(tmp_path) as lock:  # the orphan gone, the lock is free again
+        assert lock.previous is not None and lock.previous.pid == parent.pid
+
+
+def _runs(data_dir: Path) -> list[tuple[int, str, str, str | None]]:
+    db = sqlite3.connect(f"file:{data_dir / Archive.FILENAME}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT run_id, source_id, status, finished_at FROM crawl_runs"
+                          " ORDER BY run_id").fetchall()
+    except sqlite3.OperationalError:  # the crawler has not created its tables yet
+        return []
+    finally:
+        db.close()
+
+
+def test_a_killed_crawl_is_marked_interrupted_by_the_next_run(  # type: ignore[no-untyped-def]
+    app, local_sites,
+) -> None:
+    data = Path(app.config["DATA_DIR"])
+    env = {**os.environ,
+           "COMMUNIQUES_SITE_OVERRIDES": json.dumps(local_sites.base_urls),
+           "COMMUNIQUES_FETCH_ALLOW_PRIVATE_ADDRESSES": "true",
+           "COMMUNIQUES_FETCH_MAX_RETRIES": "0",
+           # Slow enough to be killed mid-crawl (a page every 0.3 s).
+           "COMMUNIQUES_FETCH_DELAY": "0.3"}
+    crawl = subprocess.Popen(communiques("--data-dir", str(data), "crawl", "--source", "us-state"),
+                             cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        running = wait_for(lambda: (data / Archive.FILENAME).exists() and [
+            r for r in _runs(data) if r[2] == "running"], timeout=60)
+        assert running, "the crawl never started a run"
+        assert crawl.poll() is None
+        status = run_cli(app, "status").output
+        assert "us-state: crawl running since" in status and f"(pid {crawl.pid})" in status
+        crawl.send_signal(signal.SIGKILL)
+    finally:
+        crawl.kill()
+        crawl.wait()
+    killed_run = running[0][0]
+    assert _runs(data) == [(killed_run, "us-state", "running", None)]
+    # Until a writer comes, status says what it can: no live writer holds that run.
+    status = run_cli(app, "status").output
+    assert "us-state: last crawl started" in status and "no writer is alive" in status
+    assert "running (no live writer)" in run_cli(app, "sources").output
+
+    before = time.time()
+    result = run_cli(app, "crawl", "--source", "serbia-mfa")
+    assert result.exit_code == 0, result.output
+    runs = {run_id: (source, state, finished) for run_id, source, state, finished in _runs(data)}
+    source, state, noticed = runs[killed_run]
+    assert (source, state) == ("us-state", "interrupted")
+    assert datetime.fromisoformat(noticed).timestamp() >= before - 1
+    assert [s for src, s, _ in runs.values() if src == "serbia-mfa"] == ["ok"]
+    status = run_cli(app, "status").output
+    assert re.search(r"us-state: last crawl started \S+, interrupted: its process died", status)
+    sources = run_cli(app, "sources").output
+    assert re.search(r"us-state .* interrupted", sources)
+    assert re.search(r"serbia-mfa .* ok", sources)
