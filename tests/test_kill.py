@@ -104,43 +104,60 @@ def big_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / Archive.FILENAME
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a rebuild uses one process on 1 core")
-def test_killed_rebuilds_leave_no_writer_process_and_no_lock(big_archive: Path,
-                                                             tmp_path: Path) -> None:
+def kill_rebuild(command: list[str], delay: float) -> tuple[int, set[int]] | None:
+    """Start a rebuild, SIGKILL its main process `delay` s after its two writer processes
+    appear; the killed pid and the writers' pids, or None if it finished first."""
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    try:
+        writers = wait_for(lambda: len(children_of(run.pid)) >= 2 and children_of(run.pid),
+                           timeout=120)
+        assert writers and len(writers) == 2, run.stderr.read().decode() if (
+            run.poll() is not None) else "no writer processes"
+        time.sleep(delay)
+        if run.poll() is not None:  # a machine fast enough to finish first: no kill
+            assert run.returncode == 0, run.stderr.read().decode()
+            return None
+        writers |= children_of(run.pid)
+        assert all(alive(pid) for pid in writers)
+        os.kill(run.pid, signal.SIGKILL)
+    finally:
+        run.kill()
+        run.wait()
+        run.stderr.close()
+    return run.pid, writers
+
+
+def assert_nothing_left(data: Path, writers: set[int], what: str) -> None:
+    wait_for(lambda: not any(alive(pid) for pid in writers), timeout=10)
+    survivors = [pid for pid in writers if alive(pid)]
+    assert not survivors, f"{what}: writer processes {survivors} survived"
+    assert lock_is_free(data), f"{what}: writer.lock still held"
+
+
+@pytest.fixture
+def data(big_archive: Path, tmp_path: Path) -> Path:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(big_archive, data / Archive.FILENAME)
-    killed: list[int] = []
+    return data
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a rebuild uses one process on 1 core")
+def test_killed_rebuilds_leave_no_writer_process_and_no_lock(data: Path) -> None:
+    killed = 0
     last_killed: int | None = None
     for n in range(ROUNDS):
         delay = DELAYS[n % len(DELAYS)] + 0.1 * (n // len(DELAYS))
-        run = subprocess.Popen(communiques("--data-dir", str(data), "index", "--rebuild"),
-                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            writers = wait_for(lambda pid=run.pid: len(children_of(pid)) >= 2
-                               and children_of(pid), timeout=120)
-            assert writers and len(writers) == 2, run.stderr.read().decode() if (
-                run.poll() is not None) else "no writer processes"
-            time.sleep(delay)
-            if run.poll() is not None:  # a machine fast enough to finish first: no kill
-                assert run.returncode == 0, run.stderr.read().decode()
-                last_killed = None
-                continue
-            writers |= children_of(run.pid)
-            assert all(alive(pid) for pid in writers)
-            os.kill(run.pid, signal.SIGKILL)
-        finally:
-            run.kill()
-            run.wait()
-            run.stderr.close()
-        killed.append(run.pid)
-        last_killed = run.pid
-        wait_for(lambda pids=writers: not any(alive(pid) for pid in pids), timeout=10)
-        survivors = [pid for pid in writers if alive(pid)]
-        assert not survivors, f"round {n} (killed {delay} s in): writers {survivors} survived"
-        assert lock_is_free(data), f"round {n}: writer.lock still held"
+        outcome = kill_rebuild(communiques("--data-dir", str(data), "index", "--rebuild"), delay)
+        if outcome is None:
+            last_killed = None
+            continue
+        last_killed, writers = outcome
+        killed += 1
+        assert_nothing_left(data, writers, f"round {n}, killed {delay} s in")
 
-    assert len(killed) > ROUNDS // 2, "most rebuilds ended before the kill: enlarge the archive"
+    assert killed > ROUNDS // 2, "most rebuilds ended before the kill: enlarge the archive"
     # At once, the next normal run goes ahead, names the run that died, and is complete.
     result = subprocess.run(communiques("--data-dir", str(data), "index"), cwd=REPO,
                             capture_output=True, text=True, timeout=180)
@@ -155,6 +172,18 @@ def test_killed_rebuilds_leave_no_writer_process_and_no_lock(big_archive: Path,
     # The killed rebuilds' half-written generations are gone, not kept as "previous".
     assert [p.name for p in home.root.glob("gen-*")] == [home.current_dir().name]
     assert lock_is_free(data)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a rebuild uses one process on 1 core")
+def test_without_pdeathsig_writers_notice_their_parent_died(data: Path) -> None:
+    """The portable fallback alone (as off Linux): prctl made a no-op, the writers see
+    their parent pid change between two communiqués and stop."""
+    code = ("import sys, indexer.build as build; build.PR_SET_PDEATHSIG = 0;"
+            " from webapp.cli import cli; sys.argv[0] = 'communiques'; cli()")
+    outcome = kill_rebuild([sys.executable, "-c", code, "--data-dir", str(data), "index",
+                            "--rebuild"], delay=1.0)
+    assert outcome is not None, "the rebuild ended before the kill: enlarge the archive"
+    assert_nothing_left(data, outcome[1], "without PR_SET_PDEATHSIG")
 
 
 def _background(script: str, *args: str) -> subprocess.Popen:
