@@ -334,24 +334,42 @@ def extract(ctx: click.Context, target: str, as_json: bool) -> None:
 @cli.command("extract-quality")
 @click.argument("corpus", type=click.Path(exists=True, file_okay=False),
                 default=str(REPO_ROOT / "tests" / "fixtures" / "extraction"))
-@click.option("--verbose", is_flag=True, help="One line per page.")
+@click.option("--verbose", is_flag=True, help="One line per page, and what it got wrong.")
 def extract_quality(corpus: str, verbose: bool) -> None:
-    """Score the generic extractor against human-marked bodies (token F1)."""
+    """Score the generic extractor against the annotated corpus: titles, dates, bodies."""
     from scrapers.extract_quality import evaluate
 
     evaluation = evaluate(Path(corpus))
+
+    def mark(ok: bool) -> str:
+        return "ok" if ok else "NO"
+
     if verbose:
         for page in evaluation.pages:
+            date = "INVENTED" if page.invented_date else mark(page.date_ok)
             click.echo(f"{page.f1:.3f}  P {page.precision:.3f}  R {page.recall:.3f}  "
-                       f"title {'ok' if page.title_ok else 'NO'}  "
-                       f"date {'ok' if page.date_ok else 'NO'}  "
-                       f"lang {'ok' if page.language_ok else 'NO'}  {page.file}")
+                       f"title {mark(page.title_ok)}  date {date:<8}  "
+                       f"start {mark(page.start_ok)}  end {mark(page.end_ok)}  "
+                       f"lang {mark(page.language_ok)}  {page.file}")
+            for line in page.failures():
+                click.echo(f"       {line}")
+    total = len(evaluation.pages)
+
+    def tally(attribute: str) -> str:
+        count = evaluation.count(attribute)
+        return f"{count}/{total} ({count / total:.0%})"
+
+    invented = evaluation.invented_dates
     click.echo(
-        f"{len(evaluation.pages)} pages: mean F1 {evaluation.mean_f1:.3f}"
+        f"{total} pages: mean F1 {evaluation.mean_f1:.3f}"
         f" (median {evaluation.median_f1:.3f}), precision {evaluation.mean_precision:.3f},"
-        f" recall {evaluation.mean_recall:.3f}; titles {evaluation.share('title_ok'):.0%},"
-        f" dates {evaluation.share('date_ok'):.0%}, languages {evaluation.share('language_ok'):.0%}"
+        f" recall {evaluation.mean_recall:.3f}"
     )
+    where = f" ({', '.join(invented)})" if invented else ""
+    click.echo(f"titles {tally('title_ok')}, dates {tally('date_ok')}, "
+               f"invented dates {len(invented)}{where}")
+    click.echo(f"body start {tally('start_ok')}, body end {tally('end_ok')}, "
+               f"languages {tally('language_ok')}")
 
 
 @cli.command()
