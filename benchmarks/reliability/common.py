@@ -44,13 +44,14 @@ def free_port() -> int:
 # The app's per-client limits (webapp/limits.py), switched off on every server a stage
 # starts: the stages measure the service (its errors, its capacity), not the limiter, which
 # would answer one loopback client with 429s. benchmarks/run.py does the same for wrk.
-LIMITS_OFF = {"COMMUNIQUES_RATE_LIMIT": "", "COMMUNIQUES_CONCURRENT_PER_CLIENT": "0"}
+LIMITS_OFF_CONFIG: dict[str, object] = {"RATE_LIMIT": "", "CONCURRENT_PER_CLIENT": 0}
+LIMITS_OFF = {f"COMMUNIQUES_{key}": str(value) for key, value in LIMITS_OFF_CONFIG.items()}
 
 
 def limits_env() -> dict[str, str]:
     """Environment that switches off the per-client limits of a server we start.
 
-    The HOOK for limits: add a new limit's setting to LIMITS_OFF. Every stage still counts
+    The HOOK for limits: add a new limit's setting to LIMITS_OFF_CONFIG. Every stage still counts
     429s separately, so a limit this misses shows up in the report instead of as errors.
     """
     return dict(LIMITS_OFF)

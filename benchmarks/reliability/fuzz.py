@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import json
 import queue
 import random
 import re
@@ -27,6 +26,7 @@ from urllib.parse import quote, urlsplit
 from flask import Flask
 
 from benchmarks.reliability.common import (
+    LIMITS_OFF_CONFIG,
     fixture_index,
     latency_ms,
     say,
@@ -40,10 +40,22 @@ CLIENT_TIMEOUT = 30.0
 MAX_BODY_BYTES = 64 * 1024 * 1024
 REPLAY_LIMIT = 300  # distinct failing URLs replayed alone for their traceback
 NO_ROUTE = "(no route)"
+# What a client-side failure means, for the report.
+CLIENT_ERRORS = {
+    "LineTooLong": "a response header line over http.client's 64 KiB limit; a proxy in front"
+                   " would fail the same way",
+    "TimeoutError": "no answer within the client timeout",
+    "IncompleteRead": "the body ended before its announced length",
+    "RemoteDisconnected": "the server closed the connection without an answer",
+}
+# 5xx the app sends on purpose: listed in the figures, not counted as failures.
+DESIGNED_5XX = {501: "oEmbed's answer to a format it does not serve",
+                503: "a search stopped at the search time limit"}
 
-# Routes whose query string is a search (the page, the API, the exports): fuzzed hardest.
+# Routes that read a search from their query string are found by probing the app (see
+# probe_routes) and fuzzed hardest; these are assumed when probing finds none.
 SEARCH_ENDPOINTS = ("pages.search", "api.search", "api.export")
-SEARCH_WEIGHT = 4.0
+SEARCH_WEIGHT = 3.0
 MIN_SHARE = 0.015  # every route gets at least this share of the requests
 
 FILTER_PARAMS = ("source", "language", "type", "year", "month", "official", "country",
@@ -52,6 +64,13 @@ NUMBER_PARAMS = ("page", "size", "facet_size", "limit", "version")
 DATE_PARAMS = ("from", "to")
 KNOWN_PARAMS = ("q", "sort", "cursor", "exact", *NUMBER_PARAMS, *DATE_PARAMS, *FILTER_PARAMS,
                 "official_op", "country_op", "format")
+# The parameter a route is about, given to most of its requests.
+ROUTE_PARAMS = {"entities.suggest": "q", "pages.communique": "version",
+                "api.communique": "version", "embed.oembed": "url"}
+# Parameters of embeds and oEmbed, in case webapp.params does not declare them.
+EXTRA_PARAMS = ("url", "maxwidth", "maxheight", "theme", "show", "compact")
+# Path-argument values tried on routes whose arguments the harness knows nothing about.
+PATH_CANDIDATES = ("csv", "jsonl", "json", "atom", "rss", "xml", "html", "ics", "txt", "1")
 # Names with a meaning elsewhere: url_for's own keywords, Flask/werkzeug internals.
 UNKNOWN_PARAMS = ("endpoint", "_anchor", "_external", "_scheme", "_method", "values",
                   "format", "callback", "__proto__", "q[]", "", "x")
@@ -81,6 +100,9 @@ QUERY_JUNK: tuple[str, ...] = (
     '"' + "a " * 240 + '"', '"kosovo serbia"~' + "9" * 30, "kosovo " * 80, "x" * 501,
     "%", "%25", "date:[2018-01-01 TO 2018-12-31] " * 15,
 )
+QUERY_NUMBERS: tuple[str, ...] = ("0", "1", "2", "3", "-1", "1.5", "-0.5", "1e9", "10" * 16,
+                                  "9" * 40, "²", "٣", "１", "0x10", "NaN", "inf", "", "*",
+                                  "2018", "0000", "9999-99", "2018-02-29", "2020-02-29")
 CURSOR_JUNK: tuple[str, ...] = (
     "MTIz", "bnVsbA", "e30", "W10", "InN0ciI", "eyJmIjoxfQ", "eyJmIjpudWxsfQ", "!!!", "====",
     "A", "AAAA" * 2500, "%", "eyJmIjoiIiwibyI6MH0",
@@ -95,6 +117,8 @@ SORT_VALUES = ("relevance", "newest", "oldest")
 EXACT_VALUES = ("1", "true", "yes", "on", "0", "false", "")
 OP_VALUES = ("and", "or", "AND", "OR", "all", "any", "not")
 FORMAT_VALUES = ("csv", "jsonl", "json", "html", "xml")
+THEME_VALUES = ("auto", "light", "dark")
+SHOW_VALUES = ("title", "title,date", "date,ministry,snippet", "snippet,title", ",")
 # Segments sent exactly as written (already percent-encoded, or deliberately broken).
 RAW_SEGMENTS: tuple[str, ...] = ("%00", "%ff", "%", "%2", "%zz", "..", ".", "%2e%2e", "%2F",
                                  "%0d%0aX-Injected:%201", "%C0%AE", "~", "*", "'", "%22",
@@ -129,12 +153,27 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
-        return self.status is None or self.status >= 500
+        """No complete response, or a 5xx the app does not answer on purpose."""
+        return self.status is None or (self.status >= 500 and self.status not in DESIGNED_5XX)
+
+
+_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
+
+
+def routes(app: Flask) -> list[tuple[str, str, dict]]:
+    """(rule, endpoint, converters) of every GET route in the app."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in (rule.methods or ()):
+            found.append((rule.rule, rule.endpoint, dict(rule._converters)))
+    return sorted(found)
 
 
 @dataclass
 class Values:
-    """Good values from the index being served, so requests also reach deep code paths."""
+    """What the app itself says is good: ids, names, facet values and words from the index,
+    working cursors, the parameters it declares, the path values its routes accept, and
+    which routes read a search from their query string."""
 
     communique_ids: list[str] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
@@ -145,10 +184,27 @@ class Values:
     words: list[str] = field(default_factory=list)
     cursor_searches: list[list[tuple[str, str]]] = field(default_factory=list)
     static_files: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    path_values: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # rule -> arg
+    search_routes: set[str] = field(default_factory=set)
+    page_paths: list[str] = field(default_factory=list)  # pages of this site, for url=
+
+
+def declared_params() -> list[str]:
+    """Every query parameter the app declares (webapp.params' *_PARAMS tables), with the
+    ones this harness knows; a parameter added to a table is fuzzed without a change here."""
+    import webapp.params as declared
+
+    names = list(KNOWN_PARAMS) + list(EXTRA_PARAMS)
+    for attribute in dir(declared):
+        table = getattr(declared, attribute)
+        if attribute.endswith("_PARAMS") and isinstance(table, dict):
+            names += [str(getattr(p, "name", key)) for key, p in table.items()]
+    return list(dict.fromkeys(names))
 
 
 def collect_values(app: Flask) -> Values:
-    """Ids, names, facet values, words and working cursors from the app's own index."""
+    """Good values from the app's own index, then its routes probed in-process."""
     from werkzeug.datastructures import MultiDict
 
     from indexer.archive import Archive
@@ -184,30 +240,72 @@ def collect_values(app: Flask) -> Values:
             values.cursor_searches.append([*params, ("cursor", first.next_cursor)])
     static = Path(app.static_folder or "")
     values.static_files = sorted(p.name for p in static.iterdir()) if static.is_dir() else []
+    values.params = declared_params()
+    probe_routes(app, values)
     return values
+
+
+def _known_path_values(values: Values) -> dict[str, list[str]]:
+    first_official = "ivica-dacic" if "ivica-dacic" in values.official_ids else \
+        (values.official_ids or ["x"])[0]
+    return {
+        "communique_id": values.communique_ids,
+        "id": values.communique_ids,
+        "official_id": [first_official, *values.official_ids],
+        "first": ["RS", *values.country_codes],
+        "second": ["RU", *values.country_codes],
+        "filename": values.static_files,
+    }
+
+
+def probe_routes(app: Flask, values: Values) -> None:
+    """Which values each unknown path argument accepts (e.g. a feed's format), and which
+    routes read a search (an unclosed quote in q is a 400 there), asked of the app
+    in-process, before the server is fuzzed."""
+    known = _known_path_values(values)
+    client = app.test_client()
+    for rule, _, converters in routes(app):
+        arguments = _ARGUMENT.findall(rule)
+        chosen = {a: (known.get(a) or [""])[0] for a in arguments}
+        for argument in arguments:
+            if known.get(argument):
+                continue
+            items = getattr(converters.get(argument), "items", None)
+            candidates = sorted(items) if items else PATH_CANDIDATES
+            good = []
+            for candidate in candidates:
+                path = _fill(rule, {**chosen, argument: candidate})
+                if client.get(path).status_code < 400:
+                    good.append(candidate)
+            if good:
+                chosen[argument] = good[0]
+                values.path_values.setdefault(rule, {})[argument] = good
+        path = _fill(rule, chosen)
+        if client.get(path).status_code < 400:
+            values.page_paths.append(path)
+            if client.get(path + "?q=%22").status_code == 400:
+                values.search_routes.add(rule)
+
+
+def _fill(rule: str, chosen: dict[str, str]) -> str:
+    return _ARGUMENT.sub(lambda m: quote(chosen[m.group(1)], safe=""), rule)
 
 
 # -- planning ---------------------------------------------------------------------------
 
-_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
-
-
-def routes(app: Flask) -> list[tuple[str, str, dict]]:
-    """(rule, endpoint, converters) of every GET route in the app."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        if "GET" in (rule.methods or ()):
-            found.append((rule.rule, rule.endpoint, dict(rule._converters)))
-    return sorted(found)
-
-
 class Planner:
     """Draws the requests; one seeded generator, so a seed is one exact list of requests."""
 
-    def __init__(self, app: Flask, values: Values, seed: int) -> None:
+    def __init__(self, app: Flask, values: Values, seed: int,
+                 base_url: str = "http://127.0.0.1") -> None:
         self.rng = random.Random(seed)
         self.values = values
         self.routes = routes(app)
+        self.base_url = base_url
+        self.params = values.params or list(KNOWN_PARAMS)
+        self.search_routes = values.search_routes or {
+            rule for rule, endpoint, _ in self.routes if endpoint in SEARCH_ENDPOINTS}
+        self.known_segments = _known_path_values(values)
 
     # values -------------------------------------------------------------------------
     def pick(self, items: Sequence[str]) -> str:
@@ -222,11 +320,16 @@ class Planner:
     def query(self) -> str:
         roll = self.rng.random()
         words = self.values.words or ["kosovo"]
-        if roll < 0.35:
-            return self.rng.choice(QUERY_JUNK)
-        if roll < 0.45:
-            return self.hostile()
         w1, w2 = self.rng.choice(words), self.rng.choice(words)
+        if roll < 0.3:
+            return self.rng.choice(QUERY_JUNK)
+        if roll < 0.4:
+            return self.hostile()
+        if roll < 0.48:  # the query language's numbers: slop, edits, boosts, dates
+            n, m = self.rng.choice(QUERY_NUMBERS), self.rng.choice(QUERY_NUMBERS)
+            return self.rng.choice((f'"{w1} {w2}"~{n}', f"{w1}~{n}", f"{w1}^{n}",
+                                    f"date:{n}", f"date:{n}-{m}", f"date:[{n} TO {m}]",
+                                    f"title:{w1}~{n}", f"({w1} {w2})^{n}"))
         name = self.pick(self.values.official_names)
         good = [w1, f"{w1} {w2}", f'"{w1} {w2}"', f"title:{w1}", f'official:"{name}"',
                 f"{w1[:4]}*", f"{w1}~", f"{w1}~2", f"{w1} OR {w2}", f"{w1} -{w2}",
@@ -236,6 +339,11 @@ class Planner:
         if self.rng.random() < 0.15:  # good words, junk glued on
             query += " " + self.rng.choice(QUERY_JUNK)
         return query
+
+    def version(self) -> str:
+        if self.rng.random() < 0.5:
+            return self.rng.choice(("1", "2", "3"))
+        return self.number()
 
     def number(self) -> str:
         if self.rng.random() < 0.5:
@@ -285,6 +393,8 @@ class Planner:
     def value_for(self, name: str, params: list[tuple[str, str]]) -> str:
         if name == "q":
             return self.query()
+        if name == "version":
+            return self.version()
         if name in NUMBER_PARAMS:
             return self.number()
         if name in DATE_PARAMS:
@@ -301,17 +411,33 @@ class Planner:
             return self.rng.choice(FORMAT_VALUES) if self.rng.random() < 0.5 else self.hostile()
         if name == "cursor":
             return self.cursor(params)
+        if name == "url":
+            return self.page_url() if self.rng.random() < 0.6 else self.hostile()
+        if name == "theme":
+            return self.rng.choice(THEME_VALUES) if self.rng.random() < 0.6 else self.hostile()
+        if name == "show":
+            return self.rng.choice(SHOW_VALUES) if self.rng.random() < 0.6 else self.hostile()
+        if name in ("compact",):
+            return self.rng.choice(EXACT_VALUES) if self.rng.random() < 0.6 else self.hostile()
+        if name.startswith("max"):
+            return self.number()
         return self.hostile()
 
-    def segment(self, name: str, converter: object) -> str:
+    def page_url(self) -> str:
+        """An address for oEmbed's url=: a page of this site, or one that only looks so."""
+        path = self.pick(self.values.page_paths or ["/"])
+        if self.rng.random() < 0.5:
+            return self.base_url + path
+        if self.rng.random() < 0.5:
+            return f"{self.base_url}/?q={quote(self.query(), safe='')}"
+        return self.rng.choice((
+            "http://localhost" + path, "https://example.org" + path, "//127.0.0.1" + path,
+            path, "javascript:alert(1)//" + path, self.base_url + "/%00", self.base_url,
+            self.base_url.replace("http:", "ftp:") + path, self.base_url + "/static/x"))
+
+    def segment(self, rule: str, name: str, converter: object) -> str:
         items = getattr(converter, "items", None)
-        known = {
-            "communique_id": self.values.communique_ids,
-            "official_id": self.values.official_ids,
-            "first": self.values.country_codes,
-            "second": self.values.country_codes,
-            "filename": self.values.static_files,
-        }.get(name)
+        known = self.values.path_values.get(rule, {}).get(name) or self.known_segments.get(name)
         roll = self.rng.random()
         if items and roll < 0.8:
             return self.rng.choice(sorted(items))
@@ -323,41 +449,41 @@ class Planner:
         return self.hostile()
 
     # requests -------------------------------------------------------------------------
-    def params_for(self, endpoint: str) -> list[tuple[str, str]]:
-        searchy = endpoint in SEARCH_ENDPOINTS
+    def params_for(self, rule: str, endpoint: str) -> list[tuple[str, str]]:
+        searchy = rule in self.search_routes
         count = min(12, int(self.rng.expovariate(1 / (3.5 if searchy else 1.2))))
         params: list[tuple[str, str]] = []
         if searchy and self.rng.random() < 0.1 and self.values.cursor_searches:
             params = list(self.rng.choice(self.values.cursor_searches))  # a working cursor
+        own = ROUTE_PARAMS.get(endpoint)
+        if own and self.rng.random() < 0.7:
+            params.append((own, self.value_for(own, params)))
         for _ in range(count):
             roll = self.rng.random()
             if roll < 0.08:
                 name = self.rng.choice(UNKNOWN_PARAMS)
-            elif not searchy and roll < 0.5:
-                name = {"entities.suggest": "q", "pages.communique": "version",
-                        "api.communique": "version"}.get(endpoint) or \
-                    self.rng.choice(KNOWN_PARAMS)
             else:
-                name = self.rng.choice(KNOWN_PARAMS)
+                name = self.rng.choice(self.params)
             if params and self.rng.random() < 0.08:  # a repeated parameter
                 name = self.rng.choice(params)[0]
             if name == "cursor":
                 continue  # drawn last: a crafted one is bound to the other parameters
             params.append((name, self.value_for(name, params)))
+        if self.rng.random() < 0.02:  # one facet with more values than allowed
+            name = self.rng.choice(FILTER_PARAMS)
+            params += [(name, self.filter_value(name) + str(i)) for i in range(60)]
         if searchy and self.rng.random() < 0.12:
             params.append(("cursor", self.cursor(params)))
-        if endpoint in ("pages.communique", "api.communique") and self.rng.random() < 0.3:
-            params.append(("version", self.rng.choice(("1", "2", "0", "-1", *HOSTILE[:30]))))
         self.rng.shuffle(params)
         return params
 
     def one(self, rule: str, endpoint: str, converters: dict) -> FuzzRequest:
         def fill(match: re.Match) -> str:
-            value = self.segment(match.group(1), converters.get(match.group(1)))
+            value = self.segment(rule, match.group(1), converters.get(match.group(1)))
             return value if isinstance(value, Raw) else quote(value, safe="")
 
         path = _ARGUMENT.sub(fill, rule)
-        params = self.params_for(endpoint)
+        params = self.params_for(rule, endpoint)
         query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params)
         if self.rng.random() < 0.03:
             query += self.rng.choice(("&", "&&", "&=", "&q", "&%ff=%fe", "&%zz=1", "&q=%",
@@ -369,8 +495,8 @@ class Planner:
     def plan(self, count: int) -> list[FuzzRequest]:
         """`count` requests: every route gets its floor, search routes the most of the rest,
         and about 1% go to paths no route matches."""
-        weights = [SEARCH_WEIGHT if endpoint in SEARCH_ENDPOINTS else 1.0
-                   for _, endpoint, _ in self.routes]
+        weights = [SEARCH_WEIGHT if rule in self.search_routes else 1.0
+                   for rule, _, _ in self.routes]
         floor = min(max(1, int(count * MIN_SHARE)), count // (len(self.routes) + 1))
         picks = [i for i in range(len(self.routes)) for _ in range(floor)]
         no_route = max(1, count // 100)
@@ -484,7 +610,8 @@ def summarize(outcomes: list[Outcome], slow_after: float) -> dict:
         "over_time_limit": [_row(o) for o in outcomes if o.seconds > slow_after],
         "slow_after_seconds": slow_after,
         "rate_limited": statuses.get("429", 0),
-        "server_errors": sum(1 for o in outcomes if o.status is not None and o.status >= 500),
+        "server_errors": sum(1 for o in outcomes if o.failed and o.status is not None),
+        "designed_5xx": [_row(o) for o in outcomes if o.status in DESIGNED_5XX],
         "client_failures": sum(1 for o in outcomes if o.status is None),
     }
 
@@ -544,7 +671,9 @@ def replay(server, failures: list[dict], timeout: float) -> list[dict]:  # type:
         time.sleep(0.05)  # let the server flush its log
         cause = cause_from_log(server.log_since(offset))
         if cause is None:
-            cause = f"no traceback in the log (replay: {status} after {seconds:.1f} s)"
+            why = CLIENT_ERRORS.get(status, "")
+            cause = (f"no traceback in the server log; replayed: {status} after {seconds:.1f} s"
+                     + (f" ({why})" if why else ""))
         group = groups.setdefault(cause, {"cause": cause, "count": 0, "routes": set(),
                                           "examples": [], "replayed": []})
         group["count"] += 1
@@ -567,11 +696,11 @@ def run(work: Path, requests: int = DEFAULT_REQUESTS, seed: int = 16,
     from webapp import create_app
 
     data = fixture_index(work)
-    app = create_app({"DATA_DIR": str(data)})
+    app = create_app({"DATA_DIR": str(data), **LIMITS_OFF_CONFIG})
     values = collect_values(app)
-    plan = Planner(app, values, seed).plan(requests)
-    limit = search_time_limit()
     server = waitress_server(data, work / "logs" / "fuzz-server.log")
+    plan = Planner(app, values, seed, server.base_url).plan(requests)
+    limit = search_time_limit()
     started = time.perf_counter()
     with server:
         say(f"fuzz: {len(plan)} requests over {len(routes(app))} routes on {server.base_url}")
@@ -588,10 +717,10 @@ def run(work: Path, requests: int = DEFAULT_REQUESTS, seed: int = 16,
         "documents": len(values.communique_ids),
         "routes": [rule for rule, _, _ in routes(app)],
         "distinct_urls": len({r.path for r in plan}),
+        "search_routes": sorted(values.search_routes),
+        "probed_path_values": values.path_values,
+        "declared_params": values.params,
         "passed": not figures["failures"] and not figures["over_time_limit"],
     })
     return figures
 
-
-def dumps(figures: dict) -> str:
-    return json.dumps(figures, ensure_ascii=False, indent=1)
