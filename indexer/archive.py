@@ -75,7 +75,22 @@ CREATE TABLE IF NOT EXISTS crawl_errors (
     message   TEXT NOT NULL,
     at        TEXT NOT NULL
 );
+-- Definition drift of a run: articles stored all the same, but read by the generic
+-- extractor because the source's selectors no longer found their title or body.
+CREATE TABLE IF NOT EXISTS crawl_drift (
+    run_id    INTEGER NOT NULL REFERENCES crawl_runs(run_id),
+    source_id TEXT NOT NULL,
+    url       TEXT NOT NULL,
+    message   TEXT NOT NULL,
+    at        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS crawl_drift_by_run ON crawl_drift (run_id);
 """
+
+# Columns added since the first archives: (table, column, definition). Added on open.
+MIGRATIONS = (
+    ("crawl_runs", "drift", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 class StoreOutcome(StrEnum):
@@ -111,6 +126,7 @@ class CrawlRun:
     unchanged: int
     errors: int
     status: str
+    drift: int = 0  # articles read by the generic extractor: the definition drifted
 
 
 @dataclass(frozen=True)
@@ -148,9 +164,19 @@ class Archive:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            self._migrate()
         self._db.execute("PRAGMA busy_timeout=10000")
         # Autocommit mode: every write below opens its own explicit transaction.
         self._db.isolation_level = None
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+
+    def _migrate(self) -> None:
+        """Add the columns an archive made by an earlier version lacks."""
+        for table, column, definition in MIGRATIONS:
+            if column not in self._columns(table):
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         self._db.close()
@@ -271,15 +297,24 @@ class Archive:
                 (run_id, source_id, url, kind, message, _now()),
             )
 
+    def log_drift(self, run_id: int, source_id: str, url: str, message: str) -> None:
+        """Record that an article of this run was read by the generic extractor."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO crawl_drift (run_id, source_id, url, message, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (run_id, source_id, url, message, _now()),
+            )
+
     def finish_run(
         self, run_id: int, *, pages: int, new: int, changed: int, unchanged: int, errors: int,
-        status: str,
+        status: str, drift: int = 0,
     ) -> None:
         with self._transaction() as db:
             db.execute(
                 "UPDATE crawl_runs SET finished_at = ?, pages = ?, new = ?, changed = ?,"
-                " unchanged = ?, errors = ?, status = ? WHERE run_id = ?",
-                (_now(), pages, new, changed, unchanged, errors, status, run_id),
+                " unchanged = ?, errors = ?, status = ?, drift = ? WHERE run_id = ?",
+                (_now(), pages, new, changed, unchanged, errors, status, drift, run_id),
             )
 
     # -- reading ------------------------------------------------------------
@@ -367,9 +402,11 @@ class Archive:
 
     def last_runs(self) -> list[CrawlRun]:
         """The latest crawl run of each source."""
+        # A read-only archive from before drift was recorded has no such column: 0.
+        drift = "drift" if "drift" in self._columns("crawl_runs") else "0"
         rows = self._db.execute(
             "SELECT run_id, source_id, started_at, finished_at, pages, new, changed, unchanged,"
-            " errors, status FROM crawl_runs WHERE run_id IN"
+            f" errors, status, {drift} FROM crawl_runs WHERE run_id IN"
             " (SELECT MAX(run_id) FROM crawl_runs GROUP BY source_id) ORDER BY source_id"
         ).fetchall()
         return [
@@ -385,6 +422,18 @@ class Archive:
             (run_id,),
         ).fetchall()
         return [CrawlErrorRow(s, u, k, m, datetime.fromisoformat(a)) for s, u, k, m, a in rows]
+
+    def run_drift(self, run_id: int) -> list[CrawlErrorRow]:
+        """The articles of a run read by the generic extractor (kind "drift"), in order."""
+        if not self._columns("crawl_drift"):
+            return []  # a read-only archive from before drift was recorded
+        rows = self._db.execute(
+            "SELECT source_id, url, message, at FROM crawl_drift WHERE run_id = ?"
+            " ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
+        return [CrawlErrorRow(s, u, "drift", m, datetime.fromisoformat(a))
+                for s, u, m, a in rows]
 
     def set_candidates(
         self, found: dict[str, tuple[str, tuple[str, ...]]], *, replace_all: bool = False
@@ -419,8 +468,8 @@ class Archive:
     ) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         """The stored (officials, countries) of the current versions of some communiqués
         (or of one given version of the one id); ids never indexed are absent."""
-        if not ids:
-            return {}
+        if not ids or not self._has_table("entities"):
+            return {}  # an archive not yet opened for writing by this version has none
         if version is not None:
             rows = self._db.execute(
                 "SELECT v.id, e.officials, e.countries FROM versions v"
@@ -436,6 +485,10 @@ class Archive:
                 ids,
             ).fetchall()
         return {row[0]: (tuple(json.loads(row[1])), tuple(json.loads(row[2]))) for row in rows}
+
+    def _has_table(self, name: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                (name,)).fetchone() is not None
 
     def candidates(self, limit: int = 100) -> list[tuple[str, int, str, str]]:
         """(name, documents, languages, an example communiqué id), most mentioned first."""

@@ -20,7 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +160,7 @@ class SearchHit:
     snippet_html: str  # escaped text with <mark> around matched words
     more_matches: int  # matches in the body beyond those the snippet shows
     score: float | None
+    updated: datetime | None = None  # when the archive took this version (feeds' updated)
 
 
 @dataclass(frozen=True)
@@ -747,6 +748,7 @@ class SearchService:
                 snippet_html=snippet,
                 more_matches=more,
                 score=score,
+                updated=record.fetched_at if record else None,
             ))
         return hits
 

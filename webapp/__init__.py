@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.extensions["search"] = SearchService(app.config["DATA_DIR"],
                                              float(app.config["SEARCH_TIME_LIMIT"]))
 
-    from webapp import api, entities, errors, http, limits, pages
+    from webapp import api, embed, entities, errors, feeds, http, limits, pages
 
     limits.init_app(app)
     http.init_app(app)
@@ -29,5 +29,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(entities.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(embed.bp)
     errors.register(app)
     return app

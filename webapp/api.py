@@ -6,22 +6,25 @@ of replicas can serve repeats until the index changes.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
-
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from indexer.search import ALL_OF_FACETS, SearchHit, SearchResults, SearchService
 from scrapers.record import Communique
-from webapp.labels import facet_value_label
+from webapp.labels import facet_value_label, source_name
+from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_args, search_request_from_args, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-EXPORT_COLUMNS = ("id", "url", "title", "published", "source", "ministry_country", "language",
-                  "doc_type", "officials", "countries", "speaker", "document_number", "body")
 
 
 def service() -> SearchService:
@@ -34,6 +37,7 @@ def hit_json(hit: SearchHit) -> dict:
         "title": hit.title,
         "published": hit.published.isoformat() if hit.published else None,
         "source": hit.source_id,
+        "ministry": source_name(hit.source_id),
         "ministry_country": hit.ministry_country,
         "language": hit.language,
         "doc_type": hit.doc_type,
@@ -100,7 +104,7 @@ def results_json(results: SearchResults) -> dict:
                          "to": bar.end.isoformat(), "count": bar.count}
                         for bar in results.histogram],
         },
-        "export": {fmt: export_url(fmt) for fmt in ("csv", "jsonl")},
+        "export": {output.name: export_url(output.name) for output in of_kind(OutputKind.EXPORT)},
     }
 
 
@@ -111,72 +115,23 @@ def communique_json(record: Communique) -> dict:
     return data
 
 
-def export_row(record: Communique) -> dict:
-    return {
-        "id": record.id,
-        "url": record.url,
-        "title": record.title,
-        "published": record.published.isoformat() if record.published else None,
-        "source": record.source_id,
-        "ministry_country": record.ministry_country,
-        "language": record.language,
-        "doc_type": record.doc_type,
-        "officials": list(record.officials),
-        "countries": list(record.countries),
-        "speaker": record.speaker,
-        "document_number": record.document_number,
-        "body": record.body,
-    }
-
-
-# A spreadsheet reads a cell starting with these as a formula (=HYPERLINK(...), +cmd|...).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """A CSV cell a spreadsheet shows as text: a leading formula character gets a
-    leading apostrophe, as OWASP recommends against CSV injection."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def export_lines(records: Iterator[Communique], fmt: str) -> Iterator[str]:
-    """The export as text chunks: CSV with a header row, or one JSON object a line."""
-    if fmt == "jsonl":
-        for record in records:
-            yield json.dumps(export_row(record), ensure_ascii=False) + "\n"
-        return
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for record in records:
-        row = export_row(record)
-        row["officials"] = "; ".join(row["officials"])
-        row["countries"] = "; ".join(row["countries"])
-        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 @bp.get("/search")
 def search():  # type: ignore[no-untyped-def]
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
     return jsonify(results_json(service().search(req)))
 
 
-@bp.get("/export.<any(csv, jsonl):format>")
+@bp.get("/export.<format>")
 def export(format: str):  # type: ignore[no-untyped-def]  # noqa: A002 - the URL's word
-    """The whole result set of a search, streamed: no cap, no paging."""
+    """The whole result set of a search in any registered export format, streamed."""
+    output = OUTPUTS.get(format)
+    if output is None or output.kind is not OutputKind.EXPORT:
+        names = ", ".join(o.name for o in of_kind(OutputKind.EXPORT))
+        abort(404, description=f"no export format '{format}'; formats are {names}")
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"],
                                    with_facets=False)
-    records = service().iter_hits(req)
-    mimetype = "text/csv" if format == "csv" else "application/x-ndjson"
-    response = Response(stream_with_context(export_lines(records, format)),
-                        mimetype=mimetype)
+    records = service().iter_hits(req)  # a bad query raises here, before streaming starts
+    response = Response(stream_with_context(output.render(records)), mimetype=output.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="communiques.{format}"'
     return response
 

@@ -22,6 +22,7 @@ from scrapers.crawl import CrawlReport
 from scrapers.sources import SourceDefinitionError, load_sources
 from webapp import create_app
 from webapp.config import REPO_ROOT, fetch_settings
+from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_request_from_args
 
 # The bundled copy of the ministries' sites that the demo crawls.
@@ -44,15 +45,44 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
         ctx.obj.config["DATA_DIR"] = data_dir
 
 
+# `crawl` and `update` exit codes, or-ed together: 1 a source error (a block page, a
+# listing with no items, a page nothing could read), 4 definition drift (articles read
+# by the generic extractor because a definition's selectors no longer match), so 5 is
+# both; 75 (EX_TEMPFAIL) another writer holds the lock.
+EXIT_SOURCE_ERROR = 1
+EXIT_DRIFT = 4
+# How many example URLs of a definition's drift are shown.
+DRIFT_EXAMPLES = 3
+
+
 def _print_reports(reports: list[CrawlReport]) -> None:
     for report in reports:
+        drift = (f", {len(report.drift)} read by the generic extractor (definition drift)"
+                 if report.drift else "")
         click.echo(
             f"{report.source_id}: {report.status} - {report.articles_found} articles found,"
             f" {report.new} new, {report.changed} changed, {report.unchanged} unchanged,"
-            f" {report.pages} pages fetched, {len(report.issues)} errors"
+            f" {report.pages} pages fetched, {len(report.issues)} errors{drift}"
         )
         for issue in report.issues:
             click.echo(f"  error [{issue.kind}] {issue.message}", err=True)
+        for issue in report.drift[:DRIFT_EXAMPLES]:
+            click.echo(f"  warning [drift] {issue.url}: {issue.message}", err=True)
+        if len(report.drift) > DRIFT_EXAMPLES:
+            click.echo(f"  warning [drift] ... and {len(report.drift) - DRIFT_EXAMPLES} more"
+                       " (communiques status)", err=True)
+
+
+def _crawl_exit_code(reports: list[CrawlReport]) -> int:
+    code = EXIT_SOURCE_ERROR if any(r.issues for r in reports) else 0
+    return code | (EXIT_DRIFT if any(r.drift for r in reports) else 0)
+
+
+def _drift_line(run: CrawlRun, examples: list[str]) -> str:
+    shown = ", ".join(examples[:DRIFT_EXAMPLES])
+    more = f" and {run.drift - DRIFT_EXAMPLES} more" if run.drift > DRIFT_EXAMPLES else ""
+    return (f"definition drift: {run.drift} article{'s' if run.drift != 1 else ''} read by"
+            f" the generic extractor (its selectors found no title or body), e.g. {shown}{more}")
 
 
 def _select_sources(source_ids: tuple[str, ...]) -> list:
@@ -109,11 +139,16 @@ def _writer_errors(func):  # type: ignore[no-untyped-def]
 @click.pass_context
 @_writer_errors
 def crawl(ctx: click.Context, source_ids: tuple[str, ...], refetch: bool) -> None:
-    """Fetch new and changed communiqués into the archive."""
+    """Fetch new and changed communiqués into the archive.
+
+    Exits 0 when all went well, 1 on a source error, 4 on definition drift (articles read
+    by the generic extractor), 5 on both, 75 when another writer is running.
+    """
     reports = _crawl(_app(ctx), source_ids, refetch)
     _print_reports(reports)
-    if any(r.issues for r in reports):
-        sys.exit(1)
+    code = _crawl_exit_code(reports)
+    if code:
+        sys.exit(code)
 
 
 @cli.command("index")
@@ -135,8 +170,9 @@ def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
     reports = _crawl(app, source_ids, refetch=False)
     _print_reports(reports)
     _index(app, rebuild=False)
-    if any(r.issues for r in reports):
-        sys.exit(1)
+    code = _crawl_exit_code(reports)  # the same codes as `crawl`
+    if code:
+        sys.exit(code)
 
 
 @cli.command()
@@ -163,7 +199,8 @@ def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
 @click.option("--exact", is_flag=True, help="Match words as written, not folded.")
 @click.option("--facets", "show_facets", is_flag=True, help="Also print facet counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print what /api/search returns.")
-@click.option("--export", "export_format", type=click.Choice(["csv", "jsonl"]),
+@click.option("--export", "export_format",
+              type=click.Choice([o.name for o in of_kind(OutputKind.EXPORT)]),
               help="Print every result (no paging) as CSV or JSON Lines.")
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
@@ -189,10 +226,9 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
     service = app.extensions["search"]
     try:
         if export_format:
-            from webapp.api import export_lines
 
             req = search_request_from_args(args, size, with_facets=False)
-            for chunk in export_lines(service.iter_hits(req), export_format):
+            for chunk in OUTPUTS[export_format].render(service.iter_hits(req)):
                 click.echo(chunk, nl=False)
             return
         req = search_request_from_args(args, size, with_facets=as_json or show_facets)
@@ -257,6 +293,9 @@ def status(ctx: click.Context) -> None:
             click.echo(f"{run.source_id}: {_run_summary(run, holder)}")
             for error in archive.run_errors(run.run_id)[:10]:
                 click.echo(f"  [{error.kind}] {error.message}")
+            if run.drift:
+                urls = [row.url for row in archive.run_drift(run.run_id)]
+                click.echo(f"  [drift] {_drift_line(run, urls)}")
 
 
 @cli.command()
@@ -268,13 +307,16 @@ def sources(ctx: click.Context) -> None:
         documents = archive.documents_by_source()
         runs = {run.source_id: run for run in archive.last_runs()}
         holder = WriterLock.holder(app.config["DATA_DIR"])
-        rows = [("SOURCE", "STRATEGY", "LANGUAGES", "LAST CRAWL", "DOCS", "LAST ERROR")]
+        rows = [("SOURCE", "STRATEGY", "LANGUAGES", "LAST CRAWL", "DOCS", "DRIFT",
+                 "LAST ERROR")]
+        drifting: list[str] = []
         for source in _select_sources(()):
             strategies = sorted({source.strategy_of(s) for site in source.sites
                                  for s in site.sections})
             run = runs.get(source.id)
             last = "never"
             error = ""
+            drift = "-"
             if run is not None:
                 # An interrupted run's finished_at is when it was noticed: show its start.
                 when = (run.finished_at if run.status not in ("running", "interrupted")
@@ -285,50 +327,105 @@ def sources(ctx: click.Context) -> None:
                 last = f"{when.strftime('%Y-%m-%d %H:%M')} {state}"
                 errors = archive.run_errors(run.run_id)
                 error = f"[{errors[-1].kind}] {errors[-1].message}" if errors else ""
+                if run.drift:
+                    drift = str(run.drift)
+                    urls = [row.url for row in archive.run_drift(run.run_id)]
+                    drifting.append(f"{source.id}: {_drift_line(run, urls)}")
             rows.append((source.id, "+".join(strategies), ",".join(source.languages), last,
-                         str(documents.get(source.id, 0)), error[:100]))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+                         str(documents.get(source.id, 0)), drift, error[:100]))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5]))
-                   + "  " + row[5])
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:6]))
+                   + "  " + row[6])
+    for line in drifting:
+        click.echo(line)
 
 
 @cli.command()
 @click.argument("target")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--url", "page_url", metavar="URL",
+              help="The address of a saved FILE: picks its source definition and section,"
+                   " and is the record's URL and id.")
+@click.option("--source", "source_id", metavar="ID",
+              help="Read with this source's definition, whatever the URL's host.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the record as /api/communiques/<id> does, plus 'extraction'.")
 @click.pass_context
-def extract(ctx: click.Context, target: str, as_json: bool) -> None:
-    """Extract title, date, language and body text from an article FILE or URL."""
-    from scrapers.errors import FetchError
-    from scrapers.extract import extract_article
+def extract(ctx: click.Context, target: str, page_url: str | None, source_id: str | None,
+            as_json: bool) -> None:
+    """Read an article FILE or URL exactly as the crawler would.
+
+    The source whose site serves the URL's host (or --source) and the section whose path
+    fits read it with their selectors; a page they cannot read, or of no known source,
+    is read by the generic extractor. Officials and countries are extracted as indexing
+    does. Exits 1 when nothing on the page reads as an article.
+    """
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from indexer.entities import extractor_for
+    from scrapers.blockpages import block_reason
+    from scrapers.errors import FetchError, ScrapeError
     from scrapers.fetch import Fetcher
     from scrapers.fetch.encoding import decode_body
+    from scrapers.htmltext import parse_html
+    from scrapers.sources import match_url
+    from scrapers.strategies.article import read_generic_page, read_page_as
 
     app = _app(ctx)
-    url = None
+    sources = {s.id: s for s in _select_sources((source_id,) if source_id else ())}
     if target.startswith(("http://", "https://")):
-        url = target
         try:
             with Fetcher(fetch_settings(app.config)) as fetcher:
-                html = fetcher.get(target).text
+                page = fetcher.get(target)
         except FetchError as exc:
             raise click.ClickException(str(exc)) from exc
+        html, url = page.text, page_url or page.url
     else:
         path = Path(target)
         if not path.is_file():
             raise click.ClickException(f"no such file: {target}")
         html, _ = decode_body(path.read_bytes(), None)
-    article = extract_article(html, url)
+        url = page_url or path.resolve().as_uri()
+
+    match = match_url(url, sources, source_id)
+    source = match.source if match else (sources[source_id] if source_id else None)
+    reason = block_reason(parse_html(html), source.block_markers if source else ())
+    if reason:
+        raise click.ClickException(f"{url}: {reason}")
+    warnings: list[str] = []
+    now = datetime.now(UTC)
+    try:
+        if source is not None:
+            record = read_page_as(source, html, url, now, match=match,
+                                  warn=lambda _, message: warnings.append(message))
+        else:
+            record = read_generic_page(html, url, now)
+    except ScrapeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for message in warnings:
+        click.echo(f"warning: {message}", err=True)
+    entities = extractor_for(str(app.config["DATA_DIR"])).extract(record)
+    record = replace(record, officials=entities.officials, countries=entities.countries)
     if as_json:
-        click.echo(json.dumps(article.to_dict(), ensure_ascii=False, indent=2))
+        from webapp.api import communique_json
+
+        with app.test_request_context():
+            data = communique_json(record)
+        for key in ("source_id", "ministry_country"):
+            data[key] = data[key] or None  # a page of no known source
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"title:     {article.title or '-'}")
-    click.echo(f"published: {article.published.isoformat() if article.published else '-'}")
-    click.echo(f"language:  {article.language or '-'}")
+    published = record.published.isoformat() if record.published else "- (the page shows none)"
+    click.echo(f"title:      {record.title}")
+    click.echo(f"published:  {published}")
+    click.echo(f"language:   {record.language}")
+    click.echo(f"source:     {record.source_id or '-'}  ({record.extraction} extraction)")
+    click.echo(f"type:       {record.doc_type}")
+    click.echo(f"officials:  {', '.join(record.officials) or '-'}")
+    click.echo(f"countries:  {', '.join(record.countries) or '-'}")
     click.echo("")
-    click.echo(article.body)
-    if not article.paragraphs:
-        sys.exit(1)  # nothing that reads as an article
+    click.echo(record.body)
 
 
 @cli.command("extract-quality")

@@ -10,7 +10,7 @@ from indexer.errors import NotFound, ParameterError, QueryError, SearchTimeout
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path == "/oembed"
 
 
 def error_response(status: int, kind: str, message: str, **extra: object):  # type: ignore[no-untyped-def]

@@ -13,10 +13,12 @@ from indexer.search import (
     MAX_QUERY_LENGTH,
     SORTS,
 )
+from webapp.outputs import OutputKind, of_kind
 
 
-def _param(name: str, description: str, schema: dict, **extra: object) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
+def _param(name: str, description: str, schema: dict, required: bool = False,
+           **extra: object) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description,
             "schema": schema, **extra}
 
 
@@ -51,6 +53,9 @@ SEARCH_PARAMETERS = [
            {"type": "string", "enum": ["or", "and"], "default": "or"})
     for name in ALL_OF_FACETS
 ]
+
+EXPORT_PARAMETERS = [p for p in SEARCH_PARAMETERS
+                     if p["name"] not in ("page", "size", "cursor", "facet_size")]
 
 ERROR = {
     "type": "object",
@@ -110,8 +115,8 @@ SEARCH_RESPONSE = {
                 "key": {"type": "string"}, "from": {"type": "string", "format": "date"},
                 "to": {"type": "string", "format": "date"}, "count": {"type": "integer"}}}},
         }},
-        "export": {"type": "object", "properties": {"csv": {"type": "string"},
-                                                    "jsonl": {"type": "string"}}},
+        "export": {"type": "object", "properties": {
+            output.name: {"type": "string"} for output in of_kind(OutputKind.EXPORT)}},
     },
 }
 COMMUNIQUE = {
@@ -161,22 +166,49 @@ def openapi_document() -> dict:
                     "application/json": {"schema": {"$ref": "#/components/schemas/Search"}}}},
                     **_errors(400, 503)},
             }},
-            "/api/export.csv": {"get": {
-                "summary": "Every result of a search as CSV (streamed, no cap)",
-                "operationId": "exportCsv",
-                "parameters": [p for p in SEARCH_PARAMETERS
-                               if p["name"] not in ("page", "size", "cursor", "facet_size")],
-                "responses": {"200": {"description": "CSV with a header row",
-                                      "content": {"text/csv": {"schema": {"type": "string"}}}},
-                              **_errors(400)},
+            **{f"/api/export.{output.name}": {"get": {
+                "summary": f"{output.description} (streamed, no cap)",
+                "operationId": f"export_{output.name}",
+                "parameters": EXPORT_PARAMETERS,
+                "responses": {"200": {"description": output.label, "content": {
+                    output.media_type: {"schema": {"type": "string"}}}}, **_errors(400)},
+            }} for output in of_kind(OutputKind.EXPORT)},
+            **{f"/feed.{output.name}": {"get": {
+                "summary": f"{output.description}: any search, newest first",
+                "operationId": f"feed_{output.name}",
+                "parameters": EXPORT_PARAMETERS,
+                "responses": {"200": {"description": output.label, "content": {
+                    output.media_type: {"schema": {"type": "string"}}}}, **_errors(400)},
+            }} for output in of_kind(OutputKind.FEED)},
+            "/api/suggest": {"get": {
+                "summary": "Officials and countries whose name, in any script, starts as typed",
+                "operationId": "suggest",
+                "parameters": [_param("q", "What was typed (2 letters or more)",
+                                      {"type": "string", "maxLength": 100})],
+                "responses": {"200": {"description": "Suggestions", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}},
             }},
-            "/api/export.jsonl": {"get": {
-                "summary": "Every result of a search as JSON Lines (streamed, no cap)",
-                "operationId": "exportJsonLines",
-                "parameters": [p for p in SEARCH_PARAMETERS
-                               if p["name"] not in ("page", "size", "cursor", "facet_size")],
-                "responses": {"200": {"description": "One communiqué per line", "content": {
-                    "application/x-ndjson": {"schema": {"type": "string"}}}}, **_errors(400)},
+            "/api/officials/{id}": {"get": {
+                "summary": "One official: names, roles, timeline, latest communiqués, who else"
+                           " is named with them",
+                "operationId": "official",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The official", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}, **_errors(404)},
+            }},
+            "/oembed": {"get": {
+                "summary": "oEmbed 1.0: the embed iframe of a search, official, country-pair"
+                           " or communiqué page of this site",
+                "operationId": "oembed",
+                "parameters": [
+                    _param("url", "A page of this site", {"type": "string"}, required=True),
+                    _param("maxwidth", "Largest width wanted", {"type": "integer"}),
+                    _param("maxheight", "Largest height wanted", {"type": "integer"}),
+                    _param("format", "Only json", {"type": "string", "enum": ["json"]}),
+                ],
+                "responses": {"200": {"description": "A rich oEmbed answer", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}, **_errors(400, 404)},
             }},
             "/api/communiques/{id}": {"get": {
                 "summary": "One communiqué, with its archived versions",

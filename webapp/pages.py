@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from indexer.errors import QueryError
 from indexer.search import ALL_OF_FACETS, SORTS, SearchRequest, SearchService
 from webapp.labels import country_name, facet_value_label, language_name, source_name
+from webapp.outputs import OutputKind, of_kind
 from webapp.params import search_args, search_request_from_args, whole_number
 
 bp = Blueprint("pages", __name__)
@@ -26,6 +27,56 @@ def service() -> SearchService:
 def helpers() -> dict:
     return {"language_name": language_name, "source_name": source_name,
             "country_name": country_name, "facet_value_label": facet_value_label}
+
+
+def share_links(json_url: str, atom_url: str, rss_url: str, embed_url: str,
+                widget: list[tuple[str, str]], page_url: str | None = None) -> dict:
+    """The feed, JSON, embed and oEmbed links of the page being shown (`page_url`: its
+    address with only the parameters we know; by default the path alone)."""
+    page_url = page_url or request.base_url
+    return {"json": json_url, "atom": atom_url, "rss": rss_url, "embed": embed_url,
+            "widget": widget, "oembed": url_for("embed.oembed", url=page_url, format="json",
+                                                _external=True)}
+
+
+def search_share_links() -> dict:
+    """Subscribe, embed and JSON links of exactly the search on the page."""
+    args = {k: v for k, v in search_args(request.args).items() if k not in ("page", "cursor")}
+    feed_args = {k: v for k, v in args.items() if k not in ("sort", "facet_size")}
+    widget = [(name.replace("_", "-"), ";".join(values)) for name, values in args.items()
+              if name not in ("size", "facet_size", "exact") and any(values)]
+    return share_links(
+        url_for("api.search", **args, _external=True),
+        url_for("feeds.search_feed", format="atom", **feed_args, _external=True),
+        url_for("feeds.search_feed", format="rss", **feed_args, _external=True),
+        url_for("embed.results", **{k: v for k, v in args.items() if k != "facet_size"},
+                _external=True),
+        widget, url_for("pages.search", **args, _external=True))
+
+
+@bp.app_template_global()
+def pair_share_links(codes: tuple[str, str], names: tuple[str, str]) -> dict:
+    """Subscribe, embed and JSON links of a country pair's communiqués."""
+    first, second = codes
+    embed_args = {"country": list(names), "country_op": "and", "sort": "newest"}
+    return share_links(
+        url_for("api.search", **embed_args, _external=True),
+        url_for("feeds.pair_feed", first=first, second=second, format="atom", _external=True),
+        url_for("feeds.pair_feed", first=first, second=second, format="rss", _external=True),
+        url_for("embed.results", **embed_args, _external=True),
+        [("country", ";".join(names)), ("country-op", "and")])
+
+
+@bp.app_template_global()
+def official_share_links(official_id: str, name: str) -> dict:
+    """Subscribe, embed and JSON links of the communiqués naming one official."""
+    embed_args = {"official": name, "sort": "newest"}
+    return share_links(
+        url_for("api.search", **embed_args, _external=True),
+        url_for("feeds.official_feed", official_id=official_id, format="atom", _external=True),
+        url_for("feeds.official_feed", official_id=official_id, format="rss", _external=True),
+        url_for("embed.results", **embed_args, _external=True),
+        [("official", name)])
 
 
 @bp.app_template_filter("http_url")
@@ -92,7 +143,9 @@ def search():  # type: ignore[no-untyped-def]
         literal_query=literal,
         histogram_args=histogram_args,
         export_url=export_url,
+        exports=of_kind(OutputKind.EXPORT),
         all_of_facets=ALL_OF_FACETS,
+        share_links=search_share_links() if status == 200 else None,
     ), status
 
 

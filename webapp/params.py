@@ -207,3 +207,41 @@ def search_args(args: MultiDict) -> dict[str, list[str]]:
     parameter (``format=``, ``endpoint=``, ``_anchor=``) never reaches url_for."""
     return {name: values for name, values in args.to_dict(flat=False).items()
             if name in SEARCH_PARAMS}
+
+
+# -- the embed routes' own parameters -----------------------------------------------------
+
+MAX_EMBED_LIMIT = 50  # an embed is a short live list; the search page has the rest
+EMBED_THEMES = ("auto", "light", "dark")
+EMBED_FIELDS = ("title", "date", "ministry", "snippet")
+EMBED_PARAMS = {p.name: p for p in (
+    Param("limit", f"a whole number from 1 to {MAX_EMBED_LIMIT}"),
+    Param("theme", "auto, light or dark"),
+    Param("compact", "1 or 0"),
+    Param("show", "a comma-separated list of " + ", ".join(EMBED_FIELDS)),
+)}
+
+
+@dataclass(frozen=True)
+class EmbedOptions:
+    limit: int = 5
+    theme: str = "auto"  # auto follows the reader's system setting
+    compact: bool = False
+    show: tuple[str, ...] = EMBED_FIELDS
+
+
+def embed_options(args: MultiDict) -> EmbedOptions:
+    """How an embed looks, from its URL, or ParameterError naming what is wrong."""
+    theme = _single(args, "theme").lower() or "auto"
+    if theme not in EMBED_THEMES:
+        raise _fail("theme", theme, EMBED_PARAMS["theme"].form)
+    raw_show = _single(args, "show")
+    show = tuple(dict.fromkeys(f.strip().lower() for f in raw_show.split(",") if f.strip()))
+    if raw_show and (not show or any(f not in EMBED_FIELDS for f in show)):
+        raise _fail("show", raw_show, EMBED_PARAMS["show"].form)
+    return EmbedOptions(
+        limit=whole_number(args, "limit", EmbedOptions.limit, 1, MAX_EMBED_LIMIT),
+        theme=theme,
+        compact=flag(args, "compact"),
+        show=show or EMBED_FIELDS,
+    )

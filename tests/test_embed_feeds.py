@@ -1,0 +1,309 @@
+"""Embeds, feeds and oEmbed over the crawled fixture sites: what other sites and feed
+readers get, and the headers that let them (and their caches) use it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from html import unescape
+from pathlib import Path
+from urllib.parse import quote
+
+import feedparser
+import pytest
+from test_archive import make_record
+
+from indexer.archive import Archive
+from indexer.build import update_index
+from webapp import create_app
+from webapp.outputs import OUTPUTS, OutputKind, of_kind
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def strict_atom_problems(xml: bytes) -> list[str]:
+    """RFC 4287's rules for a feed and its entries, checked one by one (the constraints its
+    RELAX NG schema and section 4 state), so a broken feed fails with a reason."""
+    from lxml import etree
+
+    problems = []
+    feed = etree.fromstring(xml)
+    if feed.tag != f"{ATOM}feed":
+        return [f"root is {feed.tag}, not atom:feed"]
+
+    def one(element, name: str, where: str):  # type: ignore[no-untyped-def]
+        found = element.findall(f"{ATOM}{name}")
+        if len(found) != 1:
+            problems.append(f"{where}: {len(found)} atom:{name}, exactly one required")
+        return found[0] if found else None
+
+    for name in ("id", "title", "updated"):
+        one(feed, name, "feed")
+    stamp = feed.findtext(f"{ATOM}updated") or ""
+    if not RFC3339.match(stamp):
+        problems.append(f"feed: updated {stamp!r} is not an RFC 3339 date")
+    links = feed.findall(f"{ATOM}link")
+    if not any(link.get("rel") == "self" for link in links):
+        problems.append("feed: no rel=self link")
+    feed_author = feed.find(f"{ATOM}author") is not None
+    for child in feed:
+        if child.tag.startswith(ATOM) and child.tag[len(ATOM):] not in {
+                "author", "category", "contributor", "generator", "icon", "id", "link", "logo",
+                "rights", "subtitle", "title", "updated", "entry"}:
+            problems.append(f"feed: unexpected element {child.tag}")
+    for n, entry in enumerate(feed.findall(f"{ATOM}entry")):
+        where = f"entry {n}"
+        for name in ("id", "title", "updated"):
+            one(entry, name, where)
+        entry_id = entry.findtext(f"{ATOM}id") or ""
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", entry_id):
+            problems.append(f"{where}: id {entry_id!r} is not an absolute IRI")
+        for name in ("updated", "published"):
+            value = entry.findtext(f"{ATOM}{name}")
+            if value is not None and not RFC3339.match(value):
+                problems.append(f"{where}: {name} {value!r} is not an RFC 3339 date")
+        if not feed_author and entry.find(f"{ATOM}author/{ATOM}name") is None:
+            problems.append(f"{where}: no author (and the feed has none)")
+        alternates = [link for link in entry.findall(f"{ATOM}link")
+                      if link.get("rel", "alternate") == "alternate"]
+        if entry.find(f"{ATOM}content") is None and not alternates:
+            problems.append(f"{where}: no content and no rel=alternate link")
+        pairs = [(link.get("type"), link.get("hreflang")) for link in alternates]
+        if len(pairs) != len(set(pairs)):
+            problems.append(f"{where}: two alternate links of one type and language")
+        for link in entry.findall(f"{ATOM}link"):
+            if not link.get("href"):
+                problems.append(f"{where}: a link without href")
+        summary = entry.find(f"{ATOM}summary")
+        if summary is not None and summary.get("type", "text") not in ("text", "html", "xhtml"):
+            problems.append(f"{where}: summary type {summary.get('type')!r}")
+        for category in entry.findall(f"{ATOM}category"):
+            if not category.get("term"):
+                problems.append(f"{where}: a category without term")
+    return problems
+
+
+def first_page(client, **params) -> dict:  # type: ignore[no-untyped-def]
+    return client.get("/api/search", query_string={"sort": "newest", **params}).get_json()
+
+
+# -- feeds --------------------------------------------------------------------------------
+
+def test_a_search_feed_is_valid_atom_with_the_first_page_newest_first(client) -> None:
+    response = client.get("/feed.atom?q=kosovo")
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    assert strict_atom_problems(response.data) == []
+    parsed = feedparser.parse(response.data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    page = first_page(client, q="kosovo")
+    assert len(parsed.entries) == len(page["results"]) > 0
+    for entry, hit in zip(parsed.entries, page["results"], strict=True):
+        assert entry.id == f"urn:communique-search:{hit['id']}"
+        assert entry.title == hit["title"]
+        assert entry.link == hit["url"]  # the ministry's own page
+        assert entry.author == hit["ministry"]
+        assert {t.term for t in entry.tags} == {hit["source"], hit["language"]}
+        assert entry.published.startswith(hit["published"])
+        assert unescape(entry.summary) == unescape(re.sub(r"<[^>]+>", "", hit["snippet_html"]))
+    assert b"&lt;mark" in response.data  # the snippet's marks, escaped as HTML in XML
+    assert parsed.feed.title == "Communiqués: “kosovo”"
+    # Stable: the same id for the same communiqué in every feed.
+    other = feedparser.parse(client.get("/feed.atom?q=kosovo&source=russia-mid").data)
+    assert {e.id for e in other.entries} <= {f"urn:communique-search:{h['id']}"
+                                             for h in _all(client, q="kosovo")}
+
+
+def _all(client, **params) -> list[dict]:  # type: ignore[no-untyped-def]
+    return first_page(client, size=100, **params)["results"]
+
+
+def test_rss_official_and_pair_feeds(client) -> None:
+    rss = feedparser.parse(client.get("/feed.rss?q=kosovo&language=en").data)
+    assert not rss.bozo and rss.version == "rss20"
+    assert [e.title for e in rss.entries] == [
+        h["title"] for h in first_page(client, q="kosovo", language="en")["results"]]
+    assert rss.entries[0].guid.startswith("urn:communique-search:")
+    official = client.get("/officials/ivica-dacic/feed.atom")
+    assert strict_atom_problems(official.data) == []
+    entries = feedparser.parse(official.data).entries
+    assert entries and all("Ivica Dačić" in h["officials"] for h in first_page(
+        client, official="Ivica Dačić")["results"])
+    assert {e.title for e in entries} == {h["title"] for h in first_page(
+        client, official="Ivica Dačić")["results"]}
+    pair = feedparser.parse(client.get("/countries/RS/RU/feed.rss").data)
+    both = first_page(client, country=["Serbia", "Russia"], country_op="and")
+    assert [e.title for e in pair.entries] == [h["title"] for h in both["results"]]
+    assert client.get("/officials/nobody/feed.atom").status_code == 404
+    assert client.get("/feed.pdf").status_code == 404
+    assert client.get("/feed.atom?month=x").status_code == 400
+
+
+def test_every_registered_format_is_served_offered_and_described(client) -> None:
+    spec = client.get("/api/openapi.json").get_json()["paths"]
+    page = client.get("/?q=kosovo").get_data(as_text=True)
+    for output in OUTPUTS.values():
+        if output.kind is OutputKind.EXPORT:
+            url = f"/api/export.{output.name}?q=kosovo"
+            assert f"/api/export.{output.name}" in spec
+            assert f'/api/export.{output.name}?q=kosovo"' in page
+        else:
+            url = f"/feed.{output.name}?q=kosovo"
+            assert f"/feed.{output.name}" in spec
+            assert f'/feed.{output.name}?q=kosovo"' in page
+        response = client.get(url)
+        assert response.status_code == 200 and response.mimetype == output.media_type
+
+    assert {o.name for o in of_kind(OutputKind.EXPORT)} == {"csv", "jsonl"}
+
+
+# -- embeds -------------------------------------------------------------------------------
+
+def test_the_embed_page_is_framable_and_shows_the_search(client) -> None:
+    response = client.get("/embed?q=kosovo&source=russia-mid")
+    assert response.status_code == 200
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
+    html = response.get_data(as_text=True)
+    expected = first_page(client, q="kosovo", source="russia-mid", size=5)["results"]
+    titles = re.findall(r'class="title" href="[^"]*" target="_blank" rel="noopener noreferrer">'
+                        r"([^<]*)</a>", html)
+    assert titles and len(titles) == len(expected)
+    assert all("Russian MFA" in block for block in html.split('class="hit"')[1:])
+    # Every other page refuses framing.
+    for path in ("/", "/?q=kosovo", "/officials", "/help", "/countries/RS/RU"):
+        page = client.get(path)
+        assert page.headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"], path
+
+
+def test_embed_options_are_checked_and_applied(client) -> None:
+    compact = client.get("/embed?q=kosovo&limit=2&theme=dark&compact=1&show=title,date")
+    html = compact.get_data(as_text=True)
+    assert html.count('class="hit"') == 2 and 'class="theme-dark compact"' in html
+    assert 'class="snippet"' not in html and 'class="ministry"' not in html
+    for bad, name in (("limit=0", "limit"), ("limit=51", "limit"), ("theme=pink", "theme"),
+                      ("show=title,colour", "show"), ("compact=maybe", "compact")):
+        response = client.get(f"/embed?q=kosovo&{bad}")
+        assert response.status_code == 400, bad
+        assert name in response.get_data(as_text=True)
+
+
+def test_embed_origins_setting_limits_who_may_frame(crawled_app) -> None:
+    app = create_app({"TESTING": True, "DATA_DIR": crawled_app.config["DATA_DIR"],
+                      "EMBED_ORIGINS": "https://news.example https://*.paper.example"})
+    policy = app.test_client().get("/embed?q=kosovo").headers["Content-Security-Policy"]
+    assert "frame-ancestors https://news.example https://*.paper.example" in policy
+
+
+def test_embed_js_is_small_and_talks_only_to_this_service(client) -> None:
+    response = client.get("/embed.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert len(response.data) < 10_000
+    source = response.get_data(as_text=True)
+    code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)  # the usage comment names a host
+    assert not re.search(r"https?://", code.replace("/^https?:\\/\\//i", ""))
+    assert 'credentials: "omit"' in source and "attachShadow" in source
+    assert "innerHTML" not in code
+
+
+# -- oEmbed -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("page", "embed_part"), [
+    ("/?q=kosovo&source=russia-mid", "/embed?q=kosovo&amp;source=russia-mid"),
+    ("/officials/ivica-dacic", "/embed?official=Ivica"),
+    ("/countries/RS/RU", "/embed?country=Serbia&amp;country=Russia&amp;country_op=and"),
+])
+def test_oembed_answers_rich_html_for_our_pages(client, page: str, embed_part: str) -> None:
+    data = client.get(f"/oembed?url={quote('http://localhost' + page)}&maxwidth=400"
+                      "&format=json").get_json()
+    assert data["version"] == "1.0" and data["type"] == "rich"
+    assert data["width"] == 400 and data["height"] > 0
+    assert data["html"].startswith("<iframe ") and embed_part in data["html"]
+    # Discovery: the page itself points at its oEmbed answer.
+    html = client.get(page).get_data(as_text=True)
+    assert 'type="application/json+oembed"' in html
+
+
+def test_oembed_for_a_document_and_its_errors(client) -> None:
+    hit = first_page(client, q="kosovo")["results"][0]
+    data = client.get("/oembed", query_string={
+        "url": f"http://localhost/communiques/{hit['id']}"}).get_json()
+    assert f"/embed/communiques/{hit['id']}" in data["html"] and data["title"] == hit["title"]
+    card = client.get(f"/embed/communiques/{hit['id']}")
+    assert card.status_code == 200 and "frame-ancestors *" in card.headers[
+        "Content-Security-Policy"]
+    assert client.get("/oembed").get_json()["error"]["parameter"] == "url"
+    assert client.get("/oembed?url=https://elsewhere.example/?q=x").status_code == 404
+    assert client.get("/oembed?url=http://localhost/help").status_code == 404
+    assert client.get("/oembed?url=http://localhost/?q=x&format=xml").status_code == 501
+
+
+# -- headers ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/api/search?q=kosovo", "/api/suggest?q=dac", "/api/officials/ivica-dacic",
+    "/feed.atom?q=kosovo", "/feed.rss", "/embed?q=kosovo", "/embed.js",
+    "/oembed?url=http%3A%2F%2Flocalhost%2F%3Fq%3Dkosovo", "/officials/ivica-dacic/feed.atom",
+])
+def test_public_reads_carry_cors_etag_and_cache_control(client, path: str) -> None:
+    response = client.get(path, headers={"Origin": "https://news.example"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "max-age" in response.headers["Cache-Control"]
+    etag = response.headers["ETag"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+    # The tag belongs to the request: another search is another tag.
+    other = client.get(path + ("&" if "?" in path else "?") + "page=1")
+    assert other.headers.get("ETag") != etag
+
+
+def test_pages_are_not_cors_readable(client) -> None:
+    assert "Access-Control-Allow-Origin" not in client.get("/?q=kosovo").headers
+
+
+def test_the_search_page_offers_subscribe_embed_and_json_for_this_exact_search(client) -> None:
+    html = client.get("/?q=kosovo&source=russia-mid&language=en").get_data(as_text=True)
+    exact = "q=kosovo&amp;source=russia-mid&amp;language=en"
+    assert f'href="http://localhost/feed.atom?{exact}"' in html
+    assert f'href="http://localhost/api/search?{exact}"' in html  # the JSON link keeps it
+    assert f"http://localhost/embed?{exact}" in html
+    assert 'data-communiques-q="kosovo" data-communiques-source="russia-mid"' in html
+    assert html.count(f'href="http://localhost/api/search?{exact}"') >= 2  # and the footer's
+    official = client.get("/officials/ivica-dacic").get_data(as_text=True)
+    assert "/officials/ivica-dacic/feed.atom" in official
+
+
+# -- hostile documents --------------------------------------------------------------------
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+@pytest.fixture
+def hostile(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with Archive(tmp_path) as archive:
+        archive.store(replace(
+            make_record(1, body=f"Kosovo {XSS} and <script>window.__xss=2</script> talks."),
+            title=f"Kosovo </title><script>window.__xss=3</script>{XSS}",
+            officials=('Ivica Dačić"><svg onload="window.__xss=4">',),
+            url="javascript:window.__xss=5", fetched_at=datetime(2026, 1, 2)))
+        update_index(archive, tmp_path)
+    return create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}).test_client()
+
+
+def test_payloads_stay_text_in_embeds_and_feeds(hostile) -> None:
+    embed = hostile.get("/embed?q=kosovo").get_data(as_text=True)
+    assert "<script>window" not in embed and "<img src=x" not in embed
+    assert 'href="javascript:' not in embed
+    for name in ("atom", "rss"):
+        raw = hostile.get(f"/feed.{name}?q=kosovo").get_data(as_text=True)
+        assert "<script" not in raw and "<img" not in raw and "<svg" not in raw
+        entry = feedparser.parse(raw).entries[0]
+        assert not entry.link.startswith("javascript:")
+        assert "window.__xss=3" in entry.title  # shown as text, as written
+    card = hostile.get("/embed/communiques/" + hostile.get(
+        "/api/search?q=kosovo").get_json()["results"][0]["id"]).get_data(as_text=True)
+    assert "<script>window" not in card and 'href="javascript:' not in card
