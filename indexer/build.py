@@ -198,6 +198,7 @@ def _index_share(
                 # each writer process stores its own share, a batch at a time.
                 found.append((seq, entities.officials, entities.countries))
                 if len(found) >= ENTITY_BATCH:
+                    _check_parent(parent_pid)  # an orphan commits nothing
                     derived.set_entities(found)
                     found = []
                 indexed += 1
