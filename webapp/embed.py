@@ -51,7 +51,9 @@ def service() -> SearchService:
 def results():  # type: ignore[no-untyped-def]
     options = embed_options(request.args)
     req = search_request_from_args(request.args, options.limit, with_facets=False)
-    req = replace(req, page_size=options.limit, page=1, cursor=None)
+    # A live list on another site: newest first unless the embed asks otherwise.
+    req = replace(req, page_size=options.limit, page=1, cursor=None,
+                  sort=req.sort if request.args.get("sort") else "newest")
     found = service().search(req)
     args = {k: v for k, v in search_args(request.args).items() if k not in ("page", "cursor")}
     return render_template("embed.html", results=found, options=options,

@@ -1,0 +1,183 @@
+"""Embeds in real headless Chromium: a page on another loopback origin frames /embed,
+runs embed.js and an oEmbed-discovered iframe, and sees the results; CSS stays on its
+own side; planted payloads run nowhere."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from test_archive import make_record
+from test_browser import CHROMIUM  # noqa: F401 - skips this module as it skips that one
+
+from indexer.archive import Archive
+from indexer.build import update_index
+from webapp import create_app
+
+pytestmark = pytest.mark.browser
+
+HOST_CSS = """
+  body { color: rgb(0, 128, 0); font-family: serif; font-size: 22px; }
+  li, a, p, ol { color: rgb(255, 0, 0) !important; font-size: 40px !important; }
+"""
+
+
+def _serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+
+
+def _host_site(pages: dict[str, str]):  # type: ignore[no-untyped-def]
+    """A newsroom's site: another origin serving the given pages."""
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        body = pages.get(environ["PATH_INFO"])
+        if body is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [body.encode()]
+    return app
+
+
+@pytest.fixture(scope="module")
+def service_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    # Its own app on the crawled data: links are built from the address it is served on.
+    yield from _serve(create_app({"TESTING": True, "DATA_DIR": crawled[0].config["DATA_DIR"]}))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _newsroom_page(service: str, oembed_html: str) -> str:
+    return f"""<!doctype html><html><head><title>Newsroom</title>
+<style>{HOST_CSS}</style></head><body>
+<h1>Our coverage</h1>
+<ul><li id="own">The newsroom's own list item</li></ul>
+<iframe id="frame" src="{service}/embed?q=kosovo&amp;source=russia-mid" width="600"
+        height="400"></iframe>
+<div id="widget" data-communiques-q="kosovo" data-communiques-source="russia-mid"
+     data-communiques-limit="3"></div>
+<div id="oembed">{oembed_html}</div>
+<script src="{service}/embed.js" async></script>
+</body></html>"""
+
+
+def test_another_origin_embeds_the_iframe_the_widget_and_an_oembed(page, service_url: str) -> None:
+    # oEmbed discovery, as a CMS does it: the page's <link>, then the oEmbed answer.
+    search_page = requests.get(f"{service_url}/?q=kosovo&language=en", timeout=10).text
+    discovered = re.search(r'<link rel="alternate" type="application/json\+oembed"[^>]*'
+                           r'href="([^"]+)"', search_page).group(1).replace("&amp;", "&")
+    oembed = requests.get(discovered, timeout=10).json()
+    assert oembed["type"] == "rich"
+    russian = requests.get(f"{service_url}/api/search?q=kosovo&source=russia-mid&sort=newest",
+                           timeout=10).json()
+    english = requests.get(f"{service_url}/api/search?q=kosovo&language=en&sort=newest&size=5",
+                           timeout=10).json()
+    assert russian["total"] > 0 and english["total"] > 0
+
+    errors: list[str] = []
+    for newsroom in _serve(_host_site({"/": _newsroom_page(service_url, oembed["html"])})):
+        assert newsroom.split(":")[-1] != service_url.split(":")[-1]  # another origin
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(newsroom + "/")
+        # The iframe: the Russian MFA's Kosovo communiqués.
+        frame = page.frame_locator("#frame")
+        frame.locator("li.hit").first.wait_for()
+        framed = frame.locator("li.hit a.title").all_inner_texts()
+        assert framed == [h["title"] for h in russian["results"][:5]]
+        # The widget, in its shadow root.
+        page.wait_for_selector("#widget[data-communiques-loaded]")
+        widget_titles = page.locator("#widget li a.t").all_inner_texts()
+        assert widget_titles == [h["title"] for h in russian["results"][:3]]
+        # The oEmbed-discovered iframe shows the English search it was discovered on.
+        found = page.frame_locator("#oembed iframe").locator("li.hit a.title")
+        found.first.wait_for()
+        assert found.all_inner_texts() == [h["title"] for h in english["results"]]
+        # No CSS crosses: the newsroom's red 40px items stay its own, the widget keeps its.
+        own = page.eval_on_selector("#own", "e => [getComputedStyle(e).color,"
+                                            " getComputedStyle(e).fontSize]")
+        assert own == ["rgb(255, 0, 0)", "40px"]
+        inner = page.locator("#widget li").first.evaluate(
+            "e => [getComputedStyle(e).color, getComputedStyle(e).fontSize,"
+            " getComputedStyle(e).fontFamily]")
+        assert inner[0] != "rgb(255, 0, 0)" and inner[1] == "14px" and "serif" != inner[2]
+        assert errors == []
+
+
+XSS = '<img src=x onerror="window.__xss=1;alert(1)">'
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    data = Path(tmp_path_factory.mktemp("hostile"))
+    with Archive(data) as archive:
+        for n, (title, body, url) in enumerate([
+            (f"Kosovo {XSS}", f"Kosovo <script>window.__xss=2;alert(2)</script> {XSS}",
+             "javascript:window.__xss=3;alert(3)"),
+            ('Kosovo "><svg onload="window.__xss=4;alert(4)">', "Kosovo </textarea>"
+             f"{XSS} {{{{7*7}}}}", "https://www.mfa.gov.rs/en/x?a=\"><script>alert(5)</script>"),
+        ]):
+            archive.store(replace(make_record(n, body=body), title=title, url=url,
+                                  officials=(f'Ivica Dačić {XSS}',)))
+        update_index(archive, data)
+    app = create_app({"TESTING": True, "DATA_DIR": str(data)})
+    yield from _serve(app)
+
+
+def test_planted_payloads_run_in_no_embed_surface(page, hostile_url: str) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    oembed = requests.get(f"{hostile_url}/oembed?url={quote(hostile_url + '/?q=kosovo')}",
+                          timeout=10).json()
+    for newsroom in _serve(_host_site({"/": f"""<!doctype html><body>
+<iframe id="frame" src="{hostile_url}/embed?q=kosovo"></iframe>
+<div id="widget" data-communiques-q="kosovo"></div>
+<div id="oembed">{oembed["html"]}</div>
+<script src="{hostile_url}/embed.js"></script></body>"""})):
+        page.goto(newsroom + "/")
+        page.wait_for_selector("#widget[data-communiques-loaded]")
+        page.frame_locator("#frame").locator("li.hit").first.wait_for()
+        page.wait_for_timeout(300)
+        hrefs = page.locator("#widget a").evaluate_all("links => links.map(a => a.href)")
+        assert hrefs and not any(h.startswith("javascript:") for h in hrefs)
+        assert page.locator("#widget li").first.inner_text().startswith("Kosovo")
+        for frame in page.frames:
+            assert frame.evaluate("() => window.__xss") is None, frame.url
+    for path in ("/embed?q=kosovo", "/feed.atom?q=kosovo", "/feed.rss?q=kosovo",
+                 "/embed/communiques/" + requests.get(
+                     f"{hostile_url}/api/search?q=kosovo", timeout=10).json()["results"][0]["id"]):
+        page.goto(hostile_url + path)
+        page.wait_for_timeout(200)
+        assert page.evaluate("() => window.__xss") is None, path
+    assert dialogs == []
