@@ -157,7 +157,7 @@ class Outcome:
         return self.status is None or (self.status >= 500 and self.status not in DESIGNED_5XX)
 
 
-_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
+ARGUMENT = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
 
 
 def routes(app: Flask) -> list[tuple[str, str, dict]]:
@@ -245,7 +245,7 @@ def collect_values(app: Flask) -> Values:
     return values
 
 
-def _known_path_values(values: Values) -> dict[str, list[str]]:
+def known_path_values(values: Values) -> dict[str, list[str]]:
     first_official = "ivica-dacic" if "ivica-dacic" in values.official_ids else \
         (values.official_ids or ["x"])[0]
     return {
@@ -262,10 +262,10 @@ def probe_routes(app: Flask, values: Values) -> None:
     """Which values each unknown path argument accepts (e.g. a feed's format), and which
     routes read a search (an unclosed quote in q is a 400 there), asked of the app
     in-process, before the server is fuzzed."""
-    known = _known_path_values(values)
+    known = known_path_values(values)
     client = app.test_client()
     for rule, _, converters in routes(app):
-        arguments = _ARGUMENT.findall(rule)
+        arguments = ARGUMENT.findall(rule)
         chosen = {a: (known.get(a) or [""])[0] for a in arguments}
         for argument in arguments:
             if known.get(argument):
@@ -274,21 +274,21 @@ def probe_routes(app: Flask, values: Values) -> None:
             candidates = sorted(items) if items else PATH_CANDIDATES
             good = []
             for candidate in candidates:
-                path = _fill(rule, {**chosen, argument: candidate})
+                path = fill_rule(rule, {**chosen, argument: candidate})
                 if client.get(path).status_code < 400:
                     good.append(candidate)
             if good:
                 chosen[argument] = good[0]
                 values.path_values.setdefault(rule, {})[argument] = good
-        path = _fill(rule, chosen)
+        path = fill_rule(rule, chosen)
         if client.get(path).status_code < 400:
             values.page_paths.append(path)
             if client.get(path + "?q=%22").status_code == 400:
                 values.search_routes.add(rule)
 
 
-def _fill(rule: str, chosen: dict[str, str]) -> str:
-    return _ARGUMENT.sub(lambda m: quote(chosen[m.group(1)], safe=""), rule)
+def fill_rule(rule: str, chosen: dict[str, str]) -> str:
+    return ARGUMENT.sub(lambda m: quote(chosen[m.group(1)], safe=""), rule)
 
 
 # -- planning ---------------------------------------------------------------------------
@@ -305,7 +305,7 @@ class Planner:
         self.params = values.params or list(KNOWN_PARAMS)
         self.search_routes = values.search_routes or {
             rule for rule, endpoint, _ in self.routes if endpoint in SEARCH_ENDPOINTS}
-        self.known_segments = _known_path_values(values)
+        self.known_segments = known_path_values(values)
 
     # values -------------------------------------------------------------------------
     def pick(self, items: Sequence[str]) -> str:
@@ -482,7 +482,7 @@ class Planner:
             value = self.segment(rule, match.group(1), converters.get(match.group(1)))
             return value if isinstance(value, Raw) else quote(value, safe="")
 
-        path = _ARGUMENT.sub(fill, rule)
+        path = ARGUMENT.sub(fill, rule)
         params = self.params_for(rule, endpoint)
         query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params)
         if self.rng.random() < 0.03:

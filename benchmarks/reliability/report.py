@@ -294,21 +294,34 @@ def _xss(stage: dict) -> list[str]:
         f"{stage['documents']} communiqués (two versions each) and in "
         f"{stage['promoted_officials']} officials promoted into the registry; indexed and "
         f"served by `communiques serve`. {stage['page_loads']} page loads in headless "
-        "Chromium with the page's CSP bypassed, so escaping alone is tested; "
+        "Chromium: every GET route of the app's `url_map` (each communiqué and official "
+        "where a route takes one, every feed and export format), payloads as the query of "
+        "every route that reads a search, as selected facet values and dates and as 404 "
+        "paths, and payloads typed into the search box. The page's CSP is bypassed, so "
+        "escaping alone is tested; "
         f"{stage['html_pages_with_csp']} of {stage['html_pages']} HTML pages also sent a "
         "Content-Security-Policy.", "",
         "| surface | page loads |", "|---|---|",
     ]
-    lines += [f"| {surface} | {count} |" for surface, count in stage["surfaces"].items()]
+    lines += [f"| `{surface}` | {count} |" for surface, count in stage["surfaces"].items()]
     lines += ["", f"Statuses: {_cell(stage['statuses'])}. Dialogs opened: "
               f"{len(stage['dialogs'])}. `window.__xss` set: {len(stage['xss_set'])}. "
               f"Script URLs in links or sources: {len(stage['script_urls'])}. Other injected "
               f"markup (event handlers, inline scripts, frames, `<base>`, refresh, evaluated "
               f"templates): {stage['findings_count'] - len(stage['script_urls'])}. Pages "
               f"that failed to load: {len(stage['load_errors'])}."]
-    for export in stage["exports"]:
-        lines.append(f"- Export {_url(export['url'])}: `{export.get('content_type')}`, "
-                     f"`{export.get('disposition')}`, {export.get('outcome')}.")
+    control = stage.get("control")
+    if control:
+        lines.append(
+            f"The checks themselves, on a control page that inserts each payload unescaped "
+            f"(text, `href`, `value` and `<textarea>` contexts), caught {control['caught']} "
+            f"of {control['payloads']}; the others do nothing in those contexts (encoded, "
+            "template, CSS and other-context payloads).")
+    shown = ", ".join(f"`{t or '?'}` {n}" for t, n in stage["content_types"].items())
+    lines.append(f"Content types rendered: {shown}.")
+    for download in stage["downloads"]:
+        lines.append(f"- {_url(download['url'])}: `{download.get('content_type')}`, "
+                     f"`{download.get('disposition')}`, {download.get('outcome')}.")
     problems = ([("dialog", d["url"], d["message"]) for d in stage["dialogs"]]
                 + [("window.__xss", x["url"], x["value"]) for x in stage["xss_set"]]
                 + [(f["kind"], f["url"], f["detail"]) for f in stage["script_urls"]]

@@ -12,8 +12,9 @@ The page's Content-Security-Policy would block inline script even if escaping fa
 the browser context bypasses CSP: what is measured is the escaping itself (that the CSP
 header is sent is recorded apart). A page fails on a dialog, `window.__xss` set, a
 `javascript:`/`vbscript:`/`data:text/html` URL in a link or source attribute, an
-event-handler attribute or inline script that came from data, an `<iframe>`, `<object>`,
-`<embed>`, `<base>` or refresh `<meta>` in the DOM, or a template expression evaluated.
+event-handler attribute or inline script (the app has none of its own), an `<iframe>`,
+`<object>` or `<embed>` loading anything but this origin, a `<base>` or refresh `<meta>`,
+or a template expression evaluated.
 """
 
 from __future__ import annotations
@@ -21,12 +22,19 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from benchmarks.reliability.common import communiques, run_command, say, waitress_server
+from benchmarks.reliability.common import (
+    LIMITS_OFF_CONFIG,
+    communiques,
+    run_command,
+    say,
+    waitress_server,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -105,9 +113,16 @@ CHECK_PAGE = """() => {
   }
   for (const s of document.querySelectorAll("script:not([src])"))
     found.push(["inline script", s.textContent.slice(0, 60)]);
-  for (const el of document.querySelectorAll(
-      "iframe, frame, object, embed, base, meta[http-equiv]"))
-    found.push(["injected element", el.outerHTML.slice(0, 80)]);
+  // The app's own frames (an embed preview) load this origin; a payload's would not.
+  for (const el of document.querySelectorAll("iframe, frame, object, embed")) {
+    const target = el.getAttribute("src") || el.getAttribute("data") || "";
+    const resolved = target ? new URL(target, location.href).href : "";
+    if (!resolved.startsWith(location.origin + "/"))
+      found.push(["injected element", el.outerHTML.slice(0, 80)]);
+  }
+  for (const el of document.querySelectorAll("base, meta[http-equiv]"))
+    if (el.tagName === "BASE" || /refresh/i.test(el.getAttribute("http-equiv")))
+      found.push(["injected element", el.outerHTML.slice(0, 80)]);
   const text = document.body ? document.body.innerText : "";
   for (const m of text.match(/X\\d+49/g) || []) found.push(["template evaluated", m]);
   return {xss: window.__xss === undefined ? null : String(window.__xss), found: found};
@@ -165,41 +180,52 @@ def build_archive(data: Path) -> tuple[list[str], list[str]]:
     return ids, [slug(name) for name in promoted]
 
 
-def page_plan(ids: list[str], official_ids: list[str]) -> list[tuple[str, str]]:
-    """(surface, path) of every page load."""
+def page_plan(app, ids: list[str], official_ids: list[str]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(surface, path) of every page load: every GET route of the app's url_map with good
+    values (each communiqué and official for routes that take one), payloads as queries on
+    every route that reads a search, as selected facet values and dates, and as the path
+    arguments of 404 pages."""
+    from benchmarks.reliability import fuzz
+
     corpus = payloads()
     q = lambda text: quote(text, safe="")  # noqa: E731 - a local shorthand
-    plan: list[tuple[str, str]] = [
-        ("search", "/?q=&size=100"), ("search", "/?q=kosovo&size=100"),
-        ("search", "/?q=kosovo&size=100&sort=oldest"), ("search", "/?q=kosovo&page=2"),
-        ("help", "/help"), ("officials", "/officials"),
-        ("official", "/officials/ivica-dacic"), ("pair", "/countries/RS/RU"),
-        ("api", "/api/search?q=kosovo&size=100"), ("api", "/api/openapi.json"),
-    ]
-    plan += [("search (payload query)", f"/?q={q(p)}") for p in corpus]
+    values = fuzz.collect_values(app)
+    good = fuzz.known_path_values(values)
+    good["official_id"] = ["ivica-dacic", *official_ids]
+    plan: list[tuple[str, str]] = []
+    for rule, _, _ in fuzz.routes(app):
+        if rule.startswith("/static/"):
+            continue
+        arguments = fuzz.ARGUMENT.findall(rule)
+        formats = values.path_values.get(rule, {})
+        chosen = {a: (formats.get(a) or good.get(a) or [""])[0] for a in arguments}
+        varying = next((a for a in ("communique_id", "official_id") if a in arguments), None)
+        every = (ids if varying == "communique_id" else official_ids) if varying else [None]
+        for value in every:
+            for fmt in formats.get("format", [chosen.get("format")]) if "format" in arguments \
+                    else [None]:
+                filled = {**chosen, **({varying: value} if varying else {}),
+                          **({"format": fmt} if fmt else {})}
+                path = fuzz.fill_rule(rule, filled)
+                plan.append((rule, path))
+                if rule in values.search_routes:
+                    plan.append((rule, path + "?q=kosovo"))
+                if varying == "communique_id" and "/api/" not in rule:
+                    plan.append((rule + " (old version)", path + "?version=1"))
+        if rule in values.search_routes and "<" not in rule:
+            shown = corpus if rule == "/" else corpus[:10]
+            plan += [(f"{rule} (payload query)", f"{rule}?q={q(p)}") for p in shown]
     for p in corpus[:12]:
-        plan += [("search (payload facet)", f"/?q=kosovo&{name}={q(value)}")
+        plan += [("/ (payload facet)", f"/?q=kosovo&{name}={q(value)}")
                  for name, value in (("official", f"The Rt Hon {p} MP"), ("country", p),
                                      ("type", p), ("source", p), ("language", p))]
-        plan.append(("search (payload date)", f"/?q=kosovo&from={q(p)}"))
-    for communique in ids:
-        plan += [("document", f"/communiques/{communique}"),
-                 ("document (old version)", f"/communiques/{communique}?version=1"),
-                 ("api", f"/api/communiques/{communique}")]
-    for official in official_ids:
-        plan += [("official", f"/officials/{q(official)}"),
-                 ("api", f"/api/officials/{q(official)}")]
+        plan.append(("/ (payload date)", f"/?q=kosovo&from={q(p)}"))
     for p in corpus[:8]:
-        plan += [("official (404)", f"/officials/{q(p)}"),
-                 ("pair (404)", f"/countries/RS/{q(p)}"),
-                 ("pair (404)", f"/countries/{q(p)}/RU"),
-                 ("document (404)", f"/communiques/{q(p)}"),
-                 ("404", f"/{q(p)}"),
-                 ("api (400)", f"/api/search?q={q(p)}"),
-                 ("api", f"/api/suggest?q={q(p)}")]
-    plan += [("export", "/api/export.csv?q=kosovo"), ("export", "/api/export.jsonl?q="),
-             ("export", f"/api/export.csv?q={q(corpus[0])}")]
-    return plan
+        plan += [("404 pages", f"/officials/{q(p)}"), ("404 pages", f"/countries/RS/{q(p)}"),
+                 ("404 pages", f"/countries/{q(p)}/RU"), ("404 pages", f"/communiques/{q(p)}"),
+                 ("404 pages", f"/{q(p)}"), ("/api/search (400)", f"/api/search?q={q(p)}"),
+                 ("/api/suggest", f"/api/suggest?q={q(p)}")]
+    return list(dict.fromkeys(plan))
 
 
 def _headers(url: str) -> dict[str, str]:
@@ -214,8 +240,9 @@ def run(work: Path) -> dict:
     if not os.path.exists(CHROMIUM):
         return {"skipped": f"{CHROMIUM} is missing (apt-get install chromium)", "passed": False}
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
+
+    from webapp import create_app
 
     data = work / "xss"
     log = work / "logs" / "xss-build.log"
@@ -227,7 +254,8 @@ def run(work: Path) -> dict:
     else:
         ids_text, officials_text = (work / "xss-ids.txt").read_text().split("\n--\n")
         ids, official_ids = ids_text.split(), officials_text.split()
-    plan = page_plan(ids, official_ids)
+    plan = page_plan(create_app({"DATA_DIR": str(data), **LIMITS_OFF_CONFIG}), ids,
+                     official_ids)
     dialogs: list[dict] = []
     pages: list[dict] = []
     server = waitress_server(data, work / "logs" / "xss-server.log")
@@ -236,7 +264,6 @@ def run(work: Path) -> dict:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                              args=CHROMIUM_ARGS)
         context = browser.new_context(bypass_csp=True, accept_downloads=True)
-        page = context.new_page()
         current = {"url": ""}
 
         def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
@@ -244,55 +271,105 @@ def run(work: Path) -> dict:
                             "message": dialog.message[:100]})
             dialog.dismiss()
 
-        page.on("dialog", on_dialog)
+        page = _fresh_page(context, None, on_dialog)
         for surface, path in plan:
             url = server.base_url + path
             current["url"] = path
             row: dict = {"surface": surface, "url": path}
-            if surface == "export":
-                headers = _headers(url)
-                row["content_type"] = headers.get("content-type", "")
-                row["disposition"] = headers.get("content-disposition", "")
-                try:
-                    with page.expect_download(timeout=10_000) as download:
-                        try:
-                            page.goto(url)
-                        except PlaywrightError:
-                            pass  # "Download is starting": the browser does not render it
-                    download.value.cancel()
-                    row["outcome"] = "downloaded, not rendered"
-                except PlaywrightTimeout:
-                    row["outcome"] = "rendered"
-            if row.get("outcome") != "downloaded, not rendered":
-                try:
-                    response = page.goto(url, wait_until="load", timeout=30_000)
-                    page.wait_for_timeout(SETTLE_MS)
-                    checked = page.evaluate(CHECK_PAGE)
-                except PlaywrightError as error:
+            try:
+                response = page.goto(url, wait_until="load", timeout=30_000)
+                page.wait_for_timeout(SETTLE_MS)
+                checked = page.evaluate(CHECK_PAGE)
+            except PlaywrightError as error:
+                if "Download is starting" in str(error):
+                    # Served as an attachment: the browser saves it and renders nothing.
+                    headers = _headers(url)
+                    row.update(status=200, outcome="downloaded, not rendered",
+                               content_type=headers.get("content-type", ""),
+                               disposition=headers.get("content-disposition", ""))
+                else:
                     row.update(status=None, error=str(error).splitlines()[0][:200])
-                    pages.append(row)
-                    page = _fresh_page(context, page, on_dialog)
-                    continue
-                row["status"] = response.status if response else None
-                headers = response.headers if response else {}
-                row["csp"] = "content-security-policy" in headers
-                row["html"] = "text/html" in headers.get("content-type", "")
-                row["xss"] = checked["xss"]
-                row["found"] = checked["found"]
+                pages.append(row)
+                page = _fresh_page(context, page, on_dialog)
+                continue
+            row["status"] = response.status if response else None
+            headers = response.headers if response else {}
+            row["content_type"] = headers.get("content-type", "")
+            row["csp"] = "content-security-policy" in headers
+            row["html"] = "text/html" in row["content_type"]
+            row["xss"] = checked["xss"]
+            row["found"] = checked["found"]
             pages.append(row)
         typed = _type_payloads(page, server.base_url, payloads()[:10], current)
+        checked_control = control(context)
         browser.close()
-    return _summary(pages, dialogs, typed, len(ids), len(official_ids))
+    figures = _summary(pages, dialogs, typed, len(ids), len(official_ids))
+    figures["control"] = checked_control
+    if checked_control["caught"] < CONTROL_FLOOR * checked_control["payloads"]:
+        figures["passed"] = False  # the checks would not have seen an injection
+    return figures
+
+
+CONTROL_PAGE = ("<!doctype html><html><head><title>{p}</title></head><body><p>{p}</p>"
+                "<a href=\"{p}\">link</a><input value=\"{p}\"><textarea>{p}</textarea>"
+                "</body></html>")
+CONTROL_FLOOR = 0.5  # of the payloads the checks must catch on the control page
+
+
+def control(context) -> dict:  # type: ignore[no-untyped-def]
+    """The same checks on a page that inserts each payload unescaped (text, attribute and
+    textarea contexts): proof that they see a payload that runs, in this browser."""
+    import http.server
+    import threading
+
+    corpus = payloads()
+
+    class Vulnerable(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            number = self.path.strip("/")
+            if not number.isdigit() or int(number) >= len(corpus):
+                self.send_error(404)
+                return
+            body = CONTROL_PAGE.format(p=corpus[int(number)]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Vulnerable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    caught, dialogs = [], []
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(1), dialog.dismiss()))
+    try:
+        for number in range(len(corpus)):
+            before = len(dialogs)
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/{number}",
+                      wait_until="load", timeout=30_000)
+            page.wait_for_timeout(SETTLE_MS)
+            checked = page.evaluate(CHECK_PAGE)
+            if checked["xss"] or checked["found"] or len(dialogs) > before:
+                caught.append(number)
+    finally:
+        page.close()
+        server.shutdown()
+    return {"payloads": len(corpus), "caught": len(caught),
+            "missed": [corpus[n] for n in range(len(corpus)) if n not in caught]}
 
 
 def _fresh_page(context, page, on_dialog):  # type: ignore[no-untyped-def]
-    """A new tab after a navigation error (a crashed or wedged page)."""
-    try:
-        page.close()
-    except Exception:  # noqa: BLE001, S110 - it is being replaced either way
-        pass
+    """A new tab (after a download or a navigation error, a tab may be left mid-way)."""
+    if page is not None:
+        try:
+            page.close()
+        except Exception:  # noqa: BLE001 - it is being replaced either way
+            pass
     page = context.new_page()
     page.on("dialog", on_dialog)
+    page.on("download", lambda download: download.cancel())
     return page
 
 
@@ -322,7 +399,7 @@ def _summary(pages: list[dict], dialogs: list[dict], typed: list[dict], document
                 for r in loaded for kind, detail in r.get("found", [])]
     script_urls = [f for f in findings if f["kind"] == "script URL"]
     html = [r for r in pages if r.get("html")]
-    errors = [r for r in pages if r.get("status") is None and "outcome" not in r]
+    errors = [r for r in pages if r.get("status") is None]
     statuses: dict[str, int] = {}
     for row in pages:
         key = row.get("outcome") or str(row.get("status"))
@@ -335,6 +412,8 @@ def _summary(pages: list[dict], dialogs: list[dict], typed: list[dict], document
         "other_findings": [f for f in findings if f["kind"] != "script URL"][:100],
         "findings_count": len(findings), "load_errors": errors,
         "html_pages": len(html), "html_pages_with_csp": sum(1 for r in html if r["csp"]),
-        "exports": [r for r in pages if r["surface"] == "export"],
+        "downloads": [r for r in pages if r.get("outcome")],
+        "content_types": dict(Counter(r.get("content_type", "").split(";")[0]
+                                      for r in pages if not r.get("outcome"))),
         "passed": not dialogs and not xss_set and not findings and not errors,
     }
