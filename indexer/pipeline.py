@@ -40,9 +40,12 @@ def crawl_sources(
                 report.issues.append(CrawlIssue("", "error", f"{type(exc).__name__}: {exc}"))
             for issue in report.issues:
                 archive.log_error(run_id, source.id, issue.url, issue.kind, issue.message)
+            for issue in report.drift:
+                archive.log_drift(run_id, source.id, issue.url, issue.message)
             archive.finish_run(
                 run_id, pages=report.pages, new=report.new, changed=report.changed,
                 unchanged=report.unchanged, errors=len(report.issues), status=report.status,
+                drift=len(report.drift),
             )
             reports.append(report)
     return reports

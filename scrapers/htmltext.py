@@ -17,6 +17,8 @@ BLOCK_TAGS = frozenset(
 # Elements whose text a reader never sees.
 INVISIBLE_TAGS = frozenset("script style noscript template iframe object svg head".split())
 _BREAK = "\x00"
+_LINE = "\x01"  # a <br>: a space, but two in a row end a paragraph (<br>-split texts)
+_LINES = re.compile(f"{_LINE}\\s*(?:{_LINE}\\s*)+")
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 
 
@@ -31,7 +33,8 @@ def collapse_whitespace(text: str) -> str:
 
 def element_text(element: Tag) -> str:
     """The visible text of an element on one line."""
-    return collapse_whitespace("".join(_chunks(element)).replace(_BREAK, " "))
+    text = "".join(_chunks(element))
+    return collapse_whitespace(text.replace(_BREAK, " ").replace(_LINE, " "))
 
 
 def _chunks(element: Tag) -> Iterable[str]:
@@ -43,7 +46,7 @@ def _chunks(element: Tag) -> Iterable[str]:
             if child.name in INVISIBLE_TAGS:
                 continue
             if child.name == "br":
-                yield " "
+                yield _LINE
             elif child.name in BLOCK_TAGS:
                 yield _BREAK
                 yield from _chunks(child)
@@ -53,10 +56,15 @@ def _chunks(element: Tag) -> Iterable[str]:
 
 
 def paragraphs(elements: Iterable[Tag]) -> list[str]:
-    """Paragraph texts of the elements, in document order, whitespace collapsed."""
+    """Paragraph texts of the elements, in document order, whitespace collapsed.
+
+    A block element starts a paragraph, and so do two <br> in a row (old sites wrote
+    whole texts as lines in one element); a single <br> is a space.
+    """
     out: list[str] = []
     for element in elements:
-        for block in "".join(_chunks(element)).split(_BREAK):
+        text = _LINES.sub(_BREAK, "".join(_chunks(element))).replace(_LINE, " ")
+        for block in text.split(_BREAK):
             text = collapse_whitespace(block)
             if text:
                 out.append(text)

@@ -63,6 +63,10 @@ class Communique:
     speaker: str | None = None
     place: str | None = None
     content_hash: str = field(default="")
+    # How the page was read: "definition" (the source's selectors, feed or API) or
+    # "generic" (the generic extractor: no selectors for the site, or they no longer
+    # matched). Left out of the content hash: it says how, not what, the ministry said.
+    extraction: str = "definition"
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -105,4 +109,5 @@ class Communique:
         values["fetched_at"] = datetime.fromisoformat(values["fetched_at"])
         values["officials"] = tuple(values.get("officials") or ())
         values["countries"] = tuple(values.get("countries") or ())
+        values.setdefault("extraction", "definition")  # records stored before it existed
         return cls(**values)

@@ -122,18 +122,50 @@ def test_recrawl_adds_versions_only_for_changed_pages(app, site_copy: Path) -> N
     assert SEED_TITLE in api_titles(client, q='"Ilya I. Rogachev"')
 
 
-def test_broken_page_is_an_error_and_leaves_the_archive_untouched(app, site_copy: Path) -> None:
+def test_redesigned_page_is_read_generically_and_flagged_as_drift(app, site_copy: Path) -> None:
+    data_dir = archive_path_of(app)
+    seed = _seed_file(site_copy)
+    html = seed.read_text(encoding="utf-8")
+    # A redesign: the headline and text cells lose the classes the definition reads.
+    broken = html.replace('class="contentheading"', 'class="heading"').replace(
+        'class="contentpaneopen"', 'class="layout"')
+    assert broken != html
+    seed.write_text(broken, encoding="utf-8")
+    result = crawl_serbia(app)
+    assert result.exit_code == 4  # drift, and no source error
+    assert "error [" not in result.output
+    assert "warning [drift]" in result.output and "19230-serbian-russian" in result.output
+    assert "1 read by the generic extractor" in result.output
+    golden = next(g for g in GOLDEN if g["title"] == SEED_TITLE)
+    with Archive(data_dir, readonly=True) as archive:
+        assert archive.count() == len(GOLDEN)  # no article lost
+        seed_record = next(r for r in archive.all_current() if "19230-" in r.url)
+        assert seed_record.extraction == "generic"
+        assert seed_record.title == SEED_TITLE
+        assert seed_record.published.isoformat() == golden["published"]
+        assert seed_record.paragraphs[0] == golden["body"].split("\n\n")[0]
+        assert all(r.extraction == "definition" for r in archive.all_current()
+                   if r.id != seed_record.id)
+        run = archive.last_runs()[0]
+        assert run.status == "ok" and run.errors == 0 and run.drift == 1
+        assert [d.url for d in archive.run_drift(run.run_id)] == [seed_record.url]
+    status = run_cli(app, "status")
+    assert "definition drift: 1 article read by the generic extractor" in status.output
+    assert "19230-serbian-russian" in status.output
+
+
+def test_page_nothing_can_read_is_an_error_and_leaves_the_archive_untouched(
+        app, site_copy: Path) -> None:
     assert crawl_serbia(app).exit_code == 0
     data_dir = archive_path_of(app)
     with Archive(data_dir, readonly=True) as archive:
         before = {r.id: r.content_hash for r in archive.all_current()}
 
     seed = _seed_file(site_copy)
-    html = seed.read_text(encoding="utf-8")
-    # A redesign: the body cell and title cell lose their classes.
-    broken = html.replace('valign="top"', "").replace("contentheading", "heading")
-    assert broken != html
-    seed.write_text(broken, encoding="utf-8")
+    # Neither the definition nor the generic extractor finds an article in what is left.
+    seed.write_text("<html><head><title>Ministry of Foreign Affairs</title></head><body>"
+                    "<div id='wrapper'><ul><li><a href='/en/'>Home</a></li></ul></div>"
+                    "</body></html>", encoding="utf-8")
     result = crawl_serbia(app)
     assert result.exit_code == 1
     assert "error [scrape]" in result.output and "19230-serbian-russian" in result.output
@@ -141,8 +173,8 @@ def test_broken_page_is_an_error_and_leaves_the_archive_untouched(app, site_copy
         assert {r.id: r.content_hash for r in archive.all_current()} == before
         assert archive.count_versions() == len(before)
         run = archive.last_runs()[0]
-        assert run.status == "partial" and run.errors == 1
-        assert "no " in archive.run_errors(run.run_id)[0].message
+        assert run.status == "partial" and run.errors == 1 and run.drift == 0
+        assert "generic extractor found no article" in archive.run_errors(run.run_id)[0].message
     status = run_cli(app, "status")
     assert "partial" in status.output and "1 errors" in status.output
 
@@ -162,8 +194,8 @@ def test_block_page_and_empty_listing_are_source_errors(app, site_copy: Path) ->
     with Archive(archive_path_of(app), readonly=True) as archive:
         titles = {r.title for r in archive.all_current()}
     assert "Technical Difficulties" not in titles
-    assert all(g["title"] not in titles for g in GOLDEN
-               if "/en/press-service/news/" in g["url"] or "/lat/mediji/" in g["url"])
+    assert all(g["title"] not in titles for g in GOLDEN if "/en/press-service/news/" in g["url"]
+               or "/lat/mediji/saopstenja/" in g["url"])
 
 
 def test_two_runs_at_once_the_second_exits_cleanly(app) -> None:

@@ -43,6 +43,7 @@ def test_article_matches_golden_record(crawled, source_id: str, entry: dict) -> 
     assert record.language == entry["language"]
     assert record.doc_type == entry["doc_type"]
     assert record.paragraphs == entry["body"].split("\n\n")
+    assert record.extraction == "definition"  # read by its source's selectors, no drift
     if "speaker" in entry:
         assert record.speaker == entry["speaker"]
     if "document_number" in entry:
@@ -61,6 +62,7 @@ def test_each_crawl_archived_exactly_its_golden_articles(crawled) -> None:
     for source_id in SOURCE_IDS:
         assert by_source.get(source_id) == len(load_golden(source_id)), source_id
         assert runs[source_id].status == "ok", errors[source_id]
+        assert runs[source_id].drift == 0, source_id
 
 
 @pytest.mark.parametrize("query", ["Lavrov", "Лавров"])

@@ -1,13 +1,21 @@
-"""Source definitions: each ministry is a TOML file in this folder, not code."""
+"""Source definitions: each ministry is a TOML file in this folder, not code.
+
+Every selector of a definition may be one CSS selector or a list of them tried in
+order (the first that finds something wins), so a site's template variants and a
+redesign's new markup sit side by side in one definition.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
+
+from bs4 import BeautifulSoup
 
 DEFINITIONS_DIR = Path(__file__).parent
 
@@ -30,31 +38,45 @@ class Section:
     full_text: bool = False  # feeds: the item content is the whole article
 
 
+# A field's selectors, tried in order: the first that finds something wins.
+Selectors = tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class ListingRules:
-    items: str
-    link: str
-    date: str | None = None
-    next: str | None = None
-    doc_type: str | None = None
+    """Selectors for a listing page; each field is a list of selectors tried in order."""
+
+    items: Selectors
+    link: Selectors
+    date: Selectors = ()
+    next: Selectors = ()
+    doc_type: Selectors = ()
     # Paging without a next link: page N's path relative to the listing ("index_{n}.html").
     page_pattern: str | None = None
 
 
 @dataclass(frozen=True)
 class ArticleRules:
-    """Selectors for an article page. "selector@attr" reads an attribute instead of text."""
+    """Selectors for an article page. "selector@attr" reads an attribute instead of text.
 
-    title: str
-    body: tuple[str, ...]
-    date: str | None = None
-    remove: tuple[str, ...] = ()
+    title, date, doc_type, speaker and document_number: the first selector that gives a
+    value (for dates: a date in the site's formats) wins. body: the first selector that
+    gives text; one selector may be a group ("a, b") whose matches are read in page order.
+    exclude: regions that are not the article (related lists, sidebars, "most read"),
+    dropped from the page before anything is read; remove: elements dropped from the body.
+    """
+
+    title: Selectors
+    body: Selectors
+    date: Selectors = ()
+    exclude: Selectors = ()
+    remove: Selectors = ()
     boilerplate: tuple[str, ...] = ()
     boilerplate_patterns: tuple[str, ...] = ()
-    stop_at: tuple[str, ...] = ()
-    doc_type: str | None = None
-    speaker: str | None = None
-    document_number: str | None = None
+    stop_at: tuple[str, ...] = ()  # a paragraph that ends the body ("###"); dropped
+    doc_type: Selectors = ()
+    speaker: Selectors = ()
+    document_number: Selectors = ()
 
 
 @dataclass(frozen=True)
@@ -68,10 +90,17 @@ class Site:
     sections: tuple[Section, ...]
     date_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_pages: int = 50
+    # Other hosts serving this site's pages under their own URLs, such as the archives of
+    # earlier administrations (2021-2025.state.gov): not aliases, their pages keep their URL.
+    hosts: tuple[str, ...] = ()
 
     @property
     def host(self) -> str:
         return (urlsplit(self.base_url).hostname or "").lower()
+
+    @property
+    def all_hosts(self) -> tuple[str, ...]:
+        return (self.host, *self.hosts)
 
 
 @dataclass(frozen=True)
@@ -89,9 +118,17 @@ class Source:
     host_aliases: dict[str, str] = field(default_factory=dict)
     block_markers: tuple[str, ...] = ()
     doc_types: dict[str, str] = field(default_factory=dict)  # raw label -> normalised
+    # Names the site puts beside the headline in <title> ("... - Ministry of Foreign
+    # Affairs"); stripped from a title read there. The source's names count too.
+    site_names: tuple[str, ...] = ()
 
     def strategy_of(self, section: Section) -> str:
         return section.strategy or self.strategy
+
+    def owns_host(self, host: str) -> bool:
+        host = host.lower()
+        host = self.host_aliases.get(host, host)
+        return any(host in site.all_hosts for site in self.sites)
 
 
 def _require(data: dict, key: str, where: str) -> object:
@@ -108,15 +145,37 @@ def _as_tuple(value: object) -> tuple[str, ...]:
     return tuple(value)  # type: ignore[arg-type]
 
 
+_EMPTY_PAGE = BeautifulSoup("", "html.parser")  # selectors are checked by compiling them here
+
+
+def _selectors(data: dict, key: str, where: str, *, required: bool = False) -> Selectors:
+    """A field's selectors: one string or a list of them, each a valid CSS selector."""
+    value = _require(data, key, where) if required else data.get(key)
+    if value is not None and not (isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value))):
+        raise SourceDefinitionError(f"{where}: '{key}' must be a selector or a list of them")
+    selectors = tuple(s.strip() for s in _as_tuple(value) if s.strip())
+    if required and not selectors:
+        raise SourceDefinitionError(f"{where}: '{key}' has no selector")
+    for selector in selectors:
+        css = selector.rsplit("@", 1)[0] if "@" in selector else selector
+        try:
+            _EMPTY_PAGE.select(css)
+        except Exception as exc:  # noqa: BLE001 - the selector engine raises several kinds
+            raise SourceDefinitionError(
+                f"{where}: bad selector {selector!r} in '{key}': {exc}") from exc
+    return selectors
+
+
 def _listing(data: dict | None, where: str) -> ListingRules | None:
     if data is None:
         return None
     return ListingRules(
-        items=str(_require(data, "items", where)),
-        link=str(_require(data, "link", where)),
-        date=data.get("date"),
-        next=data.get("next"),
-        doc_type=data.get("doc_type"),
+        items=_selectors(data, "items", where, required=True),
+        link=_selectors(data, "link", where, required=True),
+        date=_selectors(data, "date", where),
+        next=_selectors(data, "next", where),
+        doc_type=_selectors(data, "doc_type", where),
         page_pattern=data.get("page_pattern"),
     )
 
@@ -132,16 +191,17 @@ def _article(data: dict | None, where: str) -> ArticleRules | None:
                 f"{where}: bad boilerplate pattern {pattern!r}: {exc}"
             ) from exc
     return ArticleRules(
-        title=str(_require(data, "title", where)),
-        body=_as_tuple(_require(data, "body", where)),
-        date=data.get("date"),
-        remove=_as_tuple(data.get("remove")),
+        title=_selectors(data, "title", where, required=True),
+        body=_selectors(data, "body", where, required=True),
+        date=_selectors(data, "date", where),
+        exclude=_selectors(data, "exclude", where),
+        remove=_selectors(data, "remove", where),
         boilerplate=_as_tuple(data.get("boilerplate")),
         boilerplate_patterns=_as_tuple(data.get("boilerplate_patterns")),
         stop_at=_as_tuple(data.get("stop_at")),
-        doc_type=data.get("doc_type"),
-        speaker=data.get("speaker"),
-        document_number=data.get("document_number"),
+        doc_type=_selectors(data, "doc_type", where),
+        speaker=_selectors(data, "speaker", where),
+        document_number=_selectors(data, "document_number", where),
     )
 
 
@@ -183,6 +243,7 @@ def parse_source(data: dict, where: str) -> Source:
                 sections=sections,
                 date_formats={k: _as_tuple(v) for k, v in site.get("date_formats", {}).items()},
                 max_pages=int(site.get("max_pages", 50)),
+                hosts=tuple(h.lower() for h in _as_tuple(site.get("hosts"))),
             )
         )
     return Source(
@@ -197,6 +258,7 @@ def parse_source(data: dict, where: str) -> Source:
         host_aliases=dict(data.get("host_aliases", {})),
         block_markers=_as_tuple(data.get("block_markers")),
         doc_types={str(k): str(v) for k, v in data.get("doc_types", {}).items()},
+        site_names=_as_tuple(data.get("site_names")),
     )
 
 
@@ -218,3 +280,72 @@ def load_sources(directory: Path = DEFINITIONS_DIR) -> dict[str, Source]:
             raise SourceDefinitionError(f"{path.name}: duplicate source id '{source.id}'")
         sources[source.id] = source
     return sources
+
+
+@dataclass(frozen=True)
+class DefinitionMatch:
+    """The definition that reads a URL's page: its source, site and section.
+
+    `fits` says whether the URL lies under the section's path; when none does, the
+    section sharing most of the path is taken, with its language detected from the
+    text when the source has several.
+    """
+
+    source: Source
+    site: Site
+    section: Section
+    fits: bool
+
+
+def _segments(path: str) -> list[str]:
+    return [segment for segment in path.split("/") if segment]
+
+
+def _section_score(section: Section, path: list[str], query: set[tuple[str, str]]
+                   ) -> tuple[int, int]:
+    parts = urlsplit(section.path)
+    wanted = _segments(parts.path)
+    wanted_query = set(parse_qsl(parts.query))
+    if path[:len(wanted)] == wanted and wanted_query <= query:
+        return 1, len(wanted) + len(wanted_query)
+    common = 0
+    for mine, theirs in zip(wanted, path, strict=False):
+        if mine != theirs:
+            break
+        common += 1
+    return 0, common
+
+
+def site_for_url(source: Source, url: str) -> Site | None:
+    """The site of `source` whose host (or alias, or archive host) serves `url`."""
+    host = (urlsplit(url).hostname or "").lower()
+    host = source.host_aliases.get(host, host)
+    return next((site for site in source.sites if host in site.all_hosts), None)
+
+
+def match_site_section(source: Source, site: Site, url: str) -> DefinitionMatch:
+    """The section of `site` whose path fits `url` best (see `DefinitionMatch`)."""
+    parts = urlsplit(url)
+    path = _segments(parts.path)
+    query = set(parse_qsl(parts.query))
+    best = max(site.sections, key=lambda s: _section_score(s, path, query))  # first of ties
+    fits = _section_score(best, path, query)[0] == 1
+    section = best
+    if not fits and len(source.languages) > 1 and best.language != "auto":
+        section = Section(best.path, "auto", best.doc_type, best.strategy, best.full_text)
+    return DefinitionMatch(source, site, section, fits)
+
+
+def match_url(url: str, sources: Mapping[str, Source], source_id: str | None = None
+              ) -> DefinitionMatch | None:
+    """The source definition that reads `url` as the crawler would, or None.
+
+    The source is the one whose site serves the URL's host (only `source_id`'s sites
+    when it is given); then the section whose path fits.
+    """
+    candidates = [sources[source_id]] if source_id else list(sources.values())
+    for source in candidates:
+        site = site_for_url(source, url)
+        if site is not None:
+            return match_site_section(source, site, url)
+    return None

@@ -22,6 +22,9 @@ class CrawlContext:
     # Rewrites a real host's URL to the copy being crawled (tests, demo); identity live.
     localize: Callable[[str], str]
     base_urls: Mapping[str, str]  # site name -> base URL actually crawled
+    # Told (url, message) when an article page had to be read by the generic extractor
+    # because the site's selectors no longer match it ("definition drift").
+    warn: Callable[[str, str], None] | None = None
 
     def base_url(self, site: Site) -> str:
         return self.base_urls[site.name]

@@ -95,7 +95,8 @@ class FeedStrategy:
         fetched_at: datetime,
     ) -> Communique:
         if page is not None:
-            return parse_html_article(ctx.source, link, page.text, page.url, fetched_at)
+            return parse_html_article(ctx.source, link, page.text, page.url, fetched_at,
+                                      ctx.warn)
         assert link.payload is not None
         title = link.payload["title"]
         parts = ArticleParts(

@@ -12,7 +12,13 @@ from scrapers.fetch import FetchedPage
 from scrapers.htmltext import element_text, parse_html
 from scrapers.record import Communique
 from scrapers.sources import ListingRules, Section, Site
-from scrapers.strategies.article import parse_html_article, parse_site_date, select_value
+from scrapers.strategies.article import (
+    parse_html_article,
+    parse_site_date,
+    select_all,
+    select_first,
+    select_value,
+)
 from scrapers.strategies.base import ArticleLink, CrawlContext, Discovery
 
 
@@ -27,7 +33,9 @@ class HtmlPagesStrategy:
         rules = site.listing
         assert rules is not None  # checked when the definition is loaded
         first = section_url(ctx, site, section)
-        host = urlsplit(first).hostname
+        # The site's own host, and the hosts keeping its earlier pages (as crawled).
+        hosts = {urlsplit(first).hostname} | {
+            urlsplit(ctx.localize(f"https://{h}/")).hostname for h in site.hosts}
         links: list[ArticleLink] = []
         seen_pages: set[str] = set()
         seen_links: set[str] = set()
@@ -48,16 +56,17 @@ class HtmlPagesStrategy:
                     raise
                 pages += 1
                 soup = parse_html(page.text)
-                items = soup.select(rules.items)
+                items = select_all(soup, rules.items)
                 if not items and pages == 1:
-                    raise ScrapeError(page.url, f"listing has no items matching '{rules.items}'")
+                    raise ScrapeError(page.url,
+                                      f"listing has no items matching {list(rules.items)}")
                 for item in items:
-                    anchor = item.select_one(rules.link)
+                    anchor = select_first(item, rules.link)
                     href = anchor.get("href") if anchor is not None else None
                     if not href or not isinstance(href, str):
                         continue
                     article_url = ctx.localize(urljoin(page.url, href.strip()))
-                    if urlsplit(article_url).hostname != host or article_url in seen_links:
+                    if urlsplit(article_url).hostname not in hosts or article_url in seen_links:
                         continue  # external links and repeats are not this section's articles
                     seen_links.add(article_url)
                     links.append(ArticleLink(
@@ -80,7 +89,7 @@ class HtmlPagesStrategy:
         ctx: CrawlContext,
     ) -> str | None:
         if rules.next:
-            anchor = soup.select_one(rules.next)
+            anchor = select_first(soup, rules.next)
             href = anchor.get("href") if anchor is not None else None
             if isinstance(href, str) and href.strip():
                 return ctx.localize(urljoin(current, href.strip()))
@@ -96,4 +105,4 @@ class HtmlPagesStrategy:
     ) -> Communique:
         if page is None:
             raise ScrapeError(link.url, "an HTML article needs its page")
-        return parse_html_article(ctx.source, link, page.text, page.url, fetched_at)
+        return parse_html_article(ctx.source, link, page.text, page.url, fetched_at, ctx.warn)
