@@ -170,6 +170,16 @@ def _fuzz(stage: dict) -> list[str]:
             for example in group["examples"]:
                 lines.append(f"  - {example['method']} {_url(example['url'], 300)} → "
                              f"{example['first_status']}")
+    designed = stage.get("designed_5xx") or []
+    if designed:
+        by_status: dict[str, int] = {}
+        for row in designed:
+            by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+        lines += ["", "5xx the app sends on purpose, not counted as failures: "
+                  + ", ".join(f"{n} × {status}" for status, n in sorted(by_status.items()))
+                  + " (501: oEmbed's answer to a format it does not serve; 503: a search "
+                  "stopped at the time limit), e.g. "
+                  + ", ".join(_url(r["url"], 100) for r in designed[:3]) + "."]
     if stage["over_time_limit"]:
         lines += ["", f"### Over {stage['slow_after_seconds']:g} s", ""]
         for row in stage["over_time_limit"]:
@@ -199,7 +209,8 @@ def _kills(stage: dict) -> list[str]:
         "process group (`group`), the main process alone, whose writer processes live on "
         "(`main`), and one writer process (`writer`). **stray gens** counts index "
         "generations left besides the current one and the one kept for readers; "
-        "**running** counts crawl runs never marked finished. The synthetic archive has "
+        "**running** counts crawl runs never marked finished; the next command's exit "
+        "says whether its indexing was incremental or a rebuild. The synthetic archive has "
         f"{stage['rebuild_documents']:,} communiqués (benchmarks/corpus.py); incremental "
         f"rounds add {stage['batch_documents']} each.",
     ]
@@ -222,7 +233,7 @@ def _kills(stage: dict) -> list[str]:
             lines.append(
                 f"| {r['n']} | {r['mode']} `{r['command']}` | {r['kill_at_s']} | "
                 f"{r['survivors']} | {r['started_after_s']} | {r['busy_exits']} | "
-                f"{r['recovery_exit']} | {r['recovery_seconds']} | {r['lost']} | "
+                f"{r['recovery_exit']}{_mode(r)} | {r['recovery_seconds']} | {r['lost']} | "
                 f"{r['index_count']} / {r['archive_count']} | {r['stray_generations']} | "
                 f"{r['runs_left_running']} |")
     final = stage.get("rebuild_after_kills")
@@ -233,6 +244,11 @@ def _kills(stage: dict) -> list[str]:
                   f"{final['stray_generations_before']} before and "
                   f"{final['stray_generations_after']} after."]
     return lines
+
+
+def _mode(row: dict) -> str:
+    mode = row.get("recovery_index_mode")
+    return f" ({mode})" if mode else ""
 
 
 def _readers(stage: dict) -> list[str]:
