@@ -13,11 +13,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Collection
 
-from indexer.folding import WORD
+from indexer.folding import WORD, exact_term, folded_term
 
 SURROUND = 40  # characters of context kept before the first and after the last match
 FRAGMENTS = 2  # passages in a snippet, in document order
 SEPARATOR = " … "
+SNIPPET_CHARS = 280  # about two lines of a result
 
 Match = tuple[int, int, str]  # start, end, index term
 
@@ -79,3 +80,20 @@ def snippet_html(text: str, matches: list[Match], max_chars: int) -> tuple[str, 
     snippet = ("… " if best[0][0] else "") + SEPARATOR.join(passages) + \
         (" …" if best[-1][1] < len(text) else "")
     return snippet, sum(len(members) for _, _, members in best)
+
+
+def snippet_for(body: str, terms: set[tuple[str, str]],
+                max_chars: int = SNIPPET_CHARS) -> tuple[str, int]:
+    """Escaped snippet of `body` around the best passages of the matched `terms`
+    (("folded" | "exact", index term)), and how many matches it leaves out; the body's
+    lead when nothing matched (a search with no words, or matches in the title only)."""
+    if not body:
+        return "", 0
+    for kind, term_of in (("folded", folded_term), ("exact", exact_term)):
+        words = {text for k, text in terms if k == kind}
+        matches = find_matches(body, words, term_of) if words else []
+        if matches:
+            snippet, shown = snippet_html(body, matches, max_chars)
+            return snippet, len(matches) - shown
+    lead = body if len(body) <= max_chars else body[:max_chars].rsplit(" ", 1)[0] + " …"
+    return html.escape(lead), 0

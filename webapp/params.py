@@ -17,7 +17,8 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from indexer.errors import ParameterError
-from indexer.search import (
+from indexer.querylang import parse_query_date
+from indexer.request import (
     ALL_OF_FACETS,
     DEFAULT_FACET_SIZE,
     FACET_OPERATORS,
@@ -29,7 +30,6 @@ from indexer.search import (
     MAX_QUERY_LENGTH,
     SORTS,
     SearchRequest,
-    parse_query_date,
 )
 
 MAX_VALUE_CHARS = 300  # a facet value longer than any name or id is not one of ours

@@ -1,0 +1,108 @@
+"""Aggregations of a result set: facet counts and the date histogram.
+
+Each facet is counted as if its own selection were not applied (OR: what ticking
+another value adds), or among the documents having all its selected values (AND).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from datetime import date
+
+import numpy as np
+
+from indexer.backend import Facet, FacetValue, HistogramBar
+from indexer.facets import FACETS, FacetTables
+from indexer.matching import Matches
+from indexer.request import SearchRequest
+
+MONTHLY_HISTOGRAM_MAX_MONTHS = 36  # shorter spans are drawn per month, longer per year
+MAX_HISTOGRAM_BARS = 60  # wider spans are drawn in buckets of several years
+HISTOGRAM_YEAR_BUCKETS = (("year", 1), ("decade", 10), ("century", 100), ("millennium", 1000))
+
+
+def facet_counts(request: SearchRequest, tables: FacetTables, matches: Matches,  # type: ignore[no-untyped-def]
+                 canonical) -> list[Facet]:
+    """Every facet's values and counts: selected values first, then the most frequent."""
+    base, selections, matching = matches.base, matches.selections, matches.matching
+    facets = []
+    for spec in FACETS:
+        if spec.name == "month" and "year" not in request.filters \
+                and "month" not in request.filters:
+            continue  # months drill down from a chosen year
+        # Counts as if this facet's own selection were not applied (OR: what ticking
+        # another value adds); with AND, among the documents that have them all (what
+        # ticking another value would leave).
+        docs = matching
+        if spec.name in selections and spec.name not in request.all_of:
+            docs = base.copy()
+            for name, selected in selections.items():
+                if name != spec.name:
+                    docs &= selected
+        counts = tables.count(spec.name, docs)
+        if spec.name == "month" and "year" in request.filters:
+            years = set(request.filters["year"])
+            counts = {k: v for k, v in counts.items() if k[:4] in years}
+        chosen = {tables.normalise(spec.name, v)
+                  for v in canonical(spec.name, request.filters.get(spec.name, ()))}
+        for value in chosen:
+            if value not in counts and spec.name == "language":
+                # "sr" stands for all its scripts.
+                counts[value] = sum(n for k, n in counts.items()
+                                    if k.startswith(value + "-"))
+        if spec.name in ("year", "month"):
+            ranked = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+        else:
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        top = ranked[:request.facet_size]
+        values = [FacetValue(v, counts.get(v, 0), True) for v in sorted(chosen)]
+        values += [FacetValue(v, n, False) for v, n in top
+                   if v not in chosen and not any(v.startswith(c + "-") for c in chosen
+                                                  if spec.name == "language")]
+        facets.append(Facet(spec.name, spec.label, values, more=len(ranked) > len(top)))
+    return facets
+
+
+def histogram(tables: FacetTables, mask: np.ndarray,
+              request: SearchRequest) -> tuple[list[HistogramBar], str]:
+    """Documents per month, year or wider bucket, over the results and the chosen range."""
+    dated = mask & tables.dated
+    if not dated.any():
+        return [], "year"
+    ordinals = tables.ordinal[dated]
+    first = date.fromordinal(int(ordinals.min()))
+    last = date.fromordinal(int(ordinals.max()))
+    if request.date_from:
+        first = min(first, request.date_from)
+    if request.date_to:
+        last = max(last, request.date_to)
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months <= MONTHLY_HISTOGRAM_MAX_MONTHS:
+        base = (first.year - 1970) * 12 + first.month  # tables.month numbering
+        counts = np.bincount(tables.month[dated] - base, minlength=months)
+        bars = []
+        year, month = first.year, first.month
+        for index in range(months):
+            start = date(year, month, 1)
+            end = date(year, month, calendar.monthrange(year, month)[1])
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            bars.append(HistogramBar(f"{start.year}-{start.month:02d}", start, end,
+                                     int(counts[index])))
+        return bars, "month"
+    # A wide range (from=0001&to=9999) is drawn in coarser buckets, never in 9,999 bars.
+    years = last.year - first.year + 1
+    interval, width = next(((name, width) for name, width in HISTOGRAM_YEAR_BUCKETS
+                            if math.ceil(years / width) <= MAX_HISTOGRAM_BARS),
+                           HISTOGRAM_YEAR_BUCKETS[-1])
+    origin = first.year - first.year % width
+    buckets = (last.year - origin) // width + 1
+    counts = np.bincount((tables.year[dated] - origin) // width, minlength=buckets)
+    bars = []
+    for index in range(buckets):
+        low = max(1, origin + index * width)
+        high = min(date.max.year, origin + (index + 1) * width - 1)
+        key = str(low) if width == 1 else f"{low}–{high}"
+        bars.append(HistogramBar(key, date(low, 1, 1), date(high, 12, 31),
+                                 int(counts[index])))
+    return bars, interval
