@@ -17,18 +17,17 @@ from flask import (
     url_for,
 )
 
-from indexer.search import ALL_OF_FACETS, SearchHit, SearchResults, SearchService
+from indexer.search import ALL_OF_FACETS, SearchHit, SearchResults
 from scrapers.record import Communique
 from webapp.labels import facet_value_label, source_name
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_args, search_request_from_args, whole_number
+from webapp.services import search_backend
 
+service = search_backend  # the views' one way to search
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-
-def service() -> SearchService:
-    return current_app.extensions["search"]
 
 
 def hit_json(hit: SearchHit) -> dict:

@@ -28,7 +28,6 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import ParameterError
-from indexer.search import SearchService
 from webapp.params import (
     SEARCH_PARAMS,
     embed_options,
@@ -36,15 +35,14 @@ from webapp.params import (
     search_request_from_args,
     whole_number,
 )
+from webapp.services import search_backend
 
+service = search_backend  # the views' one way to search
 bp = Blueprint("embed", __name__)
 OEMBED_WIDTH = 600  # default and largest iframe size an oEmbed answer proposes
 OEMBED_HEIGHT = 480
 OEMBED_CACHE_AGE = 3600
 
-
-def service() -> SearchService:
-    return current_app.extensions["search"]
 
 
 @bp.get("/embed")

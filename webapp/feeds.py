@@ -11,17 +11,16 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from indexer.search import SearchRequest, SearchResults, SearchService, phrase_clause
+from indexer.search import SearchRequest, SearchResults, phrase_clause
 from webapp.labels import language_name, source_name
 from webapp.outputs import OUTPUTS, Feed, FeedEntry, OutputFormat, OutputKind
 from webapp.pages import http_url
 from webapp.params import search_args, search_request_from_args
+from webapp.services import search_backend
 
+service = search_backend  # the views' one way to search
 bp = Blueprint("feeds", __name__)
 
-
-def service() -> SearchService:
-    return current_app.extensions["search"]
 
 
 def feed_format(name: str) -> OutputFormat:

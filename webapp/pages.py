@@ -11,16 +11,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.errors import QueryError
-from indexer.search import ALL_OF_FACETS, SORTS, SearchRequest, SearchService
+from indexer.search import ALL_OF_FACETS, SORTS, SearchRequest
 from webapp.labels import country_name, facet_value_label, language_name, source_name
 from webapp.outputs import OutputKind, of_kind
 from webapp.params import search_args, search_request_from_args, whole_number
+from webapp.services import search_backend
 
+service = search_backend  # the views' one way to search
 bp = Blueprint("pages", __name__)
 
-
-def service() -> SearchService:
-    return current_app.extensions["search"]
 
 
 @bp.app_context_processor
