@@ -193,3 +193,73 @@ def test_search_by_source_and_type(client) -> None:
     hits = api_hits(client, q=f"source:{SOURCE} type:readout")
     expected = {g["title"] for g in GOLDEN if g["doc_type"] == "readout"}
     assert {h["title"] for h in hits} == expected
+
+
+# --------------------------------------------------------------------------- archive hosts
+
+ARCHIVED = next(a for a in ARTICLES if a["reach"] == "archive")
+ARCHIVED_URL = f"https://{ARCHIVED['host']}{ARCHIVED['path']}"
+
+
+def archived_expectation(record: dict) -> None:
+    assert record["source_id"] == SOURCE and record["extraction"] == "definition"
+    assert record["title"] == ARCHIVED["title"]
+    assert record["published"] == ARCHIVED["date"]
+    assert record["doc_type"] == "readout" and record["speaker"] == ARCHIVED["speaker"]
+    assert record["paragraphs"] == ARCHIVED["paragraphs"]  # no "###", no archive banner
+
+
+def test_earlier_administrations_hosts_belong_to_the_source() -> None:
+    from scrapers.crawl import allowed_hosts
+    from scrapers.sources import match_url
+
+    sources = load_sources()
+    for host in ("2021-2025.state.gov", "2017-2021.state.gov", "www.state.gov", "state.gov"):
+        match = match_url(f"https://{host}/some-release/", sources)
+        assert match is not None and match.source.id == SOURCE, host
+        assert match.site.name == "main"
+    assert match_url("https://state.gov.example.com/some-release/", sources) is None
+    live = allowed_hosts(sources[SOURCE], {})
+    assert {"2021-2025.state.gov", "2017-2021.state.gov", "www.state.gov"} <= live
+    # An archive host is not an alias: its pages keep their own URL (and id).
+    assert "2021-2025.state.gov" not in sources[SOURCE].host_aliases
+    assert canonical_url(ARCHIVED_URL, sources[SOURCE].host_aliases) == ARCHIVED_URL
+
+
+def test_an_archived_page_is_read_with_the_definition(tmp_path: Path) -> None:
+    from conftest import SITES
+
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data")})
+    saved = SITES / ARCHIVED["host"] / ARCHIVED["path"].strip("/") / "index.html"
+    result = run_cli(app, "extract", "--json", "--url", ARCHIVED_URL, str(saved))
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    archived_expectation(record)
+    assert record["url"] == ARCHIVED_URL
+    assert {"Antony Blinken", "Marko Đurić"} <= set(record["officials"])
+
+
+def test_a_listing_linking_to_an_archive_host_is_crawled(  # type: ignore[no-untyped-def]
+    app, local_sites, site_copy: Path
+) -> None:
+    # After a transition the listing links some releases to where they now live.
+    listing = site_copy / HOST / "press-releases" / "index.html"
+    card = ('<li class="collection-result"><p class="collection-result__date">Readout</p>'
+            f'<a href="{ARCHIVED_URL}" class="collection-result__link">{ARCHIVED["title"]}</a>'
+            '<div class="collection-result-meta"><span>Office of the Spokesperson</span>'
+            '<span dir="ltr">July 18, 2024</span></div></li>')
+    html = listing.read_text(encoding="utf-8")
+    listing.write_text(html.replace('<ul class="collection-results">',
+                                    '<ul class="collection-results">' + card, 1),
+                       encoding="utf-8")
+    result = run_cli(app, "crawl", "--source", SOURCE)
+    assert result.exit_code == 0, result.output
+    archive_url = local_url(ARCHIVED_URL, local_sites.base_urls)
+    assert archive_url != ARCHIVED_URL  # the archive host's own copy was crawled
+    with Archive(Path(app.config["DATA_DIR"]), readonly=True) as archive:
+        assert archive.count() == len(GOLDEN) + 1
+        stored = archive.get(communique_id(canonical_url(archive_url)))
+    assert stored is not None
+    archived_expectation({**stored.to_dict(), "paragraphs": stored.paragraphs})

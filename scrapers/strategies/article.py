@@ -328,7 +328,8 @@ def parse_html_article(
     texts = [p for p in extracted.paragraphs if not same_text(p, title)]
     if not title or len(" ".join(texts).split()) < MIN_FALLBACK_WORDS:
         raise ScrapeError(url, f"{problem}, and the generic extractor found no article")
-    fields["published"] = fields["published"] or extracted.published
+    # The site's own dates (its date selector, then its listing) before the extractor's.
+    fields["published"] = fields["published"] or link.listed_date or extracted.published
     record = build_record(source, link, ArticleParts(
         url, title, texts, extraction="generic", **fields), fetched_at)
     if warn is not None:

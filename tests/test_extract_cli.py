@@ -1,0 +1,162 @@
+"""`communiques extract`: a saved page read exactly as the crawler reads it, by its source's
+definition (site by host, section by path), with the officials and countries indexing
+stores; the generic extractor for pages of no known source and for drifted templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import SITES, local_url, run_cli
+
+from scrapers.localsites import map_request
+from scrapers.record import canonical_url, communique_id
+from webapp import create_app
+
+# Fields of /api/communiques/<id> that say what the ministry said (url and id differ only
+# because the crawl read the loopback copy of the site).
+SAME = ("title", "published", "language", "doc_type", "document_number", "speaker", "body",
+        "paragraphs", "officials", "countries", "source_id", "ministry_country", "extraction")
+
+CASES = [
+    # Serbian: old Joomla table template, the seed communiqué.
+    "https://arhiviranisajt.msp.gov.rs/en/press-service/statements/19230-serbian-russian-"
+    "consultations-on-security-challenges-and-threats-held-in-moscow",
+    # Serbian Cyrillic, div#text template, windows-1251 without any declared charset.
+    "https://arhiviranisajt.msp.gov.rs/sr/index.php/pres-servis/saopstenja/"
+    "21200-2019-10-10-14-31-58?lang=cyr",
+    # Serbian Cyrillic statements on the current site, Drupal core fields, UTC <time>.
+    "https://www.mfa.gov.rs/mediji/saopstenja/dacic-uputio-saucesce-turskoj-i-siriji",
+    # Russian, English news with a document number.
+    "https://www.mid.ru/en/foreign_policy/news/2053418/",
+    # Russian, a section with no listing in the definition (reached through the feed).
+    "https://www.mid.ru/ru/press_service/minister_speeches/2051224/",
+    # US readout ending in "###".
+    "https://www.state.gov/releases/office-of-the-spokesperson/2026/07/"
+    "secretary-rubios-call-with-russian-foreign-minister-lavrov/",
+]
+
+
+def saved_file(url: str, root: Path = SITES) -> Path:
+    """The fixture copy of a page, as saved from the site."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    _, path = map_request(root / (parts.hostname or ""), target)
+    assert path is not None, url
+    return path
+
+
+def extract_json(app, *args: str) -> dict:  # type: ignore[no-untyped-def]
+    result = run_cli(app, "extract", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def plain_app(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data")})
+
+
+@pytest.mark.parametrize("url", CASES, ids=[urlsplit(u).path[-40:] for u in CASES])
+def test_extract_returns_the_record_the_crawler_stores(crawled, url: str) -> None:
+    app, base_urls = crawled
+    extracted = extract_json(app, "--url", url, str(saved_file(url)))
+    crawled_id = communique_id(canonical_url(local_url(url, base_urls), {"mid.ru": "www.mid.ru"}))
+    stored = app.test_client().get(f"/api/communiques/{crawled_id}").get_json()
+    assert stored["id"] == crawled_id, stored
+    for field in SAME:
+        assert extracted[field] == stored[field], field
+    assert extracted["officials"], "officials are extracted as indexing does"
+    assert extracted["extraction"] == "definition"
+    assert extracted["url"] == canonical_url(url)
+    assert extracted["id"] == communique_id(url)
+    assert {"fetched_at", "content_hash", "html_url"} <= set(extracted)
+
+
+def test_text_output_names_source_extraction_and_officials(plain_app) -> None:
+    url = CASES[0]
+    result = run_cli(plain_app, "extract", "--url", url, str(saved_file(url)))
+    assert result.exit_code == 0, result.output
+    assert "title:      Serbian-Russian consultations on security challenges" in result.output
+    assert "published:  2018-07-06" in result.output
+    assert "serbia-mfa  (definition extraction)" in result.output
+    assert "Branimir Filipović" in result.output  # the registry's spelling
+    assert "PDF Print E-mail" not in result.output
+
+
+def test_without_url_the_source_option_picks_the_site_whose_selectors_read_it(
+        plain_app) -> None:
+    url = CASES[2]
+    record = extract_json(plain_app, "--source", "serbia-mfa", str(saved_file(url)))
+    assert record["source_id"] == "serbia-mfa"
+    assert record["extraction"] == "definition"
+    assert record["title"] == "Дачић упутио саучешће Турској и Сирији поводом разорног земљотреса"
+    assert record["published"] == "2023-02-07"  # the visible date, not <time>'s UTC one
+    assert record["url"].startswith("file://")
+
+
+def test_a_page_without_a_date_has_none(plain_app) -> None:
+    # The page shows no date; the crawler takes the listing's, a saved page has none.
+    url = ("https://www.mfa.gov.rs/en/press-service/news/"
+           "consular-notice-recommendations-to-citizens-of-serbia-in-ukraine")
+    record = extract_json(plain_app, "--url", url, str(saved_file(url)))
+    assert record["published"] is None
+    assert record["title"] == "Consular notice: Recommendations to citizens of Serbia in Ukraine"
+    text = run_cli(plain_app, "extract", "--url", url, str(saved_file(url)))
+    assert "published:  - (the page shows none)" in text.output
+
+
+def test_a_drifted_template_is_read_generically_with_a_warning(plain_app,
+                                                               tmp_path: Path) -> None:
+    url = CASES[5]
+    page = saved_file(url).read_text(encoding="utf-8")
+    redesigned = (page.replace("featured-content__headline", "hero__title")
+                  .replace('class="entry-content"', 'class="post-body"'))
+    saved = tmp_path / "redesigned.html"
+    saved.write_text(redesigned, encoding="utf-8")
+    result = run_cli(plain_app, "extract", "--json", "--url", url, str(saved))
+    assert result.exit_code == 0, result.output
+    # The headline class went, og:title (the next title selector) still reads; the body not.
+    assert "warning: definition drift: no body matching" in result.output
+    record = json.loads(result.stdout)
+    assert record["extraction"] == "generic"
+    assert record["source_id"] == "us-state"
+    assert record["title"] == "Secretary Rubio’s Call with Russian Foreign Minister Lavrov"
+    assert record["published"] == "2026-07-11"  # the definition's date selector still reads
+    assert record["doc_type"] == "readout"
+    assert "Sergey Lavrov" in record["officials"]
+
+
+def test_a_page_of_no_known_source_is_read_by_the_generic_extractor(plain_app,
+                                                                    tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html lang='en'><head><title>Statement on the elections | Ministry of Foreign Affairs"
+        " of Ruritania</title></head><body><nav><a href='/'>Home</a></nav><article>"
+        "<h1>Statement on the elections</h1><p>The Ministry of Foreign Affairs welcomes the"
+        " peaceful conduct of yesterday's parliamentary elections and congratulates the voters"
+        " on their high turnout.</p><p>The Ministry looks forward to working with the new"
+        " government on the many issues of common interest, from trade to security.</p>"
+        "</article><footer>Copyright</footer></body></html>", encoding="utf-8")
+    record = extract_json(plain_app, "--url", "https://mfa.example.org/news/elections", str(page))
+    assert record["extraction"] == "generic"
+    assert record["source_id"] is None and record["ministry_country"] is None
+    assert record["title"] == "Statement on the elections"
+    assert record["paragraphs"][0].startswith("The Ministry of Foreign Affairs welcomes")
+    assert record["url"] == "https://mfa.example.org/news/elections"
+
+
+def test_unknown_source_and_missing_file_are_errors(plain_app, tmp_path: Path) -> None:
+    url = CASES[0]
+    unknown = run_cli(plain_app, "extract", "--source", "atlantis-mfa", str(saved_file(url)))
+    assert unknown.exit_code != 0 and "unknown source" in unknown.output
+    missing = run_cli(plain_app, "extract", str(tmp_path / "nope.html"))
+    assert missing.exit_code != 0 and "no such file" in missing.output
+
+
+def test_a_block_page_is_refused(plain_app) -> None:
+    block = SITES / "www.state.gov" / "_technical-difficulties.html"
+    result = run_cli(plain_app, "extract", "--url", CASES[5], str(block))
+    assert result.exit_code != 0 and "block page" in result.output
