@@ -181,3 +181,30 @@ def test_serbian_officials_are_found_in_the_chinese_readouts(client) -> None:
     titles = {h["title"] for h in api_hits(client, q="Djuric", source=SOURCE)}
     assert DJURIC_TITLE in titles
     assert titles == {g["title"] for g in GOLDEN if "Djuric" in g["body"]}
+
+
+def test_without_meta_tags_the_headline_then_the_title_without_the_site_name(tmp_path: Path
+                                                                            ) -> None:
+    from datetime import UTC, datetime
+
+    from scrapers.sources import load_sources, match_url
+    from scrapers.strategies.article import read_page_as
+
+    entry = by_title(DJURIC_TITLE)
+    html = (SITES / HOST / urlsplit(entry["url"]).path.lstrip("/")).read_text(encoding="utf-8")
+    source = load_sources()[SOURCE]
+    match = match_url(entry["url"], {SOURCE: source})
+    assert match is not None
+
+    def read(page: str):  # type: ignore[no-untyped-def]
+        return read_page_as(source, page, entry["url"], datetime.now(UTC), match=match)
+
+    older = re.sub(r'<meta name="(ArticleTitle|PubDate)"[^>]*>', "", html)
+    record = read(older)
+    assert record.title == entry["title"] and record.extraction == "definition"
+    assert record.published.isoformat() == entry["published"]  # the visible time
+    bare = re.sub(r'<div class="news-title">.*?</div>', "", older, flags=re.S)
+    record = read(bare)
+    assert "<title>" in bare and "_Ministry of Foreign Affairs" in bare
+    assert record.title == entry["title"]  # <title> with "_Ministry of ..." stripped
+    assert record.paragraphs == entry["body"].split("\n\n")

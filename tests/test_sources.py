@@ -86,3 +86,55 @@ def test_sources_command_lists_every_source_with_its_state(crawled_app) -> None:
         assert " ok " in row
         expected = len(load_golden(source_id)) if source_id in SOURCE_IDS else 0
         assert f" {expected} " in row
+
+
+def test_selectors_are_lists_tried_in_order_and_checked_when_loaded() -> None:
+    from datetime import UTC, datetime
+
+    from scrapers.sources import SourceDefinitionError, parse_source
+    from scrapers.strategies.article import read_page_as
+
+    definition = {
+        "id": "x", "name": "Ministry of Foreign Affairs of X", "country": "XX",
+        "strategy": "html", "languages": ["en"], "site_names": ["MFA X"],
+        "sites": [{"base_url": "https://mfa.example", "listing": {"items": "li", "link": "a"},
+                   "article": {"title": ["h1.headline", "title"], "date": [".when", "time"],
+                               "body": [".story", ".text, .lead"], "exclude": [".related"]},
+                   "date_formats": {"en": ["%d %B %Y"]},
+                   "sections": [{"path": "/news", "language": "en", "doc_type": "news"}]}],
+    }
+    source = parse_source(definition, "x.toml")
+    page = ("<html><head><title>Talks in Paris | MFA X</title></head><body>"
+            "<div class='related'><time>1 May 2020</time></div>"
+            "<p class='lead'>The minister held talks in Paris today with his counterpart.</p>"
+            "<time>3 June 2024</time><div class='text'><p>Talks in Paris</p>"
+            "<p>They discussed trade, energy and the situation in the region at length.</p>"
+            "</div></body></html>")
+    record = read_page_as(source, page, "https://mfa.example/news/1", datetime.now(UTC))
+    assert record.title == "Talks in Paris"  # from <title>, the site's name stripped
+    assert record.published.isoformat() == "2024-06-03"  # not the related item's date
+    # ".text, .lead" is one selector: both, in page order; the repeated headline dropped.
+    assert record.paragraphs == [
+        "The minister held talks in Paris today with his counterpart.",
+        "They discussed trade, energy and the situation in the region at length."]
+    assert record.extraction == "definition"
+    # A single string still works; a selector that does not parse is refused at load time.
+    definition["sites"][0]["article"]["title"] = "h1"
+    assert parse_source(definition, "x.toml").sites[0].article.title == ("h1",)
+    definition["sites"][0]["article"]["date"] = ["time", "div[unclosed"]
+    with pytest.raises(SourceDefinitionError, match="bad selector"):
+        parse_source(definition, "x.toml")
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Minister Dacic in Moscow - Ministry of Foreign Affairs", "Minister Dacic in Moscow"),
+    ("Министарство спољних послова | Дачић у Москви", "Дачић у Москви"),
+    ("Talks_Ministry of Foreign Affairs of the Republic of Serbia", "Talks"),
+    ("Dacic: Serbia - Hungary relations at their best", "Dacic: Serbia - Hungary relations"
+     " at their best"),
+    ("Ministry of Foreign Affairs", ""),  # the site's name alone is no headline
+])
+def test_site_names_are_stripped_from_titles(title: str, expected: str) -> None:
+    from scrapers.strategies.article import strip_site_name
+
+    assert strip_site_name(title, load_sources()["serbia-mfa"]) == expected
