@@ -12,11 +12,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrapers.record import Communique
+
+if TYPE_CHECKING:  # the entities package imports nothing from here at run time
+    from indexer.entities.directory import FoundEntry
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS communiques (
@@ -51,14 +55,29 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     errors      INTEGER NOT NULL DEFAULT 0,
     status      TEXT NOT NULL DEFAULT 'running'
 );
-CREATE TABLE IF NOT EXISTS official_candidates (
-    name           TEXT NOT NULL,
-    communique_id  TEXT NOT NULL,
-    language       TEXT NOT NULL,
-    PRIMARY KEY (name, communique_id)
+-- Officials indexing found in the texts (a title introduces them, no registry file names
+-- them): one row per person (key: their merge key, words joined by spaces), and the
+-- communiqués naming each (the current versions as last indexed). Derived: a rebuild
+-- replaces both.
+CREATE TABLE IF NOT EXISTS found_officials (
+    key         TEXT PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    forms       TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    country     TEXT NOT NULL,
+    keys        TEXT NOT NULL,
+    documents   INTEGER NOT NULL,
+    first_seen  TEXT,
+    last_seen   TEXT
 );
-CREATE INDEX IF NOT EXISTS official_candidates_by_document
-    ON official_candidates (communique_id);
+CREATE TABLE IF NOT EXISTS found_mentions (
+    communique_id  TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    published      TEXT,
+    PRIMARY KEY (communique_id, key)
+);
+CREATE INDEX IF NOT EXISTS found_mentions_by_key ON found_mentions (key);
 -- Derived data of one version (the seq of its row in versions): the officials and
 -- countries it mentions, as extraction found them when it was last indexed. Every
 -- surface reads these; a rebuild (or a changed registry) recomputes them.
@@ -435,23 +454,6 @@ class Archive:
         return [CrawlErrorRow(s, u, "drift", m, datetime.fromisoformat(a))
                 for s, u, m, a in rows]
 
-    def set_candidates(
-        self, found: dict[str, tuple[str, tuple[str, ...]]], *, replace_all: bool = False
-    ) -> None:
-        """Replace the candidate officials of some communiqués (id -> (language, names)),
-        or of all of them."""
-        with self._transaction() as db:
-            if replace_all:
-                db.execute("DELETE FROM official_candidates")
-            else:
-                db.executemany("DELETE FROM official_candidates WHERE communique_id = ?",
-                               [(communique_id,) for communique_id in found])
-            db.executemany(
-                "INSERT OR IGNORE INTO official_candidates VALUES (?, ?, ?)",
-                [(name, communique_id, language)
-                 for communique_id, (language, names) in found.items() for name in names],
-            )
-
     def set_entities(self, rows: list[tuple[int, tuple[str, ...], tuple[str, ...]]]) -> None:
         """Store the derived officials and countries of versions: (seq, officials,
         countries), replacing what an earlier extraction stored for them."""
@@ -490,17 +492,75 @@ class Archive:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                                 (name,)).fetchone() is not None
 
-    def candidates(self, limit: int = 100) -> list[tuple[str, int, str, str]]:
-        """(name, documents, languages, an example communiqué id), most mentioned first."""
-        return self._db.execute(
-            "SELECT name, COUNT(*) AS n, GROUP_CONCAT(DISTINCT language), MIN(communique_id)"
-            " FROM official_candidates GROUP BY name ORDER BY n DESC, name LIMIT ?",
-            (limit,),
-        ).fetchall()
+    # -- found officials -------------------------------------------------------------
 
-    def drop_candidate(self, name: str) -> None:
+    def replace_found(self, entries: list[FoundEntry],
+                      mentions: list[tuple[str, tuple[str, ...], date | None]]) -> None:
+        """Store a rebuild's found officials and the communiqués naming them
+        ((communiqué id, key, publication date)), replacing all of them."""
         with self._transaction() as db:
-            db.execute("DELETE FROM official_candidates WHERE name = ?", (name,))
+            db.execute("DELETE FROM found_officials")
+            db.execute("DELETE FROM found_mentions")
+            self._insert_found(db, entries, mentions)
+
+    def update_found(self, entries: list[FoundEntry], ids: list[str],
+                     mentions: list[tuple[str, tuple[str, ...], date | None]]) -> None:
+        """An incremental update: the communiqués `ids` now name the found officials of
+        `mentions`; `entries` are new (or newly named) people. Each person's count and
+        dates are recounted from the mentions."""
+        with self._transaction() as db:
+            touched: set[str] = set()
+            for communique_id in ids:
+                touched.update(k for (k,) in db.execute(
+                    "SELECT key FROM found_mentions WHERE communique_id = ?", (communique_id,)))
+            db.executemany("DELETE FROM found_mentions WHERE communique_id = ?",
+                           [(i,) for i in ids])
+            db.executemany("DELETE FROM found_officials WHERE key = ?",
+                           [(" ".join(e.key),) for e in entries])
+            self._insert_found(db, entries, mentions)
+            touched.update(" ".join(key) for _, key, _ in mentions)
+            db.executemany(
+                "UPDATE found_officials SET (documents, first_seen, last_seen) ="
+                " (SELECT COUNT(*), MIN(published), MAX(published) FROM found_mentions m"
+                "  WHERE m.key = found_officials.key) WHERE key = ?",
+                [(key,) for key in touched])
+
+    @staticmethod
+    def _insert_found(db: sqlite3.Connection, entries: list[FoundEntry],
+                      mentions: list[tuple[str, tuple[str, ...], date | None]]) -> None:
+        db.executemany(
+            "INSERT INTO found_officials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(" ".join(e.key), e.id, e.name, json.dumps(list(e.forms), ensure_ascii=False),
+              e.role, e.country, json.dumps([" ".join(k) for k in e.keys], ensure_ascii=False),
+              e.documents, e.first_seen.isoformat() if e.first_seen else None,
+              e.last_seen.isoformat() if e.last_seen else None) for e in entries])
+        db.executemany(
+            "INSERT OR IGNORE INTO found_mentions VALUES (?, ?, ?)",
+            [(communique_id, " ".join(key), published.isoformat() if published else None)
+             for communique_id, key, published in mentions])
+
+    def found_entries(self) -> list[FoundEntry]:
+        """Every found official, most mentioned first."""
+        from indexer.entities.directory import FoundEntry
+
+        try:
+            rows = self._db.execute(
+                "SELECT key, id, name, forms, role, country, keys, documents, first_seen,"
+                " last_seen FROM found_officials ORDER BY documents DESC, name").fetchall()
+        except sqlite3.OperationalError:  # an archive older than the table, opened read-only
+            return []
+        return [FoundEntry(tuple(key.split(" ")), official_id, name, tuple(json.loads(forms)),
+                           role, country, tuple(tuple(k.split(" ")) for k in json.loads(keys)),
+                           documents, date.fromisoformat(first) if first else None,
+                           date.fromisoformat(last) if last else None)
+                for key, official_id, name, forms, role, country, keys, documents, first, last
+                in rows]
+
+    def found_examples(self, key: tuple[str, ...], limit: int = 3) -> list[str]:
+        """Ids of communiqués naming a found official, newest first."""
+        return [row[0] for row in self._db.execute(
+            "SELECT communique_id FROM found_mentions WHERE key = ?"
+            " ORDER BY published DESC, communique_id LIMIT ?", (" ".join(key), limit))]
 
     def documents_by_source(self) -> dict[str, int]:
         rows = self._db.execute(

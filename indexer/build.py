@@ -19,7 +19,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from whoosh.index import Index
 
 from indexer.archive import Archive
 from indexer.entities import extractor_for
-from indexer.entities.extract import extraction_fingerprint
+from indexer.entities.directory import FoundDirectory, Tallies, build_directory, merged, tally
+from indexer.entities.extract import Entities, extraction_fingerprint, sightings
 from indexer.errors import IndexingError, WriterOrphaned
 from indexer.schema import build_schema, document_for
 from indexer.segments import BulkSegmentWriter
@@ -165,12 +166,14 @@ class _Share:
 
     segments: list
     indexed: int
-    candidates: dict[str, tuple[str, tuple[str, ...]]]
+    # (communiqué id, key, publication date) of every found official it names.
+    mentions: list[tuple[str, tuple[str, ...], date | None]]
 
 
 def _index_share(
     segments_dir: str, data_dir: str, part: int, parts: int,
     progress: Callable[[int], None] | None, done: Any = None, parent_pid: int | None = None,
+    directory_for: Callable[[Tallies], FoundDirectory] | None = None,
 ) -> _Share:
     """Index the communiqués whose archive seq is `part` modulo `parts` into new segments.
 
@@ -178,22 +181,39 @@ def _index_share(
     archive itself, extracts entities and inverts documents, so the processes share
     nothing but the disk. Segments are cut at SEGMENT_POSTINGS_LIMIT to bound memory.
     A writer process passes its parent's pid, and stops if it finds itself orphaned.
+
+    Two passes over the share: the first extracts every communiqué's entities and tallies
+    its found officials; `directory_for` turns the tallies (this share's, and in writer
+    processes every share's, through the parent) into the corpus's directory of found
+    officials; the second names them as the directory does and writes the documents.
     """
     ix = whoosh_index.open_dir(segments_dir)
-    extractor = extractor_for(data_dir)
+    extractor = extractor_for(data_dir, found=False)
     segments = []
-    candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
     indexed = 0
     writer = BulkSegmentWriter(ix, _lk=False, compound=False)
     found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
+    mentions: list[tuple[str, tuple[str, ...], date | None]] = []
     try:
         with Archive(data_dir, readonly=True) as archive, Archive(data_dir) as derived:
+            # First pass: entities, each text naming its found officials by itself.
+            extracted: dict[int, Entities] = {}
+            tallies: Tallies = {}
             for seq, record in archive.changes_since(0, shard=(part, parts)):
                 _check_parent(parent_pid)
                 entities = extractor.extract(record)
+                extracted[seq] = entities
+                if entities.found:
+                    tally(sightings(record, entities), tallies)
+            directory = (directory_for or _own_directory(data_dir))(tallies)
+            named = extractor.with_directory(directory)
+            # Second pass: the corpus's names, the documents.
+            for seq, record in archive.changes_since(0, shard=(part, parts)):
+                _check_parent(parent_pid)
+                cached = extracted.pop(seq, None)
+                entities = named.renamed(cached) if cached else named.extract(record)
                 writer.add_document(**document_for(record, entities))
-                if entities.candidates:
-                    candidates[record.id] = (record.language, entities.candidates)
+                mentions += [(record.id, f.key, record.published) for f in entities.found]
                 # Stored beside the version, so every surface shows what the index holds;
                 # each writer process stores its own share, a batch at a time.
                 found.append((seq, entities.officials, entities.countries))
@@ -216,7 +236,13 @@ def _index_share(
     except BaseException:
         writer.cancel()
         raise
-    return _Share(segments, indexed, candidates)
+    return _Share(segments, indexed, mentions)
+
+
+def _own_directory(data_dir: str) -> Callable[[Tallies], FoundDirectory]:
+    """A one-process rebuild's directory: built from its own (the whole archive's) tallies."""
+    taken = set(extractor_for(data_dir, found=False).registry.by_id)
+    return lambda tallies: build_directory(tallies, taken)
 
 
 def _check_parent(parent_pid: int | None) -> None:
@@ -252,15 +278,31 @@ def _die_with_parent(parent_pid: int) -> None:
     _check_parent(parent_pid)
 
 
-def _share_in_child(sender: Any, parent_ends: list, parent_pid: int, *args: Any) -> None:
-    """A writer process: index one share and send it to the parent, or die with it."""
+def _share_in_child(sender: Any, directory_end: Any, parent_ends: list, parent_pid: int,
+                    *args: Any) -> None:
+    """A writer process: index one share and send it to the parent, or die with it. Half
+    way, it sends its found officials' tallies and waits for the corpus's directory."""
+
+    def directory_for(tallies: Tallies) -> FoundDirectory:
+        _check_parent(parent_pid)
+        sender.send(("tallies", tallies))
+        try:
+            status, directory = directory_end.recv()
+        except (EOFError, OSError):  # the parent died: its end of the pipe closed
+            raise WriterOrphaned(f"the rebuild (pid {parent_pid}) died") from None
+        if status != "directory":
+            raise WriterOrphaned("the rebuild stopped")
+        return directory
+
     try:
         _die_with_parent(parent_pid)
-        # The read ends this process inherited belong to the parent: closed here, a pipe
-        # whose reader died breaks (EPIPE) instead of blocking a writer forever.
+        # The ends this process inherited belong to the parent: closed here, a pipe whose
+        # reader died breaks (EPIPE) instead of blocking a writer forever, and one whose
+        # writer died reads its end (EOF).
         for end in parent_ends:
             end.close()
-        result = ("ok", _index_share(*args, parent_pid=parent_pid))
+        result = ("ok", _index_share(*args, parent_pid=parent_pid,
+                                     directory_for=directory_for))
     except WriterOrphaned:
         sender.close()
         return  # nobody is listening, and nothing was committed
@@ -273,12 +315,28 @@ def _share_in_child(sender: Any, parent_ends: list, parent_pid: int, *args: Any)
         pass  # the parent died meanwhile: nothing to deliver
     finally:
         sender.close()
+        directory_end.close()
+
+
+def _receive(process: Any, receiver: Any, expected: str) -> Any:
+    """A writer process's next message, which must be `expected`."""
+    try:
+        status, payload = receiver.recv()
+    except EOFError:
+        process.join()
+        raise IndexingError(f"a writer process died (exit code {process.exitcode})") from None
+    if status != expected:
+        raise IndexingError(f"a writer process failed: {payload}")
+    return payload
 
 
 def _index_in_processes(
     segments_dir: str, data_dir: str, procs: int, progress: Callable[[int], None] | None
-) -> list[_Share]:
+) -> tuple[list[_Share], FoundDirectory]:
     """Run `procs` writer processes over the archive's shards; stop them all if one fails.
+
+    Half way, each sends the found officials of its share; the directory made of all of
+    them goes back to each, so every process names a found official the same way.
 
     The writer processes die with this one (PR_SET_PDEATHSIG on Linux, a parent-pid check
     between documents elsewhere) and never hold the writer lock (indexer.lock closes it
@@ -289,32 +347,33 @@ def _index_in_processes(
     workers = []
     for part in range(procs):
         receiver, sender = context.Pipe(duplex=False)
-        parent_ends = [end for _, end in workers] + [receiver]
+        directory_end, directory_sender = context.Pipe(duplex=False)
+        parent_ends = [end for worker in workers for end in worker[1:]] + [
+            receiver, directory_sender]
         process = context.Process(target=_share_in_child, daemon=True, args=(
-            sender, parent_ends, os.getpid(), segments_dir, data_dir, part, procs, progress,
-            done))
+            sender, directory_end, parent_ends, os.getpid(), segments_dir, data_dir, part,
+            procs, progress, done))
         process.start()
         sender.close()
-        workers.append((process, receiver))
+        directory_end.close()
+        workers.append((process, receiver, directory_sender))
     shares = []
     try:
-        for process, receiver in workers:
-            try:
-                status, payload = receiver.recv()
-            except EOFError:
-                process.join()
-                raise IndexingError(
-                    f"a writer process died (exit code {process.exitcode})") from None
-            if status != "ok":
-                raise IndexingError(f"a writer process failed: {payload}")
-            shares.append(payload)
+        parts = [_receive(process, receiver, "tallies") for process, receiver, _ in workers]
+        taken = set(extractor_for(data_dir, found=False).registry.by_id)
+        directory = build_directory(merged(parts), taken)
+        for _, _, directory_sender in workers:
+            directory_sender.send(("directory", directory))
+        for process, receiver, _ in workers:
+            shares.append(_receive(process, receiver, "ok"))
     finally:
-        for process, receiver in workers:
+        for process, receiver, directory_sender in workers:
             if len(shares) < procs:
                 process.terminate()
             process.join()
             receiver.close()
-    return shares
+            directory_sender.close()
+    return shares, directory
 
 
 def _commit_segments(ix: Index, segments: list) -> None:
@@ -344,13 +403,24 @@ def rebuild_index(
         # Loaded once here: forked writer processes inherit the registry and gazetteer.
         extractor_for(str(data_dir))
         if procs == 1:
-            shares = [_index_share(segments_dir, str(data_dir), 0, 1, progress)]
+            built: list[FoundDirectory] = []
+
+            def directory_for(tallies: Tallies) -> FoundDirectory:
+                built.append(_own_directory(str(data_dir))(tallies))
+                return built[0]
+
+            shares = [_index_share(segments_dir, str(data_dir), 0, 1, progress,
+                                   directory_for=directory_for)]
+            directory = built[0]
         else:
-            shares = _index_in_processes(segments_dir, str(data_dir), procs, progress)
+            shares, directory = _index_in_processes(segments_dir, str(data_dir), procs,
+                                                    progress)
         _commit_segments(ix, [segment for share in shares for segment in share.segments])
         total = _verify(ix, archive.count(), "rebuild")
-        candidates = {k: v for share in shares for k, v in share.candidates.items()}
-        archive.set_candidates(candidates, replace_all=True)
+        # The found officials the new index names, before the state that makes it current
+        # (a changed state is how readers notice to reload them).
+        archive.replace_found(list(directory.entries.values()),
+                              [m for share in shares for m in share.mentions])
         home.write_state(generation, {"last_seq": last_seq, "entities": fingerprint})
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
@@ -382,13 +452,26 @@ def update_index(
     indexed = 0
     newest = last_seq
     extractor = extractor_for(str(data_dir))
-    candidates: dict[str, tuple[str, tuple[str, ...]]] = {}
     found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
+    mentions: list[tuple[str, tuple[str, ...], date | None]] = []
     try:
+        # The new communiqués first: people none named before join the directory, each
+        # under one name, before any is written (the names already given stay).
+        extracted: dict[int, Entities] = {}
+        seen = []
         for seq, record in archive.changes_since(last_seq):
-            entities = extractor.extract(record)
+            extracted[seq] = extractor.extract(record)
+            seen += sightings(record, extracted[seq])
+        old = extractor.directory
+        directory = old.extended(seen, set(extractor.registry.by_id))
+        named = extractor.with_directory(directory)
+        changed: list[str] = []
+        for seq, record in archive.changes_since(last_seq):
+            cached = extracted.pop(seq, None)
+            entities = named.renamed(cached) if cached else named.extract(record)
+            changed.append(record.id)
             writer.update_document(**document_for(record, entities))
-            candidates[record.id] = (record.language, entities.candidates)
+            mentions += [(record.id, f.key, record.published) for f in entities.found]
             found.append((seq, entities.officials, entities.countries))
             indexed += 1
             newest = max(newest, seq)
@@ -402,7 +485,8 @@ def update_index(
     else:
         writer.cancel()
     total = _verify(ix, archive.count(), "incremental update")
-    archive.set_candidates(candidates)
     archive.set_entities(found)
+    archive.update_found([e for k, e in directory.entries.items() if k not in old.entries],
+                         changed, mentions)
     home.write_state(generation, {"last_seq": newest, "entities": fingerprint})
     return IndexUpdate("incremental", indexed, total, generation)

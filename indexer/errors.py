@@ -38,3 +38,8 @@ class SearchTimeout(Exception):
 
 class NotFound(LookupError):
     """No communiqué with that id."""
+
+
+class CurationError(ValueError):
+    """A curator's decision on an official cannot be applied (unknown name, a curated
+    person where a found one is expected, ...)."""

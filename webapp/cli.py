@@ -470,20 +470,32 @@ def extract_quality(corpus: str, verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--candidates", is_flag=True, help="People found after a title, not yet known.")
-@click.option("--promote", metavar="NAME", help="Add a candidate to the registry.")
-@click.option("--country", default="", help="With --promote: ISO code of their country.")
-@click.option("--role", default="", help="With --promote: their title.")
+@click.option("--found", "--candidates", "found", is_flag=True,
+              help="Officials indexing found in the texts (introduced by a title), not curated.")
+@click.option("--confirm", metavar="NAME", help="Make a found official a curated one.")
+@click.option("--rename", metavar="NAME", help="Show an official under the name given by --to.")
+@click.option("--to", "new_name", metavar="NEW", help="With --rename: the new name.")
+@click.option("--merge", metavar="NAME", help="NAME is the official given by --into.")
+@click.option("--into", metavar="OTHER", help="With --merge: the official NAME is.")
+@click.option("--reject", metavar="NAME", help="NAME is no official: never extract it again.")
+@click.option("--promote", metavar="NAME",
+              help="Confirm a found official (or add a name) with --country and --role.")
+@click.option("--country", default="", help="With --confirm/--promote: ISO code of their country.")
+@click.option("--role", default="", help="With --confirm/--promote: their title.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--check", is_flag=True,
               help="Validate registry FILEs (default: the seeds and the local file).")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.pass_context
-def officials(ctx: click.Context, candidates: bool, promote: str | None, country: str,
-              role: str, limit: int, check: bool, files: tuple[str, ...]) -> None:
-    """The officials registry; unknown officials found in the texts; promote one."""
+def officials(ctx: click.Context, found: bool, confirm: str | None, rename: str | None,
+              new_name: str | None, merge: str | None, into: str | None, reject: str | None,
+              promote: str | None, country: str, role: str, limit: int, check: bool,
+              files: tuple[str, ...]) -> None:
+    """The officials: the registry, those found in the texts, and curators' decisions
+    on them (kept in the data directory's officials.local.toml)."""
     from indexer.entities import extractor_for
-    from indexer.entities.registry import promote as promote_official
+    from indexer.entities.curation import Curator
+    from indexer.errors import CurationError
 
     app = _app(ctx)
     data_dir = app.config["DATA_DIR"]
@@ -492,25 +504,56 @@ def officials(ctx: click.Context, candidates: bool, promote: str | None, country
     if check:
         _check_registry([Path(f) for f in files] or None, data_dir)
         return
-    if promote:
-        official = promote_official(data_dir, promote, country, role)
-        with WriterLock(data_dir), Archive(data_dir) as archive:
-            archive.drop_candidate(promote)
-        click.echo(f"added {official.name} ({official.id}) to {data_dir}/officials.local.toml;"
-                   " the next `communiques index` finds them in every communiqué")
-        return
-    if candidates:
+    if bool(rename) != bool(new_name) or bool(merge) != bool(into):
+        raise click.UsageError("--rename goes with --to, --merge with --into")
+    decisions = [d for d in (confirm, rename, merge, reject, promote) if d]
+    if len(decisions) > 1:
+        raise click.UsageError("one of --confirm, --rename, --merge, --reject, --promote")
+    if decisions:
         with Archive(data_dir, readonly=True) as archive:
-            rows = archive.candidates(limit)
-        if not rows:
-            click.echo("no candidates (run `communiques index` first)")
-        for name, documents, languages, example in rows:
-            click.echo(f"{documents:5d}  {name}  [{languages}]  e.g. {example}")
+            entries = archive.found_entries()
+        try:
+            # Under the writer lock: an index run reads the file it changes.
+            with WriterLock(data_dir):
+                curator = Curator(data_dir, entries)
+                if confirm or promote:
+                    made = curator.confirm(confirm, country, role) if confirm \
+                        else curator.promote(promote or "", country, role)
+                    said = f"added {made.name} ({made.id})"
+                elif rename:
+                    made = curator.rename(rename, new_name or "")
+                    said = f"{rename} is now shown as {made.name} ({made.id})"
+                elif merge:
+                    name, target = curator.merge(merge, into or "")
+                    said = f"{name} is now {target.name} ({target.id})"
+                else:
+                    said = f"{curator.reject(reject or '')} is no official"
+        except CurationError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"{said}: written to {curator.path};"
+                   " the next `communiques index` rebuilds with it")
         return
-    registry = extractor_for(str(data_dir)).registry
+    if found:
+        from indexer.entities.curation import undecided
+        from indexer.entities.registry import OfficialsRegistry
+
+        with Archive(data_dir, readonly=True) as archive:
+            entries = undecided(archive.found_entries(), OfficialsRegistry.load(data_dir))
+        entries = entries[:limit]
+        if not entries:
+            click.echo("no found officials (run `communiques index` first)")
+        for entry in entries:
+            span = " – ".join(d.isoformat() for d in (entry.first_seen, entry.last_seen) if d)
+            forms = ", ".join(f for f in entry.forms if f != entry.name)
+            click.echo(f"{entry.documents:5d}  {entry.name}  ({entry.id})"
+                       f"  {entry.role or '?'}{', ' + entry.country if entry.country else ''}"
+                       f"  {span}{'  also: ' + forms if forms else ''}")
+        return
+    registry = extractor_for(str(data_dir)).people
     for official in sorted(registry.by_id.values(), key=lambda o: o.name):
         roles = "; ".join(f"{r.title} ({r.span()})" for r in official.roles[-2:])
-        click.echo(f"{official.id}\t{official.name}\t{official.country}\t{roles}")
+        status = "\tfound" if official.found else ""
+        click.echo(f"{official.id}\t{official.name}\t{official.country}\t{roles}{status}")
 
 
 def _check_registry(files: list[Path] | None, data_dir: str) -> None:

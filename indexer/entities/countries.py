@@ -10,13 +10,18 @@ from pathlib import Path
 from babel import Locale
 
 from indexer.entities.names import key_tokens
+from indexer.folding import fold
 
 VARIANTS_FILE = Path(__file__).with_name("countries.toml")
 NAME_LOCALES = ("en", "sr", "sr_Latn", "ru")
 # CLDR names that are everyday words too (Russian "того" = "of that", Serbian "mali" =
 # "small"): never read as countries on their own.
 AMBIGUOUS = frozenset({("togo",), ("mali",), ("cad",), ("chad",), ("jersey",), ("guernsey",),
-                       ("niue",), ("sv",), ("ostrvo",), ("island",), ("kuba",), ("kosta",)})
+                       ("niue",), ("sv",), ("ostrvo",), ("island",), ("kuba",), ("kosta",),
+                       ("komor",)})
+# Case endings of a Serbian or Russian noun ending in a consonant.
+_CASE_ENDINGS = ("a", "u", "om", "e", "ama", "ima", "ovima", "y", "i")
+_VOWELS = frozenset("aeiouyаеиоуыэюяіє")
 # Letters an adjective or an inflected name may end in ("rossijskaja" -> "rossijsk").
 _SOFT_END = "aeiouyj"
 
@@ -37,6 +42,8 @@ class Gazetteer:
         self.names: dict[str, str] = {}  # code -> English short name
         self.by_key: dict[tuple[str, ...], str] = {}
         self.by_prefix: dict[str, str] = {}
+        # One-word names as written (folded, not stemmed): "Ghana" is, "Ghani" is not.
+        self.written: set[str] = set()
         variants = tomllib.loads(VARIANTS_FILE.read_text(encoding="utf-8")).get("country", []) \
             if VARIANTS_FILE.exists() else []
         preferred = {v["code"]: v["name"] for v in variants}
@@ -66,7 +73,15 @@ class Gazetteer:
             return
         self.by_key.setdefault(key, code)
         if len(key) == 1:
+            self.written.add(fold(text).lower())
             self.by_key.setdefault((key[0].rstrip("j"),), code)  # Россия/России: rossij, rossi
+            # A name ending in a consonant declines: its case forms may lose more letters
+            # than the nominative ("Вијетнама", "Kazahstanom" -> vijetn, kazahst).
+            if text[-1:].lower() not in _VOWELS:
+                for ending in _CASE_ENDINGS:
+                    inflected = key_tokens(text + ending)
+                    if len(inflected) == 1 and len(inflected[0]) >= 4:
+                        self.by_key.setdefault(inflected, code)
             # Only curated variants (adjectives) match by prefix: CLDR names would make
             # "Roman" Romania and "slovenski" (Slavic) Slovenia.
             stem = _prefix_stem(key[0])

@@ -1,104 +1,29 @@
 """Officials and countries a communiqué mentions, found at indexing time.
 
-Officials: every spelling the registry knows, in any script and grammatical case;
-plus unknown people introduced by a title ("Ambassador Branimir Filipovic",
-"državni sekretar Nemanja Stevanović", "заместитель министра иностранных дел ..."),
-kept as candidates for the registry.
+Officials: every spelling the registry knows, in any script and grammatical case; and
+people the registry lacks whom a title introduces ("Minister of Foreign Affairs of Italy
+Antonio Tajani", "sa ministrom spoljnih poslova Slovačke Jurajem Blanarom"): found
+officials (`indexer.entities.found`), named as the corpus names them once indexing has
+collected them (`FoundDirectory`), by this text's own nominative before.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from indexer.entities.countries import VARIANTS_FILE, Gazetteer, gazetteer
-from indexer.entities.names import HONORIFICS, key_tokens, name_key, without_honorifics
+from indexer.entities.directory import FoundDirectory, Sighting, renamed
+from indexer.entities.found import FoundScanner, Mention, Words
+from indexer.entities.names import key_tokens, merge_key, without_honorifics
 from indexer.entities.registry import OfficialsRegistry, registry_files
+from indexer.entities.vocabulary import NAMED_AFTER, NAMED_BEFORE, title_keys
+from indexer.folding import fold
 from scrapers.record import Communique
-
-_UPPER = "A-ZČĆĐŠŽÐÁÉÍÓÚÖÜА-ЯЂЈЉЊЋЏЁ"
-# After a title: words until the sentence goes on in lower case ("... Ivica Dacic said").
-_RUN = rf"(?P<run>(?:[ \t]+(?:of|the|and|for|on|za|i|и|по|при|[{_UPPER}][^\s,;:()]*))+)"
-# Words that continue a title rather than start a name.
-_NOT_NAMES = frozenset("""
-federation republic kingdom ministry minister affairs foreign office department government
-embassy states nations union council secretary president deputy general ambassador director
-spokesperson state prime first assistant acting permanent representative people federal
-national security european united special envoy mission delegation commission chairman
-head his her excellency mr mrs ms dr the of and for on za i и по при
-""".split())
-# Folded beginnings of institution words in Serbian and Russian ("Федерации", "Republike").
-_NOT_NAME_STEMS = ("federa", "republi", "respubl", "kraljev", "korolev", "minist", "vlad",
-                   "pravitel", "ambasad", "posol", "posolst", "sekretar", "predsed", "prezident",
-                   "departa", "kancelar", "upravl", "ujedinjen", "objedin", "narod", "savez",
-                   "sojuz")
-
-
-def _not_a_name(word: str) -> bool:
-    key = key_tokens(word)
-    return not key or word.lower() in _NOT_NAMES or key[0].startswith(_NOT_NAME_STEMS)
-
-
-# Titles that introduce a person, by language (matched case-insensitively).
-TITLES = {
-    "en": [
-        r"(?:Deputy |Acting |First Deputy |Assistant )?(?:Foreign )?Minister",
-        r"Ambassador", r"State Secretary", r"Secretary of State",
-        r"(?:Deputy )?Spokes(?:person|woman|man)", r"Director", r"(?:Deputy )?Prime Minister",
-        r"President", r"Chargé d'Affaires", r"Envoy", r"Under Secretary",
-        r"Permanent Representative",
-    ],
-    "sr": [
-        r"ambasador(?:om|a|u)?", r"državn(?:i|og|im) sekretar(?:a|om|u)?",
-        r"ministar(?:ka)?(?: spoljnih poslova)?", r"ministr(?:a|u|om)(?: spoljnih poslova)?",
-        r"pomoćni(?:k|ca|ka|kom) ministra", r"predsedni(?:k|ka|kom|ku)", r"premijer(?:a|om|u)?",
-        r"амбасадор(?:ом|а|у)?", r"државн(?:и|ог|им) секретар(?:а|ом|у)?",
-        r"министар(?:ка)?(?: спољних послова)?", r"министр(?:а|у|ом)(?: спољних послова)?",
-        r"помоћни(?:к|ца|ка|ком) министра", r"председни(?:к|ка|ком|ку)",
-        r"премијер(?:а|ом|у)?",
-    ],
-    "ru": [
-        r"(?:заместител[ья]м?|замминистра) министра иностранных дел",
-        r"министр(?:а|ом|у)? иностранных дел", r"посл(?:ом|а|у)|посол",
-        r"официальн(?:ый|ого|ым) представител(?:ь|я|ем)",
-        r"директор(?:а|ом)? (?:[а-я]+ )?департамента(?: [а-я]+){0,3}",
-        r"президент(?:а|ом|у)?", r"премьер-министр(?:а|ом|у)?",
-    ],
-}
-
-
-@lru_cache(maxsize=8)
-def _title_patterns(language: str) -> re.Pattern[str]:
-    # The page's language first; the others too, since communiqués quote each other.
-    base = language.split("-")[0]
-    titles = TITLES.get(base, []) + [t for lang, ts in TITLES.items() if lang != base for t in ts]
-    # The title in any case; the words after it as written (names are capitalised).
-    return re.compile(rf"(?<!\w)(?i:{'|'.join(titles)}){_RUN}", re.UNICODE)
-
-
-def name_after_title(run: str, places: Gazetteer) -> str | None:
-    """The person's name at the end of what follows a title, if it looks like one.
-
-    "of the Russian Federation Alexander Botsan-Kharchenko" -> "Alexander Botsan-Kharchenko".
-    """
-    words = [w.strip(".,;:'’\"") for w in run.split()]
-    name: list[str] = []
-    for word in reversed(words):
-        if not word or not word[0].isupper() or _not_a_name(word):
-            break
-        if places.match_single(key_tokens(word)[0] if key_tokens(word) else "") and name:
-            break  # "Serbia Ivica Dacic": the country ends the title
-        name.insert(0, word)
-    while name and (_not_a_name(name[0]) or places.match_single(
-            (key_tokens(name[0]) or ("",))[0])):
-        name.pop(0)
-    if not 2 <= len(name) <= 4:
-        return None
-    return " ".join(name)
-
 
 # Words with a capital after the first letter, or all capitals: abbreviations (US, KiM).
 _ABBREVIATION = re.compile(r"\b\w[\w]*[A-ZА-ЯЈЉЊЋЏЂ][\w]*\b|\b[A-ZА-Я]{2,}\b")
@@ -109,16 +34,67 @@ OTHER_WORDS_KEPT = 500_000
 
 
 @dataclass(frozen=True)
+class FoundOfficial:
+    """A person the registry lacks whom a title introduces in one communiqué."""
+
+    key: tuple[str, ...]  # merge_key: who it is, whatever the script or case
+    name: str  # as shown: the corpus's name for them (FoundDirectory), or `nominative`
+    nominative: str  # this communiqué's name for them, in the nominative where known
+    nominative_known: bool  # the communiqué writes the name in the nominative
+    forms: tuple[str, ...]  # the full name as the communiqué writes it, every form
+    role: str
+    country: str
+    language: str
+
+
+@dataclass(frozen=True)
 class Entities:
     officials: tuple[str, ...]  # canonical names, in order of first mention
     countries: tuple[str, ...]  # English short names, in order of first mention
-    candidates: tuple[str, ...]  # people introduced by a title whom the registry lacks
+    # Found officials (people a title introduces whom no registry file names): their
+    # names, also among `officials`, and what the communiqué says of them.
+    candidates: tuple[str, ...] = ()
+    found: tuple[FoundOfficial, ...] = ()
+
+
+@dataclass
+class _Person:
+    """A found official while one communiqué is read."""
+
+    key: tuple[str, ...]
+    position: int
+    mentions: list[Mention]
+    forms: list[str]
+
+
+def _best_name(mentions: list[Mention]) -> tuple[str, bool]:
+    """A person's name in the nominative from what one communiqué writes: a full name
+    the text gives in the nominative; else one put back in the nominative, with the
+    surname as a nominative mention of it alone writes it ("Basema Jahju" and
+    "ambasador Jahja": Basem Jahja)."""
+    full = [m for m in mentions if not m.surname_only]
+    for mention in full:
+        if mention.nominative_known:
+            return mention.nominative, True
+    best = full[0] if full else mentions[0]
+    surname = next((m.written for m in mentions if m.surname_only and m.nominative_known
+                    and m.key[-1] == best.key[-1]), None)
+    if surname and " " in best.nominative:
+        return best.nominative.rsplit(" ", 1)[0] + " " + surname, False
+    return best.nominative, False
 
 
 class EntityExtractor:
-    def __init__(self, registry: OfficialsRegistry, places: Gazetteer) -> None:
-        self.registry = registry
+    def __init__(self, registry: OfficialsRegistry, places: Gazetteer,
+                 directory: FoundDirectory | None = None) -> None:
+        self.registry = registry  # the curated officials (registry files)
         self.places = places
+        self.scanner = FoundScanner(places)
+        # The found officials of the corpus indexed: what they are called everywhere.
+        self.directory = directory or FoundDirectory()
+        # Everyone, curated and found: what pages, links and facet filters look up.
+        self.people = registry.with_found(self.directory.officials()) if directory \
+            else registry
         # Most words start no name: a set lookup rules them out before any slicing.
         self._official_starts = frozenset(key[0] for key in registry.by_key)
         self._place_starts = frozenset(key[0] for key in places.by_key if len(key) > 1)
@@ -128,28 +104,190 @@ class EntityExtractor:
         self._single_places = lru_cache(maxsize=262_144)(places.match_single)
         self._place_words: set[str] = set(self._place_starts)
         self._other_words: set[str] = set()
+        self._surnames: dict[str, frozenset[str]] = {}
+        # Initial and surname -> the one person they can be ("М.В.Рыженков").
+        by_initials: dict[tuple[str, str], set[str]] = {}
+        for key, official_id in registry.by_merge_key.items():
+            if len(key) > 1 and len(key[0]) > 2:
+                by_initials.setdefault((key[0][0], key[-1]), set()).add(official_id)
+        self._by_initials = {k: ids.pop() for k, ids in by_initials.items() if len(ids) == 1}
 
-    def officials_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
-        tokens = key_tokens(text) if tokens is None else tokens
-        found: list[str] = []
+    def with_directory(self, directory: FoundDirectory) -> EntityExtractor:
+        """This extractor, naming found officials as a corpus's directory does."""
+        return EntityExtractor(self.registry, self.places, directory)
+
+    def renamed(self, entities: Entities) -> Entities:
+        """Entities extracted without this extractor's directory, their found officials
+        renamed as it names them (what a rebuild does once it has read every text)."""
+        if not entities.found:
+            return entities
+        found = tuple(replace(f, name=self.directory.name_for(f.key) or f.name)
+                      for f in entities.found)
+        return replace(entities, officials=renamed(
+            entities.officials, [(old.name, new.name) for old, new in zip(
+                entities.found, found, strict=True)]),
+            candidates=tuple(f.name for f in found), found=found)
+
+    def _spans(self, tokens: tuple[str, ...]) -> list[tuple[int, int, str]]:
+        """(first token, token after the last, official id) of every registry spelling."""
+        spans: list[tuple[int, int, str]] = []
         starts = self._official_starts
+        by_key = self.registry.by_key
         after = 0  # words before this were part of a name already found
         # Only the words a name can start with are looked at (a set test per word).
         for i in [i for i, token in enumerate(tokens) if token in starts]:
             if i < after:
                 continue
             for size in range(min(self.registry.max_words, len(tokens) - i), 0, -1):
-                official_id = self.registry.by_key.get(tokens[i:i + size])
+                official_id = by_key.get(tokens[i:i + size])
                 if official_id:
-                    name = self.registry.by_id[official_id].name
-                    if name not in found:
-                        found.append(name)
+                    # A name inside a place's or an institution's is not a mention.
+                    if not ((i + size < len(tokens) and tokens[i + size] in NAMED_AFTER)
+                            or (i > 0 and tokens[i - 1] in NAMED_BEFORE)):
+                        spans.append((i, i + size, official_id))
                     after = i + size
                     break
+        return spans
+
+    def officials_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
+        """The registry's people a text names, by any of their spellings."""
+        tokens = key_tokens(text) if tokens is None else tokens
+        names: dict[str, None] = {}
+        for _, _, official_id in self._spans(tokens):
+            names.setdefault(self.registry.by_id[official_id].name)
+        return list(names)
+
+    def _surnames_of(self, official_id: str) -> frozenset[str]:
+        """The merge keys of a person's surnames (the last word of each spelling)."""
+        surnames = self._surnames.get(official_id)
+        if surnames is None:
+            official = self.registry.by_id[official_id]
+            surnames = frozenset(k[-1] for k in map(merge_key, official.spellings) if k)
+            self._surnames[official_id] = surnames
+        return surnames
+
+    def found_in(self, record: Communique, words: Words, offset: int,
+                 spans: list[tuple[int, int, str]], people: dict[str, int],
+                 distinct: set[str] | frozenset[str] | None = None,
+                 ) -> list[tuple[int, FoundOfficial]]:
+        """The people titles introduce in a communiqué's body (`words`: its title and
+        body, the body from word `offset`). Those the registry knows (by a spelling
+        inside the name, or by its merge key) go into `people` (official id -> first
+        word); the others are returned with their first word."""
+        language = record.language
+        if not record.body or not (distinct or frozenset(words.tokens)) & title_keys(language):
+            return []
+        mentions = self.scanner.mentions(words, language, offset)
+        if not mentions:
+            return []
+        registry = self.registry
+        persons: dict[tuple[str, ...], _Person] = {}
+        pending: list[Mention] = []
+        for mention in mentions:
+            if mention.key in registry.rejected_keys:
+                continue
+            first, last = mention.start, mention.end
+            known = next((oid for s, e, oid in spans if s <= last and e > first), None) \
+                or registry.by_merge_key.get(mention.key)
+            if known is None and len(mention.key) > 2:
+                # A known person with a middle name or one more word.
+                known = next((oid for i in range(len(mention.key) - 1) for oid in
+                              [registry.by_merge_key.get(mention.key[i:i + 2])] if oid), None)
+            if known is None and mention.initials:
+                known = self._by_initials.get((mention.key[0][:1], mention.key[-1]))
+            if known is not None:
+                people.setdefault(known, first)
+            elif mention.surname_only or mention.initials:
+                pending.append(mention)
+            else:
+                person = persons.setdefault(mention.key, _Person(mention.key, first, [], []))
+                person.mentions.append(mention)
+                person.forms.append(mention.written)
+        for mention in pending:
+            self._resolve(mention, words, people, persons)
+        self._headline(record, words, offset, people, persons)
+        found = []
+        for person in persons.values():
+            nominative, known = _best_name(person.mentions)
+            role = next((m.role for m in person.mentions if m.role), "")
+            country = next((m.country for m in person.mentions if m.country), "")
+            entry = self.directory.entry_for(person.key)
+            found.append((person.position, FoundOfficial(
+                entry.key if entry else person.key, entry.name if entry else nominative,
+                nominative, known, tuple(dict.fromkeys([nominative, *person.forms])), role,
+                country, language)))
         return found
 
-    def countries_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
+    def _headline(self, record: Communique, words: Words, offset: int,
+                  people: dict[str, int], persons: dict[tuple[str, ...], _Person]) -> None:
+        """People a headline's title introduces ("Foreign Ministry Spokesperson Wang
+        Wenbin's Regular Press Conference") whom the body names in full without one.
+        Headlines capitalise every word, so only a name the body confirms counts."""
+        if not offset:
+            return
+        for mention in self.scanner.mentions(words, record.language, 0, offset):
+            if mention.surname_only or mention.initials or mention.key in persons \
+                    or mention.key in self.registry.rejected_keys \
+                    or self.registry.by_merge_key.get(mention.key) in people:
+                continue
+            full = self.scanner.full_name(words, mention.key[-1], offset)
+            if full is None or merge_key(full) != mention.key:
+                continue
+            known = self.registry.by_merge_key.get(mention.key)
+            if known is not None:
+                people.setdefault(known, mention.start)
+                continue
+            persons[mention.key] = _Person(mention.key, mention.start, [mention],
+                                           [mention.written, full])
+
+    def _resolve(self, mention: Mention, words: Words, people: dict[str, int],
+                 persons: dict[tuple[str, ...], _Person]) -> None:
+        """A surname alone after a title ("Secretary Rubio", "ministar Blanar") or initials
+        ("М.В.Рыженков"): the person with that surname the communiqué names in full, if
+        any; initials alone are a person of their own."""
+        surname = mention.key[-1]
+        initial = mention.key[0][:1] if mention.initials else ""
+        first = mention.start
+        for official_id in people:
+            if surname in self._surnames_of(official_id):
+                return
+        for key, person in persons.items():
+            if key[-1] == surname and (not initial or key[0].startswith(initial)):
+                person.mentions.append(mention)
+                person.forms.append(mention.written)
+                person.position = min(person.position, first)
+                return
+        # The full name written elsewhere, without a title ("Juraj Blanár" in a headline,
+        # "Имангали Тасмагамбетов" after "И.Н.Тасмагамбетовым").
+        full = self.scanner.full_name(words, surname)
+        if full is not None and initial and merge_key(full)[0][:1] != initial:
+            full = None
+        if full is None:
+            if mention.initials:  # initials and a surname are a name of their own
+                person = persons.setdefault(mention.key, _Person(mention.key, first, [], []))
+                person.mentions.append(mention)
+                person.forms.append(mention.written)
+            return
+        key = merge_key(full)
+        if key in self.registry.rejected_keys:
+            return
+        known = self.registry.by_merge_key.get(key)
+        if known is not None:
+            people.setdefault(known, first)
+            return
+        named = Mention(full, full, key, mention.role, mention.country, mention.start,
+                        mention.end, False, False)
+        person = persons.setdefault(key, _Person(key, first, [], []))
+        person.mentions.append(named)
+        person.forms += [full, mention.written] if mention.initials else [full]
+
+    def countries_in(self, text: str, tokens: tuple[str, ...] | None = None,
+                     distinct: set[str] | None = None, words: list[str] | None = None,
+                     language: str = "") -> list[str]:
+        """Countries a text names. `words`: the text's words as written, which tell
+        English names from a first name of the same key ("Dominic", "Dominica")."""
         tokens = key_tokens(text) if tokens is None else tokens
+        english = words is not None and language.split("-")[0] == "en"
         found: list[str] = []
         for word in _ABBREVIATION.findall(text):
             code = self.places.abbreviations.get(word)
@@ -159,7 +297,7 @@ class EntityExtractor:
         starts = self._place_starts
         match_single = self._single_places
         # The distinct words that can start a place name or are one.
-        distinct = set(tokens)
+        distinct = set(tokens) if distinct is None else distinct
         for token in distinct - self._place_words - self._other_words:
             (self._place_words if match_single(token) else self._other_words).add(token)
         if len(self._other_words) > OTHER_WORDS_KEPT:
@@ -179,6 +317,11 @@ class EntityExtractor:
             if not code:
                 size = 1
                 code = match_single(tokens[i])
+                # English does not decline: a word that only shares a country's key
+                # ("Dominic", "Ghani") is not the country.
+                if code and english and self.places.by_key.get((tokens[i],)) == code \
+                        and fold(words[i]).lower() not in self.places.written:
+                    code = None
             if code:
                 name = self.places.names.get(code, code)
                 if name not in found:
@@ -186,45 +329,39 @@ class EntityExtractor:
             after = i + size
         return found
 
-    def candidates_in(self, text: str, language: str) -> list[str]:
-        """Names after a title that the registry does not know."""
-        found: list[str] = []
-        for match in _title_patterns(language).finditer(text):
-            name = name_after_title(match.group("run"), self.places)
-            if name is None:
-                continue
-            key = name_key(name)
-            if not key or key[0] in HONORIFICS or key in self.registry.by_key:
-                continue
-            if any(self.registry.by_key.get(key[i:i + 2]) for i in range(len(key) - 1)):
-                continue  # a known person with a middle name or an extra word
-            if name not in found:
-                found.append(name)
-        return found
-
     def extract(self, record: Communique) -> Entities:
         text = record.title + "\n" + record.body
-        tokens = key_tokens(text)  # folded once, read twice
-        officials = self.officials_in(text, tokens)
+        words = Words(text)  # split and folded once: key_tokens(text) is words.tokens
+        tokens = words.tokens
+        distinct = set(tokens)
+        spans = self._spans(tokens)
+        people: dict[str, int] = {}  # official id -> first mention
+        for start, _, official_id in spans:
+            people.setdefault(official_id, start)
+        offset = len(Words.split(record.title))  # the body's words follow the title's
+        found = self.found_in(record, words, offset, spans, people, distinct)
+        by_id = self.registry.by_id
+        mentioned = sorted([(position, by_id[oid].name) for oid, position in people.items()]
+                           + [(position, official.name) for position, official in found])
+        officials = list(dict.fromkeys(name for _, name in mentioned))
         # Names a site tags itself (GOV.UK) count too, in the registry's spelling.
         for tagged in record.officials:
             known = self.registry.lookup(tagged)
             name = known.name if known else without_honorifics(tagged)
             if name not in officials:
                 officials.append(name)
-        countries = self.countries_in(text, tokens)
+        countries = self.countries_in(text, tokens, distinct, words.words, record.language)
         for tagged in record.countries:
             if tagged not in countries:
                 countries.append(tagged)
-        # Candidates come from the body only: titles are in headline case ("Vucic Before
-        # Their Meeting") and would read as names.
         return Entities(tuple(officials), tuple(countries),
-                        tuple(self.candidates_in(record.body, record.language)))
+                        tuple(official.name for _, official in found),
+                        tuple(official for _, official in found))
 
 
 # Bumped whenever a change to this module changes what is extracted: stored entities
 # made by an older extraction are then recomputed by the next `communiques index`.
-EXTRACTION_VERSION = 2
+EXTRACTION_VERSION = 3
 
 
 def extraction_fingerprint(data_dir: str | None = None) -> str:
@@ -236,15 +373,49 @@ def extraction_fingerprint(data_dir: str | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def extractor_for(data_dir: str | None = None) -> EntityExtractor:
-    """The extractor with the seed registry and the data directory's promotions;
-    a registry file changed since (a promotion) gives a fresh one."""
+def extractor_for(data_dir: str | None = None, found: bool = True) -> EntityExtractor:
+    """The extractor with the seed registry and the data directory's curated officials,
+    and (`found`) the officials the data directory's last indexing found in the texts.
+    A registry file changed since, or an index run since, gives a fresh one."""
     files = registry_files(data_dir)
     stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
-    return _extractor(data_dir, stamp)
+    extractor = _extractor(data_dir, stamp)
+    if not found or data_dir is None:
+        return extractor
+    return _with_found(data_dir, stamp, _index_stamp(data_dir))
+
+
+def _index_stamp(data_dir: str) -> tuple:
+    """Changes with every index run, which rewrites the found officials before its
+    state: the generation CURRENT points to and that state's time."""
+    try:
+        current = Path(data_dir) / "whoosh" / os.readlink(Path(data_dir) / "whoosh" / "CURRENT")
+        return (current.name, (current / "state.json").stat().st_mtime_ns)
+    except OSError:
+        return ()
 
 
 @lru_cache(maxsize=4)
 def _extractor(data_dir: str | None, _stamp: tuple) -> EntityExtractor:
     return EntityExtractor(OfficialsRegistry.load(Path(data_dir) if data_dir else None),
                            gazetteer())
+
+
+@lru_cache(maxsize=4)
+def _with_found(data_dir: str, stamp: tuple, _index: tuple) -> EntityExtractor:
+    from indexer.archive import Archive  # the archive module imports this package
+
+    extractor = _extractor(data_dir, stamp)
+    if not (Path(data_dir) / Archive.FILENAME).exists():
+        return extractor
+    with Archive(data_dir, readonly=True) as archive:
+        entries = archive.found_entries()
+    if not entries:
+        return extractor
+    return extractor.with_directory(FoundDirectory({e.key: e for e in entries}))
+
+
+def sightings(record: Communique, entities: Entities) -> list[Sighting]:
+    """A communiqué's found officials, as the directory is built of them."""
+    return [Sighting(record.id, record.published, f.key, f.nominative, f.nominative_known, f.forms,
+                     f.role, f.country) for f in entities.found]

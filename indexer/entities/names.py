@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from indexer.folding import WORD, folded_term
 
 # Forms of address that are not part of a name ("The Rt Hon David Lammy MP" is David Lammy).
@@ -42,3 +45,45 @@ def without_honorifics(name: str) -> str:
     while words and honorific(words[-1]):
         words.pop()
     return " ".join(words) or name
+
+
+# Spellings of one sound in the transliterations communiqués use (English, Serbian,
+# Russian), folded to one: "Szijjártó"/"Sijjarto", "Christopher"/"Kristofer",
+# "Sergey"/"Sergei"/"Sergej", "Aleksandr"/"Alexander". Applied in this order.
+_SOUNDS = (("sch", "s"), ("chr", "kr"), ("ch", "c"), ("sh", "s"), ("zh", "z"), ("kh", "h"),
+           ("gh", "g"), ("th", "t"), ("ph", "f"), ("ts", "c"), ("tz", "c"), ("sz", "s"),
+           ("cz", "c"), ("ck", "k"), ("dj", "dz"), ("w", "v"), ("x", "ks"), ("q", "k"),
+           ("y", "i"), ("j", "i"))
+_DOUBLE = re.compile(r"(.)\1+")
+_HARD_C = re.compile(r"c(?=[aou]|[^aeiouy]|$)")
+# Case endings come off short words too ("Hil", "Hila", "Hilom"; "Ana", "Anom"), and a
+# vowel that comes and goes before a final r ("Aleksandar", "Aleksandr"; "Petar", "Petr").
+_LOOSE_ENDINGS = ("om", "em", "im", "oj", "u", "a", "e", "i", "o")
+_FLEETING = re.compile(r"(?<=[^aeiou])[ae](?=r$)")
+
+
+@lru_cache(maxsize=65_536)
+def _merge_token(token: str) -> str:
+    if token.isdigit():
+        return token
+    for written, sound in _SOUNDS:
+        token = token.replace(written, sound)
+    token = _HARD_C.sub("k", token)
+    token = _DOUBLE.sub(r"\1", token)
+    for _ in range(2):
+        for ending in _LOOSE_ENDINGS:
+            if token.endswith(ending) and len(token) - len(ending) >= 2:
+                token = token[:-len(ending)]
+                break
+        else:
+            break
+    return _FLEETING.sub("", token)
+
+
+def merge_key(name: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Who a name designates, more loosely than `name_key`: transliterations of one
+    sound folded together and one more case ending stripped, so that "Кристофером
+    Хилом", "Christopher Hill" and "Kristofer Hil" meet, and "Sergei Lavrov" meets the
+    registry's "Sergey Lavrov". For people, never for searching: "data" and "date" meet."""
+    tokens = name if isinstance(name, tuple) else name_key(name)
+    return tuple(_merge_token(t) for t in tokens)

@@ -1,8 +1,14 @@
 """The officials registry: one id per person, every spelling, roles over time.
 
 Seeded in `officials.toml` beside this file and the files of `officials.d/` (by
-region, read in name order after it); officials promoted from candidates go to
-`officials.local.toml` in the data directory, read on top of them all.
+region, read in name order after it). The data directory's `officials.local.toml` is read
+on top of them all: curators' decisions on the officials indexing found in the texts
+(`communiques officials --confirm/--rename/--merge/--reject`), as `[[official]]` entries
+(an id already defined is replaced), `[[merged]]` spellings moved to another person and
+`[[rejected]]` names that are no one's.
+
+Found officials (people a title introduces whom no file names) join the registry read from
+the archive (`with_found`), marked `status = "found"`.
 """
 
 from __future__ import annotations
@@ -10,15 +16,16 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from indexer.entities.names import name_key
+from indexer.entities.names import merge_key, name_key
 
 SEED_FILE = Path(__file__).with_name("officials.toml")
 SEED_DIR = Path(__file__).with_name("officials.d")
 LOCAL_FILE_NAME = "officials.local.toml"
+CURATED, FOUND = "curated", "found"
 
 
 def seed_files() -> list[Path]:
@@ -54,10 +61,20 @@ class Official:
     aliases: tuple[str, ...] = ()
     honorific_forms: tuple[str, ...] = ()
     roles: tuple[Role, ...] = field(default=())
+    status: str = CURATED  # or FOUND: introduced by a title in the texts, in no file
+    # Found officials: the publication dates of the first and last communiqué naming
+    # them, and how many do.
+    first_seen: date | None = None
+    last_seen: date | None = None
+    documents: int = 0
 
     @property
     def spellings(self) -> tuple[str, ...]:
         return (self.name, *self.aliases, *self.honorific_forms)
+
+    @property
+    def found(self) -> bool:
+        return self.status == FOUND
 
 
 def slug(name: str) -> str:
@@ -93,53 +110,152 @@ def _parse(data: dict) -> list[Official]:
     return officials
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A name curators said is no official: never extracted again."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> set[tuple[str, ...]]:
+        return {k for k in map(merge_key, (self.name, *self.aliases)) if k}
+
+
 class OfficialsRegistry:
     """Officials by id, and a lookup from any spelling's key to the person."""
 
-    def __init__(self, officials: list[Official]) -> None:
+    def __init__(self, officials: list[Official], rejected: tuple[Rejected, ...] = ()) -> None:
         self.by_id: dict[str, Official] = {}
         self.by_key: dict[tuple[str, ...], str] = {}
-        for official in officials:
-            self.by_id[official.id] = official
+        # Looser keys (`merge_key`) of every spelling: how a name a title introduces, in
+        # any transliteration or case, is matched to a person already known.
+        self.by_merge_key: dict[tuple[str, ...], str] = {}
+        self.rejected = rejected
+        self.rejected_keys: frozenset[tuple[str, ...]] = frozenset(
+            k for r in rejected for k in r.keys)
+        # Curated people first: a spelling they share with a found person is theirs.
+        for official in sorted(officials, key=lambda o: o.found):
+            self.by_id.setdefault(official.id, official)
             for spelling in official.spellings:
                 key = name_key(spelling)
                 if key:
                     self.by_key.setdefault(key, official.id)
+                    self.by_merge_key.setdefault(merge_key(key), official.id)
         self.max_words = max((len(k) for k in self.by_key), default=1)
 
     @classmethod
     def load(cls, data_dir: Path | str | None = None) -> OfficialsRegistry:
         # A later file's entry replaces an earlier one with the same id (local edits win).
         officials: dict[str, Official] = {}
+        rejected: list[Rejected] = []
         for path in registry_files(data_dir):
-            for official in _parse(tomllib.loads(path.read_text(encoding="utf-8"))):
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            for official in _parse(data):
                 officials[official.id] = official
-        return cls(list(officials.values()))
+            for entry in data.get("merged", []):
+                _apply_merge(officials, entry)
+            rejected += [Rejected(str(r["name"]), tuple(map(str, r.get("aliases", []))))
+                         for r in data.get("rejected", []) if r.get("name")]
+        return cls(list(officials.values()), tuple(rejected))
+
+    def with_found(self, found: list[Official]) -> OfficialsRegistry:
+        """This registry and the officials found in the texts (curated people win any
+        spelling they share)."""
+        return OfficialsRegistry([*self.by_id.values(), *found], self.rejected)
+
+    @property
+    def curated(self) -> list[Official]:
+        return [o for o in self.by_id.values() if not o.found]
 
     def lookup(self, name: str) -> Official | None:
         """The person a spelling names, if the registry knows it."""
-        official_id = self.by_key.get(name_key(name))
+        key = name_key(name)
+        official_id = self.by_key.get(key) or self.by_merge_key.get(merge_key(key))
         return self.by_id.get(official_id) if official_id else None
+
+    def is_rejected(self, name: str) -> bool:
+        return merge_key(name) in self.rejected_keys
 
     def roles_on(self, official: Official, day: date) -> list[Role]:
         return [r for r in official.roles
                 if (r.start is None or r.start <= day) and (r.end is None or day <= r.end)]
 
 
+def _apply_merge(officials: dict[str, Official], entry: dict) -> None:
+    """A `[[merged]]` entry: its spellings become the person `into`'s; a curated entry
+    it names by `id` is folded into that person and goes."""
+    target = officials.get(str(entry.get("into", "")))
+    if target is None:
+        return
+    spellings = [str(entry.get("name", "")), *map(str, entry.get("aliases", []))]
+    merged = officials.pop(str(entry["id"]), None) if entry.get("id") and \
+        entry["id"] != target.id else None
+    if merged is not None:
+        spellings += merged.spellings
+    known = set(target.spellings)
+    aliases = [s for s in dict.fromkeys(spellings) if s and s not in known]
+    officials[target.id] = replace(target, aliases=(*target.aliases, *aliases))
+
+
+def write_official(data_dir: Path | str, official: Official) -> None:
+    """Add an official to the data directory's local registry; one whose id is already
+    in use replaces that entry (a rename keeps the id)."""
+    lines = ["[[official]]", f"id = {_toml(official.id)}", f"name = {_toml(official.name)}"]
+    if official.aliases:
+        lines.append(f"aliases = [{', '.join(map(_toml, official.aliases))}]")
+    if official.honorific_forms:
+        lines.append(f"honorific_forms = [{', '.join(map(_toml, official.honorific_forms))}]")
+    if official.country:
+        lines.append(f"country = {_toml(official.country)}")
+    for role in official.roles:
+        lines += ["[[official.roles]]", f"title = {_toml(role.title)}"]
+        if role.organisation:
+            lines.append(f"organisation = {_toml(role.organisation)}")
+        if role.start:
+            lines.append(f"from = {_toml(role.start.isoformat())}")
+        if role.end:
+            lines.append(f"to = {_toml(role.end.isoformat())}")
+    _append(data_dir, lines)
+
+
 def promote(data_dir: Path | str, name: str, country: str = "", role: str = "") -> Official:
-    """Add an official (a promoted candidate) to the data directory's local registry."""
-    path = Path(data_dir) / LOCAL_FILE_NAME
+    """Add an official to the data directory's local registry, from today in `role`."""
     official = Official(id=slug(name), name=name, country=country,
                         roles=(Role(role, start=date.today()),) if role else ())
-    lines = ["", "[[official]]", f"id = {_toml(official.id)}", f"name = {_toml(name)}"]
-    if country:
-        lines.append(f"country = {_toml(country)}")
-    if role:
-        lines += ["[[official.roles]]", f"title = {_toml(role)}",
-                  f"from = {_toml(date.today().isoformat())}"]
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    write_official(data_dir, official)
     return official
+
+
+def write_merge(data_dir: Path | str, name: str, into: str, aliases: tuple[str, ...] = (),
+                merged_id: str | None = None) -> None:
+    """Record in the local registry that `name` (and its other spellings) is the person
+    `into`; `merged_id`: a curated entry of that name, folded in and dropped."""
+    lines = ["[[merged]]", f"name = {_toml(name)}", f"into = {_toml(into)}"]
+    if merged_id:
+        lines.append(f"id = {_toml(merged_id)}")
+    others = [a for a in dict.fromkeys(aliases) if a != name]
+    if others:
+        lines.append(f"aliases = [{', '.join(map(_toml, others))}]")
+    _append(data_dir, lines)
+
+
+def write_rejection(data_dir: Path | str, name: str, aliases: tuple[str, ...] = ()) -> None:
+    """Record in the local registry that `name` names no official."""
+    lines = ["[[rejected]]", f"name = {_toml(name)}"]
+    others = [a for a in dict.fromkeys(aliases) if a != name]
+    if others:
+        lines.append(f"aliases = [{', '.join(map(_toml, others))}]")
+    _append(data_dir, lines)
+
+
+def _append(data_dir: Path | str, lines: list[str]) -> None:
+    # Appended, never rewritten: what a curator typed in the file stays as it was.
+    # TOML reads arrays of tables wherever they are, so every block is self-contained.
+    path = Path(data_dir) / LOCAL_FILE_NAME
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("\n" + "\n".join(lines) + "\n")
 
 
 def _toml(value: str) -> str:
