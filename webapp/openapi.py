@@ -129,6 +129,9 @@ COMMUNIQUE = {
         "doc_type": {"type": "string"}, "officials": {"type": "array"},
         "countries": {"type": "array"}, "fetched_at": {"type": "string"},
         "content_hash": {"type": "string"}, "versions": {"type": "array"},
+        "extraction": {"type": "string", "enum": ["definition", "generic"],
+                       "description": "read by the source's selectors, or by the generic"
+                                      " extractor (no selectors, or they no longer match)"},
     },
 }
 
