@@ -1,23 +1,51 @@
 """The generic extractor: title, date, body text and language of any article page.
 
-Trafilatura does the body (it is among the best open-source extractors on
-article benchmarks, with an F1 around 0.95); we add what a communiqué
-archive needs around it: paragraphs kept, the headline not repeated, the
-language from the page or, when it does not say, from the text.
+It reads a page the way a person does, in four steps, with rules that hold for any
+site rather than selectors for one:
+
+1. **What is not the article.** Navigation, headers and footers, sidebars,
+   related / latest / most-read lists, comments, share and print widgets, cookie and
+   newsletter boxes, captions and galleries are recognised by their elements
+   (`nav`, `aside`, `footer`, `figure`...), ARIA roles, and the words their class
+   and id names are made of (`c-share__link`, `leftnav`, `maec-relacionadas`).
+   Small widgets (a caption, a byline, a tag list) are recognised only while small,
+   so a body wrapper whose class happens to say "caption" is not lost.
+2. **The headline**: the heading that is what the page's `<title>`, `og:title` or
+   JSON-LD headline says (a site name or section label around it stripped); without
+   one, the heading closest before the main text.
+3. **The body**: the element whose paragraphs carry the most text (scored as
+   Readability does: paragraphs credit their parent and, less, the ancestors above),
+   read from the headline to its end; between the headline and that element, only
+   paragraph-like text (a lead or standfirst) is taken, not bylines, dates or
+   captions. Lines that are widgets' labels ("Print", "Share", "Back to top"),
+   captions under a photo, a headline repeated at the top and link lists are dropped;
+   a closing place-and-date line or "###" is text and stays.
+4. **The date**, the article's own and never a related item's: what the page
+   declares (JSON-LD `datePublished`, `article:published_time`, Dublin Core,
+   `itemprop="datePublished"`), else the date written nearest the headline (its
+   date line, a dateline opening the text, a closing place-and-date line), else the
+   one in the URL, else one in the headline itself. Dates in lists, sidebars,
+   footers and comments are never looked at; "updated" dates are not publication
+   dates. A page that shows no date gets none (`published is None`).
+
+When this finds no body (a page unlike any article), trafilatura reads the text.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from bs4 import BeautifulSoup
+from lxml import etree
+from lxml import html as lxml_html
 
-from scrapers.htmltext import parse_html
+from scrapers.dates import date_from_url, find_dates, parse_structured_date
 from scrapers.language import detect_language, dominant_script
+from scrapers.pagemeta import PageMeta, read_page_meta
 
-_LIST_MARK = re.compile(r"^[-•*]\s+")
 MIN_ARTICLE_WORDS = 30
 
 
@@ -27,32 +55,777 @@ class ExtractedArticle:
     published: date | None
     paragraphs: list[str] = field(default_factory=list)
     language: str | None = None
+    # Where the date came from: "structured" (JSON-LD, <meta>, itemprop), "page" (written
+    # near the headline or closing the text), "url", "headline"; None when the page shows none.
+    date_source: str | None = None
 
     @property
     def body(self) -> str:
         return "\n\n".join(self.paragraphs)
 
+    @property
+    def date_missing(self) -> bool:
+        """True when the page shows no publication date (none is ever made up)."""
+        return self.published is None
+
     def to_dict(self) -> dict:
         return {
             "title": self.title,
             "published": self.published.isoformat() if self.published else None,
+            "date_source": self.date_source,
             "language": self.language,
             "body": self.body,
         }
 
 
-def declared_language(soup: BeautifulSoup, text: str) -> str | None:
-    """The page's own language tag (<html lang>, Content-Language), normalised.
+# --- What is not the article ---------------------------------------------------------------
 
-    Serbian gets its script from the text, since "sr" alone does not say it.
-    """
-    tag = None
-    if soup.html is not None and soup.html.get("lang"):
-        tag = str(soup.html["lang"])
-    else:
-        meta = soup.find("meta", attrs={"http-equiv": re.compile("content-language", re.I)})
-        if meta is not None and meta.get("content"):
-            tag = str(meta["content"]).split(",")[0]
+# Removed before reading: never visible, or a control rather than text.
+_INVISIBLE = frozenset(
+    "script style noscript template svg math iframe object embed canvas video audio map head"
+    " input select option optgroup textarea button label datalist dialog".split())
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote center dd details dialog div dl dt fieldset figcaption"
+    " figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main nav ol p pre section"
+    " summary table tbody thead tfoot tr td th caption ul menu".split())
+_PARAGRAPH_TAGS = frozenset("p li dd dt pre h1 h2 h3 h4 h5 h6 blockquote".split())
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+
+# Elements and roles that are never the article.
+_OUT_TAGS = frozenset({"nav", "aside", "footer", "menu", "figcaption", "figure"})
+_OUT_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
+                        "dialog", "alertdialog", "menu", "menubar", "toolbar", "tablist"})
+# Words in class and id names. OUT: never the article, whatever its size.
+_OUT_WORDS = frozenset("""
+    nav navbar navigation menu menus submenu megamenu breadcrumb breadcrumbs crumbs crumb pathway
+    ariane migas sidebar aside rail footer pied comment comments commentlist discussion disqus
+    replies cookie cookies consent gdpr onetrust newsletter subscribe subscription signup
+    promo promotion advert adverts advertisement advertising ads ad adslot adsbygoogle dfp
+    sponsor sponsored taboola outbrain related relacionadas relacionados relacionadas
+    povezane povezano similar recommended recommendations recommend popular trending
+    mostread latest lastnews latestnews teaser teasers recirc recirculation
+    modal popup overlay lightbox skiplinks skiplink login account social share sharing
+    sharebar addthis sharethis compartir partager teilen pager pagination prevnext pagenav
+    paging langs langswitch langswitcher translations topbar masthead sitename logo
+    branding tagline rss paywall meter ticker newsticker marquee backtotop totop pagetop
+    feedback helpful survey poll rating cta donate donation donations membership appeal
+""".split())
+# Phrases made of several class words ("other-news", "read-also", "most-read").
+_OUT_PHRASES = (
+    "other news", "more news", "more from", "read also", "see also", "also read", "most read",
+    "most viewed", "most popular", "you may also", "more stories", "more on", "voir aussi",
+    "lire aussi", "skip links", "skip to", "language switch", "language selector", "lang switch",
+    "lang switcher", "language picker", "country selector", "site footer", "page footer",
+    "top links", "quick links", "font size", "related news", "other articles")
+# Stems found inside compound names ("leftnav", "commentBox", "shareTools", "footerlinks").
+_OUT_STEMS = ("comment", "sidebar", "breadcrumb", "footer", "navbar", "navigation", "newsletter",
+              "cookie", "related", "popular", "mostread", "lastnews", "latestnews", "sharebar",
+              "sharetools", "sharing", "social", "advert", "sponsor", "taboola", "outbrain",
+              "disqus", "pagination", "backtotop", "langswitch", "languageswitch",
+              "skiplink", "paywall")
+# SMALL: widgets that are not the article while they are small (captions, bylines,
+# tag lists, tools); a large element named so is a wrapper and is read.
+_SMALL_WORDS = frozenset("""
+    caption captions legend legende credit credits photo foto gallery carousel slider
+    figure image img media print tools toolbar outils herramientas tags tag tagcloud
+    keywords labels label topics categories contacts contact download downloads attachment
+    attachments files documents toc bio author authors byline meta info-publi kicker
+    overline eyebrow surtitre rubric category section-label date dates time timestamp
+    published pubdate posted views counter hits lang language languages font fontsize
+    subscribe support pdf email mail icons actions buttonheading createdate
+    modifydate fecha datum datum
+""".split())
+SMALL_WIDGET_WORDS = 80  # above this many words, an element named like a widget is read
+# Words that say an element is where the date line and byline live (read for the date,
+# not for the body).
+_META_WORDS = frozenset("""
+    meta byline author authors date dates time timestamp published pubdate posted dateline
+    info-publi createdate kicker overline eyebrow surtitre rubric category
+""".split())
+# Page headers: not the article unless the headline is inside.
+_HEADER_WORDS = frozenset({"header", "head", "masthead", "topbar", "banner", "entete"})
+# Class words of state, not of role: "has-sidebar", "with-comments", "is-active".
+_MODIFIER_PREFIXES = ("has", "with", "no", "is", "show", "hide", "enable", "disable", "js")
+_TITLE_WORDS = ("title", "headline", "heading", "titulo", "titre", "titel", "naslov",
+                "zagolovok", "titolo")
+
+OUT, META, HEADER, SMALL = "out", "meta", "header", "small"
+
+
+# Drupal's field label display ("field--label-hidden"): says nothing of the field itself.
+_LABEL_DISPLAY = re.compile(r"label-(hidden|above|inline|visually[-_]hidden)", re.I)
+
+
+def _class_words(element: lxml_html.HtmlElement) -> list[str]:
+    """The words an element's class and id are made of, lower-cased."""
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    names = _LABEL_DISPLAY.sub(" ", names)
+    words: list[str] = []
+    for name in names.split():
+        parts = re.split(r"[^0-9A-Za-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name))
+        parts = [p.lower() for p in parts if p]
+        if parts and parts[0] in _MODIFIER_PREFIXES and len(parts) > 1:
+            continue  # "has-sidebar" says what the page has, not what this element is
+        words.extend(parts)
+    return words
+
+
+def _weight(text: str) -> float:
+    """How much text there is, in words; CJK characters count half a word each."""
+    cjk = sum(1 for c in text if "\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af")
+    return len(text.split()) + cjk / 2
+
+
+def _classify(element: lxml_html.HtmlElement) -> str | None:
+    """OUT, SMALL (a widget by its name, and small), META (date line, byline), HEADER or None
+    for one element, by its tag, role and class words."""
+    tag = element.tag
+    if tag in ("html", "body", "main", "article"):
+        return None
+    role = (element.get("role") or "").strip().lower()
+    if role == "main":
+        return None
+    if tag in _OUT_TAGS or role in _OUT_ROLES:
+        return OUT
+    if tag == "header":
+        return HEADER
+    words = _class_words(element)
+    if not words:
+        return None
+    joined = " ".join(words)
+    squashed = "".join(words)
+    if (any(w in _OUT_WORDS for w in words) or any(f" {p} " in f" {joined} " for p in _OUT_PHRASES)
+            or any(stem in squashed for stem in _OUT_STEMS)):
+        return OUT
+    if any(w in _HEADER_WORDS for w in words):
+        return HEADER
+    if tag not in _HEADINGS and any(w in _SMALL_WORDS for w in words) and _small(element):
+        return META if any(w in _META_WORDS for w in words) else SMALL
+    return None
+
+
+def _small(element: lxml_html.HtmlElement) -> bool:
+    """Small enough to be a widget: few words, and at most one paragraph of text (a caption
+    or an author's bio has one; an article, however short, has more)."""
+    if _weight(element.text_content()) >= SMALL_WIDGET_WORDS:
+        return False
+    paragraphs = 0
+    for node in element.iter("p", "li", "dd", "td", "blockquote", "div"):
+        own = _collapse((node.text or "") + "".join(c.tail or "" for c in node))
+        if node.tag != "div":
+            own = _collapse(node.text_content())
+        if _weight(own) >= 12:
+            paragraphs += 1
+            if paragraphs >= 2:
+                return False
+    return True
+
+
+def _is_hidden(element: lxml_html.HtmlElement) -> bool:
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    style = (element.get("style") or "").replace(" ", "").lower()
+    if "display:none" in style or "visibility:hidden" in style:
+        return True
+    classes = set((element.get("class") or "").lower().split())
+    return bool(classes & {"hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text",
+                           "element-invisible", "is-hidden", "u-hidden", "hide"})
+
+
+def _parse(html: str) -> lxml_html.HtmlElement | None:
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)  # lxml refuses a str with an encoding
+    try:
+        return lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _clean(root: lxml_html.HtmlElement) -> None:
+    """Remove what a reader never sees: scripts, hidden elements, form controls, comments."""
+    doomed = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            doomed.append(element)
+        elif element.tag in _INVISIBLE or _is_hidden(element):
+            doomed.append(element)
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the tail text
+
+
+# --- The page as a sequence of text blocks -----------------------------------------------
+
+@dataclass
+class Block:
+    """A run of text between two block boundaries, in document order."""
+    text: str                 # what a reader sees, widgets' inline text left out
+    full: str                 # including inline meta (a date inside the paragraph)
+    element: lxml_html.HtmlElement   # the block element that holds it
+    mark: str | None          # OUT, META or None: the nearest marked ancestor's mark
+    link_chars: int
+    heading: int              # 1-6 for h1-h6, 0 otherwise
+    after_image: bool         # an image stands right before it, with no text between
+    styled: bool              # all of it in italics, small print or a centred line
+    times: list[str]          # <time datetime> values inside it
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+    @property
+    def words(self) -> float:
+        return _weight(self.text)
+
+
+_BR = "\x00"
+_STYLE_TAGS = frozenset({"i", "em", "small", "font", "cite", "sub", "sup"})
+
+
+class _Reader:
+    """Turns a cleaned tree into Blocks and remembers which blocks each element spans."""
+
+    def __init__(self, marks: dict[lxml_html.HtmlElement, str]) -> None:
+        self.marks = marks
+        self.blocks: list[Block] = []
+        self.spans: dict[lxml_html.HtmlElement, tuple[int, int]] = {}
+        self.pieces: list[tuple[str, bool, str | None, bool]] = []  # text, link, mark, styled
+        self.times: list[str] = []
+        self.owner: list[tuple[lxml_html.HtmlElement, str | None]] = []
+        self.image_pending = False
+
+    def read(self, root: lxml_html.HtmlElement) -> None:
+        body = root.find("body")
+        start = body if body is not None else root
+        self.owner.append((start, self.marks.get(start)))
+        self._walk(start, self.marks.get(start), False, False)
+        self._flush()
+
+    def _walk(self, element: lxml_html.HtmlElement, mark: str | None, link: bool,
+              styled: bool) -> None:
+        tag = element.tag
+        own = self.marks.get(element)
+        if own == OUT or mark == OUT:
+            mark = OUT
+        elif own == META or mark == META:
+            mark = META
+        first = len(self.blocks)
+        is_block = tag in _BLOCK_TAGS
+        if is_block:
+            self._flush()
+            self.owner.append((element, mark))
+        if tag == "br":
+            self.pieces.append((_BR, link, mark, styled))
+        elif tag == "img":
+            if not any(text.strip(_BR + " ") for text, *_ in self.pieces):
+                self.image_pending = True
+        elif tag == "time" and element.get("datetime"):
+            self.times.append(element.get("datetime"))
+        link = link or tag == "a"
+        styled = styled or tag in _STYLE_TAGS
+        if element.text:
+            self.pieces.append((element.text, link, mark, styled))
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            self._walk(child, mark, link, styled)
+            if child.tail:
+                self.pieces.append((child.tail, link, mark, styled))
+        if is_block:
+            self._flush()
+            self.owner.pop()
+        self.spans[element] = (first, len(self.blocks))
+
+    def _flush(self) -> None:
+        pieces, self.pieces = self.pieces, []
+        times, self.times = self.times, []
+        if not pieces:
+            return
+        element, mark = self.owner[-1]
+        centred = (element.get("align") or "").lower() == "center" or "text-align:center" in (
+            element.get("style") or "").replace(" ", "").lower() or element.tag == "center"
+        # Paragraphs split at <br><br>; a single <br> is a line break inside one.
+        runs: list[list[tuple[str, bool, str | None, bool]]] = [[]]
+        breaks = 0
+        for piece in pieces:
+            if piece[0] == _BR:
+                breaks += 1
+                continue
+            if breaks >= 2 and piece[0].strip() and any(p[0].strip() for p in runs[-1]):
+                runs.append([])
+            if breaks:
+                runs[-1].append((" ", False, None, False))
+            breaks = 0 if piece[0].strip() else breaks
+            runs[-1].append(piece)
+        for run in runs:
+            visible = run if mark == OUT else [p for p in run if p[2] != OUT]
+            full = _collapse("".join(p[0] for p in visible))
+            if not full:
+                continue
+            text_pieces = [p for p in visible if p[2] is None or p[2] == mark]
+            text = _collapse("".join(p[0] for p in text_pieces))
+            marks = {p[2] for p in visible if p[0].strip()}
+            block_mark = mark if mark else (marks.pop() if len(marks) == 1 else None)
+            links = sum(len(_collapse(p[0])) for p in text_pieces if p[1])
+            styled = centred or all(p[3] for p in text_pieces if p[0].strip())
+            self.blocks.append(Block(
+                text=text, full=full, element=element, mark=block_mark, link_chars=links,
+                heading=_HEADINGS.get(element.tag, 0), after_image=self.image_pending,
+                styled=styled, times=times))
+            self.image_pending = False
+            times = []
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _fold(text: str) -> str:
+    """Text for comparing titles: case, accents, punctuation and spacing ignored."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+# --- Marks ---------------------------------------------------------------------------------
+
+def _marks(root: lxml_html.HtmlElement) -> dict[lxml_html.HtmlElement, str]:
+    marks = {}
+    body = root.find("body")
+    for element in (body if body is not None else root).iter():
+        if isinstance(element.tag, str):
+            mark = _classify(element)
+            if mark:
+                marks[element] = mark
+    return marks
+
+
+def _final_marks(marks: dict[lxml_html.HtmlElement, str],
+                 headline: lxml_html.HtmlElement | None) -> dict[lxml_html.HtmlElement, str]:
+    """Page headers become OUT, except the one holding the headline; nothing that holds
+    the headline is marked (it is a layout wrapper, whatever its name)."""
+    keep = set(headline.iterancestors()) if headline is not None else set()
+    final = {}
+    for element, mark in marks.items():
+        if element in keep:
+            continue
+        final[element] = OUT if mark in (HEADER, SMALL) else mark
+    if headline is not None:
+        final.pop(headline, None)
+        for element in headline.iterdescendants():
+            if final.get(element) == OUT:
+                final[element] = META  # a kicker or label inside the headline
+    return final
+
+
+def _in_tags(element: lxml_html.HtmlElement, tags: Iterable[str]) -> bool:
+    return any(node.tag in tags for node in (element, *element.iterancestors()))
+
+
+def _in_out_region(element: lxml_html.HtmlElement, marks: dict, *, headers: bool) -> bool:
+    for node in (element, *element.iterancestors()):
+        mark = marks.get(node)
+        if mark == OUT or (headers and mark == HEADER):
+            return True
+    return False
+
+
+# --- The headline ---------------------------------------------------------------------------
+
+_TITLE_SEPARATORS = re.compile(
+    r"\s+[|\-–—/»«·•~:]+\s+|\s*[|_]\s*|\s*::\s*|:\s+"
+    r"|(?<=[\u3000-\u9fff\uff00-\uffef])\s*[-–—]\s*(?=[\u3000-\u9fff])")
+
+
+def _title_runs(titles: Iterable[str]) -> dict[str, str]:
+    """Every run of consecutive segments of the declared titles, folded -> as written:
+    "Site - Section - Headline" gives the headline, the site, and each run between."""
+    runs: dict[str, str] = {}
+    for title in titles:
+        segments = [s for s in _TITLE_SEPARATORS.split(title) if s and s.strip()]
+        separators = _TITLE_SEPARATORS.findall(title)
+        for i in range(len(segments)):
+            for j in range(i + 1, len(segments) + 1):
+                text = segments[i]
+                for k in range(i + 1, j):
+                    text += (separators[k - 1] if k - 1 < len(separators) else " ") + segments[k]
+                key = _fold(text)
+                if key and key not in runs:
+                    runs[key] = text.strip()
+    return runs
+
+
+def _core_text(element: lxml_html.HtmlElement, marks: dict) -> str:
+    """An element's text without its marked parts (a kicker or label inside an <h1>)."""
+    parts: list[str] = []
+
+    def walk(node: lxml_html.HtmlElement, skip: bool) -> None:
+        skip = skip or (node is not element and (
+            marks.get(node) in (OUT, META, SMALL) or _classify(node) in (OUT, META, SMALL)))
+        if node.text and not skip:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str):
+                walk(child, skip)
+            if child.tail and not skip:
+                parts.append(child.tail)
+    walk(element, False)
+    return _collapse(" ".join(parts) if element.tag in _BLOCK_TAGS and len(element) and any(
+        c.tag in _BLOCK_TAGS for c in element) else "".join(parts))
+
+
+def _links_home(element: lxml_html.HtmlElement, url: str | None) -> bool:
+    """True when the element is a link to the site's front page (a site name)."""
+    links = [a for a in element.iter("a")]
+    if element.getparent() is not None and element.getparent().tag == "a":
+        links.append(element.getparent())
+    for link in links:
+        href = (link.get("href") or "").strip()
+        if href in ("/", "./", "index.html", "/index.html", "#") or re.fullmatch(
+                r"(https?:)?//[^/]+/?(index\.\w+)?", href):
+            return True
+    return False
+
+
+@dataclass
+class _Headline:
+    element: lxml_html.HtmlElement
+    text: str
+
+
+def _heading_rank(element: lxml_html.HtmlElement) -> int:
+    if element.tag in _HEADINGS:
+        return 8 - _HEADINGS[element.tag]
+    words = _class_words(element)
+    if any(t in w for w in words for t in _TITLE_WORDS):
+        return 2
+    return 1
+
+
+def _declared_title_headlines(root: lxml_html.HtmlElement, marks: dict, meta: PageMeta,
+                              url: str | None) -> list[tuple[tuple, bool, _Headline]]:
+    """Visible elements whose text is the page's declared title or a run of its segments,
+    best first, each with whether it is a whole declared title (not a part that could be
+    the site's name or a section label)."""
+    declared = [t for t in [meta.title, *meta.titles] if t]
+    runs = _title_runs(declared)
+    whole = {_fold(t) for t in declared}
+    site_names = {_fold(s) for s in meta.site_names}
+    if not runs:
+        return []
+    found: list[tuple[tuple, bool, _Headline]] = []
+    body = root.find("body")
+    for order, element in enumerate((body if body is not None else root).iter()):
+        if not isinstance(element.tag, str) or element.tag in ("a", "body", "html", "title"):
+            continue
+        full = _collapse(element.text_content())
+        if not full or len(full) > 400:
+            continue
+        for text in (full, _core_text(element, marks)):
+            key = _fold(text)
+            if key not in runs or key in site_names or len(key) < 4:
+                continue
+            if _links_home(element, url) or _in_out_region(element, marks, headers=False) and not (
+                    key in whole and element.tag in ("h1", "h2", "h3")
+                    and not _in_tags(element, _OUT_TAGS | {"a"})):
+                # a whole declared title in a heading is the headline even inside an element
+                # whose name sounds like a widget ("skipCont", the skip link's target)
+                continue
+            rank = (_heading_rank(element), len(key), -order)
+            found.append((rank, key in whole, _Headline(element, text)))
+            break
+    return sorted(found, key=lambda item: item[0], reverse=True)
+
+
+def _heading_like(block: Block) -> lxml_html.HtmlElement | None:
+    """The element that makes a block a heading: an <h1>-<h6>, an element named as a title,
+    or a bold run that is the whole block; None for other blocks."""
+    if not 2 <= block.words <= 60 or block.mark == OUT:
+        return None
+    element = block.element
+    if block.heading or any(t in w for w in _class_words(element) for t in _TITLE_WORDS):
+        return element
+    for tag in ("b", "strong"):
+        bold = element.find(f".//{tag}")
+        if bold is not None and _collapse(bold.text_content()) == block.text:
+            return bold
+    return None
+
+
+def _headline_near(blocks: list[Block], start: int, url: str | None) -> _Headline | None:
+    """The heading-like block closest before block `start` (the main text), when no
+    element on the page is the title it declares."""
+    for i in range(start - 1, max(-1, start - 12), -1):
+        element = _heading_like(blocks[i])
+        if element is not None and not _links_home(element, url):
+            return _Headline(element, blocks[i].text)
+    return None
+
+
+# --- The body --------------------------------------------------------------------------------
+
+def _paragraph_like(block: Block) -> bool:
+    """Text a person would call a paragraph: a sentence or more, not a link list or label."""
+    if block.link_density > 0.3 or block.heading:
+        return False
+    cjk = dominant_script(block.text) == "Hani"
+    if (len(block.text) < 25) if cjk else (len(block.text.split()) < 10):
+        return False
+    return not _date_line(block.text) and not _byline(block.text)
+
+
+_BYLINE = re.compile(r"^(by|par|von|por|di|door|автор|аутор|autor|av|af|de)\b[\s:]", re.I)
+
+
+def _byline(text: str) -> bool:
+    return bool(_BYLINE.match(text)) and _weight(text) <= 15
+
+
+def _date_line(text: str, language: str | None = None) -> bool:
+    """A line that is mostly a date ("Publié le 14 novembre 2024", "28.08.2025 - Artikel")."""
+    found = find_dates(text, language)
+    if not found:
+        return False
+    rest = text
+    for item in found:
+        rest = rest.replace(text[item.start:item.end], " ")
+    return _weight(rest) <= 6
+
+
+# Labels of widgets, in the languages we serve; a line made only of these is not text.
+_WIDGET_LABELS = {_fold(label) for label in """
+    print|print page|print this page|printer friendly|share|share this|share this page|
+    share this article|share this story|share on facebook|share on twitter|email|e-mail|pdf|
+    back|go back|back to top|top|page top|top of page|to top|back to list|back to news|
+    back to press releases|read more|more|close|tags|tags:|keywords|keywords:|related|
+    related links|related articles|related news|see also|read also|comments|
+    imprimer|partager|retour|haut de page|fermer|lire la suite|voir aussi|
+    drucken|seite drucken|teilen|seite teilen|zurück|nach oben|schlagworte|mehr|
+    печать|распечатать|версия для печати|поделиться|назад|наверх|закрыть|теги|
+    štampaj|odštampaj|podeli|podelite|nazad|vrh|oznake|штампај|одштампај|подели|
+    назад|врх|ознаке|pretvori u pdf|odštampaj tekst|prosledi tekst|
+    imprimir|compartir|volver|cerrar|etiquetas|stampa|condividi|torna|chiudi|
+    yazdır|paylaş|geri|nyomtatás|megosztás|vissza|друк|поділитися|
+    打印|关闭|分享|分享到|打印本页|关闭窗口|列印|分享至|回上頁|印刷|戻る|ページトップへ
+""".replace("\n", "").split("|") if label.strip()}
+_BRACKET_NOTE = re.compile(r"^[\[【(（][^\]】)）]{1,40}[\]】)）]$")
+_SEPARATORS = re.compile(r"[|/·•»«>]+")
+
+
+def _widget_line(text: str) -> bool:
+    """A line made only of widget labels ("Print | Share", "[Print] [Close]", "【打印】")."""
+    parts = [p for p in _SEPARATORS.split(text) if p.strip()]
+    if not parts:
+        return True
+    for part in parts:
+        folded = _fold(part)
+        if folded in _WIDGET_LABELS or not folded:
+            continue
+        inner = _fold(re.sub(r"^[\[【(（]|[\]】)）]$", "", part.strip()))
+        if inner in _WIDGET_LABELS:
+            continue
+        return False
+    return True
+
+
+def _closing_line(text: str, language: str | None) -> bool:
+    """A line that ends a communiqué: "###", "- 30 -", or a place-and-date line."""
+    if re.fullmatch(r"[#\s*]+|[-–—]?\s*30\s*[-–—]?|\(?end\)?|-\s*end\s*-", text, re.I):
+        return True
+    return _date_line(text, language) and _weight(text) <= 8
+
+
+def _caption(block: Block) -> bool:
+    """A line right under a photo, in italics, small print or centred: its caption."""
+    return block.after_image and block.styled and block.words < 40
+
+
+def _score_container(blocks: list[Block], spans: dict) -> lxml_html.HtmlElement | None:
+    """The element whose paragraphs carry the most text (Readability's scoring)."""
+    scores: dict[lxml_html.HtmlElement, float] = {}
+    for block in blocks:
+        if block.mark or len(block.text) < 25 or block.link_density > 0.5:
+            continue
+        points = 1 + len(re.findall(r"[,،，、]", block.text)) + min(len(block.text) // 100, 3)
+        element = block.element
+        first = element.getparent() if element.tag in _PARAGRAPH_TAGS else element
+        for level, node in enumerate([first, *first.iterancestors()][:4]):
+            if node is None or node.tag == "html":
+                break
+            scores[node] = scores.get(node, 0) + points / (1 if level == 0 else (
+                2 if level == 1 else level * 3))
+    best, best_score = None, 0.0
+    for element, score in scores.items():
+        start, end = spans.get(element, (0, 0))
+        inside = [b for b in blocks[start:end] if not b.mark]
+        chars = sum(len(b.text) for b in inside) or 1
+        links = sum(b.link_chars for b in inside)
+        final = score * (1 - links / chars)
+        if final > best_score:
+            best, best_score = element, final
+    return best
+
+
+def _strip_repeated_title(paragraphs: list[str], title: str | None) -> list[str]:
+    if not title:
+        return paragraphs
+    key = _fold(title)
+    while paragraphs and _fold(paragraphs[0]) == key:
+        paragraphs = paragraphs[1:]
+    return paragraphs
+
+
+@dataclass
+class _Reading:
+    blocks: list[Block]
+    spans: dict
+    container: lxml_html.HtmlElement | None
+    headline_index: int | None     # the headline's block
+    body_indices: list[int]        # the blocks that make the body, in order
+    marks: dict                    # element -> OUT or META
+    headline: lxml_html.HtmlElement | None = None
+
+
+def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | None,
+          headline_index: int | None, language: str | None) -> list[int]:
+    if container is None:
+        return []
+    c_start, c_end = spans[container]
+    start = c_start
+    if headline_index is not None and headline_index < c_end:
+        # the header zone: from the headline to the main text, if they are close
+        between = [b for b in blocks[headline_index + 1:c_start] if b.mark != OUT]
+        if headline_index >= c_start or len(between) <= HEADER_ZONE_BLOCKS:
+            start = headline_index + 1
+    chosen: list[int] = []
+    started = False
+    for i in range(start, c_end):
+        block = blocks[i]
+        if block.mark or not block.text or i == headline_index:
+            continue
+        if block.link_density > 0.5 or _widget_line(block.text) or _caption(block):
+            continue
+        if _BRACKET_NOTE.match(block.text):
+            continue
+        if not started:
+            if _paragraph_like(block):
+                started = True
+            elif i < c_start:
+                continue  # outside the main element, only a lead is taken
+            elif not block.heading and (_date_line(block.text, language)
+                                        or _byline(block.text) or block.words <= 2
+                                        and not _closing_line(block.text, language)):
+                continue
+        chosen.append(i)
+    # trailing labels and headings with nothing under them are not the text
+    while chosen:
+        block = blocks[chosen[-1]]
+        if _paragraph_like(block) or _closing_line(block.text, language):
+            break
+        if block.heading or block.words <= 4 or block.link_density > 0.3 or (
+                _date_line(block.text, language)):
+            chosen.pop()
+            continue
+        break
+    return chosen
+
+
+# --- The date --------------------------------------------------------------------------------
+
+def _itemprop_date(root: lxml_html.HtmlElement, marks: dict,
+                   article: list[lxml_html.HtmlElement]) -> date | None:
+    """`itemprop="datePublished"` of the article's own microdata item: the one whose
+    itemscope holds the headline or the text (a related item has its own itemscope);
+    without an itemscope, one outside the regions that are not the article."""
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if (element.get("itemprop") or "").strip().lower() != "datepublished":
+            continue
+        scope = next((a for a in element.iterancestors() if a.get("itemscope") is not None),
+                     None)
+        if scope is not None:
+            if not any(a is scope or scope in set(a.iterancestors()) for a in article):
+                continue
+        elif _in_out_region(element, marks, headers=False):
+            continue
+        value = (element.get("content") or element.get("datetime") or element.get("title")
+                 or element.text_content())
+        found = parse_structured_date(value)
+        if found is not None:
+            return found
+    return None
+
+
+def _dates_in(block: Block, language: str | None) -> list[date]:
+    values = [parse_structured_date(t) for t in block.times]
+    values += [d.value for d in find_dates(block.full, language) if not d.updated]
+    return [v for v in values if v is not None]
+
+
+def _page_date(reading: _Reading, language: str | None) -> date | None:
+    """The date written nearest the headline, a dateline, or a closing date line."""
+    blocks, body = reading.blocks, reading.body_indices
+    if not body:
+        return None
+    anchor = reading.headline_index if reading.headline_index is not None else body[0] - 1
+    first_body = body[0]
+    candidates: list[tuple[float, date]] = []
+    # after the headline, up to the first paragraph of the text
+    for i in range(anchor + 1, first_body):
+        block = blocks[i]
+        if block.mark == OUT or i == reading.headline_index:
+            continue
+        values = _dates_in(block, language)
+        if values and (_weight(block.full) <= 25 or block.times):
+            candidates.append((i - anchor, values[0]))
+    # just before the headline (a date line above the title: old Joomla, Blogger)
+    if reading.headline_index is not None:
+        seen = 0
+        for i in range(anchor - 1, -1, -1):
+            block = blocks[i]
+            if block.mark == OUT:
+                if seen:
+                    break
+                continue
+            seen += 1
+            if seen > 3:
+                break
+            values = _dates_in(block, language)
+            if values and _weight(block.full) <= 25:
+                candidates.append((anchor - i + 0.5, values[0]))
+                break
+    if candidates:
+        return min(candidates, key=lambda c: c[0])[1]
+    # a dateline opening the text: "BELGRADE, 5 July 2024 –", "Madrid, 15 de octubre de 2024."
+    opening = blocks[first_body]
+    for found in find_dates(opening.full[:120], language):
+        if found.start <= 60 and not found.updated:
+            return found.value
+    # a closing place-and-date line: "New Delhi / March 05, 2024"
+    for i in reversed(body[-2:]):
+        if _closing_line(blocks[i].full, language) and not blocks[i].full.startswith("#"):
+            values = _dates_in(blocks[i], language)
+            if values:
+                return values[0]
+    return None
+
+
+# --- Language ---------------------------------------------------------------------------------
+
+def _declared_tag(root: lxml_html.HtmlElement | None) -> str | None:
+    if root is None:
+        return None
+    tag = root.get("lang") or root.get("xml:lang")
+    if not tag:
+        for element in root.iter("meta"):
+            if (element.get("http-equiv") or "").lower() == "content-language":
+                tag = (element.get("content") or "").split(",")[0]
+                break
+    return tag
+
+
+def _normalise_language(tag: str | None, text: str) -> str | None:
+    """A page's language tag normalised; Serbian gets its script from the text."""
     if not tag or not tag.strip():
         return None
     parts = tag.strip().replace("_", "-").split("-")
@@ -65,66 +838,140 @@ def declared_language(soup: BeautifulSoup, text: str) -> str | None:
     return base
 
 
+def declared_language(soup, text: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The page's own language tag (<html lang>, Content-Language) of a BeautifulSoup page."""
+    tag = None
+    if soup.html is not None and soup.html.get("lang"):
+        tag = str(soup.html["lang"])
+    else:
+        meta = soup.find("meta", attrs={"http-equiv": re.compile("content-language", re.I)})
+        if meta is not None and meta.get("content"):
+            tag = str(meta["content"]).split(",")[0]
+    return _normalise_language(tag, text)
+
+
+# --- Putting it together -------------------------------------------------------------------
+
+def _near(blocks: list[Block], spans: dict, element: lxml_html.HtmlElement,
+          container: lxml_html.HtmlElement | None) -> bool:
+    """Whether a heading stands at the head of the main text: at most a few blocks that are
+    not widgets between them, or at the very top inside it."""
+    if container is None or element not in spans:
+        return False
+    start, end = spans[container]
+    first = spans[element][0]
+    if first >= end:
+        return False
+    if first >= start:
+        return not any(_paragraph_like(b) for b in blocks[start:first] if not b.mark)
+    between = [b for b in blocks[spans[element][1]:start] if b.mark != OUT]
+    if any(_heading_like(b) is not None for b in between):
+        return False  # another heading stands closer to the text
+    return len(between) <= HEADER_ZONE_BLOCKS
+
+
+# How many blocks that are not widgets (a byline, a date, a lead) may stand between the
+# headline and the main text.
+HEADER_ZONE_BLOCKS = 8
+
+
+def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
+          language: str | None) -> tuple[_Reading, str | None]:
+    raw_marks = _marks(root)
+    first = _Reader(_final_marks(raw_marks, None))
+    first.read(root)
+    container = _score_container(first.blocks, first.spans)
+    headline = None
+    for _, whole, candidate in _declared_title_headlines(root, raw_marks, meta, url):
+        # a whole declared title is the headline wherever it stands; a part of one (it could
+        # be the site's name) only at the head of the main text
+        if whole or _near(first.blocks, first.spans, candidate.element, container):
+            headline = candidate
+            break
+    if headline is None and container is not None:
+        start = first.spans[container][0]
+        candidate = _headline_near(first.blocks, start + 1, url)
+        if candidate is not None and _near(first.blocks, first.spans, candidate.element,
+                                           container):
+            headline = candidate
+    marks = _final_marks(raw_marks, headline.element if headline else None)
+    reader = _Reader(marks)
+    reader.read(root)
+    container = _score_container(reader.blocks, reader.spans)
+    headline_index = None
+    if headline is not None and headline.element in reader.spans:
+        first_block, last_block = reader.spans[headline.element]
+        if last_block > first_block:
+            headline_index = last_block - 1
+    body = _body(reader.blocks, reader.spans, container, headline_index, language)
+    reading = _Reading(reader.blocks, reader.spans, container, headline_index, body, marks,
+                       headline.element if headline else None)
+    return reading, headline.text if headline else None
+
+
+def _fallback_title(meta: PageMeta) -> str | None:
+    """The declared title without the site's name, when no heading on the page is it."""
+    declared = meta.titles[0] if meta.titles else meta.title
+    if not declared:
+        return None
+    site_names = {_fold(s) for s in meta.site_names}
+    segments = [s.strip() for s in _TITLE_SEPARATORS.split(declared) if s and s.strip()]
+    segments = [s for s in segments if _fold(s) not in site_names] or segments
+    return max(segments, key=len) if segments else declared
+
+
+def _trafilatura_text(html: str, url: str | None) -> list[str]:
+    """Trafilatura's reading of the text, for pages the rules above find nothing on."""
+    import trafilatura  # imported here: it costs 0.2 s and few pages need it
+
+    document = trafilatura.bare_extraction(
+        html, url=url, with_metadata=False, include_comments=False, include_tables=True,
+        include_images=False, include_links=False)
+    if document is None:
+        return []
+    lines = [_collapse(line) for line in (document.text or "").split("\n")]
+    return [re.sub(r"^[-•*]\s+", "", line) for line in lines if line]
+
+
 def extract_article(
     html: str, url: str | None = None, languages: tuple[str, ...] = ()
 ) -> ExtractedArticle:
     """Extract the article from a page; `languages` are the candidates when detecting."""
-    import trafilatura  # imported here: it costs 0.2 s and only some sources need it
+    root = _parse(html)
+    if root is None:
+        return ExtractedArticle(title=None, published=None)
+    meta = read_page_meta(root)
+    tag = _declared_tag(root)
+    _clean(root)
+    hint = tag.replace("_", "-") if tag else (languages[0] if len(languages) == 1 else None)
+    reading, title = _read(root, meta, url, hint)
+    paragraphs = [reading.blocks[i].text for i in reading.body_indices]
+    if title is None:
+        title = _fallback_title(meta)
+    paragraphs = _strip_repeated_title(paragraphs, title)
+    if sum(len(p.split()) for p in paragraphs) < 15 and sum(len(p) for p in paragraphs) < 60:
+        paragraphs = _strip_repeated_title(_trafilatura_text(html, url), title)
 
-    def run(tables: bool):  # type: ignore[no-untyped-def]
-        return trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=tables,
-            include_images=False, include_links=False,
-        )
-
-    # Tables off: old ministry sites lay whole pages out in tables, and trafilatura then
-    # takes the menus with the article (measured: F1 0.941 with tables, 0.957 without).
-    # A page whose article really is a table gets a second pass with them.
-    document = run(tables=False)
-    if document is None or len((document.text or "").split()) < MIN_ARTICLE_WORDS:
-        with_tables = run(tables=True)
-        if with_tables is not None and len((with_tables.text or "").split()) > len(
-                ((document.text if document else "") or "").split()):
-            document = with_tables
-    soup = parse_html(html)
-    if document is None:
-        return ExtractedArticle(title=_page_title(soup), published=None, paragraphs=[],
-                                language=declared_language(soup, ""))
-    title = _headline(soup) or (document.title or _page_title(soup) or "").strip() or None
-    lines = [" ".join(line.split()) for line in (document.text or "").split("\n")]
-    paragraphs = [_LIST_MARK.sub("", line) for line in lines if line]
-    if paragraphs and title and paragraphs[0] == title:
-        paragraphs = paragraphs[1:]  # the headline is not the body
-    published = None
-    if document.date:
-        try:
-            published = date.fromisoformat(document.date[:10])
-        except ValueError:
-            published = None
     text = " ".join(paragraphs)
-    language = declared_language(soup, text)
+    language = _normalise_language(tag, text)
     if language is None and text:
         language = detect_language(text, languages)
-    return ExtractedArticle(title, published, paragraphs, language)
+    hint = language or hint
 
+    published, source = meta.published, "structured" if meta.published else None
+    if published is None:
+        article = [e for e in (reading.container, reading.headline) if e is not None]
+        published = _itemprop_date(root, reading.marks, article)
+        source = "structured" if published else None
+    if published is None:
+        published = _page_date(reading, hint)
+        source = "page" if published else None
+    if published is None:
+        published = date_from_url(url)
+        source = "url" if published else None
+    if published is None and title:
+        found = [d for d in find_dates(title, hint) if not d.updated]
+        published = found[0].value if found else None
+        source = "headline" if published else None
+    return ExtractedArticle(title, published, paragraphs, language, source)
 
-def _headline(soup: BeautifulSoup) -> str | None:
-    """The page's one <h1>, when it has exactly one that reads like a headline.
-
-    Site titles ("Embassy - News") often fill <title>; the article's own heading
-    is the better title when the page has a single one.
-    """
-    headings = [h for h in soup.find_all("h1") if h.get_text(strip=True)]
-    if len(headings) != 1:
-        return None
-    text = " ".join(headings[0].get_text(" ").split())
-    return text if len(text.split()) >= 3 else None
-
-
-def _page_title(soup: BeautifulSoup) -> str | None:
-    heading = soup.find("h1")
-    if heading is not None and heading.get_text(strip=True):
-        return " ".join(heading.get_text(" ").split())
-    if soup.title is not None and soup.title.string:
-        return " ".join(soup.title.string.split())
-    return None
