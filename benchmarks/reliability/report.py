@@ -116,6 +116,15 @@ def _header(figures: dict) -> list[str]:
                          f"`{run.get('command')}`.")
     if "seconds" in figures:
         lines.append(f"- **Duration**: {figures['seconds'] / 60:.1f} minutes.")
+    loads = [(name, stage["load_average"]) for name, stage in figures["stages"].items()
+             if stage.get("load_average")]
+    if loads:
+        start = figures.get("load_average_at_start")
+        lines.append(
+            "- **Machine load** (1-minute load average; other work shares this machine, "
+            "and timings scale with it): "
+            + (f"{start[0]} at the start, " if start else "")
+            + ", ".join(f"{value[0]} after {name}" for name, value in loads) + ".")
     lines += ["", "## Summary", "", "| stage | what | result | passed |", "|---|---|---|---|"]
     for name, what, result, ok in summary_rows(figures):
         lines.append(f"| {name} | {_cell(what)} | {_cell(result)} | {_yes(ok)} |")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks.reliability" + (" " + " ".join(raw) if raw else "")
     meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
             "commit": _commit()}
-    figures: dict = {**meta, "machine": machine(), "limits_env": limits_env(), "stages": {}}
+    figures: dict = {**meta, "machine": machine(), "limits_env": limits_env(), "stages": {},
+                     "load_average_at_start": [round(v, 1) for v in os.getloadavg()]}
     functions = stage_functions(args, work)
     started = time.perf_counter()
     for name in stages:
@@ -112,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             result = {"error": traceback.format_exc()[-3000:], "passed": False}
             say(result["error"])
         result["stage_seconds"] = round(time.perf_counter() - stage_start, 1)
+        result["load_average"] = [round(v, 1) for v in os.getloadavg()]
         result["run"] = meta
         figures["stages"][name] = result
         say(f"== {name}: {'passed' if result.get('passed') else 'FAILED'} "
