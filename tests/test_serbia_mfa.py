@@ -214,3 +214,20 @@ def test_demo_builds_from_the_bundled_sites(tmp_path: Path) -> None:
     every_source = sum(len(load_golden(p.stem)) for p in GOLDEN_DIR.glob("*.json"))
     assert f"{every_source} in the index" in result.output
     assert "error [" not in result.output
+
+
+def test_a_page_and_listing_without_a_date_give_an_undated_record(app, site_copy: Path) -> None:
+    notice = next(g for g in GOLDEN if "consular-notice" in g["url"])
+    listing = site_copy / "www.mfa.gov.rs" / "en" / "press-service" / "news" / "index.html"
+    html = listing.read_text(encoding="utf-8")
+    slug = urlsplit(notice["url"]).path.rsplit("/", 1)[1]
+    row_start = html.index(f'href="/en/press-service/news/{slug}"')
+    date_start = html.index('<div class="field field--date">', row_start)
+    date_end = html.index("</div>", date_start) + len("</div>")
+    listing.write_text(html[:date_start] + html[date_end:], encoding="utf-8")
+    assert crawl_serbia(app).exit_code == 0
+    with Archive(archive_path_of(app), readonly=True) as archive:
+        record = next(r for r in archive.all_current() if slug in r.url)
+    # Neither the page nor its listing shows a date: none, never the fetch date.
+    assert record.published is None
+    assert record.title == notice["title"] and record.extraction == "definition"

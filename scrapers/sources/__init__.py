@@ -125,11 +125,6 @@ class Source:
     def strategy_of(self, section: Section) -> str:
         return section.strategy or self.strategy
 
-    def owns_host(self, host: str) -> bool:
-        host = host.lower()
-        host = self.host_aliases.get(host, host)
-        return any(host in site.all_hosts for site in self.sites)
-
 
 def _require(data: dict, key: str, where: str) -> object:
     if key not in data:
