@@ -96,6 +96,11 @@ class SearchBackend(Protocol):
         SearchTimeout past the time limit."""
         ...
 
+    def did_you_mean(self, request: SearchRequest) -> list[str]:
+        """Corrected queries for a search that found nothing or little (its misspelt
+        words, names in another spelling), best first."""
+        ...
+
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
         """Every result of a search, in order, as records (for exports)."""
         ...

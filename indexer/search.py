@@ -56,6 +56,7 @@ from indexer.request import (
 )
 from indexer.schema import doc_type_label
 from indexer.snippets import snippet_for
+from indexer.suggestions import FEW_RESULTS, Lexicon, suggestions
 from scrapers.record import Communique
 
 __all__ = [  # what the web app and the CLI import from here
@@ -63,7 +64,7 @@ __all__ = [  # what the web app and the CLI import from here
     "FILTER_FIELDS", "MAX_FACET_SIZE", "MAX_FILTER_VALUES", "MAX_PAGE", "MAX_PAGE_SIZE",
     "MAX_QUERY_LENGTH", "QUERY_FIELDS", "SEARCH_TIME_LIMIT", "SORTS", "Document", "Facet",
     "FacetValue", "HistogramBar", "SearchBackend", "SearchHit", "SearchRequest",
-    "SearchResults", "SearchService", "phrase_clause",
+    "SearchResults", "SearchService", "phrase_clause", "FEW_RESULTS",
 ]
 RESULT_CACHE_SIZE = 1024  # searches remembered per index generation
 
@@ -81,6 +82,7 @@ class _Generation:
     tables: FacetTables
     bulk: BulkEvaluator  # keeps the generation's field lengths
     cache: OrderedDict = field(default_factory=OrderedDict)  # request -> SearchResults
+    lexicon: Lexicon | None = None  # read on the first "did you mean"
 
 
 class SearchService:
@@ -204,6 +206,21 @@ class SearchService:
                 updated=record.fetched_at if record else None,
             ))
         return hits
+
+    def did_you_mean(self, request: SearchRequest) -> list[str]:
+        """Other queries the user may have meant (the index's own words, the officials
+        registry's names in the script typed), best first; [] when there is no text."""
+        if not request.q.strip():
+            return []
+        current = self._current()
+        if current is None:
+            return []
+        generation, searcher = current
+        if generation.lexicon is None:
+            # Read once per index generation (a benign race: two threads may both read it).
+            generation.lexicon = Lexicon.from_reader(searcher.reader())
+        officials = extractor_for(str(self.data_dir)).registry.by_id.values()
+        return suggestions(request.q, generation.lexicon, officials, request.exact)
 
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
         """Every result of a search, in order, as records: for complete exports.

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from indexer.search import ALL_OF_FACETS, SearchHit, SearchResults
+from indexer.search import ALL_OF_FACETS, FEW_RESULTS, SearchHit, SearchResults
 from scrapers.record import Communique
 from webapp.labels import facet_value_label, source_name
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
@@ -114,10 +114,19 @@ def communique_json(record: Communique) -> dict:
     return data
 
 
+def did_you_mean(results: SearchResults) -> list[str]:
+    """Corrected queries, for a search with no or few results (else none: the search
+    found what was asked for)."""
+    if results.total > FEW_RESULTS:
+        return []
+    return service().did_you_mean(results.request)
+
+
 @bp.get("/search")
 def search():  # type: ignore[no-untyped-def]
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
-    return jsonify(results_json(service().search(req)))
+    results = service().search(req)
+    return jsonify({**results_json(results), "did_you_mean": did_you_mean(results)})
 
 
 @bp.get("/export.<format>")

@@ -7,6 +7,7 @@ from indexer.search import (
     ALL_OF_FACETS,
     DEFAULT_FACET_SIZE,
     DEFAULT_PAGE_SIZE,
+    FEW_RESULTS,
     MAX_FACET_SIZE,
     MAX_PAGE,
     MAX_PAGE_SIZE,
@@ -117,6 +118,12 @@ SEARCH_RESPONSE = {
         }},
         "export": {"type": "object", "properties": {
             output.name: {"type": "string"} for output in of_kind(OutputKind.EXPORT)}},
+        "did_you_mean": {
+            "type": "array", "items": {"type": "string"},
+            "description": f"When the search found {FEW_RESULTS} results or fewer: other "
+                           "queries (the same query with misspelt words corrected to words "
+                           "the communiqués use, or a name as the officials registry writes "
+                           "it in the script typed), best first; else empty"},
     },
 }
 COMMUNIQUE = {
