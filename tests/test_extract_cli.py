@@ -160,3 +160,20 @@ def test_a_block_page_is_refused(plain_app) -> None:
     block = SITES / "www.state.gov" / "_technical-difficulties.html"
     result = run_cli(plain_app, "extract", "--url", CASES[5], str(block))
     assert result.exit_code != 0 and "block page" in result.output
+
+
+def test_a_joomla_page_saved_from_the_current_host_is_read_by_the_joomla_site(
+        plain_app) -> None:
+    # Until 2021 www.mfa.gov.rs served the Joomla site whose pages are now on the archive.
+    saved = saved_file(CASES[0])
+    url = CASES[0].replace("arhiviranisajt.msp.gov.rs", "www.mfa.gov.rs")
+    result = run_cli(plain_app, "extract", "--json", "--url", url, str(saved))
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    record = json.loads(result.stdout)
+    assert record["extraction"] == "definition" and record["url"] == url
+    assert record["title"].startswith("Serbian-Russian consultations on security challenges")
+    assert record["published"] == "2018-07-06" and record["language"] == "en"
+    # The current site's own pages on that host are still read by the current site.
+    drupal = extract_json(plain_app, "--url", CASES[2], str(saved_file(CASES[2])))
+    assert drupal["extraction"] == "definition" and drupal["published"] == "2023-02-07"

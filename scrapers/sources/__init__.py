@@ -311,11 +311,18 @@ def _section_score(section: Section, path: list[str], query: set[tuple[str, str]
     return 0, common
 
 
-def site_for_url(source: Source, url: str) -> Site | None:
-    """The site of `source` whose host (or alias, or archive host) serves `url`."""
+def sites_for_url(source: Source, url: str) -> list[Site]:
+    """The sites of `source` serving `url`'s host: the site whose own host it is (or an
+    alias of it) first, then those that list it among their `hosts`."""
     host = (urlsplit(url).hostname or "").lower()
     host = source.host_aliases.get(host, host)
-    return next((site for site in source.sites if host in site.all_hosts), None)
+    return ([site for site in source.sites if site.host == host]
+            + [site for site in source.sites if host in site.hosts])
+
+
+def site_for_url(source: Source, url: str) -> Site | None:
+    """The site of `source` whose host (or alias, or archive host) serves `url`."""
+    return next(iter(sites_for_url(source, url)), None)
 
 
 def match_site_section(source: Source, site: Site, url: str) -> DefinitionMatch:

@@ -40,6 +40,7 @@ from scrapers.sources import (
     Site,
     Source,
     match_site_section,
+    sites_for_url,
 )
 from scrapers.strategies.base import ArticleLink
 
@@ -379,13 +380,17 @@ def read_page_as(
 ) -> Communique:
     """A page read with `source`'s definition as the crawler reads an article at `url`.
 
-    `match` is the site and section the URL belongs to (`scrapers.sources.match_url`);
-    without it (a copy saved under another address), the first site whose selectors
-    read the page, and its section nearest the URL.
+    `match` is the site and section the URL belongs to (`scrapers.sources.match_url`).
+    When several sites serve the URL's host (a generation's pages once lived on the
+    current host), the first whose selectors read the page; without a match (a copy
+    saved under another address), the first of all the source's sites that reads it.
+    Failing that, the matched (or first) site, whose drift is then reported.
     """
-    if match is None:
-        site = next((s for s in source.sites if _definition_reads(source, s, html)),
-                    next((s for s in source.sites if s.article is not None), source.sites[0]))
+    if match is None or len(sites_for_url(source, url)) > 1:
+        candidates = sites_for_url(source, url) if match is not None else list(source.sites)
+        fallback = match.site if match is not None else next(
+            (s for s in source.sites if s.article is not None), source.sites[0])
+        site = next((s for s in candidates if _definition_reads(source, s, html)), fallback)
         match = match_site_section(source, site, url)
     link = ArticleLink(url=url, site=match.site, section=match.section)
     return parse_html_article(source, link, html, url, fetched_at, warn)
