@@ -313,8 +313,14 @@ def parse_structured_date(value: str) -> date | None:
 _URL_DATES = (
     # /2019/12/04/ and /2019/12/04-slug
     re.compile(r"/(?P<year>(?:19|20)\d{2})/(?P<month>\d{1,2})/(?P<day>\d{1,2})(?=[/_.-]|$)"),
-    # t20191204_123.html, /20191204/, -20191204-, doc_2019-12-04
-    re.compile(r"(?<![\d])(?P<year>(?:19|20)\d{2})-?(?P<month>[01]\d)-?(?P<day>[0-3]\d)(?![\d])"),
+    # doc_2019-12-04, /2019-12-04/, slug-2019_12_04
+    re.compile(r"(?<![\d])(?P<year>(?:19|20)\d{2})([-_])(?P<month>[01]\d)\2(?P<day>[0-3]\d)"
+               r"(?![\d])"),
+    # t20191204_123.html, news20191204.html, 20191204_123: eight digits glued to a letter or
+    # followed by more of the name. A bare /20110305/ path segment is an id, not a date.
+    re.compile(r"(?:(?<=[A-Za-z])|(?<![\w]))(?P<year>(?:19|20)\d{2})(?P<month>[01]\d)"
+               r"(?P<day>[0-3]\d)(?=[_.-]\w)|(?<=[A-Za-z])(?P<year2>(?:19|20)\d{2})"
+               r"(?P<month2>[01]\d)(?P<day2>[0-3]\d)(?!\d)"),
 )
 
 
@@ -331,7 +337,11 @@ def date_from_url(url: str | None) -> date | None:
     path = parts.path + ("?" + parts.query if parts.query else "")
     for pattern in _URL_DATES:
         for match in pattern.finditer(path):
-            value = _valid(int(match["year"]), int(match["month"]), int(match["day"]))
+            groups = match.groupdict()
+            year, month, day = ((groups["year"], groups["month"], groups["day"])
+                                if groups["year"] else
+                                (groups["year2"], groups["month2"], groups["day2"]))
+            value = _valid(int(year), int(month), int(day))
             if value is not None:
                 return value
     return None

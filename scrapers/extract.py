@@ -47,6 +47,7 @@ from scrapers.language import detect_language, dominant_script
 from scrapers.pagemeta import PageMeta, read_page_meta
 
 MIN_ARTICLE_WORDS = 30
+_UTC = re.compile(r"T\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]00:?00)$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ _OUT_WORDS = frozenset("""
     promo promotion advert adverts advertisement advertising ads ad adslot adsbygoogle dfp
     sponsor sponsored taboola outbrain related relacionadas relacionados relacionadas
     povezane povezano similar recommended recommendations recommend popular trending
-    mostread latest lastnews latestnews teaser teasers recirc recirculation
+    mostread latest lastnews latestnews teaser teasers recirc recirculation gotop gototop
     modal popup overlay lightbox skiplinks skiplink login account social share sharing
     sharebar addthis sharethis compartir partager teilen pager pagination prevnext pagenav
     paging langs langswitch langswitcher translations topbar masthead sitename logo
@@ -581,14 +582,17 @@ def _byline(text: str) -> bool:
 
 
 def _date_line(text: str, language: str | None = None) -> bool:
-    """A line that is mostly a date ("Publié le 14 novembre 2024", "28.08.2025 - Artikel")."""
+    """A line that is mostly a date ("Publié le 14 novembre 2024", "28.08.2025 - Artikel",
+    "Southeast Times · 2 December 2024, 18:05 · 1 min read")."""
     found = find_dates(text, language)
     if not found:
         return False
     rest = text
     for item in found:
         rest = rest.replace(text[item.start:item.end], " ")
-    return _weight(rest) <= 6
+    words = re.findall(r"[^\W\d_]+", rest)
+    cjk = sum(1 for c in rest if "\u3040" <= c <= "\u9fff")
+    return len(words) <= 6 and cjk <= 16
 
 
 # Labels of widgets, in the languages we serve; a line made only of these is not text.
@@ -627,11 +631,24 @@ def _widget_line(text: str) -> bool:
     return True
 
 
+_END_MARK = re.compile(r"#(\s*#){2,}|[-–—]\s*30\s*[-–—]|\*(\s*\*){2,}|-?\s*ends?\s*-?", re.I)
+
+
 def _closing_line(text: str, language: str | None) -> bool:
     """A line that ends a communiqué: "###", "- 30 -", or a place-and-date line."""
-    if re.fullmatch(r"[#\s*]+|[-–—]?\s*30\s*[-–—]?|\(?end\)?|-\s*end\s*-", text, re.I):
+    if _END_MARK.fullmatch(text):
         return True
     return _date_line(text, language) and _weight(text) <= 8
+
+
+def _drop_label(chosen: list[int], blocks: list[Block], dropped: int) -> None:
+    """Drop the label of a list or widget that was dropped ("Contents", "Details", "Related
+    links"): a short line without a sentence's end, right before it."""
+    if not chosen or chosen[-1] != dropped - 1:
+        return
+    label = blocks[chosen[-1]]
+    if label.words <= 3 and not re.search(r"[.!?。！？,，;]$", label.text):
+        chosen.pop()
 
 
 def _caption(block: Block) -> bool:
@@ -683,6 +700,7 @@ class _Reading:
     body_indices: list[int]        # the blocks that make the body, in order
     marks: dict                    # element -> OUT or META
     headline: lxml_html.HtmlElement | None = None
+    headline_first: int | None = None   # the headline's first block
 
 
 def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | None,
@@ -701,10 +719,15 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
     for i in range(start, c_end):
         block = blocks[i]
         if block.mark or not block.text or i == headline_index:
+            if block.mark and chosen and not blocks[chosen[-1]].heading:
+                _drop_label(chosen, blocks, i)  # "Details" above a date line
             continue
-        if block.link_density > 0.5 or _widget_line(block.text) or _caption(block):
-            continue
-        if _BRACKET_NOTE.match(block.text):
+        if started and _END_MARK.fullmatch(block.text):
+            chosen.append(i)  # the release ends here: what follows is not the release
+            break
+        if (block.link_density > 0.5 or _widget_line(block.text) or _caption(block)
+                or _BRACKET_NOTE.match(block.text)):
+            _drop_label(chosen, blocks, i)
             continue
         if not started:
             if _paragraph_like(block):
@@ -712,17 +735,18 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
             elif i < c_start:
                 continue  # outside the main element, only a lead is taken
             elif not block.heading and (_date_line(block.text, language)
-                                        or _byline(block.text) or block.words <= 2
-                                        and not _closing_line(block.text, language)):
-                continue
+                                        or _byline(block.text)):
+                continue  # a date line or byline above the text, inside its element
         chosen.append(i)
-    # trailing labels and headings with nothing under them are not the text
+    # trailing labels and headings with nothing under them are not the text; a closing
+    # sentence ("End text.", "Thank you.") or place-and-date line is
     while chosen:
         block = blocks[chosen[-1]]
-        if _paragraph_like(block) or _closing_line(block.text, language):
+        sentence = block.words >= 6 and re.search(r"[.!?。！？]$", block.text)
+        if _paragraph_like(block) or sentence or _closing_line(block.text, language):
             break
-        if block.heading or block.words <= 4 or block.link_density > 0.3 or (
-                _date_line(block.text, language)):
+        if block.heading or block.link_density > 0.3 or _date_line(block.text, language) or (
+                block.words <= 4 and not re.search(r"[.!?。！？:]$", block.text)):
             chosen.pop()
             continue
         break
@@ -757,56 +781,106 @@ def _itemprop_date(root: lxml_html.HtmlElement, marks: dict,
 
 
 def _dates_in(block: Block, language: str | None) -> list[date]:
-    values = [parse_structured_date(t) for t in block.times]
-    values += [d.value for d in find_dates(block.full, language) if not d.updated]
-    return [v for v in values if v is not None]
+    """The dates a block shows; a <time>'s datetime only when its text shows none (the
+    attribute is often in UTC, the text in the site's own time zone)."""
+    values = [d.value for d in find_dates(block.full, language) if not d.updated]
+    if not values:
+        values = [v for v in map(parse_structured_date, block.times) if v is not None]
+    return values
 
 
 def _page_date(reading: _Reading, language: str | None) -> date | None:
-    """The date written nearest the headline, a dateline, or a closing date line."""
+    """The date written nearest the headline: a date line just under it (or just above
+    it), else a dateline opening the text, else a place-and-date line closing it."""
     blocks, body = reading.blocks, reading.body_indices
     if not body:
         return None
-    anchor = reading.headline_index if reading.headline_index is not None else body[0] - 1
-    first_body = body[0]
+    headline = reading.headline_index
+    anchor = headline if headline is not None else body[0] - 1
+    text_start = next((i for i in body if _paragraph_like(blocks[i])), body[0])
     candidates: list[tuple[float, date]] = []
-    # after the headline, up to the first paragraph of the text
-    for i in range(anchor + 1, first_body):
+    # under the headline, up to the first paragraph of the text
+    for i in range(anchor + 1, text_start):
         block = blocks[i]
-        if block.mark == OUT or i == reading.headline_index:
+        if block.mark == OUT:
             continue
         values = _dates_in(block, language)
-        if values and (_weight(block.full) <= 25 or block.times):
+        if values and (block.mark == META or block.times or _date_line(block.full, language)):
             candidates.append((i - anchor, values[0]))
-    # just before the headline (a date line above the title: old Joomla, Blogger)
-    if reading.headline_index is not None:
-        seen = 0
-        for i in range(anchor - 1, -1, -1):
+    # just above the headline, with no widget between (old Joomla, Blogger, embassy tables)
+    if headline is not None:
+        first = reading.headline_first if reading.headline_first is not None else headline
+        for distance, i in enumerate(range(first - 1, max(-1, first - 3), -1), start=1):
             block = blocks[i]
             if block.mark == OUT:
-                if seen:
-                    break
-                continue
-            seen += 1
-            if seen > 3:
                 break
             values = _dates_in(block, language)
-            if values and _weight(block.full) <= 25:
-                candidates.append((anchor - i + 0.5, values[0]))
+            if values and (block.mark == META or block.times or _date_line(block.full,
+                                                                              language)):
+                candidates.append((distance + 0.5, values[0]))
                 break
     if candidates:
         return min(candidates, key=lambda c: c[0])[1]
-    # a dateline opening the text: "BELGRADE, 5 July 2024 –", "Madrid, 15 de octubre de 2024."
-    opening = blocks[first_body]
-    for found in find_dates(opening.full[:120], language):
-        if found.start <= 60 and not found.updated:
-            return found.value
-    # a closing place-and-date line: "New Delhi / March 05, 2024"
+    dateline = _dateline_date(blocks[text_start].full, language)
+    if dateline is not None:
+        return dateline
     for i in reversed(body[-2:]):
-        if _closing_line(blocks[i].full, language) and not blocks[i].full.startswith("#"):
-            values = _dates_in(blocks[i], language)
-            if values:
-                return values[0]
+        closing = _place_and_date(blocks[i].full, language)
+        if closing is not None:
+            return closing
+    return None
+
+
+_CONNECTORS = frozenset("de la le el di da do del al am an na upon of".split())
+
+
+def _place_words(text: str) -> bool:
+    """A place name, as datelines write it: up to four capitalised words ("NEW DELHI",
+    "Santiago de Chile", "Brussels"), or nothing."""
+    words = [w for w in re.split(r"[\s,/|·]+", text) if w]
+    return len(words) <= 4 and all(
+        w[0].isupper() or w.lower() in _CONNECTORS or not w[0].isalpha() for w in words)
+
+
+def _dateline_date(text: str, language: str | None) -> date | None:
+    """The date of a dateline opening the text: "BELGRADE, 5 July 2024 –", "Madrid, 15 de
+    octubre de 2024. Los ...", "5 March 2024 – The Minister ...". A date inside the first
+    sentence ("On 5 March 2024, the Minister met ...") is an event's, not the page's."""
+    for found in find_dates(text[:160], language):
+        prefix, after = text[:found.start], text[found.end:].lstrip()
+        if found.updated or not _place_words(prefix):
+            return None
+        if prefix.strip() and not re.search(r"[,\-–—/|:]\s*$", prefix):
+            return None
+        if not after or after[0] in "-–—:(.|/":
+            return found.value
+        return None
+    return None
+
+
+def _place_and_date(text: str, language: str | None) -> date | None:
+    """The date of a closing place-and-date line ("New Delhi / March 05, 2024",
+    "Belgrade, 5 July 2024"): a place, a date and nothing else."""
+    found = [d for d in find_dates(text, language) if not d.updated]
+    if len(found) != 1 or _weight(text) > 10:
+        return None
+    prefix, after = text[:found[0].start], text[found[0].end:]
+    if _place_words(prefix) and not re.search(r"[^\W\d_]", after):
+        return found[0].value
+    return None
+
+
+def _headline_date(title: str, language: str | None) -> date | None:
+    """A date the headline itself gives as the page's ("No: 214, 7 November 2024, Press
+    Release ...", "Briefing by the Spokesperson, 14 November 2024", "(14 novembre 2024)"),
+    not one it speaks of ("... vom 27.08.2025", "on the 5 May attack")."""
+    for found in find_dates(title, language):
+        prefix, after = title[:found.start], title[found.end:]
+        opening = len(prefix) <= 20 and len(prefix.split()) <= 3
+        closing = not re.search(r"[^\W\d_]", after) and bool(
+            re.search(r"[,(\-–—:|]\s*$", prefix))
+        if opening or closing:
+            return found.value
     return None
 
 
@@ -898,14 +972,14 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
     reader = _Reader(marks)
     reader.read(root)
     container = _score_container(reader.blocks, reader.spans)
-    headline_index = None
+    headline_index = headline_first = None
     if headline is not None and headline.element in reader.spans:
         first_block, last_block = reader.spans[headline.element]
         if last_block > first_block:
-            headline_index = last_block - 1
+            headline_index, headline_first = last_block - 1, first_block
     body = _body(reader.blocks, reader.spans, container, headline_index, language)
     reading = _Reading(reader.blocks, reader.spans, container, headline_index, body, marks,
-                       headline.element if headline else None)
+                       headline.element if headline else None, headline_first)
     return reading, headline.text if headline else None
 
 
@@ -959,6 +1033,11 @@ def extract_article(
     hint = language or hint
 
     published, source = meta.published, "structured" if meta.published else None
+    if published is not None and _UTC.search(meta.published_value or ""):
+        # a UTC timestamp can fall on the day before or after the site's own date
+        shown = _page_date(reading, hint)
+        if shown is not None and abs((shown - published).days) == 1:
+            published, source = shown, "page"
     if published is None:
         article = [e for e in (reading.container, reading.headline) if e is not None]
         published = _itemprop_date(root, reading.marks, article)
@@ -970,8 +1049,7 @@ def extract_article(
         published = date_from_url(url)
         source = "url" if published else None
     if published is None and title:
-        found = [d for d in find_dates(title, hint) if not d.updated]
-        published = found[0].value if found else None
+        published = _headline_date(title, hint)
         source = "headline" if published else None
     return ExtractedArticle(title, published, paragraphs, language, source)
 

@@ -48,6 +48,7 @@ class PageMeta:
     site_names: list[str] = field(default_factory=list)
     published: date | None = None
     published_from: str | None = None     # which declaration gave it
+    published_value: str | None = None    # as declared ("2024-03-05T09:00:00Z")
 
 
 def _content(element: lxml_html.HtmlElement) -> str:
@@ -130,14 +131,16 @@ def read_page_meta(root: lxml_html.HtmlElement) -> PageMeta:
         if headline:
             meta.titles.append(headline)
     for obj, origin in [*((a, "json-ld") for a in articles), *((p, "json-ld") for p in pages)]:
-        value = parse_structured_date(_text_value(obj.get("datePublished")))
+        raw = _text_value(obj.get("datePublished"))
+        value = parse_structured_date(raw)
         if value is not None:
-            meta.published, meta.published_from = value, origin
+            meta.published, meta.published_from, meta.published_value = value, origin, raw
             return meta
     for key in PUBLISHED_META:
         if key in declared:
             value = parse_structured_date(declared[key])
             if value is not None:
                 meta.published, meta.published_from = value, f"meta {key}"
+                meta.published_value = declared[key]
                 return meta
     return meta
