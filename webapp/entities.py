@@ -19,7 +19,8 @@ def service() -> SearchService:
 
 
 def registry() -> OfficialsRegistry:
-    return extractor_for(str(current_app.config["DATA_DIR"])).registry
+    """Everyone: the curated officials and those indexing found in the texts."""
+    return extractor_for(str(current_app.config["DATA_DIR"])).people
 
 
 def official_overview(official_id: str) -> tuple[object, SearchResults]:
@@ -59,6 +60,10 @@ def official_json(official_id: str):  # type: ignore[no-untyped-def]
 
     return jsonify({
         "id": official.id, "name": official.name, "country": official.country,
+        # "found": introduced by their office in the texts, in no registry file yet.
+        "status": official.status, "curated": not official.found,
+        "first_seen": official.first_seen.isoformat() if official.first_seen else None,
+        "last_seen": official.last_seen.isoformat() if official.last_seen else None,
         "aliases": list(official.aliases),
         "roles": [{"title": r.title, "organisation": r.organisation,
                    "from": r.start.isoformat() if r.start else None,
@@ -82,7 +87,8 @@ def officials_index():  # type: ignore[no-untyped-def]
     results = service().search(SearchRequest(facet_size=500, page_size=1))
     counts = {v.value: v.count for f in results.facets if f.name == "official" for v in f.values}
     people = sorted(registry().by_id.values(), key=lambda o: (-counts.get(o.name, 0), o.name))
-    return render_template("officials.html", people=people, counts=counts)
+    return render_template("officials.html", people=people, counts=counts,
+                           found=sum(person.found for person in people))
 
 
 def _country(code: str) -> str:

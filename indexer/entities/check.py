@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from indexer.entities.names import key_tokens, name_key
-from indexer.entities.registry import slug
+from indexer.entities.registry import LOCAL_FILE_NAME, slug
 
 ENTRY_KEYS = frozenset({"id", "name", "aliases", "honorific_forms", "country", "roles"})
 REQUIRED_KEYS = ("id", "name", "country")
@@ -207,7 +207,12 @@ def _entry_problems(entry: dict, path: Path, line: int, ids: dict[str, tuple[Pat
     if official_id:
         if official_id in ids:
             first_path, first_line = ids[official_id]
-            problem(f"id {official_id!r} is already used at {first_path}:{first_line}")
+            if path.name == LOCAL_FILE_NAME:
+                # The data directory's file is read last: a curator's entry with an id
+                # already defined replaces it (`communiques officials --rename`).
+                problem(f"replaces the entry at {first_path}:{first_line}", "warning")
+            else:
+                problem(f"id {official_id!r} is already used at {first_path}:{first_line}")
         else:
             ids[official_id] = (path, line)
         if name and official_id != slug(name):

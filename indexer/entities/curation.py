@@ -81,6 +81,10 @@ class Curator:
         `new_name`), with every form the texts wrote and what they said of the role."""
         entry = self._found(name)
         shown = new_name or entry.name
+        if not (country or entry.country):
+            # The registry's files give everyone a country (`officials --check`).
+            raise CurationError(f"no communiqué says whose official {entry.name} is:"
+                                " give their country with --country")
         official = Official(
             id=entry.id if shown == entry.name else slug(shown), name=shown,
             country=country or entry.country,
@@ -97,6 +101,8 @@ class Curator:
             return self.confirm(name, country, role)
         if self._curated(name) is not None:
             raise CurationError(f"{name!r} is already curated")
+        if not country:
+            raise CurationError("give their country with --country")
         official = Official(id=slug(name), name=name, country=country,
                             roles=(Role(role, start=date.today()),) if role else ())
         write_official(self.data_dir, official)

@@ -121,12 +121,15 @@ class EntityExtractor:
         renamed as it names them (what a rebuild does once it has read every text)."""
         if not entities.found:
             return entities
-        found = tuple(replace(f, name=self.directory.name_for(f.key) or f.name)
-                      for f in entities.found)
+        found = []
+        for official in entities.found:
+            entry = self.directory.entry_for(official.key)
+            found.append(replace(official, name=entry.name, key=entry.key) if entry
+                         else official)
         return replace(entities, officials=renamed(
             entities.officials, [(old.name, new.name) for old, new in zip(
                 entities.found, found, strict=True)]),
-            candidates=tuple(f.name for f in found), found=found)
+            candidates=tuple(f.name for f in found), found=tuple(found))
 
     def _spans(self, tokens: tuple[str, ...]) -> list[tuple[int, int, str]]:
         """(first token, token after the last, official id) of every registry spelling."""
@@ -254,7 +257,8 @@ class EntityExtractor:
         for key, person in persons.items():
             if key[-1] == surname and (not initial or key[0].startswith(initial)):
                 person.mentions.append(mention)
-                person.forms.append(mention.written)
+                if mention.initials:  # a surname alone is no form of the name
+                    person.forms.append(mention.written)
                 person.position = min(person.position, first)
                 return
         # The full name written elsewhere, without a title ("Juraj Blanár" in a headline,

@@ -33,6 +33,7 @@ from indexer.entities.vocabulary import (
     TitleWord,
     complement_word,
     modifier_keys,
+    month_keys,
     not_a_name,
     place_first_keys,
     place_keys,
@@ -108,6 +109,7 @@ class _Chunk:
     break_after: bool
     keys: tuple[str, ...]  # index keys of its tokens
     after: str = ""  # what separates it from the next chunk
+    dated: bool = False  # a number next to it: a month here is a date's
     # What the scanner made of it, computed once (a chunk belongs to one sentence's list).
     cache: dict = field(default_factory=dict)
 
@@ -211,8 +213,10 @@ class Words:
                 body = "".join(w + seps[k + 1] for k, w in enumerate(words[start:j], start)) \
                     + words[j]
             ends = possessive or j + 1 == hi or _breaks(after, body)
+            dated = (start > 0 and words[start - 1].isdigit()) or (
+                j + 1 < len(words) and words[j + 1].isdigit())
             chunks.append(_Chunk(body, start, j, previous_break, ends, tokens[start:j + 1],
-                                 after))
+                                 after, dated))
             previous_break = ends
             start = j + 2 if possessive else j + 1
             j = start
@@ -296,6 +300,8 @@ class FoundScanner:
         if len(chunk.keys) > 1 and any(self.places.match_single(k) or (k,) in self._place_keys
                                        for k in chunk.keys):
             return False  # "Belgrade-Pristina", "российско-сербский"
+        if chunk.dated and any(k in month_keys() for k in main):
+            return False  # "5. maja", "May 5"
         return not any(not_a_name(k) or k in _ADDRESS for k in main)
 
     def _title_at(self, chunk: _Chunk, language: str) -> TitleWord | None:
@@ -422,7 +428,10 @@ class FoundScanner:
         title = chunks[start:end + 1]
         head = next((w for c in title for w in [self._title_at(c, language)] if w), None)
         case = head.case if head else NOM
-        complement = chunks[end + 1:name_start]
+        # The title's complement: up to the name, or all of what follows the title when
+        # the name came before it.
+        complement = chunks[end + 1:name_start] if name_start > end else [
+            chunks[i] for i in run]
         country = (self._country(complement) or self._country_before(chunks, start)
                    or "")
         role = _role(title, complement, language, self, chunks)

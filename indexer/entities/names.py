@@ -50,10 +50,10 @@ def without_honorifics(name: str) -> str:
 # Spellings of one sound in the transliterations communiqués use (English, Serbian,
 # Russian), folded to one: "Szijjártó"/"Sijjarto", "Christopher"/"Kristofer",
 # "Sergey"/"Sergei"/"Sergej", "Aleksandr"/"Alexander". Applied in this order.
-_SOUNDS = (("sch", "s"), ("chr", "kr"), ("ch", "c"), ("sh", "s"), ("zh", "z"), ("kh", "h"),
-           ("gh", "g"), ("th", "t"), ("ph", "f"), ("ts", "c"), ("tz", "c"), ("sz", "s"),
-           ("cz", "c"), ("ck", "k"), ("dj", "dz"), ("w", "v"), ("x", "ks"), ("q", "k"),
-           ("y", "i"), ("j", "i"))
+_SOUNDS = (("sch", "s"), ("chr", "kr"), ("wh", "v"), ("ch", "c"), ("sh", "s"), ("zh", "z"),
+           ("kh", "h"), ("gh", "g"), ("th", "t"), ("ph", "f"), ("ts", "c"), ("tz", "c"),
+           ("sz", "s"), ("cz", "c"), ("ck", "k"), ("dj", "dz"), ("w", "v"), ("x", "ks"),
+           ("q", "k"), ("y", "i"), ("j", "i"))
 _DOUBLE = re.compile(r"(.)\1+")
 _HARD_C = re.compile(r"c(?=[aou]|[^aeiouy]|$)")
 # Case endings come off short words too ("Hil", "Hila", "Hilom"; "Ana", "Anom"), and a

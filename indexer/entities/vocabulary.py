@@ -328,7 +328,7 @@ def not_a_name(key: str) -> bool:
     """A word (its index key) that no person's name contains: an institution, a title,
     a month or a weekday, a form of address."""
     return (key in _NOT_NAME_KEYS or key in _ENGLISH_NOT_NAME_KEYS or key in HONORIFICS
-            or key in calendar_keys() or key in title_keys()
+            or key in weekday_keys() or key in title_keys()
             or key.startswith(_NOT_NAME_PREFIXES))
 
 
@@ -342,18 +342,27 @@ def complement_word(key: str) -> bool:
 _CALENDAR_LOCALES = ("en", "sr", "sr_Latn", "ru")
 
 
-@lru_cache(maxsize=1)
-def calendar_keys() -> frozenset[str]:
-    """Month and weekday names in every form CLDR gives (English, Serbian, Russian)."""
+def _calendar(table: str) -> frozenset[str]:
     keys: set[str] = set()
     for name in _CALENDAR_LOCALES:
-        locale = Locale.parse(name)
-        for table in (locale.months, locale.days):
-            for context in ("format", "stand-alone"):
-                for width in ("wide",):  # "Sun", "Mon" are names too
-                    for word in dict(table[context][width]).values():
-                        keys.update(key_tokens(word))
+        names = getattr(Locale.parse(name), table)
+        for context in ("format", "stand-alone"):
+            for word in dict(names[context]["wide"]).values():  # "Sun", "Mon" are names too
+                keys.update(key_tokens(word))
     return frozenset(k for k in keys if len(k) > 2)
+
+
+@lru_cache(maxsize=1)
+def weekday_keys() -> frozenset[str]:
+    """Weekday names in every form CLDR gives (English, Serbian, Russian)."""
+    return _calendar("days")
+
+
+@lru_cache(maxsize=1)
+def month_keys() -> frozenset[str]:
+    """Month names: not a name next to a number ("5. maja", "May 5"), but first names
+    too ("Maja", "June")."""
+    return _calendar("months")
 
 
 _ZONE_REGIONS = frozenset({"Europe", "Asia", "Africa"})
