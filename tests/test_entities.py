@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN, run_cli
+from conftest import FIXTURES, GOLDEN, run_cli
 from test_archive import make_record
 
 from indexer.archive import Archive
@@ -15,6 +15,7 @@ from indexer.entities import extractor_for
 from indexer.entities.quality import evaluate
 from webapp import create_app
 
+UNSEEN = FIXTURES / "entities-unseen" / "communiques.json"
 SEED_TITLE = "Serbian-Russian consultations on security challenges and threats held in Moscow"
 
 
@@ -126,15 +127,30 @@ def test_unknown_officials_become_candidates_and_can_be_promoted(tmp_path: Path)
 
 
 def test_extraction_quality_per_language() -> None:
-    """Floors under the measured figures (`communiques entities-quality`)."""
+    """Floors under the measured figures (`communiques entities-quality --set fixtures`):
+    every cell at 0.97 or more."""
     scores = evaluate(GOLDEN, extractor_for(None))
     assert set(scores.officials) == {"en", "ru", "sr-Cyrl", "sr-Latn"}
     for kind in ("officials", "countries"):
         for language, tally in getattr(scores, kind).items():
-            assert tally.precision >= 0.9, (kind, language, tally.extras)
-            assert tally.recall >= 0.9, (kind, language, tally.misses)
-    assert scores.total("officials").recall >= 0.98
-    assert scores.total("countries").precision >= 0.95
+            assert tally.precision >= 0.97, (kind, language, tally.extras)
+            assert tally.recall >= 0.97, (kind, language, tally.misses)
+        assert scores.total(kind).precision >= 0.97 and scores.total(kind).recall >= 0.97
+
+
+def test_extraction_quality_on_people_it_has_not_seen() -> None:
+    """Floors on the unseen set (`communiques entities-quality --set unseen`): officials
+    the registry lacks, found because a title introduces them. The targets of issue 10."""
+    scores = evaluate(UNSEEN, extractor_for(None))
+    officials, countries = scores.total("officials"), scores.total("countries")
+    assert officials.precision >= 0.95, officials.extras
+    assert officials.recall >= 0.90, officials.misses
+    assert countries.precision >= 0.95, countries.extras
+    assert countries.recall >= 0.95, countries.misses
+    # No language far behind the others.
+    for language, tally in scores.officials.items():
+        assert tally.precision >= 0.9 and tally.recall >= 0.85, (language, tally.misses,
+                                                                 tally.extras)
 
 
 def quality_tables(output: str) -> dict[str, dict[str, list[float]]]:
