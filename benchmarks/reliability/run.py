@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,8 +30,9 @@ from benchmarks.reliability.common import REPO, limits_env, say
 from benchmarks.run import _commit, machine
 
 STAGES = ("fuzz", "kills", "readers", "load", "xss")
-DOCS = REPO / "docs" / "reliability.md"
-RESULTS = REPO / "docs" / "reliability" / "results.json"
+DOCS_DIR = Path(os.environ.get("RELIABILITY_SNAPSHOT_DOCS") or REPO / "docs")
+DOCS = DOCS_DIR / "reliability.md"
+RESULTS = DOCS_DIR / "reliability" / "results.json"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,6 +65,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="write docs/reliability.md even for a partial run")
     parser.add_argument("--no-docs", action="store_true", help="never write docs/")
     parser.add_argument("--results", type=Path, help="also write this run's figures (JSON)")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure a clean export of HEAD, not the work tree (for a "
+                             "checkout shared with work in progress)")
     args = parser.parse_args(argv)
     if args.quick:
         args.fuzz_requests = min(args.fuzz_requests, 300)
@@ -90,17 +95,48 @@ def stage_functions(args: argparse.Namespace, work: Path) -> dict:
     }
 
 
+# Set when a --snapshot run re-executes itself in the export: what it measures, where the
+# figures go.
+SNAPSHOT_COMMIT = "RELIABILITY_SNAPSHOT_COMMIT"
+SNAPSHOT_DOCS = "RELIABILITY_SNAPSHOT_DOCS"
+
+
+def run_in_snapshot(raw: list[str]) -> int:
+    """Export HEAD (git archive) to a temp dir and run there, so that edits not yet
+    committed in a shared work tree do not leak into the figures; docs go back here."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    tree = Path(tempfile.mkdtemp(prefix=f"reliability-{commit}-"))
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    say(f"measuring a clean export of HEAD ({commit}) in {tree}")
+    env = {**os.environ, "PYTHONPATH": str(tree), SNAPSHOT_COMMIT: commit,
+           SNAPSHOT_DOCS: str(REPO / "docs")}
+    try:
+        return subprocess.run([sys.executable, "-m", "benchmarks.reliability", *raw],
+                              cwd=tree, env=env, check=False).returncode
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     raw = list(argv if argv is not None else sys.argv[1:])
     args = parse_args(raw)
+    if args.snapshot and SNAPSHOT_COMMIT not in os.environ:
+        return run_in_snapshot(raw)
     stages = tuple(args.stage or STAGES)
     complete = set(stages) == set(STAGES) and not args.quick
     write_docs = not args.no_docs and (complete or args.write_docs)
     work = args.work or Path(tempfile.mkdtemp(prefix="reliability-"))
     work.mkdir(parents=True, exist_ok=True)
     command = "python -m benchmarks.reliability" + (" " + " ".join(raw) if raw else "")
+    commit = os.environ.get(SNAPSHOT_COMMIT)
     meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
-            "commit": _commit()}
+            "commit": f"{commit} (a clean export of it)" if commit else _commit()}
     figures: dict = {**meta, "machine": machine(), "limits_env": limits_env(), "stages": {},
                      "load_average_at_start": [round(v, 1) for v in os.getloadavg()]}
     functions = stage_functions(args, work)
