@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from multiprocessing.connection import wait as wait_for_messages
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +331,18 @@ def _receive(process: Any, receiver: Any, expected: str) -> Any:
     return payload
 
 
+def _receive_all(workers: list, expected: str) -> list:
+    """Every writer process's next message, in part order. Read as they come, so that a
+    writer that dies or fails stops the rebuild at once, not after the others finish."""
+    results: dict[int, Any] = {}
+    pending = {worker[1]: n for n, worker in enumerate(workers)}
+    while pending:
+        for receiver in wait_for_messages(list(pending)):
+            n = pending.pop(receiver)
+            results[n] = _receive(workers[n][0], receiver, expected)
+    return [results[n] for n in range(len(workers))]
+
+
 def _index_in_processes(
     segments_dir: str, data_dir: str, procs: int, progress: Callable[[int], None] | None
 ) -> tuple[list[_Share], FoundDirectory]:
@@ -359,13 +372,12 @@ def _index_in_processes(
         workers.append((process, receiver, directory_sender))
     shares = []
     try:
-        parts = [_receive(process, receiver, "tallies") for process, receiver, _ in workers]
+        parts = _receive_all(workers, "tallies")
         taken = set(extractor_for(data_dir, found=False).registry.by_id)
         directory = build_directory(merged(parts), taken)
         for _, _, directory_sender in workers:
             directory_sender.send(("directory", directory))
-        for process, receiver, _ in workers:
-            shares.append(_receive(process, receiver, "ok"))
+        shares = _receive_all(workers, "ok")
     finally:
         for process, receiver, directory_sender in workers:
             if len(shares) < procs:

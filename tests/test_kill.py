@@ -28,7 +28,7 @@ from conftest import run_cli
 
 from indexer.archive import Archive
 from indexer.build import PARALLEL_REBUILD_MIN_DOCUMENTS, IndexHome
-from indexer.errors import WriterBusy
+from indexer.errors import IndexingError, WriterBusy
 from indexer.lock import WriterLock
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -345,3 +345,33 @@ def test_a_killed_crawl_is_marked_interrupted_by_the_next_run(  # type: ignore[n
     sources = run_cli(app, "sources").output
     assert re.search(r"us-state .* interrupted", sources)
     assert re.search(r"serbia-mfa .* ok", sources)
+
+
+def test_a_killed_writer_process_stops_the_rebuild_at_once(tmp_path: Path,
+                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The OOM killer's pick, the largest writer, is SIGKILLed: the rebuild fails then,
+    stopping the other writer, instead of waiting for it to finish its share first."""
+    import indexer.build as build
+    from benchmarks.corpus import generate
+
+    with Archive(tmp_path) as archive:
+        archive.store_many(list(generate(50)))
+        build.rebuild_index(archive, tmp_path, procs=1)
+    home = IndexHome(tmp_path)
+    before = home.current_dir()
+    real = build._index_share
+
+    def share(segments_dir, data_dir, part, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if part == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(60)  # writer 0: a long share, still running when writer 1 dies
+        return real(segments_dir, data_dir, part, *args, **kwargs)
+
+    monkeypatch.setattr(build, "_index_share", share)
+    started = time.monotonic()
+    with Archive(tmp_path) as archive, pytest.raises(IndexingError, match="writer process died"):
+        build.rebuild_index(archive, tmp_path, procs=2)
+    assert time.monotonic() - started < 20  # not the 60 s writer 0 would have taken
+    assert children_of(os.getpid()) == set()  # writer 0 was stopped, not left running
+    assert home.current_dir() == before
+    assert sorted(p.name for p in home.root.glob("gen-*")) == [before.name]
