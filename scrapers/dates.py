@@ -109,6 +109,9 @@ _EXTRA_MONTHS: dict[str, tuple[str, ...]] = {
            "septembra", "oktobra", "novembra", "decembra"),
     "en": ("", "", "", "", "", "", "", "", "sept", "", "", ""),
     "de": ("jänner", "", "", "", "", "", "", "", "", "", "", ""),
+    # the Levant's and Iraq's month names, beside CLDR's (يناير ...)
+    "ar": ("كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول",
+           "تشرين الأول", "تشرين الثاني", "كانون الأول"),
 }
 
 # Words that put a date after them out of the running: "updated", "modified"...
@@ -189,7 +192,7 @@ class TextDate:
 
 _DAY = r"(?P<day>\d{1,2})"
 _YEAR = r"(?P<year>\d{4})"
-_WORD = r"(?P<month>[^\W\d_]{3,}\.?)"
+_WORD = r"(?P<month>[^\W\d_]{2,}(?:\s[^\W\d_]{2,})?\.?)"
 _ORDINAL = r"(?:\.|st|nd|rd|th|er|ᵉʳ|e|º|°|-?го|-?е)?"
 _NAMED_PATTERNS = (
     # 5 July 2024, 5. jula 2024., 1er juillet 2024, 15 de octubre de 2024, 5-го июля 2024
@@ -236,8 +239,9 @@ def find_dates(text: str, language: str | None = None) -> list[TextDate]:
     text = unicodedata.normalize("NFKC", text)
     found: list[tuple[date, int, int]] = []
 
-    def add(value: date | None, match: re.Match[str]) -> None:
-        start, end = match.span()
+    def add(value: date | None, match: re.Match[str], start: int | None = None) -> None:
+        end = match.end()
+        start = match.start() if start is None else start
         if value is not None and not any(s < end and start < e for _, s, e in found):
             found.append((value, start, end))
 
@@ -250,9 +254,19 @@ def find_dates(text: str, language: str | None = None) -> list[TextDate]:
             add(_valid(int(match["year"]), int(match["month"]), int(match["day"])), match)
     for pattern in _NAMED_PATTERNS:
         for match in pattern.finditer(text):
+            # a month may be two words (تشرين الثاني); "octubre de" is one and a particle
+            words = match["month"].split()
             month = month_number(match["month"], language)
+            start = None
+            if not month and len(words) > 1:
+                # the word next to the day: "on July 5", "octubre de 2024"
+                if pattern is _NAMED_PATTERNS[1]:
+                    month = month_number(words[-1], language)
+                    start = match.start("month") + match["month"].rindex(words[-1])
+                else:
+                    month = month_number(words[0], language)
             if month:
-                add(_valid(int(match["year"]), month, int(match["day"])), match)
+                add(_valid(int(match["year"]), month, int(match["day"])), match, start)
     for match in _ISO_LIKE.finditer(text):
         if match["year"]:
             add(_valid(int(match["year"]), int(match["month"]), int(match["day"])), match)

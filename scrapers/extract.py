@@ -93,7 +93,8 @@ _PARAGRAPH_TAGS = frozenset("p li dd dt pre h1 h2 h3 h4 h5 h6 blockquote".split(
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 
 # Elements and roles that are never the article.
-_OUT_TAGS = frozenset({"nav", "aside", "footer", "menu", "figcaption", "figure"})
+_OUT_TAGS = frozenset({"nav", "aside", "footer", "menu", "figcaption"})
+_MEDIA_TAGS = ("img", "picture", "video", "audio", "iframe", "object", "embed", "svg", "canvas")
 _OUT_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
                         "dialog", "alertdialog", "menu", "menubar", "toolbar", "tablist"})
 # Words in class and id names. OUT: never the article, whatever its size.
@@ -188,6 +189,10 @@ def _classify(element: lxml_html.HtmlElement) -> str | None:
         return None
     if tag in _OUT_TAGS or role in _OUT_ROLES:
         return OUT
+    if tag == "figure" and (element.find(".//img") is not None
+                            or element.find(".//picture") is not None or _weight(
+                                element.text_content()) < 12):
+        return OUT  # a photo and its caption; a figure holding a table or a quote is text
     if tag == "header":
         return HEADER
     words = _class_words(element)
@@ -397,7 +402,66 @@ def _marks(root: lxml_html.HtmlElement) -> dict[lxml_html.HtmlElement, str]:
             mark = _classify(element)
             if mark:
                 marks[element] = mark
+            elif _teaser_list(element) or _photo_box(element):
+                marks[element] = OUT
     return marks
+
+
+def _photo_box(element: lxml_html.HtmlElement) -> bool:
+    """A photo with its caption, whatever it is named: an element holding one image and a
+    line or two of text in elements of their own beside it, and nothing else."""
+    if element.tag in ("body", "html", "main", "article", "a") or (element.text or "").strip():
+        return False
+    children = [c for c in element if isinstance(c.tag, str)]
+    media = [c for c in children if c.tag in ("img", "picture") or (
+        c.tag == "a" and c.find(".//img") is not None and not _collapse(c.text_content()))]
+    texts = [c for c in children if c not in media]
+    if len(media) != 1 or not texts or any(c.tag in _HEADINGS for c in texts):
+        return False
+    if any(c.find(".//img") is not None or c.tag in ("table", "ul", "ol") for c in texts):
+        return False
+    return 0 < _weight(" ".join(_collapse(c.text_content()) for c in texts)) <= 25
+
+
+def _signature(element: lxml_html.HtmlElement) -> tuple[str, str]:
+    classes = (element.get("class") or "").split()
+    return element.tag, classes[0] if classes else ""
+
+
+def _teaser(item: lxml_html.HtmlElement) -> tuple[bool, bool]:
+    """Whether an element reads as a teaser of another article (a title link, maybe a date
+    and a line of summary), and whether it carries a date."""
+    text = _collapse(item.text_content())
+    weight = _weight(text)
+    if not text or weight > 60:
+        return False, False
+    links = [_collapse(a.text_content()) for a in item.iter("a") if a.get("href")]
+    title = max(links, key=_weight, default="")
+    if _weight(title) < 3 or sum(len(t) for t in links) < 0.25 * len(text):
+        return False, False
+    return True, bool(find_dates(text))
+
+
+def _teaser_list(element: lxml_html.HtmlElement) -> bool:
+    """A list of other articles: two or more items alike, each a title link with its date or
+    a line of summary ("Latest news", "Related", teaser cards), whatever it is named."""
+    children = [c for c in element if isinstance(c.tag, str)]
+    if len(children) < 2:
+        return False
+    signatures: dict[tuple[str, str], list[lxml_html.HtmlElement]] = {}
+    for child in children:
+        signatures.setdefault(_signature(child), []).append(child)
+    items = max(signatures.values(), key=len)
+    if len(items) < 2:
+        return False
+    verdicts = [_teaser(item) for item in items]
+    if not all(is_teaser for is_teaser, _ in verdicts):
+        return False
+    # dated items are other articles; undated title links are a list only when short
+    dated = sum(has_date for _, has_date in verdicts)
+    return dated >= 2 or all(
+        sum(len(_collapse(a.text_content())) for a in item.iter("a"))
+        >= 0.6 * len(_collapse(item.text_content())) for item in items)
 
 
 def _final_marks(marks: dict[lxml_html.HtmlElement, str],
@@ -474,6 +538,18 @@ def _core_text(element: lxml_html.HtmlElement, marks: dict) -> str:
         c.tag in _BLOCK_TAGS for c in element) else "".join(parts))
 
 
+def _without_leading_child(element: lxml_html.HtmlElement) -> str:
+    """A heading's text without the element it opens with (a kicker: "<h1><span>Ostseerat
+    </span> Ostseeanrainer vereinbaren ...</h1>"), or "" when it opens with text."""
+    children = [c for c in element if isinstance(c.tag, str)]
+    if not children or (element.text or "").strip() or len(element) < 1:
+        return ""
+    first = children[0]
+    rest = (first.tail or "") + "".join(
+        lxml_html.tostring(c, method="text", encoding="unicode") for c in children[1:])
+    return _collapse(rest)
+
+
 def _links_home(element: lxml_html.HtmlElement, url: str | None) -> bool:
     """True when the element is a link to the site's front page (a site name)."""
     links = [a for a in element.iter("a")]
@@ -521,7 +597,7 @@ def _declared_title_headlines(root: lxml_html.HtmlElement, marks: dict, meta: Pa
         full = _collapse(element.text_content())
         if not full or len(full) > 400:
             continue
-        for text in (full, _core_text(element, marks)):
+        for text in (full, _core_text(element, marks), _without_leading_child(element)):
             key = _fold(text)
             if key not in runs or key in site_names or len(key) < 4:
                 continue
@@ -545,6 +621,8 @@ def _heading_like(block: Block) -> lxml_html.HtmlElement | None:
     element = block.element
     if block.heading or any(t in w for w in _class_words(element) for t in _TITLE_WORDS):
         return element
+    if block.words > 30 or re.search(r"[.!?。]$", block.text):
+        return None  # a bold lead paragraph is not a heading
     for tag in ("b", "strong"):
         bold = element.find(f".//{tag}")
         if bold is not None and _collapse(bold.text_content()) == block.text:
@@ -590,9 +668,14 @@ def _date_line(text: str, language: str | None = None) -> bool:
     rest = text
     for item in found:
         rest = rest.replace(text[item.start:item.end], " ")
-    words = re.findall(r"[^\W\d_]+", rest)
+    # words besides the date, not counting "PM", "GMT" or the "h" of "06h30"
+    words = [w for w in re.findall(r"[^\W\d_]+", rest)
+             if len(w) > 1 and w.upper() not in _TIME_WORDS]
     cjk = sum(1 for c in rest if "\u3040" <= c <= "\u9fff")
-    return len(words) <= 6 and cjk <= 16
+    return len(words) <= 7 and cjk <= 16
+
+
+_TIME_WORDS = frozenset("AM PM GMT UTC CET CEST EET EEST MSK EST EDT BST IST JST KST".split())
 
 
 # Labels of widgets, in the languages we serve; a line made only of these is not text.
@@ -729,11 +812,11 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
                 or _BRACKET_NOTE.match(block.text)):
             _drop_label(chosen, blocks, i)
             continue
+        if i < c_start and not _paragraph_like(block):
+            continue  # outside the main element, only a lead is taken
         if not started:
             if _paragraph_like(block):
                 started = True
-            elif i < c_start:
-                continue  # outside the main element, only a lead is taken
             elif not block.heading and (_date_line(block.text, language)
                                         or _byline(block.text)):
                 continue  # a date line or byline above the text, inside its element
@@ -750,7 +833,20 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
             chosen.pop()
             continue
         break
-    return chosen
+    return _without_pull_quotes(chosen, blocks)
+
+
+def _without_pull_quotes(chosen: list[int], blocks: list[Block]) -> list[int]:
+    """Drop pull quotes: a passage the text repeats word for word in another paragraph."""
+    folded = {i: _fold(blocks[i].text) for i in chosen}
+    kept = []
+    for i in chosen:
+        text = folded[i]
+        if blocks[i].words >= 6 and any(
+                j != i and len(folded[j]) > len(text) and text in folded[j] for j in chosen):
+            continue
+        kept.append(i)
+    return kept
 
 
 # --- The date --------------------------------------------------------------------------------
@@ -802,7 +898,7 @@ def _page_date(reading: _Reading, language: str | None) -> date | None:
     # under the headline, up to the first paragraph of the text
     for i in range(anchor + 1, text_start):
         block = blocks[i]
-        if block.mark == OUT:
+        if not _may_date(block):
             continue
         values = _dates_in(block, language)
         if values and (block.mark == META or block.times or _date_line(block.full, language)):
@@ -814,6 +910,8 @@ def _page_date(reading: _Reading, language: str | None) -> date | None:
             block = blocks[i]
             if block.mark == OUT:
                 break
+            if not _may_date(block):
+                continue
             values = _dates_in(block, language)
             if values and (block.mark == META or block.times or _date_line(block.full,
                                                                               language)):
@@ -828,7 +926,26 @@ def _page_date(reading: _Reading, language: str | None) -> date | None:
         closing = _place_and_date(blocks[i].full, language)
         if closing is not None:
             return closing
+    # a date line right under the text ("Posted on 5 March 2024" in the article's footer)
+    for i in range(body[-1] + 1, min(len(blocks), body[-1] + 4)):
+        block = blocks[i]
+        if block.mark == OUT:
+            break
+        if block.mark == META and _may_date(block):
+            values = _dates_in(block, language)
+            if values and _date_line(block.full, language):
+                return values[0]
     return None
+
+
+def _may_date(block: Block) -> bool:
+    """Whether a block may be the page's date line: not a widget, not an item of a list of
+    links (other articles and their dates)."""
+    if block.mark == META:
+        return True  # a byline or date line: its author may be a link
+    if block.mark == OUT or block.link_density > 0.3:
+        return False
+    return block.element.tag != "li" or not block.link_chars
 
 
 _CONNECTORS = frozenset("de la le el di da do del al am an na upon of".split())
@@ -930,18 +1047,37 @@ def _near(blocks: list[Block], spans: dict, element: lxml_html.HtmlElement,
           container: lxml_html.HtmlElement | None) -> bool:
     """Whether a heading stands at the head of the main text: at most a few blocks that are
     not widgets between them, or at the very top inside it."""
-    if container is None or element not in spans:
+    held = _block_span(element, spans, blocks)
+    if container is None or held is None:
         return False
     start, end = spans[container]
-    first = spans[element][0]
+    first, last = held
     if first >= end:
         return False
     if first >= start:
         return not any(_paragraph_like(b) for b in blocks[start:first] if not b.mark)
-    between = [b for b in blocks[spans[element][1]:start] if b.mark != OUT]
+    between = [b for b in blocks[last + 1:start] if b.mark != OUT]
     if any(_heading_like(b) is not None for b in between):
         return False  # another heading stands closer to the text
     return len(between) <= HEADER_ZONE_BLOCKS
+
+
+def _block_span(element: lxml_html.HtmlElement, spans: dict,
+                blocks: list[Block]) -> tuple[int, int] | None:
+    """The first and last block holding an element's text; an inline element (a <b> that
+    is a headline) is in the block of the nearest block element around it."""
+    for node in (element, *element.iterancestors()):
+        first, end = spans.get(node, (0, 0))
+        if end > first:
+            if node is element:
+                return first, end - 1
+            # the block of the enclosing element that holds the inline element's text
+            text = _collapse(element.text_content())
+            for i in range(first, end):
+                if text and text in blocks[i].full:
+                    return i, i
+            return first, first
+    return None
 
 
 # How many blocks that are not widgets (a byline, a date, a lead) may stand between the
@@ -973,10 +1109,10 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
     reader.read(root)
     container = _score_container(reader.blocks, reader.spans)
     headline_index = headline_first = None
-    if headline is not None and headline.element in reader.spans:
-        first_block, last_block = reader.spans[headline.element]
-        if last_block > first_block:
-            headline_index, headline_first = last_block - 1, first_block
+    held = (_block_span(headline.element, reader.spans, reader.blocks)
+            if headline is not None else None)
+    if held is not None:
+        headline_first, headline_index = held
     body = _body(reader.blocks, reader.spans, container, headline_index, language)
     reading = _Reading(reader.blocks, reader.spans, container, headline_index, body, marks,
                        headline.element if headline else None, headline_first)
