@@ -165,9 +165,14 @@ def test_readable_on_a_phone(browser, base_url: str) -> None:
     page.goto(base_url + "/?q=Serbia")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # no sideways scrolling
-    results = page.locator("section.results-area").bounding_box()
-    facets = page.locator("aside.facets").bounding_box()
-    assert facets["y"] > results["y"]  # results first, filters below
+    # Results first: the filters wait in a sheet, opened by a button in the search bar.
+    assert not page.locator("aside.facets").is_visible()
+    toggle = page.locator("#filters-toggle")
+    assert toggle.bounding_box()["y"] < page.locator("li.hit").first.bounding_box()["y"]
+    toggle.click()
+    assert page.locator("#facet-language").is_visible()
+    sheet = page.locator("aside.facets").bounding_box()
+    assert sheet["x"] >= 0 and sheet["x"] + sheet["width"] <= 390  # over the results
     context.close()
 
 

@@ -1,6 +1,36 @@
-// Progressive enhancement only: the page works without this file.
+// Progressive enhancement only: every page works without this file (facets are
+// checkboxes in the form, the Filters button is a link to #filters, chart bars and pages
+// are links).
 (function () {
   "use strict";
+  var phone = window.matchMedia("(max-width: 55.99rem)");
+
+  // "/" focuses the search box, as on most search sites (not while typing elsewhere).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var active = document.activeElement;
+    if (active && (/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) || active.isContentEditable)) return;
+    var box = document.querySelector("[data-slash-focus]");
+    if (!box) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+  });
+
+  // Each chart bar's count, shown under the chart on hover and focus.
+  document.querySelectorAll("figure.histogram").forEach(function (figure) {
+    var readout = figure.querySelector(".readout");
+    if (!readout) return;
+    var idle = readout.innerHTML;
+    figure.querySelectorAll("a.bar").forEach(function (bar) {
+      function show() { readout.textContent = bar.getAttribute("data-label"); }
+      bar.addEventListener("pointerenter", show);
+      bar.addEventListener("focus", show);
+      bar.addEventListener("pointerleave", function () { readout.innerHTML = idle; });
+      bar.addEventListener("blur", function () { readout.innerHTML = idle; });
+    });
+  });
+
   var form = document.getElementById("search-form");
   if (!form) return;
 
@@ -28,13 +58,163 @@
     });
   }
 
-  // Ticking a facet applies it at once; a new filter starts from page 1.
-  form.querySelectorAll(".facet input[type=checkbox], .facet-op input").forEach(function (box) {
-    box.addEventListener("change", function () { form.submit(); });
-  });
-  form.querySelectorAll("button.apply").forEach(function (b) { b.hidden = true; });
+  // The search bar casts a shadow once it sticks to the top.
+  var bar = form.querySelector(".searchbar");
+  if (bar) {
+    var onScroll = function () { bar.classList.toggle("stuck", window.scrollY > bar.offsetTop + 4); };
+    window.addEventListener("scroll", onScroll, { passive: true });
+    onScroll();
+  }
 
-  // Dragging across histogram bars filters to the range they span.
+  // Ticking a facet applies it at once on a wide screen; in the phone's sheet, boxes
+  // are ticked first and applied together with the sheet's button.
+  form.querySelectorAll(".facet input[type=checkbox], .facet-op input").forEach(function (input) {
+    input.addEventListener("change", function () { if (!phone.matches) form.submit(); });
+  });
+  var apply = form.querySelector("button.apply");
+  function syncApply() { if (apply) apply.hidden = !phone.matches; }
+  syncApply();
+  if (phone.addEventListener) phone.addEventListener("change", syncApply);
+
+  // The Filters sheet: opens over the results, traps nothing but closes on Escape, on
+  // its Close link and on leaving phone width; focus goes back to the button.
+  var sheet = document.getElementById("filters"), toggle = document.getElementById("filters-toggle");
+  if (sheet && toggle) {
+    toggle.setAttribute("role", "button");
+    toggle.setAttribute("aria-expanded", "false");
+    var open = function () {
+      sheet.classList.add("open");
+      document.body.classList.add("sheet-open");
+      toggle.setAttribute("aria-expanded", "true");
+      sheet.setAttribute("role", "dialog");
+      sheet.setAttribute("aria-modal", "true");
+      sheet.focus();
+    };
+    var close = function (refocus) {
+      if (!sheet.classList.contains("open")) return;
+      sheet.classList.remove("open");
+      document.body.classList.remove("sheet-open");
+      toggle.setAttribute("aria-expanded", "false");
+      sheet.removeAttribute("role");
+      sheet.removeAttribute("aria-modal");
+      if (refocus) toggle.focus();
+    };
+    toggle.addEventListener("click", function (event) { event.preventDefault(); open(); });
+    toggle.addEventListener("keydown", function (event) {
+      if (event.key === " ") { event.preventDefault(); open(); }
+    });
+    sheet.querySelectorAll(".sheet-close").forEach(function (link) {
+      link.addEventListener("click", function (event) { event.preventDefault(); close(true); });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") close(true);
+    });
+    if (phone.addEventListener) phone.addEventListener("change", function () { if (!phone.matches) close(false); });
+    if (window.location.hash === "#filters" && phone.matches) open();
+  }
+
+  // "Load more": the next results through the API's cursor, drawn as the page draws them.
+  var more = document.getElementById("load-more");
+  if (more) {
+    more.parentNode.hidden = false;
+    var status = document.getElementById("load-more-status");
+    var results = form.querySelector("ol.results");
+    var search = new URLSearchParams(window.location.search);
+    ["page", "cursor"].forEach(function (k) { search.delete(k); });
+    var carried = new URLSearchParams(search);
+    carried.delete("facet_size");
+    var languages = window.Intl && Intl.DisplayNames ? new Intl.DisplayNames(["en"], { type: "language" }) : null;
+
+    var element = function (tag, className, text) {
+      var node = document.createElement(tag);
+      if (className) node.className = className;
+      if (text !== undefined) node.textContent = text;
+      return node;
+    };
+    var entityLinks = function (label, kind, names) {
+      var span = element("span", kind + "s");
+      span.appendChild(element("span", "muted", label + ":"));
+      names.slice(0, 4).forEach(function (name, i) {
+        span.appendChild(document.createTextNode(i ? ", " : " "));
+        var a = element("a", "", name);
+        a.href = "/lookup/" + kind + "/" + encodeURIComponent(name);
+        span.appendChild(a);
+      });
+      if (names.length > 4) span.appendChild(element("span", "muted", " +" + (names.length - 4)));
+      return span;
+    };
+    var card = function (hit, rank) {
+      var li = element("li", "hit");
+      li.id = "hit-" + rank;
+      var h2 = element("h2");
+      h2.lang = hit.language;
+      var link = element("a", "", hit.title);
+      var args = new URLSearchParams(carried);
+      args.set("hit", String(rank));
+      link.href = "/communiques/" + encodeURIComponent(hit.id) + "?" + args.toString();
+      h2.appendChild(link);
+      li.appendChild(h2);
+      var meta = element("p", "meta");
+      var time = element("time", "", hit.published ? new Date(hit.published + "T12:00:00Z")
+        .toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }) : "undated");
+      time.setAttribute("datetime", hit.published || "");
+      meta.appendChild(time);
+      meta.appendChild(element("span", "badge source", hit.ministry));
+      meta.appendChild(element("span", "badge language", languages ? languages.of(hit.language) : hit.language));
+      meta.appendChild(element("span", "badge doctype", hit.doc_type));
+      li.appendChild(meta);
+      var snippet = element("p", "snippet");
+      snippet.lang = hit.language;
+      snippet.innerHTML = hit.snippet_html;  // escaped by the server, with <mark> only
+      li.appendChild(snippet);
+      if (hit.more_matches) {
+        li.appendChild(element("p", "more-matches", hit.more_matches + " more match" +
+          (hit.more_matches === 1 ? "" : "es") + " in this document"));
+      }
+      if (hit.officials.length || hit.countries.length) {
+        var entities = element("p", "entities");
+        if (hit.officials.length) entities.appendChild(entityLinks("Officials", "official", hit.officials));
+        if (hit.countries.length) entities.appendChild(entityLinks("Countries", "country", hit.countries));
+        li.appendChild(entities);
+      }
+      return li;
+    };
+
+    more.addEventListener("click", function () {
+      var args = new URLSearchParams(search);
+      args.set("cursor", more.getAttribute("data-cursor"));
+      more.disabled = true;
+      more.textContent = "Loading…";
+      fetch("/api/search?" + args.toString())
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) {
+          var rank = parseInt(more.getAttribute("data-next-rank"), 10);
+          var first = null;
+          data.results.forEach(function (hit) {
+            var li = card(hit, rank++);
+            results.appendChild(li);
+            first = first || li;
+          });
+          more.setAttribute("data-next-rank", String(rank));
+          status.textContent = "Loaded " + data.results.length + " more: " + (rank - 1) + " of " +
+            data.total + " shown.";
+          if (data.next) {
+            more.setAttribute("data-cursor", data.next);
+            more.disabled = false;
+            more.textContent = "Load more results";
+          } else {
+            more.parentNode.removeChild(more);
+          }
+          if (first) first.querySelector("h2 a").focus();
+        })
+        .catch(function () {
+          more.disabled = false;
+          more.textContent = "Load more results (failed; try again)";
+        });
+    });
+  }
+
+  // Dragging across chart bars filters to the range they span.
   var svg = document.getElementById("histogram");
   if (!svg) return;
   var bars = Array.prototype.slice.call(svg.querySelectorAll("a.bar"));
