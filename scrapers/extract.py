@@ -395,15 +395,20 @@ def _fold(text: str) -> str:
 # --- Marks ---------------------------------------------------------------------------------
 
 def _marks(root: lxml_html.HtmlElement) -> dict[lxml_html.HtmlElement, str]:
-    marks = {}
+    marks: dict[lxml_html.HtmlElement, str] = {}
     body = root.find("body")
-    for element in (body if body is not None else root).iter():
-        if isinstance(element.tag, str):
-            mark = _classify(element)
-            if mark:
-                marks[element] = mark
-            elif _teaser_list(element) or _photo_box(element):
-                marks[element] = OUT
+    stack = [(body if body is not None else root, False)]
+    while stack:
+        element, outside = stack.pop()
+        mark = _classify(element)
+        if mark:
+            marks[element] = mark
+        elif not outside and (_teaser_list(element) or _photo_box(element)):
+            marks[element] = OUT
+        # lists inside a region already out of the article need no second look
+        inside_out = outside or marks.get(element) == OUT
+        stack.extend((child, inside_out) for child in reversed(element)
+                     if isinstance(child.tag, str))
     return marks
 
 
@@ -454,9 +459,12 @@ def _teaser_list(element: lxml_html.HtmlElement) -> bool:
     items = max(signatures.values(), key=len)
     if len(items) < 2:
         return False
-    verdicts = [_teaser(item) for item in items]
-    if not all(is_teaser for is_teaser, _ in verdicts):
-        return False
+    verdicts = []
+    for item in items:
+        verdict = _teaser(item)
+        if not verdict[0]:
+            return False
+        verdicts.append(verdict)
     # dated items are other articles; undated title links are a list only when short
     dated = sum(has_date for _, has_date in verdicts)
     return dated >= 2 or all(
@@ -591,11 +599,16 @@ def _declared_title_headlines(root: lxml_html.HtmlElement, marks: dict, meta: Pa
         return []
     found: list[tuple[tuple, bool, _Headline]] = []
     body = root.find("body")
+    longest = max(len(run) for run in runs.values())
+    shortest = min(len(run) for run in runs.values())
     for order, element in enumerate((body if body is not None else root).iter()):
         if not isinstance(element.tag, str) or element.tag in ("a", "body", "html", "title"):
             continue
-        full = _collapse(element.text_content())
-        if not full or len(full) > 400:
+        raw = element.text_content()
+        if len(raw) > 4 * longest + 400:
+            continue  # far longer than any declared title, whatever its spacing
+        full = _collapse(raw)
+        if not full or len(full) > 2 * longest + 40 or len(full) < shortest // 2:
             continue
         for text in (full, _core_text(element, marks), _without_leading_child(element)):
             key = _fold(text)
@@ -637,6 +650,20 @@ def _headline_near(blocks: list[Block], start: int, url: str | None) -> _Headlin
         element = _heading_like(blocks[i])
         if element is not None and not _links_home(element, url):
             return _Headline(element, blocks[i].text)
+    # no heading at all: a line on its own just above the text, as old table layouts set
+    # their headlines in plain cells
+    seen = 0
+    for i in range(start - 1, -1, -1):
+        block = blocks[i]
+        if block.mark == OUT:
+            continue
+        seen += 1
+        if seen > 3:
+            break
+        if (3 <= block.words <= 25 and block.link_density < 0.3 and not block.mark
+                and not re.search(r"[.!?:;,。]$", block.text) and not _date_line(block.text)
+                and not _byline(block.text) and not _widget_line(block.text)):
+            return _Headline(block.element, block.text)
     return None
 
 
@@ -837,16 +864,19 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
 
 
 def _without_pull_quotes(chosen: list[int], blocks: list[Block]) -> list[int]:
-    """Drop pull quotes: a passage the text repeats word for word in another paragraph."""
-    folded = {i: _fold(blocks[i].text) for i in chosen}
-    kept = []
-    for i in chosen:
-        text = folded[i]
-        if blocks[i].words >= 6 and any(
-                j != i and len(folded[j]) > len(text) and text in folded[j] for j in chosen):
-            continue
-        kept.append(i)
-    return kept
+    """Drop pull quotes: a quotation the text repeats word for word in another paragraph."""
+    quotes = [i for i in chosen if blocks[i].words >= 6 and any(
+        node.tag == "blockquote" for node in (blocks[i].element,
+                                              *blocks[i].element.iterancestors()))]
+    if not quotes:
+        return chosen
+    others = {i: _fold(blocks[i].text) for i in chosen}
+    repeated = set()
+    for i in quotes:
+        text = others[i]
+        if any(j != i and len(others[j]) > len(text) and text in others[j] for j in chosen):
+            repeated.add(i)
+    return [i for i in chosen if i not in repeated]
 
 
 # --- The date --------------------------------------------------------------------------------
@@ -892,7 +922,12 @@ def _page_date(reading: _Reading, language: str | None) -> date | None:
     if not body:
         return None
     headline = reading.headline_index
-    anchor = headline if headline is not None else body[0] - 1
+    if headline is None:
+        # no headline: the few lines just above the text stand in for its header
+        above = [i for i in range(body[0] - 1, -1, -1) if blocks[i].mark != OUT][:3]
+        anchor = min(above) - 1 if above else body[0] - 1
+    else:
+        anchor = headline
     text_start = next((i for i in body if _paragraph_like(blocks[i])), body[0])
     candidates: list[tuple[float, date]] = []
     # under the headline, up to the first paragraph of the text
