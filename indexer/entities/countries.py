@@ -19,9 +19,29 @@ NAME_LOCALES = ("en", "sr", "sr_Latn", "ru")
 AMBIGUOUS = frozenset({("togo",), ("mali",), ("cad",), ("chad",), ("jersey",), ("guernsey",),
                        ("niue",), ("sv",), ("ostrvo",), ("island",), ("kuba",), ("kosta",),
                        ("komor",)})
-# Case endings of a Serbian or Russian noun ending in a consonant.
+# Case endings of Serbian and Russian nouns, by how the nominative ends (Latin endings
+# fold the same as Cyrillic ones): a consonant, a soft sign, -ия/-ија, -а, -и.
 _CASE_ENDINGS = ("a", "u", "om", "e", "ama", "ima", "ovima", "y", "i")
 _VOWELS = frozenset("aeiouyаеиоуыэюяіє")
+
+
+def _case_forms(name: str) -> list[str]:
+    """Inflected forms of a one-word country name: "Вијетнам" -> "Вијетнама", ...;
+    "Франция" -> "Францией"; "Израиль" -> "Израиля"; "Бурунди" -> "Бурундија"."""
+    last = name[-1:].lower()
+    if last == "ь":
+        return [name[:-1] + ending for ending in ("я", "ю", "ем", "е")]
+    if name.lower().endswith(("ия", "ија")):
+        stem = name[:-1]
+        return [stem + ending for ending in ("и", "ю", "ей", "е", "у", "ом")]
+    if last in ("а", "a"):
+        stem = name[:-1]
+        return [stem + ending for ending in ("ы", "и", "е", "у", "ой", "ей", "ом")]
+    if last in ("и", "i"):
+        return [name + ending for ending in ("ја", "ју", "јем", "ja", "ju", "jem")]
+    if last in _VOWELS:
+        return []
+    return [name + ending for ending in _CASE_ENDINGS]
 # Letters an adjective or an inflected name may end in ("rossijskaja" -> "rossijsk").
 _SOFT_END = "aeiouyj"
 
@@ -75,13 +95,11 @@ class Gazetteer:
         if len(key) == 1:
             self.written.add(fold(text).lower())
             self.by_key.setdefault((key[0].rstrip("j"),), code)  # Россия/России: rossij, rossi
-            # A name ending in a consonant declines: its case forms may lose more letters
-            # than the nominative ("Вијетнама", "Kazahstanom" -> vijetn, kazahst).
-            if text[-1:].lower() not in _VOWELS:
-                for ending in _CASE_ENDINGS:
-                    inflected = key_tokens(text + ending)
-                    if len(inflected) == 1 and len(inflected[0]) >= 4:
-                        self.by_key.setdefault(inflected, code)
+            # Case forms may lose more letters than the nominative, or gain some
+            # ("Вијетнама", "Kazahstanom", "Францией", "Израиля", "Бурундија").
+            for inflected in map(key_tokens, _case_forms(text)):
+                if len(inflected) == 1 and len(inflected[0]) >= 4:
+                    self.by_key.setdefault(inflected, code)
             # Only curated variants (adjectives) match by prefix: CLDR names would make
             # "Roman" Romania and "slovenski" (Slavic) Slovenia.
             stem = _prefix_stem(key[0])
