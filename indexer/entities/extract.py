@@ -152,6 +152,12 @@ class EntityExtractor:
                     break
         return spans
 
+    def name_spans(self, tokens: tuple[str, ...]) -> list[tuple[int, int, str]]:
+        """(first token, token after the last, official id) of every registry spelling in a
+        text's key tokens (`key_tokens`): where it names whom (events read encounters
+        around them)."""
+        return self._spans(tokens)
+
     def officials_in(self, text: str, tokens: tuple[str, ...] | None = None) -> list[str]:
         """The registry's people a text names, by any of their spellings."""
         tokens = key_tokens(text) if tokens is None else tokens
