@@ -29,6 +29,12 @@ from scrapers.record import Communique
 _ABBREVIATION = re.compile(r"\b\w[\w]*[A-ZА-ЯЈЉЊЋЏЂ][\w]*\b|\b[A-ZА-Я]{2,}\b")
 
 
+# Words before "America" that make it a region, not the United States (index keys).
+_AMERICAS = frozenset(k for w in """latin south central north latinska južna srednja
+severna latinsk juzn srednj severn латинская латинской южная южной центральная
+центральной северная северной латинска јужна средња северна""".split()
+                      for k in key_tokens(w))
+
 # Words known not to name a place, kept between communiqués (a cache, bounded).
 OTHER_WORDS_KEPT = 500_000
 
@@ -67,6 +73,18 @@ class _Person:
     forms: list[str]
 
 
+def _join_shortened(persons: dict[tuple[str, ...], _Person]) -> None:
+    """A name that ends another one of the communiqué is that person: "амбасадор Де
+    Оливеира" after "Фредерико Салома де Оливеира"."""
+    for key in sorted(persons, key=len):
+        longer = next((k for k in persons if len(k) > len(key) and k[-len(key):] == key), None)
+        if longer is not None and len(key) > 1:
+            shorter = persons.pop(key)
+            person = persons[longer]
+            person.mentions += [replace(m, surname_only=True) for m in shorter.mentions]
+            person.position = min(person.position, shorter.position)
+
+
 def _best_name(mentions: list[Mention]) -> tuple[str, bool]:
     """A person's name in the nominative from what one communiqué writes: a full name
     the text gives in the nominative; else one put back in the nominative, with the
@@ -78,7 +96,7 @@ def _best_name(mentions: list[Mention]) -> tuple[str, bool]:
             return mention.nominative, True
     best = full[0] if full else mentions[0]
     surname = next((m.written for m in mentions if m.surname_only and m.nominative_known
-                    and m.key[-1] == best.key[-1]), None)
+                    and m.key[-1] == best.key[-1] and " " not in m.written), None)
     if surname and " " in best.nominative:
         return best.nominative.rsplit(" ", 1)[0] + " " + surname, False
     return best.nominative, False
@@ -215,6 +233,7 @@ class EntityExtractor:
         for mention in pending:
             self._resolve(mention, words, people, persons)
         self._headline(record, words, offset, people, persons)
+        _join_shortened(persons)
         found = []
         for person in persons.values():
             nominative, known = _best_name(person.mentions)
@@ -331,6 +350,9 @@ class EntityExtractor:
                 # ("Dominic", "Ghani") is not the country.
                 if code and english and self.places.by_key.get((tokens[i],)) == code \
                         and fold(words[i]).lower() not in self.places.written:
+                    code = None
+                # "Latin America", "South American", "Латинской Америке": a region.
+                if code == "US" and i and tokens[i - 1] in _AMERICAS:
                     code = None
             if code:
                 name = self.places.names.get(code, code)

@@ -30,6 +30,7 @@ from indexer.entities.vocabulary import (
     NOM,
     PARTICLES,
     PREPOSITIONS,
+    SURNAME_WORDS,
     TitleWord,
     complement_word,
     modifier_keys,
@@ -215,6 +216,12 @@ class Words:
             ends = possessive or j + 1 == hi or _breaks(after, body)
             dated = (start > 0 and words[start - 1].isdigit()) or (
                 j + 1 < len(words) and words[j + 1].isdigit())
+            # An acronym in brackets after an institution's name goes with it: "šefom
+            # Misije UN na Kosovu (UNMIK) Karolinom Zijade".
+            bracketed = chunks and seps[start] == " (" and after[:1] == ")" and (
+                after[1:] == " ") and body.isupper() and len(body) > 1
+            if bracketed:
+                chunks[-1].break_after = previous_break = ends = False
             chunks.append(_Chunk(body, start, j, previous_break, ends, tokens[start:j + 1],
                                  after, dated))
             previous_break = ends
@@ -297,8 +304,8 @@ class FoundScanner:
         if not _capitalised(text) or self._acronym(chunk):
             return text in ROMAN
         main = [k for k in chunk.keys if len(k) > 2] or list(chunk.keys)
-        if len(chunk.keys) > 1 and any(self.places.match_single(k) or (k,) in self._place_keys
-                                       for k in chunk.keys):
+        if "-" in text and not _INITIALS.match(text) and any(
+                self.places.match_single(k) or (k,) in self._place_keys for k in chunk.keys):
             return False  # "Belgrade-Pristina", "российско-сербский"
         if chunk.dated and any(k in month_keys() for k in main):
             return False  # "5. maja", "May 5"
@@ -588,12 +595,11 @@ class FoundScanner:
             name_word = self._name_word(chunk)
             last = position == len(run) - 1
             if not name_word and last and before is not None and self._name_word(before) \
-                    and _capitalised(chunk.text) and not self._acronym(chunk) \
-                    and not self._place(chunks, i) and not any(
-                        k in title_keys("") for k in chunk.keys):
+                    and _capitalised(chunk.text) and chunk.key in SURNAME_WORDS:
                 name_word = True  # a surname that is also a word: "Richard Hall"
-            if not (last and surname_not_place) and (
-                    not name_word or self._place(chunks, i) or self._place_ending(chunks, i)):
+            place = not (last and surname_not_place) and (
+                self._place(chunks, i) or self._place_ending(chunks, i))
+            if not name_word or place:
                 break
             if before is not None and before.keys and before.keys[0] in PREPOSITIONS:
                 if words == 1 and name_word and not _INITIALS.match(chunks[start].text):

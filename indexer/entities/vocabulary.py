@@ -217,7 +217,11 @@ od kod sa s o в во при по на из от для у с со о об к"""
 CONNECTORS = frozenset(fold(w) for w in "and the a an i и ad d".split())
 # Lower-case words inside names ("Ursula von der Leyen", "Abdel Fattah el-Sisi").
 PARTICLES = frozenset("""von van der den de del della di da dos das du la le bin ibn al el
-ter zu af y""".split())
+ter zu af y фон ван дер де дел ди да дос дас дю ла ле бин ибн ал ел аль эль""".split())
+# Surnames that are words too, whose word may end a name ("Richard Hall", "Theresa May").
+SURNAME_WORDS = frozenset(k for w in """hall church king prince street house bank court
+west north south east rose hill young brown white black green gray grey may june""".split()
+                          for k in key_tokens(w))
 
 # Lower-case words of a title's complement before the name: what the office is about
 # ("ministar spoljnih poslova", "министр иностранных дел", "minister for foreign affairs").
@@ -273,6 +277,7 @@ press information public media news briefing statement communique joint minutes 
 socialist democratic islamic arab plurinational bolivarian cooperative duchy principality
 sultanate emirates federated confederation commonwealth autonomous
 dialogue talks negotiations consultations meeting visit session format mechanism platform
+caribbean eurasian andean sahel levant scandinavian oceanian polar adriatic danube
 conference's
  award  order
 """.split()
@@ -300,6 +305,7 @@ mezdunarodn unija bezbednost saradnj sotrudnicestv razvoj razviti trgovin torgov
 socialist socijalist demokrat narodn islamsk federativn soedinenn sjedinjen velik
 bolivarsk plurinacional avtonomn autonomn kneževin knjazestv sultanat emirat
 stat statov statam statah drzav krasn krest crven krst polumesec nacij dijalog dialog
+evrosojuz evrounij
 pregovor peregovor konsultac dogovor ugovor sporazum
 vtorog vtoroj vtorom tretj tretjeg cetvert pervog pervom drugog drugom treceg trecem
 spoljnopoliticki vnesnepoliticesk press informac pres
