@@ -103,7 +103,7 @@ _OUT_WORDS = frozenset("""
     ariane migas sidebar aside rail footer pied comment comments commentlist discussion disqus
     replies cookie cookies consent gdpr onetrust newsletter subscribe subscription signup
     promo promotion advert adverts advertisement advertising ads ad adslot adsbygoogle dfp
-    sponsor sponsored taboola outbrain related relacionadas relacionados relacionadas
+    sponsor sponsored taboola outbrain related relacionadas relacionados
     povezane povezano similar recommended recommendations recommend popular trending
     mostread latest lastnews latestnews teaser teasers recirc recirculation gotop gototop
     modal popup overlay lightbox skiplinks skiplink login account social share sharing
@@ -134,8 +134,7 @@ _SMALL_WORDS = frozenset("""
     attachments files documents toc bio author authors byline meta info-publi kicker
     overline eyebrow surtitre rubric category section-label date dates time timestamp
     published pubdate posted views counter hits lang language languages font fontsize
-    subscribe support pdf email mail icons actions buttonheading createdate
-    modifydate fecha datum datum
+    support pdf email mail icons actions buttonheading createdate modifydate fecha datum
 """.split())
 SMALL_WIDGET_WORDS = 80  # above this many words, an element named like a widget is read
 # Words that say an element is where the date line and byline live (read for the date,
@@ -147,7 +146,7 @@ _META_WORDS = frozenset("""
 # Page headers: not the article unless the headline is inside.
 _HEADER_WORDS = frozenset({"header", "head", "masthead", "topbar", "banner", "entete"})
 # Class words of state, not of role: "has-sidebar", "with-comments", "is-active".
-_MODIFIER_PREFIXES = ("has", "with", "no", "is", "show", "hide", "enable", "disable", "js")
+_MODIFIER_PREFIXES = ("has", "with", "no", "is", "show", "hide", "enable", "disable")
 _TITLE_WORDS = ("title", "headline", "heading", "titulo", "titre", "titel", "naslov",
                 "zagolovok", "titolo")
 
@@ -189,9 +188,8 @@ def _classify(element: lxml_html.HtmlElement) -> str | None:
         return None
     if tag in _OUT_TAGS or role in _OUT_ROLES:
         return OUT
-    if tag == "figure" and (element.find(".//img") is not None
-                            or element.find(".//picture") is not None or _weight(
-                                element.text_content()) < 12):
+    if tag == "figure" and (any(element.find(f".//{m}") is not None for m in _MEDIA_TAGS)
+                            or _weight(element.text_content()) < 12):
         return OUT  # a photo and its caption; a figure holding a table or a quote is text
     if tag == "header":
         return HEADER
@@ -679,11 +677,14 @@ def _paragraph_like(block: Block) -> bool:
     return not _date_line(block.text) and not _byline(block.text)
 
 
-_BYLINE = re.compile(r"^(by|par|von|por|di|door|автор|аутор|autor|av|af|de)\b[\s:]", re.I)
+_BYLINE = re.compile(r"^(by|par|von|por|door|автор|аутор|autor|author|written by)\s*:?\s+(\w)",
+                     re.I)
 
 
 def _byline(text: str) -> bool:
-    return bool(_BYLINE.match(text)) and _weight(text) <= 15
+    """"By Ingrid Solberg in Reykjavík", "Autor: J. Nikolić": a name after "by", short."""
+    match = _BYLINE.match(text)
+    return bool(match) and match.group(2).isupper() and _weight(text) <= 15
 
 
 def _date_line(text: str, language: str | None = None) -> bool:
@@ -1062,18 +1063,6 @@ def _normalise_language(tag: str | None, text: str) -> str | None:
         script = dominant_script(text) or "Latn"
         return f"sr-{script}" if script in {"Latn", "Cyrl"} else "sr"
     return base
-
-
-def declared_language(soup, text: str) -> str | None:  # type: ignore[no-untyped-def]
-    """The page's own language tag (<html lang>, Content-Language) of a BeautifulSoup page."""
-    tag = None
-    if soup.html is not None and soup.html.get("lang"):
-        tag = str(soup.html["lang"])
-    else:
-        meta = soup.find("meta", attrs={"http-equiv": re.compile("content-language", re.I)})
-        if meta is not None and meta.get("content"):
-            tag = str(meta["content"]).split(",")[0]
-    return _normalise_language(tag, text)
 
 
 # --- Putting it together -------------------------------------------------------------------
