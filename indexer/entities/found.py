@@ -64,13 +64,12 @@ bili da što koji koja koje kojeg kojem kojim kome kao ali a ili ne se već još
 danas juče sutra on ona oni ono njegov njegova njen njena njihov čiji kad kada ako jer
 što тоже что который которая которое которые которого которой был была было были будет
 не это как так также а но или уже еще ещё сегодня вчера завтра он она они его ее её их
-себя свой своего где когда если чтобы который""".split())
+себя свой своего где когда если чтобы который мы вы я ты""".split())
 # Endings of verbs (folded): Serbian participles and presents, Russian pasts, presents
 # and reflexives ("razgovarao", "istakla", "встретился", "заявил", "обсуждает").
 _VERB_ENDINGS = {
     "sr": ("ao", "la", "li", "lo", "le", "io", "ju", "uje", "ira", "ava"),
-    "ru": ("l", "la", "lo", "li", "sja", "s", "et", "it", "jut", "jat", "ut", "at", "ete",
-           "ite", "em", "im"),
+    "ru": ("l", "la", "lo", "li", "sja", "s", "et", "it", "jut", "jat", "ut", "at"),
 }
 
 
@@ -301,6 +300,8 @@ class FoundScanner:
 
     def _name_like(self, chunk: _Chunk) -> bool:
         text = chunk.text
+        if len(text) == 1 and text.isupper() and chunk.after.startswith("."):
+            return True  # a middle initial: "Marc E. Knapper"
         if not _capitalised(text) or self._acronym(chunk):
             return text in ROMAN
         main = [k for k in chunk.keys if len(k) > 2] or list(chunk.keys)
@@ -573,8 +574,11 @@ class FoundScanner:
         surname_not_place = english and len(run) > 1 and len(last.keys) == 1 \
             and fold(last.text.lower()) not in self.places.written \
             and (last.key,) not in self._place_keys and self._name_word(chunks[run[-2]])
+        # "posete ... Badra Abdelatija Beogradu": a place after a name, in another case,
+        # is where something goes, not part of the name ("Mohamada Ismaila Gaza" is).
         while not english and len(run) > 1 and self._place(chunks, run[-1]) \
-                and self._name_word(chunks[run[-2]]) and not self._place(chunks, run[-2]):
+                and self._name_word(chunks[run[-2]]) and not self._place(chunks, run[-2]) \
+                and fold(chunks[run[-1]].text[-1:]) != fold(chunks[run[-2]].text[-1:]):
             run = run[:-1]
         words = 0
         start: int | None = None
@@ -601,6 +605,10 @@ class FoundScanner:
                 self._place(chunks, i) or self._place_ending(chunks, i))
             if not name_word or place:
                 break
+            if start is not None and before is not None and before.key in CONNECTORS \
+                    and position > 1 and (not self._name_word(chunks[run[position - 2]])
+                                          or self._place(chunks, run[position - 2])):
+                break  # "za Aziju i Pacifik Stefan Tomašević": Pacifik is Aziju's fellow
             if before is not None and before.keys and before.keys[0] in PREPOSITIONS:
                 if words == 1 and name_word and not _INITIALS.match(chunks[start].text):
                     return None  # "for New Challenges": a name does not follow "for"

@@ -305,7 +305,7 @@ mezdunarodn unija bezbednost saradnj sotrudnicestv razvoj razviti trgovin torgov
 socialist socijalist demokrat narodn islamsk federativn soedinenn sjedinjen velik
 bolivarsk plurinacional avtonomn autonomn kneževin knjazestv sultanat emirat
 stat statov statam statah drzav krasn krest crven krst polumesec nacij dijalog dialog
-evrosojuz evrounij
+evrosojuz evrounij direkcij direkci odeljenj odsek sektor generalnog pacifik tihookean
 pregovor peregovor konsultac dogovor ugovor sporazum
 vtorog vtoroj vtorom tretj tretjeg cetvert pervog pervom drugog drugom treceg trecem
 spoljnopoliticki vnesnepoliticesk press informac pres
