@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
 from indexer.entities import OfficialsRegistry, extractor_for
 from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
+from indexer.entities.registry import Official
 from indexer.search import SearchRequest, SearchResults, SearchService, phrase_clause
+from webapp.labels import country_name
 
 bp = Blueprint("entities", __name__)
 SUGGESTIONS = 10  # named limit: suggestions returned per request
@@ -87,24 +91,55 @@ def officials_index():  # type: ignore[no-untyped-def]
     results = service().search(SearchRequest(facet_size=500, page_size=1))
     counts = {v.value: v.count for f in results.facets if f.name == "official" for v in f.values}
     people = sorted(registry().by_id.values(), key=lambda o: (-counts.get(o.name, 0), o.name))
+    # Listed: people named in at least one communiqué, by country; those the registry
+    # gives no office (a journalist, a dissident) apart, as named but not officials.
+    named = [p for p in people if counts.get(p.name, 0)]
+    groups: dict[str, list] = {}
+    for person in named:
+        if person.roles or person.found:
+            groups.setdefault(country_name(person.country) if person.country else "", []).append(
+                person)
     return render_template("officials.html", people=people, counts=counts,
-                           found=sum(person.found for person in people))
+                           found=sum(person.found for person in named),
+                           groups=sorted(groups.items(), key=lambda g: (not g[0], g[0])),
+                           others=[p for p in named if not (p.roles or p.found)],
+                           role_of=latest_role)
 
 
-def _country(code: str) -> str:
-    name = gazetteer().names.get(code.upper())
-    if name is None:
-        abort(404, description=f"no country with code '{code}'")
-    return name
+def latest_role(official: Official) -> str:
+    """The office an official holds now, or held last."""
+    if not official.roles:
+        return ""
+    role = max(official.roles, key=lambda r: (r.end is None, r.end or date.min,
+                                              r.start or date.min))
+    return role.title + (f", {role.organisation}" if role.organisation else "")
+
+
+def _resolve_country(text: str) -> tuple[str, str]:
+    """A country's code and name from its ISO code or its name in any script."""
+    from webapp.pages import country_code
+
+    code = country_code(text)
+    if code is None:
+        abort(404, description=f"no country called '{text}'")
+    return code, gazetteer().names[code]
+
+
+def _country(text: str) -> str:
+    """A country's name from its ISO code or its name in any script (404 if unknown)."""
+    return _resolve_country(text)[1]
 
 
 @bp.get("/countries/<first>/<second>")
 def country_pair(first: str, second: str):  # type: ignore[no-untyped-def]
-    names = (_country(first), _country(second))
+    """Two countries (ISO codes, or names in any script: /countries/Србија/Russia)."""
+    (first_code, first_name), (second_code, second_name) = (_resolve_country(first),
+                                                            _resolve_country(second))
+    names = (first_name, second_name)
     q = " ".join(phrase_clause("country", name) for name in names)
     results = service().search(SearchRequest(q=q, sort="newest", page_size=20, facet_size=20))
     by_ministry = next((f.values for f in results.facets if f.name == "source"), [])
-    return render_template("pair.html", names=names, codes=(first.upper(), second.upper()),
+    return render_template("pair.html", names=names, codes=(first_code, second_code),
                            results=results, by_ministry=by_ministry, query=q)
 
 

@@ -31,6 +31,38 @@
     });
   });
 
+  // The officials list, filtered as you type, in any script: the same folding as the
+  // server's (Serbian transliteration, diacritics dropped), matched on every spelling.
+  var filter = document.getElementById("officials-filter");
+  if (filter) {
+    var CYR = "а:a б:b в:v г:g д:d ђ:dj е:e ж:z з:z и:i ј:j к:k л:l љ:lj м:m н:n њ:nj о:o п:p р:r " +
+      "с:s т:t ћ:c у:u ф:f х:h ц:c ч:c џ:dz ш:s й:j ё:e э:e ы:y я:ja ю:ju щ:sc ъ: ь: є:je і:i ї:ji ґ:g";
+    var table = {};
+    CYR.split(" ").forEach(function (pair) { var kv = pair.split(":"); table[kv[0]] = kv[1]; });
+    var foldText = function (text) {
+      return text.toLowerCase().replace(/[\u0400-\u04ff]/g, function (c) {
+        return c in table ? table[c] : c;
+      }).replace(/[đð]/g, "dj").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+    };
+    var people = Array.prototype.slice.call(document.querySelectorAll("#officials-groups li[data-key]"));
+    var shown = document.getElementById("officials-shown");
+    filter.parentNode.hidden = false;
+    filter.addEventListener("input", function () {
+      var words = foldText(filter.value).split(/\s+/).filter(Boolean);
+      var count = 0;
+      people.forEach(function (li) {
+        var key = li.getAttribute("data-key");
+        var match = words.every(function (w) { return key.indexOf(w) >= 0; });
+        li.hidden = !match;
+        if (match) count++;
+      });
+      document.querySelectorAll("#officials-groups section").forEach(function (section) {
+        section.hidden = !section.querySelector("li[data-key]:not([hidden])");
+      });
+      shown.textContent = words.length ? count + " of " + people.length + " shown" : "";
+    });
+  }
+
   var form = document.getElementById("search-form");
   if (!form) return;
 
