@@ -48,7 +48,8 @@ PAGER_AROUND = 2  # page numbers shown either side of the current one
 @bp.app_context_processor
 def helpers() -> dict:
     return {"language_name": language_name, "source_name": source_name,
-            "country_name": country_name, "facet_value_label": facet_value_label}
+            "country_name": country_name, "facet_value_label": facet_value_label,
+            "fold": fold}
 
 
 def share_links(json_url: str, atom_url: str, rss_url: str, embed_url: str,
