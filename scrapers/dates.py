@@ -228,13 +228,15 @@ def _valid(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def find_dates(text: str, language: str | None = None) -> list[TextDate]:
+def find_dates(text: str, language: str | None = None, *,
+               order: bool | None = None) -> list[TextDate]:
     """Every complete date written in `text`, in the order they appear.
 
     Month names in the page's language and in every language of TEXT_DATE_LANGUAGES (the
     unambiguous ones), CJK "2019年12月4日" and Japanese eras, ISO and numeric forms. A
     numeric date with day and month both 12 or less is kept only when `language` settles
-    its order (see `day_first`); dotted dates (05.03.2024) are always day first.
+    its order (see `day_first`), or failing that `order` (True: day first), which a caller
+    may know from the page's other dates; dotted dates (05.03.2024) are always day first.
     """
     text = unicodedata.normalize("NFKC", text)
     found: list[tuple[date, int, int]] = []
@@ -274,14 +276,15 @@ def find_dates(text: str, language: str | None = None) -> list[TextDate]:
             add(_valid(int(match["year2"]), int(match["month2"]), int(match["day2"])), match)
     for match in _DAY_MONTH_YEAR.finditer(text):
         a, b, year = int(match["a"]), int(match["b"]), int(match["year"])
-        order = True if match["sep"] == "." else day_first(language)
+        settled = day_first(language)
+        first = True if match["sep"] == "." else (order if settled is None else settled)
         if a > 12 >= b:
-            order = True
+            first = True
         elif b > 12 >= a:
-            order = False
-        elif a != b and order is None:
+            first = False
+        elif a != b and first is None:
             continue
-        day, month = (a, b) if order in (True, None) else (b, a)
+        day, month = (a, b) if first in (True, None) else (b, a)
         add(_valid(year, month, day), match)
     dates: list[TextDate] = []
     previous_end = 0
@@ -291,6 +294,20 @@ def find_dates(text: str, language: str | None = None) -> list[TextDate]:
         dates.append(TextDate(value, start, end, bool(UPDATE_WORDS.search(before))))
         previous_end = end
     return dates
+
+
+def numeric_order(text: str) -> bool | None:
+    """Whether the slash and dash dates of a text put the day first, as far as those that
+    can only be read one way show it: True, False, or None when they do not say (or
+    disagree)."""
+    days_first = months_first = False
+    for match in _DAY_MONTH_YEAR.finditer(unicodedata.normalize("NFKC", text)):
+        if match["sep"] == ".":
+            continue
+        a, b = int(match["a"]), int(match["b"])
+        days_first |= a > 12 >= b
+        months_first |= b > 12 >= a
+    return None if days_first == months_first else days_first
 
 
 def first_date(text: str, language: str | None = None, *, updates: bool = False) -> date | None:

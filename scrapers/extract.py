@@ -36,17 +36,37 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from lxml import etree
 from lxml import html as lxml_html
 
-from scrapers.dates import date_from_url, find_dates, parse_structured_date
+from scrapers.dates import (
+    TextDate,
+    date_from_url,
+    find_dates,
+    numeric_order,
+    parse_structured_date,
+)
 from scrapers.language import detect_language, dominant_script
 from scrapers.pagemeta import PageMeta, read_page_meta
 
 MIN_ARTICLE_WORDS = 30
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """How a page writes dates: its language, and whether its numeric dates put the day
+    first when the language does not say (learnt from the page's unambiguous ones)."""
+    language: str | None = None
+    order: bool | None = None
+
+    def find(self, text: str) -> list[TextDate]:
+        return find_dates(text, self.language, order=self.order)
+
+
+_NO_CALENDAR = _Calendar()
 _UTC = re.compile(r"T\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]00:?00)$")
 
 
@@ -687,10 +707,10 @@ def _byline(text: str) -> bool:
     return bool(match) and match.group(2).isupper() and _weight(text) <= 15
 
 
-def _date_line(text: str, language: str | None = None) -> bool:
+def _date_line(text: str, calendar: _Calendar = _NO_CALENDAR) -> bool:
     """A line that is mostly a date ("Publié le 14 novembre 2024", "28.08.2025 - Artikel",
     "Southeast Times · 2 December 2024, 18:05 · 1 min read")."""
-    found = find_dates(text, language)
+    found = calendar.find(text)
     if not found:
         return False
     rest = text
@@ -745,11 +765,11 @@ def _widget_line(text: str) -> bool:
 _END_MARK = re.compile(r"#(\s*#){2,}|[-–—]\s*30\s*[-–—]|\*(\s*\*){2,}|-?\s*ends?\s*-?", re.I)
 
 
-def _closing_line(text: str, language: str | None) -> bool:
+def _closing_line(text: str, calendar: _Calendar) -> bool:
     """A line that ends a communiqué: "###", "- 30 -", or a place-and-date line."""
     if _END_MARK.fullmatch(text):
         return True
-    return _date_line(text, language) and _weight(text) <= 8
+    return _date_line(text, calendar) and _weight(text) <= 8
 
 
 def _drop_label(chosen: list[int], blocks: list[Block], dropped: int) -> None:
@@ -810,12 +830,13 @@ class _Reading:
     headline_index: int | None     # the headline's block
     body_indices: list[int]        # the blocks that make the body, in order
     marks: dict                    # element -> OUT or META
+    calendar: _Calendar
     headline: lxml_html.HtmlElement | None = None
     headline_first: int | None = None   # the headline's first block
 
 
 def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | None,
-          headline_index: int | None, language: str | None) -> list[int]:
+          headline_index: int | None, calendar: _Calendar) -> list[int]:
     if container is None:
         return []
     c_start, c_end = spans[container]
@@ -845,7 +866,7 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
         if not started:
             if _paragraph_like(block):
                 started = True
-            elif not block.heading and (_date_line(block.text, language)
+            elif not block.heading and (_date_line(block.text, calendar)
                                         or _byline(block.text)):
                 continue  # a date line or byline above the text, inside its element
         chosen.append(i)
@@ -854,9 +875,9 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
     while chosen:
         block = blocks[chosen[-1]]
         sentence = block.words >= 6 and re.search(r"[.!?。！？]$", block.text)
-        if _paragraph_like(block) or sentence or _closing_line(block.text, language):
+        if _paragraph_like(block) or sentence or _closing_line(block.text, calendar):
             break
-        if block.heading or block.link_density > 0.3 or _date_line(block.text, language) or (
+        if block.heading or block.link_density > 0.3 or _date_line(block.text, calendar) or (
                 block.words <= 4 and not re.search(r"[.!?。！？:]$", block.text)):
             chosen.pop()
             continue
@@ -907,16 +928,16 @@ def _itemprop_date(root: lxml_html.HtmlElement, marks: dict,
     return None
 
 
-def _dates_in(block: Block, language: str | None) -> list[date]:
+def _dates_in(block: Block, calendar: _Calendar) -> list[date]:
     """The dates a block shows; a <time>'s datetime only when its text shows none (the
     attribute is often in UTC, the text in the site's own time zone)."""
-    values = [d.value for d in find_dates(block.full, language) if not d.updated]
+    values = [d.value for d in calendar.find(block.full) if not d.updated]
     if not values:
         values = [v for v in map(parse_structured_date, block.times) if v is not None]
     return values
 
 
-def _page_date(reading: _Reading, language: str | None) -> date | None:
+def _page_date(reading: _Reading, calendar: _Calendar) -> date | None:
     """The date written nearest the headline: a date line just under it (or just above
     it), else a dateline opening the text, else a place-and-date line closing it."""
     blocks, body = reading.blocks, reading.body_indices
@@ -931,13 +952,22 @@ def _page_date(reading: _Reading, language: str | None) -> date | None:
         anchor = headline
     text_start = next((i for i in body if _paragraph_like(blocks[i])), body[0])
     candidates: list[tuple[float, date]] = []
+    if headline is not None:
+        # a date line set inside the headline's own element ("<h1><span>28.08.2025 -
+        # Artikel</span><span>Regierungspressekonferenz vom 27.08.2025</span></h1>")
+        block = blocks[headline]
+        if block.full != block.text:
+            beside = block.full.replace(block.text, " ")
+            values = [d.value for d in calendar.find(beside) if not d.updated]
+            if values and _date_line(beside, calendar):
+                candidates.append((0.5, values[0]))
     # under the headline, up to the first paragraph of the text
     for i in range(anchor + 1, text_start):
         block = blocks[i]
         if not _may_date(block):
             continue
-        values = _dates_in(block, language)
-        if values and (block.mark == META or block.times or _date_line(block.full, language)):
+        values = _dates_in(block, calendar)
+        if values and (block.mark == META or block.times or _date_line(block.full, calendar)):
             candidates.append((i - anchor, values[0]))
     # just above the headline, with no widget between (old Joomla, Blogger, embassy tables)
     if headline is not None:
@@ -948,18 +978,18 @@ def _page_date(reading: _Reading, language: str | None) -> date | None:
                 break
             if not _may_date(block):
                 continue
-            values = _dates_in(block, language)
+            values = _dates_in(block, calendar)
             if values and (block.mark == META or block.times or _date_line(block.full,
-                                                                              language)):
+                                                                              calendar)):
                 candidates.append((distance + 0.5, values[0]))
                 break
     if candidates:
         return min(candidates, key=lambda c: c[0])[1]
-    dateline = _dateline_date(blocks[text_start].full, language)
+    dateline = _dateline_date(blocks[text_start].full, calendar)
     if dateline is not None:
         return dateline
     for i in reversed(body[-2:]):
-        closing = _place_and_date(blocks[i].full, language)
+        closing = _place_and_date(blocks[i].full, calendar)
         if closing is not None:
             return closing
     # a date line right under the text ("Posted on 5 March 2024" in the article's footer)
@@ -968,8 +998,8 @@ def _page_date(reading: _Reading, language: str | None) -> date | None:
         if block.mark == OUT:
             break
         if block.mark == META and _may_date(block):
-            values = _dates_in(block, language)
-            if values and _date_line(block.full, language):
+            values = _dates_in(block, calendar)
+            if values and _date_line(block.full, calendar):
                 return values[0]
     return None
 
@@ -995,11 +1025,11 @@ def _place_words(text: str) -> bool:
         w[0].isupper() or w.lower() in _CONNECTORS or not w[0].isalpha() for w in words)
 
 
-def _dateline_date(text: str, language: str | None) -> date | None:
+def _dateline_date(text: str, calendar: _Calendar) -> date | None:
     """The date of a dateline opening the text: "BELGRADE, 5 July 2024 –", "Madrid, 15 de
     octubre de 2024. Los ...", "5 March 2024 – The Minister ...". A date inside the first
     sentence ("On 5 March 2024, the Minister met ...") is an event's, not the page's."""
-    for found in find_dates(text[:160], language):
+    for found in calendar.find(text[:160]):
         prefix, after = text[:found.start], text[found.end:].lstrip()
         if found.updated or not _place_words(prefix):
             return None
@@ -1011,10 +1041,10 @@ def _dateline_date(text: str, language: str | None) -> date | None:
     return None
 
 
-def _place_and_date(text: str, language: str | None) -> date | None:
+def _place_and_date(text: str, calendar: _Calendar) -> date | None:
     """The date of a closing place-and-date line ("New Delhi / March 05, 2024",
     "Belgrade, 5 July 2024"): a place, a date and nothing else."""
-    found = [d for d in find_dates(text, language) if not d.updated]
+    found = [d for d in calendar.find(text) if not d.updated]
     if len(found) != 1 or _weight(text) > 10:
         return None
     prefix, after = text[:found[0].start], text[found[0].end:]
@@ -1023,11 +1053,11 @@ def _place_and_date(text: str, language: str | None) -> date | None:
     return None
 
 
-def _headline_date(title: str, language: str | None) -> date | None:
+def _headline_date(title: str, calendar: _Calendar) -> date | None:
     """A date the headline itself gives as the page's ("No: 214, 7 November 2024, Press
     Release ...", "Briefing by the Spokesperson, 14 November 2024", "(14 novembre 2024)"),
     not one it speaks of ("... vom 27.08.2025", "on the 5 May attack")."""
-    for found in find_dates(title, language):
+    for found in calendar.find(title):
         prefix, after = title[:found.start], title[found.end:]
         opening = len(prefix) <= 20 and len(prefix.split()) <= 3
         closing = not re.search(r"[^\W\d_]", after) and bool(
@@ -1114,6 +1144,7 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
     raw_marks = _marks(root)
     first = _Reader(_final_marks(raw_marks, None))
     first.read(root)
+    calendar = _Calendar(language, numeric_order(" ".join(b.full for b in first.blocks)))
     container = _score_container(first.blocks, first.spans)
     headline = None
     for _, whole, candidate in _declared_title_headlines(root, raw_marks, meta, url):
@@ -1137,9 +1168,9 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
             if headline is not None else None)
     if held is not None:
         headline_first, headline_index = held
-    body = _body(reader.blocks, reader.spans, container, headline_index, language)
+    body = _body(reader.blocks, reader.spans, container, headline_index, calendar)
     reading = _Reading(reader.blocks, reader.spans, container, headline_index, body, marks,
-                       headline.element if headline else None, headline_first)
+                       calendar, headline.element if headline else None, headline_first)
     return reading, headline.text if headline else None
 
 
@@ -1190,12 +1221,12 @@ def extract_article(
     language = _normalise_language(tag, text)
     if language is None and text:
         language = detect_language(text, languages)
-    hint = language or hint
+    calendar = replace(reading.calendar, language=language or hint)
 
     published, source = meta.published, "structured" if meta.published else None
     if published is not None and _UTC.search(meta.published_value or ""):
         # a UTC timestamp can fall on the day before or after the site's own date
-        shown = _page_date(reading, hint)
+        shown = _page_date(reading, calendar)
         if shown is not None and abs((shown - published).days) == 1:
             published, source = shown, "page"
     if published is None:
@@ -1203,13 +1234,13 @@ def extract_article(
         published = _itemprop_date(root, reading.marks, article)
         source = "structured" if published else None
     if published is None:
-        published = _page_date(reading, hint)
+        published = _page_date(reading, calendar)
         source = "page" if published else None
     if published is None:
         published = date_from_url(url)
         source = "url" if published else None
     if published is None and title:
-        published = _headline_date(title, hint)
+        published = _headline_date(title, calendar)
         source = "headline" if published else None
     return ExtractedArticle(title, published, paragraphs, language, source)
 

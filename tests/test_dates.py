@@ -16,6 +16,7 @@ from scrapers.dates import (
     find_dates,
     first_date,
     month_number,
+    numeric_order,
     parse_date,
     parse_structured_date,
 )
@@ -121,6 +122,19 @@ def test_found_dates_say_where_they_are() -> None:
     assert [text[d.start:d.end] for d in found] == ["5 July 2024", "7 August 2024"]
     line = "Published on July 5, 2024"
     assert line[find_dates(line, "en")[0].start:] == "July 5, 2024"
+
+
+def test_a_pages_own_unambiguous_dates_settle_the_order_of_the_others() -> None:
+    assert numeric_order("Brussels, 05/03/2024 ... related: 21/02/2024") is True
+    assert numeric_order("posted 03/05/2024, earlier 12/24/2023") is False
+    assert numeric_order("05/03/2024 and 04/03/2024") is None      # nothing settles it
+    assert numeric_order("21/02/2024 and 12/24/2023") is None      # the page disagrees
+    assert numeric_order("21.02.2024") is None                     # dotted says nothing
+    assert first_date("05/03/2024", "en") is None
+    assert find_dates("05/03/2024", "en", order=True)[0].value == date(2024, 3, 5)
+    assert find_dates("05/03/2024", "en", order=False)[0].value == date(2024, 5, 3)
+    # the language, when it knows, wins over the page's hint
+    assert find_dates("05/03/2024", "en-US", order=True)[0].value == date(2024, 5, 3)
 
 
 def test_day_first_by_language() -> None:

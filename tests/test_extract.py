@@ -214,6 +214,28 @@ def test_structured_date_first_then_the_date_line_under_the_headline() -> None:
     assert (article.published, article.date_source) == (date(2024, 3, 5), "page")
 
 
+def test_numeric_dates_read_in_the_order_the_page_uses() -> None:
+    related = ("<section><h2>Related</h2><div><a href=\"/g\">Statement on Georgia</a> "
+               "<span>21/02/2024</span></div><div><a href=\"/h\">Statement on Armenia</a> "
+               "<span>20/02/2024</span></div></section>")
+    page = _page("<h1>Moldova: Statement by the Spokesperson</h1><div class=\"node__meta\">"
+                 "Brussels, 05/03/2024 - 14:22</div>" + _TEXT + related)
+    assert extract_article(page).published == date(2024, 3, 5)
+    # with nothing on the page to say whether 05/03 is March or May: no date
+    undecided = page.replace("21/02/2024", "2024-02-21").replace("20/02/2024", "2024-02-20")
+    assert extract_article(undecided).published is None
+
+
+def test_a_date_line_inside_the_headline_element() -> None:
+    page = _page("<h1><span class=\"heading__meta\">28.08.2025 - Artikel</span> <span>"
+                 "Regierungspressekonferenz vom 27.08.2025</span></h1>" + _TEXT,
+                 "<title>Auswärtiges Amt - Regierungspressekonferenz vom 27.08.2025</title>",
+                 lang="de")
+    article = extract_article(page)
+    assert article.title == "Regierungspressekonferenz vom 27.08.2025"
+    assert article.published == date(2025, 8, 28)
+
+
 def test_a_utc_timestamp_a_day_off_yields_to_the_date_the_page_shows() -> None:
     page = _page("<h1>Condolences to Türkiye and Syria</h1><div class=\"node__meta\">"
                  "<time datetime=\"2023-02-06T23:30:00Z\">07. фебруар 2023.</time></div>"
