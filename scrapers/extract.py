@@ -151,7 +151,7 @@ _SMALL_WORDS = frozenset("""
     caption captions legend legende credit credits photo foto gallery carousel slider
     figure image img media print tools toolbar outils herramientas tags tag tagcloud
     keywords labels label topics categories contacts contact download downloads attachment
-    attachments files documents toc bio author authors byline meta info-publi kicker
+    attachments files documents toc bio author authors byline meta metadata info-publi kicker
     overline eyebrow surtitre rubric category section-label date dates time timestamp
     published pubdate posted views counter hits lang language languages font fontsize
     support pdf email mail icons actions buttonheading createdate modifydate fecha datum
@@ -160,7 +160,8 @@ SMALL_WIDGET_WORDS = 80  # above this many words, an element named like a widget
 # Words that say an element is where the date line and byline live (read for the date,
 # not for the body).
 _META_WORDS = frozenset("""
-    meta byline author authors date dates time timestamp published pubdate posted dateline
+    meta metadata byline author authors date dates time timestamp published pubdate posted
+    dateline
     info-publi createdate kicker overline eyebrow surtitre rubric category
 """.split())
 # Page headers: not the article unless the headline is inside.
@@ -214,18 +215,29 @@ def _classify(element: lxml_html.HtmlElement) -> str | None:
     if tag == "header":
         return HEADER
     words = _class_words(element)
+    if tag in _HEADINGS:
+        # a heading named "page-header" or "title" is a heading: only a list, menu or
+        # widget around it takes it out of the article
+        return OUT if words and _out_words(words) else None
     if not words:
         return None
-    joined = " ".join(words)
-    squashed = "".join(words)
-    if (any(w in _OUT_WORDS for w in words) or any(f" {p} " in f" {joined} " for p in _OUT_PHRASES)
-            or any(stem in squashed for stem in _OUT_STEMS)):
+    if _out_words(words):
         return OUT
     if any(w in _HEADER_WORDS for w in words):
         return HEADER
     if tag not in _HEADINGS and any(w in _SMALL_WORDS for w in words) and _small(element):
         return META if any(w in _META_WORDS for w in words) else SMALL
     return None
+
+
+def _out_words(words: list[str]) -> bool:
+    """Whether class words name something that is never the article (a menu, a related
+    list, a share bar...)."""
+    joined = " ".join(words)
+    squashed = "".join(words)
+    return (any(w in _OUT_WORDS for w in words)
+            or any(f" {p} " in f" {joined} " for p in _OUT_PHRASES)
+            or any(stem in squashed for stem in _OUT_STEMS))
 
 
 def _small(element: lxml_html.HtmlElement) -> bool:
@@ -490,14 +502,15 @@ def _teaser_list(element: lxml_html.HtmlElement) -> bool:
         >= 0.6 * len(_collapse(item.text_content())) for item in items)
 
 
-def _final_marks(marks: dict[lxml_html.HtmlElement, str],
-                 headline: lxml_html.HtmlElement | None) -> dict[lxml_html.HtmlElement, str]:
-    """Page headers become OUT, except the one holding the headline; nothing that holds
-    the headline is marked (it is a layout wrapper, whatever its name)."""
+def _final_marks(marks: dict[lxml_html.HtmlElement, str], headline: lxml_html.HtmlElement | None,
+                 *, headers: bool = True) -> dict[lxml_html.HtmlElement, str]:
+    """Page headers become OUT (with `headers`), except the one holding the headline;
+    nothing that holds the headline is marked (it is a layout wrapper, whatever its name).
+    Without `headers`, elements named "header" are read: the headline may be in one."""
     keep = set(headline.iterancestors()) if headline is not None else set()
     final = {}
     for element, mark in marks.items():
-        if element in keep:
+        if element in keep or mark == HEADER and not headers:
             continue
         final[element] = OUT if mark in (HEADER, SMALL) else mark
     if headline is not None:
@@ -647,8 +660,8 @@ def _declared_title_headlines(root: lxml_html.HtmlElement, marks: dict, meta: Pa
 def _heading_like(block: Block) -> lxml_html.HtmlElement | None:
     """The element that makes a block a heading: an <h1>-<h6>, an element named as a title,
     or a bold run that is the whole block; None for other blocks."""
-    if not 2 <= block.words <= 60 or block.mark == OUT:
-        return None
+    if not 2 <= block.words <= 60 or block.mark:
+        return None  # widgets and date lines ("heading__meta") are not headings
     element = block.element
     if block.heading or any(t in w for w in _class_words(element) for t in _TITLE_WORDS):
         return element
@@ -950,7 +963,11 @@ def _page_date(reading: _Reading, calendar: _Calendar) -> date | None:
         anchor = min(above) - 1 if above else body[0] - 1
     else:
         anchor = headline
-    text_start = next((i for i in body if _paragraph_like(blocks[i])), body[0])
+    # the text starts at its first paragraph inside the main element: a lead above it may
+    # stand before the date line (GOV.UK's lead paragraph, then "Published 5 July 2024")
+    main_start = reading.spans[reading.container][0] if reading.container is not None else 0
+    text_start = next((i for i in body if i >= main_start and _paragraph_like(blocks[i])),
+                      next((i for i in body if _paragraph_like(blocks[i])), body[0]))
     candidates: list[tuple[float, date]] = []
     if headline is not None:
         # a date line set inside the headline's own element ("<h1><span>28.08.2025 -
@@ -1111,8 +1128,8 @@ def _near(blocks: list[Block], spans: dict, element: lxml_html.HtmlElement,
     if first >= start:
         return not any(_paragraph_like(b) for b in blocks[start:first] if not b.mark)
     between = [b for b in blocks[last + 1:start] if b.mark != OUT]
-    if any(_heading_like(b) is not None for b in between):
-        return False  # another heading stands closer to the text
+    if any(b.words >= 3 and _heading_like(b) is not None for b in between):
+        return False  # another headline stands closer to the text ("News release" is a label)
     return len(between) <= HEADER_ZONE_BLOCKS
 
 
@@ -1142,7 +1159,7 @@ HEADER_ZONE_BLOCKS = 8
 def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
           language: str | None) -> tuple[_Reading, str | None]:
     raw_marks = _marks(root)
-    first = _Reader(_final_marks(raw_marks, None))
+    first = _Reader(_final_marks(raw_marks, None, headers=False))
     first.read(root)
     calendar = _Calendar(language, numeric_order(" ".join(b.full for b in first.blocks)))
     container = _score_container(first.blocks, first.spans)
@@ -1167,7 +1184,14 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
     held = (_block_span(headline.element, reader.spans, reader.blocks)
             if headline is not None else None)
     if held is not None:
-        headline_first, headline_index = held
+        # the block that reads as the headline: an element holding the headline may hold its
+        # kicker before it and its date line after it
+        key = _fold(headline.text)
+        lines = range(held[0], held[1] + 1)
+        headline_index = next((i for i in lines if _fold(reader.blocks[i].text) == key),
+                              next((i for i in lines if key in _fold(reader.blocks[i].full)),
+                                   held[1]))
+        headline_first = min(held[0], headline_index)
     body = _body(reader.blocks, reader.spans, container, headline_index, calendar)
     reading = _Reading(reader.blocks, reader.spans, container, headline_index, body, marks,
                        calendar, headline.element if headline else None, headline_first)
