@@ -234,9 +234,9 @@ def find_dates(text: str, language: str | None = None, *,
 
     Month names in the page's language and in every language of TEXT_DATE_LANGUAGES (the
     unambiguous ones), CJK "2019年12月4日" and Japanese eras, ISO and numeric forms. A
-    numeric date with day and month both 12 or less is kept only when `language` settles
-    its order (see `day_first`), or failing that `order` (True: day first), which a caller
-    may know from the page's other dates; dotted dates (05.03.2024) are always day first.
+    numeric date with day and month both 12 or less is kept only when its order is known:
+    `order` (True: day first), which a caller learns from the page's unambiguous dates,
+    else the language (see `day_first`); dotted dates (05.03.2024) are always day first.
     """
     text = unicodedata.normalize("NFKC", text)
     found: list[tuple[date, int, int]] = []
@@ -276,8 +276,9 @@ def find_dates(text: str, language: str | None = None, *,
             add(_valid(int(match["year2"]), int(match["month2"]), int(match["day2"])), match)
     for match in _DAY_MONTH_YEAR.finditer(text):
         a, b, year = int(match["a"]), int(match["b"]), int(match["year"])
-        settled = day_first(language)
-        first = True if match["sep"] == "." else (order if settled is None else settled)
+        # the page's own unambiguous dates first: a CMS's default "en-US" says little
+        first = True if match["sep"] == "." else (order if order is not None
+                                                  else day_first(language))
         if a > 12 >= b:
             first = True
         elif b > 12 >= a:

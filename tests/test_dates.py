@@ -133,8 +133,9 @@ def test_a_pages_own_unambiguous_dates_settle_the_order_of_the_others() -> None:
     assert first_date("05/03/2024", "en") is None
     assert find_dates("05/03/2024", "en", order=True)[0].value == date(2024, 3, 5)
     assert find_dates("05/03/2024", "en", order=False)[0].value == date(2024, 5, 3)
-    # the language, when it knows, wins over the page's hint
-    assert find_dates("05/03/2024", "en-US", order=True)[0].value == date(2024, 5, 3)
+    # the page's own evidence wins over a declared region (a CMS's default "en-US")
+    assert find_dates("05/03/2024", "en-US", order=True)[0].value == date(2024, 3, 5)
+    assert find_dates("05/03/2024", "en-US")[0].value == date(2024, 5, 3)
 
 
 def test_day_first_by_language() -> None:
