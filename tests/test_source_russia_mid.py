@@ -75,13 +75,13 @@ def crawl(app):  # type: ignore[no-untyped-def]
 
 def test_the_fixture_has_what_the_source_needs() -> None:
     assert len(GOLDEN) >= 20
-    assert sum(g["language"] == "en" for g in GOLDEN) == 10
-    assert sum(g["language"] == "ru" for g in GOLDEN) == 10
+    assert sum(g["language"] == "en" for g in GOLDEN) >= 10
+    assert sum(g["language"] == "ru" for g in GOLDEN) >= 10
     assert {g["doc_type"] for g in GOLDEN} == {
         "news", "briefing", "statement", "speech", "interview"}
     assert sorted(g["language"] for g in BRIEFINGS) == ["en", "ru"]
     # About half the articles are only on the forbidden second pages ...
-    assert 8 <= len(PAGE_TWO_ONLY) <= 12
+    assert len(GOLDEN) // 3 <= len(PAGE_TWO_ONLY) <= 2 * len(GOLDEN) // 3
     assert {_path(g) for g in PAGE_TWO_ONLY} <= _listed("2")
     # ... and every article is in a feed, while no marker is.
     feeds = "".join((SITES / HOST / lang / "rss.php").read_text(encoding="utf-8")
