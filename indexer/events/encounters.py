@@ -1,0 +1,645 @@
+"""Encounters a communiqué reports: who met, received, held talks or a telephone
+conversation with whom, on which day, where, and of what kind.
+
+Read sentence by sentence around the words that report an encounter (`lexicon.TRIGGERS`),
+from the officials entity extraction already found in the text (registry spellings in any
+script and case, found officials by the forms the text writes them in): the side before
+the verb ("Dačić razgovarao je ...", "Lavrov's talks with ...") or right after a noun
+("переговоры С.В.Лаврова с ..."), and the side after "with", "sa", "с" (or right after
+"received", "примио", "принял"). A side the text does not name but describes by office
+and country ("with his Russian counterpart", "сербским коллегой") is kept as that
+country's minister, so a readout naming one side still meets the other ministry's; an
+unnamed "Minister" or "she" is the ministry's own official the communiqué names (or the
+site tags). Plans ("will meet"), questions and meetings recalled from before ("since the
+meeting in San Francisco") are not encounters.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from functools import lru_cache
+
+from indexer.entities.countries import gazetteer
+from indexer.entities.extract import Entities, EntityExtractor
+from indexer.entities.names import key_tokens, merge_key
+from indexer.entities.registry import Official, slug
+from indexer.events import lexicon
+from indexer.folding import WORD, fold, folded_term
+from scrapers.record import Communique
+
+# Words looked at beyond a trigger for a side.
+SIDE_REACH = 30
+SUBJECT_REACH = 30
+UNNAMED_REACH = 12
+DIRECT_WITH_REACH = 8
+# Words of a title between two people joined by "and" ("Rubio and Serbian President Vucic").
+JOINED_TITLE_WORDS = 6
+# A date in the sentence further back from the publication date than this is not read.
+DATE_REACH_DAYS = 366
+# A date this far after the publication date (with no year given) is a plan.
+FUTURE_REACH_DAYS = 60
+
+_MONTHS = (("jan", 1), ("feb", 2), ("fev", 2), ("mar", 3), ("apr", 4), ("may", 5),
+           ("maj", 5), ("jun", 6), ("ijun", 6), ("jul", 7), ("ijul", 7), ("aug", 8),
+           ("avg", 8), ("sep", 9), ("sen", 9), ("okt", 10), ("oct", 10), ("nov", 11),
+           ("noj", 11), ("dec", 12), ("dek", 12))
+_MONTH_WORD = re.compile(r"^(?:january|february|march|april|may|june|july|august|september|"
+                         r"october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|"
+                         r"nov|dec|januar[a-z]*|februar[a-z]*|mart[a-z]*|april[a-z]*|"
+                         r"maj[a-z]?|jun[a-z]?|jul[a-z]?|avgust[a-z]*|septemb[a-z]*|"
+                         r"oktob[a-z]*|novemb[a-z]*|decemb[a-z]*|janvar[a-z]*|fevral[a-z]*|"
+                         r"aprel[a-z]*|ijun[a-z]*|ijul[a-z]*|sentjabr[a-z]*|oktjabr[a-z]*|"
+                         r"nojabr[a-z]*|dekabr[a-z]*)$")
+# Abbreviations a full stop does not end a sentence after.
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "no", "nos", "gen", "g", "gg",
+                            "ul", "tel", "sv", "gos", "im", "prof", "jr", "sr", "vs", "etc",
+                            "resp", "approx", "art", "str", "tzv", "br", "dipl"})
+_PHONE = re.compile(r"(?<![\w])(?:(?:tele)?phone\w*|telefon\w*|video ?(?:call|conferenc|"
+                    r"konferenc|vez|poziv)\w*|videokonferenc\w*|calls? with)")
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One side of an encounter: an official (registry or found id), or, when the text
+    names only the office, that country's minister (`id` empty)."""
+
+    id: str
+    name: str
+    country: str  # ISO code, "" when unknown
+
+    @property
+    def key(self) -> str:
+        return self.id or f"country:{self.country}"
+
+    @property
+    def named(self) -> bool:
+        return bool(self.id)
+
+
+@dataclass(frozen=True)
+class Encounter:
+    """Two sides who met (in key order), when, where and how, as one communiqué says."""
+
+    first: Participant
+    second: Participant
+    day: date | None
+    kind: str  # one of lexicon.KINDS
+    place: str = ""
+    conference: str = ""
+    evidence: str = ""  # the sentence it was read from
+
+    @property
+    def pair(self) -> frozenset[str]:
+        return frozenset((self.first.key, self.second.key))
+
+    @property
+    def countries(self) -> str:
+        """The partition events are grouped in: the two sides' countries (an official of
+        no known country stands for themself)."""
+        return " ".join(sorted(p.country or f"@{p.id}" for p in (self.first, self.second)))
+
+    @property
+    def named(self) -> bool:
+        return self.first.named and self.second.named
+
+
+def language_group(language: str) -> str:
+    base = language.split("-")[0].lower()
+    return base if base in lexicon.TRIGGERS else "en"
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> dict[str, str]:
+    return {name: code for code, name in gazetteer().names.items()}
+
+
+@dataclass
+class _Token:
+    start: int  # character offsets in the text
+    end: int
+    word: str
+    folded: str
+
+
+class _Text:
+    """A communiqué's title and body as words and sentences."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = [_Token(m.start(), m.end(), m.group(), fold(m.group()))
+                       for m in WORD.finditer(text)]
+        self.words = [t.folded for t in self.tokens]
+        self.keys = tuple(folded_term(t.word) for t in self.tokens)
+
+    def separator(self, i: int) -> str:
+        """The text between word i-1 and word i (after the last word for i = len)."""
+        start = self.tokens[i - 1].end if i > 0 else 0
+        return self.text[start:self.tokens[i].start] if i < len(self.tokens) else \
+            self.text[start:]
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """(first word, word after the last) of every sentence."""
+        spans = []
+        start = 0
+        for i in range(1, len(self.tokens)):
+            sep = self.separator(i)
+            if "\n" in sep or (any(c in sep for c in ".!?") and any(c.isspace() for c in sep)
+                               and not self._abbreviation(i - 1)
+                               and (self.tokens[i].word[:1].isupper()
+                                    or self.tokens[i].word[:1].isdigit()
+                                    or any(c in sep for c in "\"„«“("))):
+                spans.append((start, i))
+                start = i
+        if self.tokens:
+            spans.append((start, len(self.tokens)))
+        return spans
+
+    def _abbreviation(self, i: int) -> bool:
+        word = self.tokens[i].word
+        # Initials ("U.S.", "С.В. Лавров") and short titles ("Mr.", "g.") end no sentence.
+        return (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS
+
+    def span_text(self, first: int, last: int) -> str:
+        if first >= last:
+            return ""
+        return self.text[self.tokens[first].start:self.tokens[last - 1].end]
+
+    def question(self, last: int) -> bool:
+        return self.separator(last).strip().startswith("?")
+
+    def initial(self, i: int) -> bool:
+        word = self.tokens[i].word
+        return len(word) == 1 and word.isupper() and self.separator(i + 1).startswith(".")
+
+
+_Mention = tuple[int, int, Participant]  # first word, word after the last, who
+
+
+@dataclass
+class _Sentence:
+    text: _Text
+    first: int
+    last: int
+    group: str
+    mentions: list[_Mention]
+    own: Participant | None  # the ministry's own official this communiqué names
+    used: set[str]  # sides already read as the other side of an earlier trigger
+
+
+class EncounterReader:
+    """Reads the encounters of communiqués, with one extractor's officials."""
+
+    def __init__(self, extractor: EntityExtractor) -> None:
+        self.extractor = extractor
+        self.people = extractor.people  # curated and found officials
+
+    # -- officials in the text --------------------------------------------------------
+
+    def _participant(self, official: Official) -> Participant:
+        return Participant(official.id, official.name, official.country)
+
+    def _mentions(self, text: _Text, entities: Entities) -> list[_Mention]:
+        """Every official named, in order: registry spellings, then the people extraction
+        found by a form the registry does not spell (a case ending it does not strip, a
+        surname after a title, a found official's forms)."""
+        by_id = self.people.by_id
+        found: list[_Mention] = []
+        for start, end, official_id in self.extractor.name_spans(text.keys):
+            official = by_id.get(official_id)
+            if official is not None:
+                found.append((start, end, self._participant(official)))
+        taken = {i for start, end, _ in found for i in range(start, end)}
+        names: dict[tuple[str, ...], Participant] = {}
+        surnames: dict[str, Participant] = {}
+        for person in entities.found:
+            official = self.people.lookup(person.name)
+            participant = self._participant(official) if official else Participant(
+                slug(person.name), person.name, person.country)
+            for form in person.forms:
+                key = merge_key(key_tokens(form))
+                if key:
+                    names.setdefault(key, participant)
+        for name in entities.officials:
+            official = self.people.lookup(name)
+            if official is None:
+                continue
+            participant = self._participant(official)
+            for spelling in official.spellings:
+                key = merge_key(key_tokens(spelling))
+                if key:
+                    names.setdefault(key, participant)
+                    if len(key) > 1:
+                        surnames.setdefault(key[-1], participant)
+        longest = max((len(k) for k in names), default=0)
+        i = 0
+        while i < len(text.keys):
+            if i in taken:
+                i += 1
+                continue
+            for size in range(min(longest, len(text.keys) - i), 0, -1):
+                window = range(i, i + size)
+                if any(j in taken for j in window):
+                    continue
+                key = merge_key(text.keys[i:i + size])
+                who = names.get(key)
+                if who is None and size == 1 and text.tokens[i].word[:1].isupper():
+                    who = surnames.get(key[0]) if key else None
+                if who is not None:
+                    found.append((i, i + size, who))
+                    taken.update(window)
+                    i += size - 1
+                    break
+            i += 1
+        found.sort(key=lambda m: m[0])
+        return found
+
+    def _own(self, record: Communique, mentions: list[_Mention]) -> Participant | None:
+        """The ministry's own official the communiqué names first (or the site tags):
+        whom "the Minister", "he" or "the Foreign Secretary" stands for."""
+        country = record.ministry_country
+        if not country:
+            return None
+        named = next((p for _, _, p in mentions if p.country == country), None)
+        if named is not None:
+            return named
+        for tagged in record.officials:
+            official = self.people.lookup(tagged)
+            if official is not None and official.country == country:
+                return self._participant(official)
+        return None
+
+    # -- one communiqué ---------------------------------------------------------------
+
+    def read(self, record: Communique, entities: Entities) -> list[Encounter]:
+        """The encounters a communiqué reports, one per pair of sides, in order."""
+        text = _Text(record.title + "\n" + record.body)
+        if not text.tokens:
+            return []
+        group = language_group(record.language)
+        mentions = self._mentions(text, entities)
+        own = self._own(record, mentions)
+        encounters: dict[frozenset[str], Encounter] = {}
+
+        def keep(found: list[Encounter]) -> None:
+            for encounter in found:
+                known = encounters.get(encounter.pair)
+                encounters[encounter.pair] = _merged(known, encounter) if known else encounter
+
+        for first, last in text.sentences():
+            if text.question(last):
+                continue  # "Will President Xi meet Prime Minister Orban?"
+            sentence = _Sentence(text, first, last, group,
+                                 [m for m in mentions if first <= m[0] < last], own, set())
+            joined, offsets = _joined(text, first, last)
+            triggers = [(m, kind, needs_with, reach)
+                        for pattern, kind, needs_with, reach in lexicon.TRIGGERS[group]
+                        for m in pattern.finditer(joined)]
+            used_words: set[int] = set()
+            for match, kind, needs_with, reach in sorted(triggers,
+                                                         key=lambda t: t[0].start()):
+                start = first + bisect_right(offsets, match.start()) - 1
+                end = first + bisect_right(offsets, match.end() - 1)
+                if start in used_words or self._not_reported(sentence, start):
+                    continue
+                used_words.update(range(start, end))
+                keep(self._around(sentence, record, start, end, kind, needs_with, reach))
+            if lexicon.DELEGATION.search(joined) and lexicon.LED.search(joined):
+                keep(self._delegations(sentence, record))
+        # A side the title tells by office ("Landau's Meeting with Serbian Foreign
+        # Minister") is the person the body names for it.
+        result = list(encounters.values())
+        named = [e for e in result if e.named]
+        return [e for e in result if e.named or not any(_covers(n, e) for n in named)]
+
+    @staticmethod
+    def _not_reported(sentence: _Sentence, start: int) -> bool:
+        """Whether the words before a trigger make it a plan ("will meet", "ће се
+        састати", "состоится встреча") or a meeting recalled from before."""
+        words = sentence.text.words
+        before = set(words[max(sentence.first, start - 3):start])
+        if before & (lexicon.NOT_YET[sentence.group] | lexicon.RECALLED[sentence.group]):
+            return True
+        return bool(set(words[sentence.first:start]) & lexicon.FUTURE[sentence.group])
+
+    def _around(self, sentence: _Sentence, record: Communique, start: int, end: int,
+                kind: str, needs_with: bool, reach: int) -> list[Encounter]:
+        """The encounters one trigger word reports."""
+        text, group, first, last = sentence.text, sentence.group, sentence.first, \
+            sentence.last
+        words = text.words
+        inside = sentence.mentions
+        preposition = None
+        between = False
+        first_named = next((m[0] for m in inside if m[0] >= end), last)
+        # A verb taking its other side directly looks for "with" only close by ("met
+        # today in Belgrade with"), not in a later clause ("repaired with UK support").
+        reach = reach if needs_with else min(reach, DIRECT_WITH_REACH)
+        for i in range(end, min(last, end + max(reach, 1))):
+            if not needs_with and i >= first_named:
+                break  # "received Ambassador X": the other side follows the verb itself
+            if text.initial(i):
+                continue  # "С.В.Лавров": an initial, not the preposition "с"
+            if words[i] in lexicon.WITH[group] or (
+                    i == end and words[i] in lexicon.WITH_NEXT[group]):
+                preposition = i
+                break
+            if words[i] in lexicon.BETWEEN[group]:
+                preposition, between = i, True
+                break
+            if i > end and _trigger_word(words[i], group):
+                break
+        if needs_with and preposition is None:
+            return []
+        subjects: list[Participant] = []
+        objects: list[Participant] = []
+        if between:
+            after = [m for m in inside if m[0] > preposition]
+            if len(after) >= 2 and set(words[after[0][1]:after[1][0]]) & lexicon.AND[group]:
+                subjects, objects = [after[0][2]], [after[1][2]]
+        else:
+            subjects = self._subjects(sentence, start)
+            limit = preposition if preposition is not None else end
+            between_words = [m for m in inside if end <= m[0] < limit]
+            if not subjects and between_words:
+                # A noun first: "переговоры Министра ... С.В.Лаврова с ...".
+                subjects = [between_words[0][2]]
+            objects = self._side(sentence, preposition + 1 if preposition is not None
+                                 else end, exclude={p.key for p in subjects},
+                                 avoid={p.country for p in subjects if p.country})
+            if len(subjects) >= 2 and not objects:
+                subjects, objects = subjects[:1], subjects[1:]  # "X and Y meet"
+            if not subjects and objects:
+                unnamed = self._unnamed(text, group, max(first, start - UNNAMED_REACH), start,
+                                        record.ministry_country)
+                own = sentence.own
+                if own is not None and (not unnamed or unnamed[0].country == own.country):
+                    subjects = [own]  # "The Minister met ...", "In my talks with ..."
+                else:
+                    subjects = unnamed
+        if not subjects or not objects:
+            return []
+        sentence.used.update(p.key for p in objects)
+        return self._encounters(sentence, record, subjects, objects, kind)
+
+    def _subjects(self, sentence: _Sentence, start: int) -> list[Participant]:
+        """The people just before a trigger, several joined by "and" ("Selakovic and
+        Lavrov meet"), not those an earlier trigger of the sentence took as its other
+        side."""
+        words, group = sentence.text.words, sentence.group
+        before = [m for m in sentence.mentions if m[1] <= start and start - m[1] <= SUBJECT_REACH
+                  and m[2].key not in sentence.used]
+        if not before:
+            return []
+        subjects = [before[-1][2]]
+        k = len(before) - 1
+        while k > 0:
+            gap = words[before[k - 1][1]:before[k][0]]
+            if not gap or gap[0] not in lexicon.AND[group] or len(gap) > JOINED_TITLE_WORDS \
+                    or set(gap) & lexicon.CLAUSE_END[group]:
+                break
+            subjects.insert(0, before[k - 1][2])
+            k -= 1
+        return subjects
+
+    def _side(self, sentence: _Sentence, start: int, exclude: set[str],
+              avoid: set[str]) -> list[Participant]:
+        """The people after a preposition or verb: named ones (several joined by "and"
+        or commas), or those described by office and country."""
+        text, group = sentence.text, sentence.group
+        words = text.words
+        people: list[Participant] = []
+        end = start
+        for i in range(start, sentence.last):
+            if not people and (words[i] in lexicon.CLAUSE_END[group]
+                               or i >= start + SIDE_REACH):
+                break
+            mention = next((m for m in sentence.mentions if m[0] == i), None)
+            if mention is None:
+                continue
+            if people:
+                gap = words[end:mention[0]]
+                if not gap or not (gap[0] in lexicon.AND[group] or
+                                   text.separator(end).strip().startswith(",")) or \
+                        set(gap) & lexicon.CLAUSE_END[group] or len(gap) > 15:
+                    break
+            if mention[2].key not in exclude:
+                people.append(mention[2])
+                end = mention[1]
+        if people:
+            return people
+        return self._unnamed(text, group, start, min(sentence.last, start + UNNAMED_REACH), "",
+                             avoid)
+
+    def _unnamed(self, text: _Text, group: str, start: int, stop: int,
+                 default_country: str, avoid: set[str] = frozenset()) -> list[Participant]:
+        """Sides told by office: a role word and a country ("Russian counterpart",
+        "ministrom inostranih poslova Ruske Federacije", "сербским коллегой"); with a
+        plural office, one per country ("the ministers of Austria, Bulgaria and ...")."""
+        window: list[int] = []
+        roles: list[str] = []
+        for i in range(start, stop):
+            word = text.words[i]
+            if word in lexicon.CLAUSE_END[group] and window:
+                break
+            role = word.startswith(lexicon.ROLE_WORDS[group])
+            # After a comma only a list of countries goes on ("of Austria, Bulgaria and
+            # Montenegro"), not another clause (", the Foreign Secretary set out").
+            if roles and window and text.separator(i).strip().startswith(",") and \
+                    any(w.startswith(lexicon.ROLE_WORDS[group])
+                        for w in text.words[i:min(stop, i + 4)]):
+                break
+            window.append(i)
+            if role:
+                roles.append(word)
+        if not roles:
+            return []
+        phrase = text.span_text(window[0], window[-1] + 1)
+        codes = _country_codes()
+        countries = [codes[n] for n in self.extractor.countries_in(phrase) if n in codes]
+        if set(countries) & avoid:
+            return []  # "representatives of the Serbian community in Germany"
+        if not countries:
+            countries = [default_country] if default_country else []
+        if not any(lexicon.PLURAL_ROLE.search(r) for r in roles):
+            countries = countries[:1]
+        names = gazetteer().names
+        return [Participant("", names.get(c, c), c) for c in countries]
+
+    def _delegations(self, sentence: _Sentence, record: Communique) -> list[Encounter]:
+        """Consultations told by who led the delegations: "The Serbian delegation was
+        headed by X, while the Norwegian delegation was led by the State Secretary of
+        ...": the heads met (the other, unnamed, as their country)."""
+        text = sentence.text
+        joined = " ".join(text.words[sentence.first:sentence.last])
+        delegations = lexicon.DELEGATION.findall(joined)
+        if len(delegations) < 2 and not any(w.endswith(("ions", "ije", "ii", "i"))
+                                            for w in delegations):
+            return []  # one delegation: who led it, not whom they met
+        heads = list(dict.fromkeys(m[2] for m in sentence.mentions))
+        if len(heads) >= 2:
+            if heads[0].country and heads[0].country == heads[1].country:
+                return []  # one delegation led by two
+            return self._encounters(sentence, record, heads[:1], heads[1:2], "talks")
+        if len(heads) != 1:
+            return []
+        codes = _country_codes()
+        phrase = text.span_text(sentence.first, sentence.last)
+        countries = [codes[n] for n in self.extractor.countries_in(phrase) if n in codes]
+        others = [c for c in dict.fromkeys(countries) if c != heads[0].country]
+        if len(others) != 1 or not heads[0].country:
+            return []
+        names = gazetteer().names
+        return self._encounters(sentence, record, heads,
+                                [Participant("", names.get(others[0], others[0]), others[0])],
+                                "talks")
+
+    @staticmethod
+    def _encounters(sentence: _Sentence, record: Communique, subjects: list[Participant],
+                    objects: list[Participant], kind: str) -> list[Encounter]:
+        text, first, last = sentence.text, sentence.first, sentence.last
+        words = text.words
+        day, future = _day(words, first, last, record.published)
+        if future:
+            return []  # a date after the communiqué's: a plan
+        folded = " ".join(words[first:last])
+        found_kind = _kind(folded, kind)
+        conference = _conference(text, first, last)
+        if conference and found_kind != "call":
+            found_kind = "sidelines"
+        place = _place(words, first, last, sentence.group)
+        evidence = text.span_text(first, last)[:400]
+        result = []
+        for a in subjects:
+            for b in objects:
+                if a.key == b.key or not (a.named or b.named):
+                    continue
+                if not (a.named and b.named) and a.country == b.country:
+                    continue  # "representatives of the Serbian community": not a side
+                one, two = sorted((a, b), key=lambda p: p.key)
+                result.append(Encounter(one, two, day, found_kind, place, conference,
+                                        evidence))
+        return result
+
+
+def _covers(named: Encounter, partial: Encounter) -> bool:
+    """Whether a one-side encounter is a named one told by office."""
+    side = partial.first if partial.first.named else partial.second
+    other = partial.second if side is partial.first else partial.first
+    keys = {named.first.key, named.second.key}
+    return side.key in keys and any(p.key != side.key and p.country == other.country
+                                    for p in (named.first, named.second))
+
+
+def _merged(known: Encounter, new: Encounter) -> Encounter:
+    """One pair told twice in a communiqué: the first telling, completed by the second."""
+    kind = min(known.kind, new.kind, key=lexicon.KINDS.index)
+    return replace(known, kind=kind, place=known.place or new.place,
+                   conference=known.conference or new.conference)
+
+
+def _joined(text: _Text, first: int, last: int) -> tuple[str, list[int]]:
+    """A sentence's folded words joined by spaces, and where each word starts in it."""
+    offsets = []
+    position = 0
+    for word in text.words[first:last]:
+        offsets.append(position)
+        position += len(word) + 1
+    return " ".join(text.words[first:last]), offsets
+
+
+@lru_cache(maxsize=65_536)
+def _trigger_word(word: str, group: str) -> bool:
+    return any(pattern.fullmatch(word) for pattern, *_ in lexicon.TRIGGERS[group])
+
+
+def _kind(sentence: str, kind: str) -> str:
+    if kind == "call" or _PHONE.search(sentence):
+        return "call"
+    if lexicon.VISIT.search(sentence):
+        return "visit"
+    return kind
+
+
+def _month(word: str) -> int | None:
+    if not _MONTH_WORD.match(word):
+        return None
+    return next((number for prefix, number in _MONTHS if word.startswith(prefix)), None)
+
+
+def _day(words: list[str], first: int, last: int,
+         published: date | None) -> tuple[date | None, bool]:
+    """The encounter's day: a date the sentence gives ("On October 28", "17. фебруара",
+    "28 октября"), "yesterday", or the publication date; and whether the sentence's date
+    is after the communiqué's (a plan, not a report)."""
+    if published is None:
+        return None, False
+    for i in range(first, last):
+        month = _month(words[i])
+        if month is None:
+            continue
+        day_number = None
+        if i > first and words[i - 1].isdigit() and 1 <= int(words[i - 1]) <= 31:
+            day_number = int(words[i - 1])
+        elif i + 1 < last and words[i + 1].isdigit() and 1 <= int(words[i + 1]) <= 31:
+            day_number = int(words[i + 1])
+        if day_number is None:
+            continue
+        year = next((int(w) for w in words[i + 1:i + 4] if len(w) == 4 and w.isdigit()),
+                    None)
+        for candidate in ([year] if year else [published.year, published.year - 1]):
+            try:
+                found = date(candidate, month, day_number)
+            except ValueError:
+                continue
+            if found - published > timedelta(days=1):
+                if year or found - published < timedelta(days=FUTURE_REACH_DAYS):
+                    return published, True
+                continue
+            if published - found <= timedelta(days=DATE_REACH_DAYS):
+                return found, False
+    if lexicon.YESTERDAY.search(" ".join(words[first:last])):
+        return published - timedelta(days=1), False
+    return published, False
+
+
+def _place(words: list[str], first: int, last: int, group: str) -> str:
+    """A city the sentence puts the encounter in ("in Moscow", "u Moskvi", "в Москве")."""
+    for i in range(first, last - 1):
+        if words[i] not in lexicon.PLACE_BEFORE[group]:
+            continue
+        for size in (3, 2, 1):
+            city = _city(" ".join(words[i + 1:i + 1 + size]).replace("-", " "))
+            if city:
+                return city
+    return ""
+
+
+@lru_cache(maxsize=65_536)
+def _city(phrase: str) -> str:
+    if phrase in lexicon.CITIES:
+        return lexicon.CITIES[phrase]
+    # Declined: "moskvi", "moskve", "pekingu", "njujorku", "vasingtonu".
+    for cut in (1, 2, 3):
+        stem = phrase[:-cut]
+        if len(stem) >= 3 and stem in lexicon.CITIES:
+            return lexicon.CITIES[stem]
+    return ""
+
+
+def _conference(text: _Text, first: int, last: int) -> str:
+    """The conference whose sidelines the sentence puts talks on, as the text names it."""
+    folded, offsets = _joined(text, first, last)
+    match = lexicon.SIDELINES.search(folded)
+    if match is None:
+        return ""
+    start = first + bisect_right(offsets, match.start("name")) - 1
+    end = start
+    for i in range(start, min(last, start + 14)):
+        if i > start + 1 and lexicon.CONFERENCE_END.fullmatch(text.words[i]):
+            break
+        end = i + 1
+    name = text.span_text(start, end)
+    return name[4:] if name.lower().startswith("the ") else name

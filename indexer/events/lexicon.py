@@ -1,0 +1,229 @@
+"""The words an encounter is told with, per language, as regular expressions over folded
+text (`indexer.folding.fold`: lower case, Cyrillic in Serbian Latin, no diacritics), so a
+Serbian Cyrillic readout and its Latin twin read the same way ("разговарао" and
+"razgovarao" are both "razgovarao").
+
+Kept apart from the reading (`encounters.py`) so the vocabulary can grow without touching
+the logic: every pattern here is matched against one sentence's words joined by spaces.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Kinds of encounter, most specific first: a telephone call at a conference is a call, talks
+# on the sidelines of a named conference are "sidelines", a meeting during a visit a visit.
+KINDS = ("call", "sidelines", "visit", "talks", "meeting")
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])(?:" + "|".join(patterns) + r")(?![\w])")
+
+
+# What reports an encounter: (pattern, kind, the other side comes after "with": how far).
+# A verb of meeting may take its other side directly ("received Ambassador X", "примио
+# амбасадора", "принял Посла"); talks and calls need "with" ("talks with", "разговарао
+# са", "переговоры с"), or "Talks About the Outcomes" would be talks with someone.
+TRIGGERS: dict[str, tuple[tuple[re.Pattern[str], str, bool, int], ...]] = {
+    "en": (
+        (_words(r"(?:tele)?phone (?:conversation|call|talks?)", r"video ?(?:call|conference)",
+                r"calls?", r"called"), "call", True, 3),
+        (_words(r"spoke", r"speaks?", r"talked"), "talks", True, 8),
+        (_words(r"(?:held|hold|holds|holding|had|has|have) (?:\w+ ){0,3}?"
+                r"(?:talks|conversation|consultations|discussions)", r"talks",
+                r"conversation"), "talks", True, 25),
+        (_words(r"discussed", r"discusses"), "talks", True, 8),
+        (_words(r"convened", r"co ?chaired"), "talks", False, 0),
+        (_words(r"met", r"meets?", r"meetings?", r"received", r"receives?", r"receiving",
+                r"hosted", r"hosts"), "meeting", False, 25),
+    ),
+    # Serbian, both scripts folded to Latin.
+    "sr": (
+        (_words(r"telefonsk\w*", r"telefonom", r"video ?(?:vez\w*|konferencij\w*|poziv\w*)",
+                r"videopoziv\w*"), "call", True, 25),
+        (_words(r"razgovara\w*", r"razgovor\w*", r"pregovor\w*"), "talks", True, 25),
+        (_words(r"sasta(?:o|la|li|le|ne|nu|ju|je)", r"sastan\w*", r"sastank\w*",
+                r"susret\w*"), "meeting", True, 25),
+        (_words(r"primi(?:o|la|li|le)", r"prima", r"primaju", r"primljen\w*",
+                r"ugosti(?:o|la|li)"), "meeting", False, 25),
+    ),
+    "ru": (
+        (_words(r"telefonn\w* razgovor\w*", r"telefonn\w* peregovor\w*",
+                r"po telefonu", r"telefonn\w*", r"videokonferenc\w*"), "call", True, 25),
+        (_words(r"peregovor\w*", r"razgovor\w*", r"besed\w*", r"konsul.tac\w*"), "talks",
+         True, 25),
+        (_words(r"vstreti\w*", r"vstreca\w*", r"vstrecu", r"vstrece", r"vstrecej"),
+         "meeting", True, 25),
+        (_words(r"prinja(?:l|la|li|t|ta|ty)(?! ucasti)", r"prinim\w*(?! ucasti)"), "meeting",
+         False, 25),
+    ),
+}
+
+# The preposition before the other side: "met with", "sa Lavrovim", "с Дачичем"; and
+# "between X and Y" (both sides after it).
+WITH = {
+    "en": frozenset({"with"}),
+    "sr": frozenset({"sa", "s"}),
+    "ru": frozenset({"s", "so"}),
+}
+BETWEEN = {
+    "en": frozenset({"between"}),
+    "sr": frozenset({"izmedju", "medju"}),
+    "ru": frozenset({"mezdu"}),
+}
+# Joining two people on one side: "Selakovic and Lavrov meet", "X i Y", "X и Y".
+AND = {
+    "en": frozenset({"and"}),
+    "sr": frozenset({"i"}),
+    "ru": frozenset({"i"}),
+}
+# Right after a trigger only: "spoke to", "talked to", "was received by".
+WITH_NEXT = {"en": frozenset({"to", "by"}), "sr": frozenset(), "ru": frozenset()}
+# Words before a trigger that make it a meeting recalled from before ("his recent
+# meeting", "since the meeting in San Francisco"), not the one reported.
+RECALLED = {
+    "en": frozenset({"since", "recent", "recently", "previous", "earlier", "last", "past",
+                     "former"}),
+    "sr": frozenset({"nedavn", "nedavnom", "nedavnog", "nedavni", "prethodn", "prethodnom",
+                     "prethodnog", "ranij", "ranijem", "proslog", "proslom"}),
+    "ru": frozenset({"nedavn", "nedavnej", "nedavnih", "predyduscej", "predyduscih", "posle",
+                     "prosloj", "proslom"}),
+}
+# Words anywhere before a trigger in its sentence that make it a plan ("Lavrov will hold
+# talks ... before meeting ...").
+FUTURE = {
+    "en": frozenset({"will", "shall"}),
+    "sr": frozenset({"ce", "cu", "cemo", "cete"}),
+    "ru": frozenset({"budet", "budut", "provedet", "provedut", "vstretitsja", "vstretjatsja",
+                     "primet", "primut", "posetit", "sostoitsja", "sostojatsja"}),
+}
+# Words before a trigger that make it a plan, not a report ("will meet", "ће се састати",
+# "состоится встреча", "invitation to visit").
+NOT_YET = {
+    "en": frozenset({"will", "would", "to", "shall", "planned", "expected", "upcoming",
+                     "forthcoming", "next", "future"}),
+    "sr": frozenset({"ce", "bi", "predstojec", "predstojeci", "predstojeceg",
+                     "predstojecem", "planiran", "planirani", "buduc", "buduci"}),
+    "ru": frozenset({"budet", "budut", "sostoitsja", "sostojatsja", "predstoit",
+                     "predstojascej", "predstojascih", "predstojascie", "predstojascuju",
+                     "planiruetsja", "planiruemoj", "ocerednoj", "buduscej", "provedet", "provedut",
+                     "vstretitsja", "vstretjatsja", "primet", "primut", "posetit"}),
+}
+# Words that end the phrase naming a side: a relative clause, a topic, a new verb.
+CLAUSE_END = {
+    "en": frozenset({"who", "which", "whom", "whose", "that", "where", "when", "while",
+                     "about", "regarding", "concerning", "during", "after",
+                     "before", "since", "said", "stated", "told", "discussed",
+                     "expressed", "informed", "noted", "stressed", "agreed", "thanked",
+                     "reaffirmed", "reiterated", "underlined", "welcomed", "confirmed",
+                     "conveyed"}),
+    "sr": frozenset({"koji", "koja", "koje", "kojeg", "kojem", "kojim", "kojoj", "kome",
+                     "ciji", "cija", "gde", "kada", "dok", "o", "povodom", "tokom", "nakon",
+                     "posle", "pre", "rekao", "rekla", "istakao", "istakla", "izrazio",
+                     "izrazila", "zahvalio", "zahvalila", "ocenio", "ocenila", "informisao",
+                     "naglasio", "naglasila", "radi", "kako"}),
+    "ru": frozenset({"kotoryj", "kotoraja", "kotoroe", "kotorye", "kotorogo", "kotoromu",
+                     "kotorym", "kotoroj", "gde", "kogda", "o", "ob", "po", "posle",
+                     "otmetil", "zajavil", "podcerknul", "vyrazil", "nahodjascimsja",
+                     "nahodjascejsja", "pribyvsim", "prebyvajuscim"}),
+}
+# Words that say the other side is a person even when the text does not name them ("with
+# his Russian counterpart", "sa ministrom inostranih poslova Ruske Federacije", "с
+# сербским коллегой"): prefixes, as folded.
+ROLE_WORDS = {
+    "en": ("minister", "counterpart", "secretary", "ambassador", "president", "premier",
+           "chancellor", "envoy", "colleague", "head", "chair", "leader", "representative",
+           "director", "deputy"),
+    "sr": ("ministr", "koleg", "sekretar", "ambasador", "predsednik", "premijer", "kancelar",
+           "izaslanik", "sef", "predsedavaj", "predstavni", "direktor", "zamenik"),
+    "ru": ("ministr", "koleg", "gossekretar", "sekretar", "posl", "posol", "prezident",
+           "premer", "kancler", "poslannik", "glav", "predsedatel", "predstavitel",
+           "direktor", "zamestitel"),
+}
+
+# Delegations' heads: consultations whose two delegations the text says who led.
+DELEGATION = _words(r"delegations?", r"delegacij\w*")
+LED = _words(r"led", r"headed", r"chaired", r"predvodi\w*", r"predvodio", r"predvodila",
+             r"vodio", r"vodila", r"vozglavl\w*", r"vozglavil\w*", r"na celu", r"vo glave")
+# A plural office: every country named after it is a side ("with the ministers of foreign
+# affairs of Austria, Bulgaria and Montenegro", "са министрима ... Црне Горе и ...").
+PLURAL_ROLE = re.compile(r"(?:ers|ives|ors|ents|ives|eads|ts|ministrima|ministri|"
+                         r"predstavnicima|predstavnici|kolegama|ministrami|ministrov|"
+                         r"predstaviteljami|predstavitelej|kollegami)$")
+
+# "On the sidelines of the 76th session of the UN General Assembly", "na marginama",
+# "на полях", "в кулуарах": talks at a conference, whose name follows.
+SIDELINES = re.compile(
+    r"(?<![\w])(?:on the (?:sidelines|margins?)|in the margins?|at the margins?|"
+    r"na marginama|na margini|u marginama|na poljah|v kuluarah)(?: of)? (?P<name>.+)")
+# What ends a conference's name.
+CONFERENCE_END = re.compile(
+    r"(?<![\w])(?:in|u|v|where|who|which|with|sa|s|gde|held|koji|koja|kotor\w*|"
+    r"on|at|and|i|to|za|dlja)(?![\w])")
+VISIT = _words(r"visit\w*", r"poset\w*", r"vizit\w*", r"prebyva\w*", r"boravi\w*")
+# "today", "yesterday" in the sentence: the encounter's day from the publication date.
+TODAY = _words(r"today", r"danas", r"segodnja")
+YESTERDAY = _words(r"yesterday", r"juce", r"vcera")
+
+# Cities readouts name, by folded stem (the declined forms share it): the place shown.
+CITIES = {
+    "moscow": "Moscow", "moskv": "Moscow", "beijing": "Beijing", "peking": "Beijing",
+    "pekin": "Beijing", "belgrad": "Belgrade", "beograd": "Belgrade",
+    "new york": "New York", "njujork": "New York", "nju jork": "New York",
+    "washington": "Washington", "vasington": "Washington", "brussels": "Brussels",
+    "brisel": "Brussels", "brjussel": "Brussels", "geneva": "Geneva", "zenev": "Geneva",
+    "london": "London", "paris": "Paris", "pariz": "Paris",
+    "berlin": "Berlin", "vienna": "Vienna", "bec": "Vienna", "ven": "Vienna",
+    "budapest": "Budapest", "budimpest": "Budapest",
+    "ankara": "Ankara", "istanbul": "Istanbul", "stambol": "Istanbul", "minsk": "Minsk",
+    "sochi": "Sochi", "soc": "Sochi", "sankt peterburg": "Saint Petersburg",
+    "st petersburg": "Saint Petersburg", "saint petersburg": "Saint Petersburg",
+    "tokyo": "Tokyo", "tokio": "Tokyo", "delhi": "New Delhi", "new delhi": "New Delhi",
+    "nju delhi": "New Delhi", "rome": "Rome", "rim": "Rome", "madrid": "Madrid",
+    "athens": "Athens", "atin": "Athens", "afin": "Athens", "sarajev": "Sarajevo",
+    "sarajevo": "Sarajevo", "zagreb": "Zagreb", "ljubljan": "Ljubljana",
+    "ljubljana": "Ljubljana", "podgoric": "Podgorica", "skopj": "Skopje",
+    "skopje": "Skopje", "tirana": "Tirana", "tiran": "Tirana", "pristina": "Pristina",
+    "pristin": "Pristina", "kyiv": "Kyiv", "kiev": "Kyiv", "kijev": "Kyiv",
+    "oslo": "Oslo", "rijad": "Riyadh", "riyadh": "Riyadh", "ar rijad": "Riyadh",
+    "abu dhabi": "Abu Dhabi", "abu dabi": "Abu Dhabi", "doha": "Doha", "doh": "Doha",
+    "tianjin": "Tianjin", "tjanczin": "Tianjin", "astana": "Astana", "astan": "Astana",
+    "baku": "Baku", "erevan": "Yerevan", "yerevan": "Yerevan", "tbilis": "Tbilisi",
+    "tbilisi": "Tbilisi", "kairo": "Cairo", "cairo": "Cairo", "kair": "Cairo",
+    "tel aviv": "Tel Aviv", "teheran": "Tehran", "tehran": "Tehran", "bern": "Bern",
+    "helsinki": "Helsinki", "stockholm": "Stockholm", "stokholm": "Stockholm",
+    "varsav": "Warsaw", "warsaw": "Warsaw", "prag": "Prague", "prague": "Prague",
+    "bratislav": "Bratislava", "bukurest": "Bucharest", "bucharest": "Bucharest",
+    "sofia": "Sofia", "sofij": "Sofia", "new york city": "New York",
+}
+PLACE_BEFORE = {"en": frozenset({"in", "at"}), "sr": frozenset({"u"}),
+                "ru": frozenset({"v", "vo"})}
+
+# Topics a readout may raise, for the differences between readouts of one event: each a
+# label and the prefixes of its words as folded (any of the four languages).
+TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Kosovo", ("kosov", "kosmet", "metohij", "pristin", "kfor", "unmik", "kim")),
+    ("sanctions", ("sanction", "sankci", "sankcij", "restrictive measure")),
+    ("energy", ("energ", "gas", "gaz", "oil", "neft", "naft", "pipeline", "gasovod",
+                "gazoprovod", "nuclear", "nuklear", "jadern", "electricit", "elektroen")),
+    ("Ukraine", ("ukrain", "ukrajin", "kyiv", "kiev", "kijev", "minsk", "donbas", "donbass")),
+    ("EU accession", ("european union", "evropsk unij", "evropskoj uniji", "evropsku uniju",
+                      "evropske unije", "evrosojuz", "evropejsk sojuz", "accession",
+                      "pristupanj", "integracij", "eu", "es")),
+    ("trade and investment", ("trade", "trgovin", "torgov", "econom", "ekonom", "invest",
+                              "investic", "privred", "business")),
+    ("UN Security Council", ("security council", "savet bezbednosti", "savetu bezbednosti",
+                             "sovet bezopasnosti", "sovete bezopasnosti", "1244")),
+    ("terrorism", ("terror",)),
+    ("Bosnia and Herzegovina", ("bosn", "hercegovin", "gercegovin", "herzegovin", "dayton",
+                                "dejton", "republika srpska", "respublika serbsk")),
+    ("Ukraine crisis settlement", ("peace talks", "ceasefire", "primirj", "peremiri")),
+    ("COVID-19", ("covid", "pandem", "vaccin", "vakcin", "sputnik")),
+    ("culture and people", ("cultur", "kultur", "humanitar", "gumanitar", "educat",
+                            "obrazovan", "tourism", "turiz", "student")),
+    ("defence and NATO", ("nato", "military", "vojn", "voenn", "defen", "odbran", "oboron")),
+    ("migration", ("migra", "migrac")),
+    ("climate", ("climat", "klimat")),
+    ("Expo 2027", ("expo", "ekspo")),
+    ("OSCE", ("osce", "obse", "ebsa", "oebs")),
+)
