@@ -27,13 +27,14 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
+from indexer import whoosh_adapter
 from indexer.archive import Archive
 from indexer.entities import extractor_for
 from indexer.entities.directory import FoundDirectory, Tallies, build_directory, merged, tally
 from indexer.entities.extract import Entities, extraction_fingerprint, sightings
 from indexer.errors import IndexingError, WriterOrphaned
 from indexer.schema import build_schema, document_for
-from indexer.segments import BulkSegmentWriter
+from indexer.segments import share_writer
 
 # An incremental update's pool spills to disk past this; non-compound segments let
 # readers map files instead of copying postings into RAM (WHOOSH.md, trap 3).
@@ -192,7 +193,7 @@ def _index_share(
     extractor = extractor_for(data_dir, found=False)
     segments = []
     indexed = 0
-    writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+    writer = share_writer(ix)
     found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
     mentions: list[tuple[str, tuple[str, ...], date | None]] = []
     try:
@@ -224,16 +225,13 @@ def _index_share(
                     found = []
                 indexed += 1
                 if writer.postings_count >= SEGMENT_POSTINGS_LIMIT:
-                    segments.append(writer._finalize_segment())
-                    writer = BulkSegmentWriter(ix, _lk=False, compound=False)
+                    segments += writer.finish_segment()
+                    writer = share_writer(ix)
                 if indexed % PROGRESS_EVERY == 0 and progress:
                     progress(_count_done(done, indexed))
             _check_parent(parent_pid)
             derived.set_entities(found)
-        if writer.doc_count():
-            segments.append(writer._finalize_segment())
-        else:
-            writer._close_segment()
+        segments += writer.finish_segment()
     except BaseException:
         writer.cancel()
         raise
@@ -390,12 +388,7 @@ def _index_in_processes(
 
 def _commit_segments(ix: Index, segments: list) -> None:
     """Make the segments the writer processes wrote the index's contents (one TOC write)."""
-    writer = ix.writer()
-    try:
-        writer._close_segment()  # the writer's own segment stays empty
-        writer._commit_toc(segments)
-    finally:
-        writer._finish()
+    whoosh_adapter.commit_segments(ix, segments)
 
 
 def rebuild_index(
@@ -411,6 +404,8 @@ def rebuild_index(
         segments_dir = str(generation / "segments")
         ix = whoosh_index.create_in(segments_dir, build_schema())
         procs = procs or writer_processes(archive.count())
+        if not whoosh_adapter.FAST_PATHS:
+            procs = 1  # Whoosh's own writer holds the index lock: one writer at a time
         fingerprint = extraction_fingerprint(str(data_dir))
         # Loaded once here: forked writer processes inherit the registry and gazetteer.
         extractor_for(str(data_dir))

@@ -15,11 +15,10 @@ Whoosh's AndNotMatcher sometimes does (see `_evaluate`). Queries with a node thi
 does not know (Prefix, Wildcard, FuzzyTerm, ranges, ...) are refused by `supports()`; the
 caller then runs Whoosh itself.
 
-Private whoosh internals used here (acceptable because `whoosh3==3.54.0` is pinned in
-pyproject.toml; re-check them when the pin moves): `W3LeafMatcher`'s per-block state
-(`_read_data`, `_data`, `_maxid`, `_next_block`, `_atend`, `_byteids`), the segment
-reader's `_perdoc` length columns (`_cached_reader`, `_dbfile`, `_basepos`, `_count`),
-and `FilterMatcher`'s `child`/`_exclude`. Every use has a slower public fallback.
+Whoosh internals (posting blocks, length columns, BM25F's per-field B) are read
+through indexer/whoosh_adapter.py. When it finds another Whoosh (`FAST_PATHS` False),
+`unsupported()` refuses every query, so every search runs through Whoosh itself:
+slower, the same results.
 """
 
 from __future__ import annotations
@@ -29,20 +28,15 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain
 
 import numpy as np
 from whoosh import formats, scoring
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.columns import NumericColumn
-from whoosh.matching import FilterMatcher
-from whoosh.query.qcore import _NullQuery
 from whoosh.searching import TimeLimit
-from whoosh.util.numeric import byte_to_length
 
-# Field length per stored length byte (byte 0: no length; never read for a match).
-_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+from indexer import whoosh_adapter
+
 _INT_SIZE = 4  # Positions values start with pack_uint(len(deltas))
 _LIST_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO 2, EMPTY_LIST, BINPUT 0
 _BININT1, _BININT2, _BININT = ord("K"), ord("M"), ord("J")
@@ -113,7 +107,7 @@ class _Segment:
         if not self.schema[fieldname].scorable:
             return weights.astype(np.float64, copy=True)  # Whoosh's WeightScorer
         weighting = self.searcher.weighting
-        B = weighting._field_B.get(fieldname, weighting.B)
+        B = whoosh_adapter.bm25f_b(weighting, fieldname)
         K1 = weighting.K1
         idf = self.searcher.idf(fieldname, btext)
         avgfl = self.searcher.avg_field_length(fieldname) or 1
@@ -139,7 +133,10 @@ class BulkEvaluator:
     # -- what is supported -----------------------------------------------------------------
 
     def unsupported(self, query: wq.Query, searcher) -> wq.Query | None:  # type: ignore[no-untyped-def]
-        """The first node this evaluator cannot evaluate exactly as Whoosh would, or None."""
+        """The first node this evaluator cannot evaluate exactly as Whoosh would, or None
+        (the query itself for every query when the fast paths are off)."""
+        if not whoosh_adapter.FAST_PATHS:
+            return query
         weighting = searcher.weighting
         if type(weighting) is not scoring.BM25F or weighting.use_final:
             return query
@@ -193,7 +190,10 @@ class BulkEvaluator:
         return docnums[order], scores[order]
 
     def preload_lengths(self, reader, fieldnames: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
-        """Read the field lengths of every segment now (`reader`: the whole index)."""
+        """Read the field lengths of every segment now (`reader`: the whole index);
+        nothing when the fast paths are off, as nothing is evaluated here then."""
+        if not whoosh_adapter.FAST_PATHS:
+            return
         for leaf, offset in reader.leaf_readers():
             for fieldname in fieldnames:
                 if fieldname in leaf.schema:
@@ -215,7 +215,7 @@ class BulkEvaluator:
 def _unsupported_node(q: wq.Query, schema) -> wq.Query | None:  # type: ignore[no-untyped-def]
     # Exact types: FuzzyTerm and Variations subclass Term but match other words.
     kind = type(q)
-    if isinstance(q, _NullQuery):
+    if whoosh_adapter.is_null_query(q):
         return None
     if kind is wq.Term:
         # A minimum quality lets Whoosh skip blocks: fewer matches than the postings.
@@ -245,7 +245,7 @@ def _unsupported_node(q: wq.Query, schema) -> wq.Query | None:  # type: ignore[n
 
 def _evaluate(q: wq.Query, seg: _Segment) -> _Dense:
     kind = type(q)
-    if isinstance(q, _NullQuery):
+    if whoosh_adapter.is_null_query(q):
         return seg.empty()
     if kind is wq.Term:
         return _term(q, seg)
@@ -459,20 +459,16 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
 # -- reading the index ---------------------------------------------------------------------
 
 def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) -> _Postings:  # type: ignore[no-untyped-def]
-    """All postings of a term in a segment, deleted documents included."""
-    matcher = reader.postings(fieldname, btext)
-    # A segment with deletions wraps its matcher in FilterMatcher(deleted, exclude=True);
-    # deletions are the caller's live mask here, so read the wrapped matcher from its
-    # start (the filter already stepped it past leading deleted documents).
-    while type(matcher) is FilterMatcher and matcher._exclude:
-        matcher = matcher.child
-    matcher.reset()
-    if type(matcher) is W3LeafMatcher and not matcher._byteids:
-        read = _read_w3_blocks(matcher, values)
-        if read is not None:
-            return read
-        matcher.reset()
+    """All postings of a term in a segment, deleted documents included (with the fast
+    paths off, Whoosh's matcher leaves deleted documents out)."""
+    # A segment with deletions wraps its matcher in a filter; deletions are the caller's
+    # live mask here, so the wrapped matcher is read from its start.
+    matcher = whoosh_adapter.unwrap_deletions(reader.postings(fieldname, btext))
+    read = whoosh_adapter.block_postings(matcher, values)
+    if read is not None:
+        return _Postings(*read)
     # Other matchers (e.g. a ListMatcher over postings inlined in the term info): step.
+    matcher.reset()
     ids: list[int] = []
     weights: list[float] = []
     encoded: list[bytes] | None = [] if values else None
@@ -484,44 +480,6 @@ def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) ->
         matcher.next()
     return _Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
                      encoded)
-
-
-def _read_w3_blocks(matcher: W3LeafMatcher, values: bool) -> _Postings | None:
-    """A W3 posting list read a block at a time (None: a block not as expected)."""
-    id_deltas: list[tuple] = []
-    last_ids: list[int] = []
-    weight_parts: list = []
-    encoded: list[bytes] | None = [] if values else None
-    count = 0
-    while not matcher._atend:
-        matcher._read_data()  # one zlib + unpickle per block of up to 128 postings
-        block_ids, block_weights, block_values = matcher._data
-        n = len(block_ids)
-        id_deltas.append(block_ids)
-        last_ids.append(matcher._maxid)
-        # Weights as W3LeafMatcher._read_weights: None = all 1.0, a float = all equal.
-        if block_weights is None:
-            weight_parts.append(repeat(1.0, n))
-        elif isinstance(block_weights, float):
-            weight_parts.append(repeat(block_weights, n))
-        elif len(block_weights) == n:
-            weight_parts.append(block_weights)
-        else:
-            return None
-        if encoded is not None:
-            if not isinstance(block_values, tuple) or len(block_values) != n:
-                return None
-            encoded.extend(block_values)
-        count += n
-        matcher._next_block()
-    # Each block's ids are deltas from 0 (its first id is absolute): make the first one
-    # relative to the previous block's last id, and one cumulative sum decodes them all.
-    deltas = np.fromiter(chain.from_iterable(id_deltas), dtype=np.int64, count=count)
-    starts = np.cumsum([len(part) for part in id_deltas[:-1]], dtype=np.int64)
-    deltas[starts] -= np.array(last_ids[:-1], dtype=np.int64)
-    ids = np.cumsum(deltas)
-    weights = np.fromiter(chain.from_iterable(weight_parts), dtype=np.float64, count=count)
-    return _Postings(ids, weights, encoded)
 
 
 def _decode_positions(values: list[bytes], at: np.ndarray,
@@ -601,18 +559,8 @@ def _decode_one_by_one(chosen: list[bytes], fmt: formats.Format) -> tuple[np.nda
 
 def _read_lengths(reader, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
     """reader.doc_field_length(d, fieldname, 1) for every document d, as float64."""
-    size = reader.doc_count_all()
-    try:
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    except AttributeError:
-        column = False  # not a W3 segment reader: ask per document
-    if column is None:
-        return np.ones(size)  # no length column: BM25FScorer's default of 1
-    if type(column) is NumericColumn.Reader and column._fixedlen == 1:
-        stored = np.zeros(size, dtype=np.uint8)
-        count = min(column._count, size)
-        stored[:count] = np.frombuffer(column._dbfile.get(column._basepos, count),
-                                       dtype=np.uint8)
-        return _BYTE_LENGTHS[stored]
-    return np.array([reader.doc_field_length(d, fieldname, 1) or 0 for d in range(size)],
-                    dtype=np.float64)
+    lengths = whoosh_adapter.field_lengths(reader, fieldname)
+    if lengths is not None:
+        return lengths
+    return np.array([reader.doc_field_length(d, fieldname, 1) or 0
+                     for d in range(reader.doc_count_all())], dtype=np.float64)

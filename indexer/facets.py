@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 from whoosh.reading import IndexReader
 
+from indexer import whoosh_adapter
 from indexer.bulk import read_postings
 
 
@@ -34,13 +35,23 @@ FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("month", "Month", None),
     FacetSpec("official", "Officials", "official_facet", multi=True),
     FacetSpec("country", "Countries mentioned", "country_facet", multi=True),
+    # Issue 15: "withdrawn" marks communiqués gone from their ministry's site.
+    FacetSpec("status", "Status", "status"),
 )
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 # Facets whose index terms are lower-cased (the others keep names as written).
-_LOWERCASE_FACETS = frozenset({"source", "ministry_country", "language", "type"})
+_LOWERCASE_FACETS = frozenset({"source", "ministry_country", "language", "type", "status"})
 _TICKS_PER_DAY = 86_400 * 1_000_000  # Whoosh stores datetimes as microsecond ticks
 _UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MAX_TICKS = 10_000 * 366 * _TICKS_PER_DAY
+
+
+def _term_docs(leaf: IndexReader, field: str, btext: bytes) -> np.ndarray:
+    """The documents of a term in a segment: its posting blocks read whole, or with the
+    fast paths off Whoosh's own `all_ids` (which leaves deleted documents out)."""
+    if whoosh_adapter.FAST_PATHS:
+        return read_postings(leaf, field, btext).ids
+    return np.fromiter(leaf.postings(field, btext).all_ids(), dtype=np.int64)
 
 
 @dataclass
@@ -115,7 +126,7 @@ class FacetTables:
                     if position is None:
                         position = positions[term] = len(terms)
                         terms.append(term)
-                    docs = read_postings(leaf, field, leaf.schema[field].to_bytes(term)).ids
+                    docs = _term_docs(leaf, field, leaf.schema[field].to_bytes(term))
                     pair_docs.append(docs + offset)
                     pair_values.append(np.full(len(docs), position, dtype=np.int64))
         docs = np.concatenate(pair_docs) if pair_docs else np.empty(0, np.int64)

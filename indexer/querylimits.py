@@ -21,6 +21,7 @@ from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
 from whoosh.searching import TimeLimit
 
+from indexer import whoosh_adapter
 from indexer.errors import QueryError
 
 # Named limits, each with its reason.
@@ -126,12 +127,9 @@ def _candidates(node: wq.Query, ixreader) -> Iterable[bytes]:  # type: ignore[no
 
 
 def _pattern_candidates(node: wq.Wildcard, ixreader) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
-    import re
-
-    pattern = re.compile(node._get_pattern())
-    prefix = node._find_prefix(node.text)
+    match, prefix = whoosh_adapter.wildcard_pattern(node)
     for btext in ixreader.expand_prefix(node.fieldname, prefix):
-        yield btext if pattern.match(btext.decode("utf-8")) else b""
+        yield btext if match(btext.decode("utf-8")) else b""
 
 
 def bound_query(parsed: wq.Query, ixreader, deadline: float) -> wq.Query:  # type: ignore[no-untyped-def]

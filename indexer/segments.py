@@ -9,31 +9,23 @@ when the segment is written, and gives the codec whole blocks. The files are Who
 own format: the same codec writes them, and a test compares the index with one Whoosh
 wrote.
 
-It reaches into the W3 codec's postings writer (`_ids`, `_weights`, `_values`, block
-statistics, `_write_block`), which is why whoosh3 is pinned (pyproject.toml).
+It writes below Whoosh's public API (a segment's postings handed to the W3 codec a
+block at a time); every such access is in indexer/whoosh_adapter.py. When the adapter
+finds another Whoosh (`FAST_PATHS` False), `share_writer` gives Whoosh's own writer
+instead: a rebuild then runs in one process, slower, and makes the same index.
 """
 
 from __future__ import annotations
 
 import itertools
-import pickle
-import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import (
-    COMPRESSION_MIN_SIZE,
-    WHOOSH3_HEADER_MAGIC,
-    W3Codec,
-    W3PostingsWriter,
-    W3Segment,
-)
-from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.writing import SegmentWriter
 
+from indexer import whoosh_adapter
 from indexer.folding import WORD
 from indexer.schema import ONE_POSITION_VALUES, FastText, encode_positions
 
@@ -47,44 +39,8 @@ POSTINGS_COMPRESSION = 0
 # with protocol 4, which writes bytes as they are, in half the space). Readers unpickle
 # whatever protocol a block has.
 BLOCK_PICKLE_PROTOCOL = 4
-
-
-class _BlockWriter(W3PostingsWriter):
-    """W3PostingsWriter writing each block's data with BLOCK_PICKLE_PROTOCOL."""
-
-    def _write_block(self, last: bool = False) -> None:
-        # As W3PostingsWriter._write_block (whoosh3 3.54.0), but for the protocol.
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
-        databytes = pickle.dumps(data, BLOCK_PICKLE_PROTOCOL)
-        compression = self._compression if len(databytes) >= COMPRESSION_MIN_SIZE else 0
-        if compression:
-            databytes = zlib.compress(databytes, compression)
-        ids = self._ids
-        infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
-                                  length_to_byte(self._minlength),
-                                  length_to_byte(self._maxlength)), 2)
-        length = len(infobytes) + len(databytes)
-        self._postfile.write_int(-length if last else length)  # negative: the last block
-        self._postfile.write(infobytes)
-        self._postfile.write(databytes)
-        self._blockcount += 1
-        self._new_block()
-
-
-class _BulkCodec(W3Codec):
-    """The W3 codec, writing posting blocks with _BlockWriter. Segments record a plain
-    W3Codec, so an index never depends on this class to be read."""
-
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
-        return _BlockWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
-                            compression=self._compression, inlinelimit=self._inlinelimit)
-
-    def new_segment(self, storage: Any, indexname: str) -> W3Segment:
-        return W3Segment(W3Codec(blocklimit=self._blocklimit, compression=self._compression,
-                                 inlinelimit=self._inlinelimit), indexname)
+# Whoosh's own writer (the fallback) spills its posting pool to disk past this.
+FALLBACK_WRITER_MEMORY_MB = 256
 
 
 ANALYSED_VALUES_KEPT = 100_000  # distinct keyword and date values remembered per segment
@@ -232,19 +188,19 @@ def _pickled_position_lists(positions: np.ndarray, starts: np.ndarray,
     return out.tobytes(), ends
 
 
-class BulkSegmentWriter(SegmentWriter):
+class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
     """A SegmentWriter that inverts documents in memory instead of pooling postings.
 
     For new segments only (a rebuild): it neither deletes nor updates documents, and it
     expects documents built by `indexer.schema.document_for` (no per-field boosts).
     `postings_count` lets the caller start a new segment before memory grows too large.
+    Only with the fast paths on (whoosh_adapter.FAST_PATHS).
     """
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("codec", _BulkCodec(compression=POSTINGS_COMPRESSION))
+        kwargs.setdefault("codec", whoosh_adapter.bulk_codec(POSTINGS_COMPRESSION,
+                                                             BLOCK_PICKLE_PROTOCOL))
         super().__init__(ix, **kwargs)
-        if not isinstance(self.codec, W3Codec):
-            raise TypeError(f"bulk segments need Whoosh's W3 codec, not {self.codec!r}")
         # Field -> term -> postings, for fields other than FastText ones.
         self._terms: dict[str, dict[bytes, _Postings]] = {}
         self._texts: dict[str, _TextTokens] = {}
@@ -254,11 +210,8 @@ class BulkSegmentWriter(SegmentWriter):
         self.postings_count = 0  # postings of other fields and words of text fields
 
     def add_document(self, **fields: Any) -> None:
-        self._check_state()
         schema = self.schema
-        perdocwriter = self.perdocwriter
-        docnum = self.docnum
-        perdocwriter.start_doc(docnum)
+        docnum = self.begin_document()
         for fieldname in sorted(fields):
             value = fields[fieldname]
             if value is None or fieldname.startswith("_"):
@@ -282,14 +235,12 @@ class BulkSegmentWriter(SegmentWriter):
                     lengths = self._lengths[fieldname] = array("I")
                 # Documents before this one that lacked the field have length 0.
                 lengths.extend([0] * (docnum - len(lengths)))
-                lengths.append(_stored_length(length))
-            perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                lengths.append(whoosh_adapter.stored_length(length))
+            self.store_field(fieldname, field, value if field.stored else None, length)
             column = field.column_type
             if column:
-                perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
-        perdocwriter.finish_doc()
-        self._added = True
-        self.docnum += 1
+                self.store_column(fieldname, column, field.to_column_value(value))
+        self.end_document()
 
     def _add_terms(self, terms: dict, field: Any, value: Any, docnum: int) -> int:
         """Any other field's postings, as the field's `index` gives them."""
@@ -316,14 +267,12 @@ class BulkSegmentWriter(SegmentWriter):
             self.postings_count += 1
         return length
 
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        fieldwriter = self.fieldwriter
+    def write_postings(self, sink: whoosh_adapter.PostingSink) -> None:
         for fieldname in sorted(set(self._terms) | set(self._texts)):
             lengths = self._lengths.get(fieldname, array("I"))
             lengths.extend([0] * (self.docnum - len(lengths)))
             lengths_array = np.frombuffer(lengths, dtype=np.uint32)
-            fieldwriter.start_field(fieldname, self.schema[fieldname])
+            sink.start_field(fieldname, self.schema[fieldname])
             if fieldname in self._texts:
                 inverted = self._texts.pop(fieldname).inverted()
             else:
@@ -331,12 +280,42 @@ class BulkSegmentWriter(SegmentWriter):
                 inverted = ((term, p.ids, p.weights, _split(p.values, p.ends))
                             for term, p in sorted(terms.items()))
             for term, docnums, weights, values in inverted:
-                fieldwriter.start_term(term)
-                _write_postings(fieldwriter._postwriter, docnums, weights, values,
-                                lengths_array)
-                fieldwriter.finish_term()
-            fieldwriter.finish_field()
-        fieldwriter.close()
+                sink.add_term(term, docnums, weights, values, lengths_array)
+            sink.finish_field()
+
+
+class WhooshShareWriter:
+    """Whoosh's own writer in BulkSegmentWriter's place, when the fast paths are off.
+
+    It takes the index lock and commits its own segment, so a rebuild that uses it runs
+    in one process; finish_segment returns no segment for commit_segments.
+    """
+
+    postings_count = 0  # never asks for a new segment: Whoosh's pool spills to disk
+
+    def __init__(self, ix: Any) -> None:
+        self._writer = ix.writer(limitmb=FALLBACK_WRITER_MEMORY_MB, compound=False)
+
+    def add_document(self, **fields: Any) -> None:
+        self._writer.add_document(**fields)
+
+    def doc_count(self) -> int:
+        return self._writer.doc_count()
+
+    def cancel(self) -> None:
+        self._writer.cancel()
+
+    def finish_segment(self) -> list:
+        self._writer.commit(merge=False)
+        return []
+
+
+def share_writer(ix: Any) -> BulkSegmentWriter | WhooshShareWriter:
+    """The writer for a rebuild's share of the archive: the bulk writer, unlocked, with
+    the fast paths on; Whoosh's own writer otherwise (then only in one process)."""
+    if whoosh_adapter.FAST_PATHS:
+        return BulkSegmentWriter(ix, locked=False, compound=False)
+    return WhooshShareWriter(ix)
 
 
 def _split(values: bytearray, ends: array) -> list[bytes]:
@@ -345,37 +324,3 @@ def _split(values: bytearray, ends: array) -> list[bytes]:
     joined = bytes(values)
     starts = [0, *ends[:-1]]
     return [joined[start:end] for start, end in zip(starts, ends, strict=True) if end != start]
-
-
-def _stored_length(length: int) -> int:
-    """The length Whoosh reads back from its one-byte length column (0: none stored)."""
-    if not length:
-        return 0
-    stored = length_to_byte(length)
-    return byte_to_length(stored) if stored else 0
-
-
-def _write_postings(writer: Any, docnums: array, weights: array, values: list[bytes],
-                    lengths: np.ndarray) -> None:
-    """Give the codec's postings writer one term's postings, a block at a time."""
-    limit = writer._blocklimit
-    count = len(docnums)
-    term_lengths = lengths[np.frombuffer(docnums, dtype=np.uint32)]
-    value_at = 0
-    for start in range(0, count, limit):
-        stop = min(start + limit, count)
-        block_weights = weights[start:stop]
-        block_lengths = term_lengths[start:stop]
-        block_lengths = block_lengths[block_lengths > 0]
-        writer._ids = docnums[start:stop]
-        writer._weights = block_weights
-        # Values were left out for postings without one; a block takes its own share.
-        taken = values[value_at:value_at + (stop - start)] if values else []
-        value_at += len(taken)
-        writer._values = taken
-        writer._maxweight = max(max(block_weights), 0)
-        writer._minlength = int(block_lengths.min()) if len(block_lengths) else None
-        writer._maxlength = int(block_lengths.max()) if len(block_lengths) else 0
-        if stop < count:
-            writer._write_block()
-    # The last (or only) block is written, or inlined, by finish_postings.

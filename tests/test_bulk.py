@@ -21,7 +21,7 @@ from benchmarks.corpus import (
     rare_words,
     to_cyrillic,
 )
-from indexer import bulk
+from indexer import bulk, whoosh_adapter
 from indexer.archive import Archive
 from indexer.build import update_index
 from indexer.bulk import BulkEvaluator, Unsupported
@@ -298,7 +298,7 @@ def test_union_tree_for_big_segments(searcher, evaluator, parse, monkeypatch) ->
 def test_other_matchers_are_stepped_through(searcher, evaluator, parse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Posting lists that are not W3 block lists (e.g. inlined in the term info) are read
     # one posting at a time; pretend none is a block list.
-    monkeypatch.setattr(bulk, "W3LeafMatcher", type("NotAMatcher", (), {}))
+    monkeypatch.setattr(whoosh_adapter, "W3LeafMatcher", type("NotAMatcher", (), {}))
     for q in (COMMON[0], f'"{PHRASES[0]}"', f"{COMMON[0]} -{COMMON[1]}"):
         assert_same_as_whoosh(searcher, evaluator, parse(q))
 

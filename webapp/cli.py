@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import logging
+import os
 import shutil
 import sys
+import time
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
-from indexer import pipeline
+from indexer import pipeline, whoosh_adapter
 from indexer.archive import Archive, CrawlRun
 from indexer.errors import IndexingError, QueryError, WriterBusy
 from indexer.lock import LockHolder, WriterLock
@@ -24,6 +29,8 @@ from webapp import create_app
 from webapp.config import REPO_ROOT, fetch_settings
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_request_from_args
+from webapp.runlog import LOG_FORMATS, RunLog
+from webapp.status import archive_exists
 
 # The bundled copy of the ministries' sites that the demo crawls.
 DEMO_SITES = REPO_ROOT / "tests" / "fixtures" / "sites"
@@ -33,16 +40,60 @@ def _app(ctx: click.Context) -> Flask:
     return ctx.find_root().obj
 
 
-@click.group()
+# Options of the whole command that may also be written after the subcommand
+# (`communiques status --data-dir X` as well as `communiques --data-dir X status`).
+GLOBAL_OPTIONS = ("--data-dir", "--log-format")
+
+
+class _Cli(click.Group):
+    """The `communiques` group: global options are accepted before or after the
+    subcommand (they are moved in front of it before parsing)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        hoisted: list[str] = []
+        rest: list[str] = []
+        i = 0
+        seen_command = False
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                rest += args[i:]
+                break
+            name = arg.split("=", 1)[0]
+            if seen_command and name in GLOBAL_OPTIONS:
+                if "=" in arg:
+                    hoisted.append(arg)
+                elif i + 1 < len(args):
+                    hoisted += [arg, args[i + 1]]
+                    i += 1
+                else:
+                    rest.append(arg)  # no value: let click say so
+                i += 1
+                continue
+            if not arg.startswith("-") and not seen_command and (
+                    not rest or rest[-1].split("=", 1)[0] not in GLOBAL_OPTIONS
+                    or "=" in rest[-1]):
+                seen_command = True
+            rest.append(arg)
+            i += 1
+        return super().parse_args(ctx, hoisted + rest)
+
+
+@click.group(cls=_Cli)
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="COMMUNIQUES_DATA_DIR",
-              help="Archive and index directory (default: ./index).")
+              help="Archive and index directory (default: ./index). Also after the subcommand.")
+@click.option("--log-format", type=click.Choice(LOG_FORMATS), default="auto",
+              envvar="COMMUNIQUES_LOG_FORMAT", show_default=True,
+              help="update: text lines with progress bars, or one JSON object per event"
+                   " (auto: JSON when not on a terminal).")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None) -> None:
+def cli(ctx: click.Context, data_dir: str | None, log_format: str) -> None:
     """Full-text search over foreign-ministry communiqués."""
     if not isinstance(ctx.obj, Flask):  # tests pass a configured app as obj
         ctx.obj = create_app({"DATA_DIR": data_dir} if data_dir else None)
     elif data_dir:
         ctx.obj.config["DATA_DIR"] = data_dir
+    ctx.obj.config["LOG_FORMAT"] = log_format
 
 
 # `crawl` and `update` exit codes, or-ed together: 1 a source error (a block page, a
@@ -51,6 +102,13 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
 # both; 75 (EX_TEMPFAIL) another writer holds the lock.
 EXIT_SOURCE_ERROR = 1
 EXIT_DRIFT = 4
+# And for every command (BSD sysexits): 2 a usage error (click's), 66 no archive yet (a
+# read-only command on an empty data directory), 69 the port to serve on is taken,
+# 75 another writer holds the lock, 78 a source definition cannot be read.
+EXIT_NO_ARCHIVE = 66
+EXIT_PORT_TAKEN = 69
+EXIT_BUSY = 75
+EXIT_BAD_DEFINITION = 78
 # How many example URLs of a definition's drift are shown.
 DRIFT_EXAMPLES = 3
 
@@ -85,11 +143,27 @@ def _drift_line(run: CrawlRun, examples: list[str]) -> str:
             f" the generic extractor (its selectors found no title or body), e.g. {shown}{more}")
 
 
+def _fail(message: str, code: int) -> NoReturn:
+    """One line on stderr and an exit code: an expected failure, no traceback."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _need_archive(app: Flask) -> None:
+    """Read-only commands on a data directory with no archive say so (and create none)."""
+    data_dir = app.config["DATA_DIR"]
+    if not archive_exists(data_dir):
+        what = "does not exist" if not Path(data_dir).exists() else "holds no archive yet"
+        _fail(f"{data_dir} {what}; make one with `communiques update` (the live sites),"
+              f" `communiques update --sites {DEMO_SITES.relative_to(REPO_ROOT)}` (the bundled"
+              " copies) or `communiques demo`", EXIT_NO_ARCHIVE)
+
+
 def _select_sources(source_ids: tuple[str, ...]) -> list:
     try:
         sources = load_sources()
     except SourceDefinitionError as exc:
-        raise click.ClickException(f"bad source definition: {exc}") from exc
+        _fail(f"bad source definition: {exc}", EXIT_BAD_DEFINITION)
     unknown = [s for s in source_ids if s not in sources]
     if unknown:
         raise click.BadParameter(
@@ -126,7 +200,7 @@ def _writer_errors(func):  # type: ignore[no-untyped-def]
             return func(*args, **kwargs)
         except WriterBusy as exc:
             click.echo(f"busy: {exc}", err=True)
-            sys.exit(75)  # EX_TEMPFAIL: cron may simply try again next time
+            sys.exit(EXIT_BUSY)  # EX_TEMPFAIL: cron may simply try again next time
         except IndexingError as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -161,18 +235,84 @@ def index_command(ctx: click.Context, rebuild: bool) -> None:
 
 
 @cli.command()
-@click.option("--source", "source_ids", multiple=True, help="Source id (repeatable; default all).")
+@click.option("--source", "source_ids", multiple=True,
+              help="Crawl this source now, due or not (repeatable).")
+@click.option("--all", "all_sources", is_flag=True, help="Crawl every source now, due or not.")
+@click.option("--recheck", is_flag=True,
+              help="Re-check every listed article now (conditional requests), not only those"
+                   " whose `recheck` time has come.")
+@click.option("--full-listing", is_flag=True,
+              help="Walk every listing page, not only up to the first with nothing new.")
+@click.option("--sites", type=click.Path(exists=True, file_okay=False),
+              help="Rehearse against a local copy of the sites (e.g. tests/fixtures/sites),"
+                   " served on loopback, into DATA_DIR/rehearsal.")
 @click.pass_context
 @_writer_errors
-def update(ctx: click.Context, source_ids: tuple[str, ...]) -> None:
-    """Crawl, then index: what cron runs every hour."""
+def update(ctx: click.Context, source_ids: tuple[str, ...], all_sources: bool, recheck: bool,
+           full_listing: bool, sites: str | None) -> None:
+    """Crawl the sources that are due, then index, under one hold of the writer lock:
+    what cron runs every hour.
+
+    A source is due when its `interval` has passed since its last good crawl; --source
+    and --all crawl now. Exits 0 when all went well, 1 when a source failed or broke
+    (errors, block pages, breakage), 4 on definition drift, 5 on both, 75 when another
+    writer is running.
+    """
+
     app = _app(ctx)
-    reports = _crawl(app, source_ids, refetch=False)
-    _print_reports(reports)
-    _index(app, rebuild=False)
-    code = _crawl_exit_code(reports)  # the same codes as `crawl`
+    if sites is not None:
+        _rehearse(app, Path(sites), source_ids, all_sources, recheck, full_listing)
+        return
+    _update(app, source_ids, all_sources, recheck, full_listing)
+
+
+def _update(app: Flask, source_ids: tuple[str, ...], all_sources: bool, recheck: bool,
+            full_listing: bool) -> None:
+    from scrapers.crawl import CrawlOptions
+
+    sources = _select_sources(source_ids)
+    log = RunLog(app.config.get("LOG_FORMAT", "auto"))
+    handler = log.handler()
+    logging.getLogger("indexer").addHandler(handler)
+    pause = float(os.environ.get("COMMUNIQUES_TEST_PAUSE_BEFORE_INDEX", "0") or 0)
+    try:
+        result = pipeline.update(
+            app.config["DATA_DIR"], sources, fetch_settings(app.config),
+            site_overrides=app.config["SITE_OVERRIDES"],
+            force=all_sources or bool(source_ids),
+            options=CrawlOptions(recheck_all=recheck, full_listing=full_listing),
+            log=log.event, progress_factory=log.progress_for,
+            # A test hook: hold the lock between crawl and index for this many seconds.
+            before_index=(lambda: time.sleep(pause)) if pause else None,
+        )
+    finally:
+        logging.getLogger("indexer").removeHandler(handler)
+    code = _crawl_exit_code(result.reports)  # the same codes as `crawl`
     if code:
         sys.exit(code)
+
+
+def _rehearse(app: Flask, sites: Path, source_ids: tuple[str, ...], all_sources: bool,
+              recheck: bool, full_listing: bool) -> None:
+    """`update --sites DIR`: serve the copy on loopback and update DATA_DIR/rehearsal from
+    it, on the same ports as the last rehearsal where free (so its URLs stay the same)."""
+    from scrapers.localsites import LocalSites
+
+    data_dir = Path(app.config["DATA_DIR"]) / "rehearsal"
+    ports_file = data_dir / "sites.json"
+    try:
+        ports = {h: int(u.rsplit(":", 1)[1]) for h, u in json.loads(
+            ports_file.read_text()).items()}
+    except (OSError, ValueError, IndexError):
+        ports = {}
+    with LocalSites(sites, ports) as local:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        ports_file.write_text(json.dumps(local.base_urls))
+        rehearsal = create_app({**app.config, "DATA_DIR": str(data_dir),
+                                "SITE_OVERRIDES": local.base_urls,
+                                "FETCH_ALLOW_PRIVATE_ADDRESSES": True, "FETCH_DELAY": 0.0})
+        click.echo(f"rehearsal: the sites in {sites} on loopback, data in {data_dir}", err=True)
+        _update(rehearsal, source_ids, all_sources, recheck, full_listing)
 
 
 @cli.command()
@@ -212,6 +352,7 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
     The options are the search page's filters; repeating one means any of its values.
     """
     app = _app(ctx)
+    _need_archive(app)
     args = MultiDict([("q", " ".join(query)), ("sort", sort), ("page", str(page)),
                       ("size", str(size))])
     names = {"doc_type": "type"}
@@ -279,15 +420,27 @@ def _run_summary(run: CrawlRun, holder: LockHolder | None) -> str:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what /api/status returns, with each source's last 100 runs.")
 @click.pass_context
-def status(ctx: click.Context) -> None:
-    """Archive and index counts, and the last crawl of each source."""
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Archive and index counts, and each source's health: last attempt and success,
+    failures in a row, its newest run's errors, drift and breakage."""
+    from webapp.status import collect
+
     app = _app(ctx)
     data_dir = app.config["DATA_DIR"]
+    _need_archive(app)
+    health = collect(data_dir, _select_sources(()),
+                     app.extensions["search"].document_count())
+    if as_json:
+        click.echo(json.dumps(health, ensure_ascii=False, indent=2))
+        return
     with Archive(data_dir, readonly=True) as archive:
         click.echo(f"data directory: {data_dir}")
         click.echo(f"archive: {archive.count()} communiqués, {archive.count_versions()} versions")
         click.echo(f"index: {app.extensions['search'].document_count()} documents")
+        click.echo(whoosh_adapter.status_line())
         holder = WriterLock.holder(data_dir)
         for run in archive.last_runs():
             click.echo(f"{run.source_id}: {_run_summary(run, holder)}")
@@ -296,6 +449,13 @@ def status(ctx: click.Context) -> None:
             if run.drift:
                 urls = [row.url for row in archive.run_drift(run.run_id)]
                 click.echo(f"  [drift] {_drift_line(run, urls)}")
+    for source in health["sources"]:
+        click.echo(f"{source['id']}: {source['state']}; last success"
+                   f" {source['last_success'] or 'never'}, last attempt"
+                   f" {source['last_attempt'] or 'never'}, {source['consecutive_failures']}"
+                   f" failures in a row, {source['documents']} documents"
+                   f" ({source['withdrawn_documents']} withdrawn), newest"
+                   f" {source['newest_published'] or '-'}")
 
 
 @cli.command()
@@ -303,6 +463,7 @@ def status(ctx: click.Context) -> None:
 def sources(ctx: click.Context) -> None:
     """Every source: strategy, languages, last crawl, documents and last error."""
     app = _app(ctx)
+    _need_archive(app)
     with Archive(app.config["DATA_DIR"], readonly=True) as archive:
         documents = archive.documents_by_source()
         runs = {run.source_id: run for run in archive.last_runs()}
@@ -624,10 +785,22 @@ def entities_quality(ctx: click.Context, which: str, golden: str, unseen: str,
 
 
 def _serve(app: Flask, host: str, port: int) -> None:
-    from waitress import serve as waitress_serve
+    from waitress.server import create_server
 
+    try:
+        server = create_server(app, host=host, port=port, threads=8,
+                               ident="communique-search")
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}"
+              + (" (another server is using the port; choose one with --port)"
+                 if exc.errno == errno.EADDRINUSE else ""), EXIT_PORT_TAKEN)
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress_serve(app, host=host, port=port, threads=8, ident="communique-search")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 @cli.command()
@@ -635,8 +808,10 @@ def _serve(app: Flask, host: str, port: int) -> None:
 @click.option("--port", type=int, default=5000, show_default=True)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the search pages and API."""
-    _serve(_app(ctx), host, port)
+    """Serve the search pages and API (waitress; see deploy/ for gunicorn)."""
+    app = _app(ctx)
+    _need_archive(app)
+    _serve(app, host, port)
 
 
 @cli.command()

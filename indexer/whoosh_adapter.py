@@ -1,0 +1,672 @@
+"""Every use of Whoosh's internals, in one module, and the check that they are there.
+
+The fast paths that make rebuilds and searches fast (docs/performance.md) read and
+write Whoosh's W3 codec below its public API. All of that is here, behind small
+functions; no other module imports a private Whoosh name or touches a private
+attribute. The on-disk rules these paths share are in docs/whoosh-internals.md.
+
+What is used, and why (`INTERNALS` below lists each name; tests/test_whoosh_adapter.py
+checks every one against the installed Whoosh):
+
+- Writing segments (indexer/segments.py): `SegmentWriterBase` is Whoosh's
+  `SegmentWriter` with its per-document writer driven directly (`perdocwriter`,
+  `_check_state`, `_added`, `docnum`) and its `_flush_segment` replaced, so postings
+  go to the field writer's `_postwriter` (a `W3PostingsWriter`) a block at a time: the
+  block buffers `_ids`, `_weights`, `_values` and statistics `_maxweight`,
+  `_minlength`, `_maxlength` are set, then `_write_block` runs. `_BlockWriter` is
+  `W3PostingsWriter._write_block` copied (with `_mini_ids`, `_mini_weights`,
+  `_mini_values`, `_blockcount`, `_postfile`, `_terminfo`, `_compression`) to pickle
+  block data with protocol 4 instead of 2. Writer processes make their segments
+  with `_finalize_segment` (or `_close_segment` when empty) and no lock (`_lk=False`).
+- Reading posting blocks (indexer/bulk.py, indexer/facets.py): a `W3LeafMatcher`'s
+  `_read_data`, `_data`, `_maxid`, `_next_block`, `_atend`, `_byteids`; and a
+  `FilterMatcher`'s `_exclude` (with `child`), to read under a segment's deletions.
+- Columns: a segment reader's `_perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)`
+  and the `NumericColumn.Reader`'s `_fixedlen`, `_count`, `_dbfile`, `_basepos`, to
+  read a segment's length bytes in one slice.
+- Scoring: `BM25F._field_B` (per-field B).
+- Queries: `Wildcard._get_pattern` and `_find_prefix` (indexer/querylimits.py), and
+  `type(NullQuery)` (the private `_NullQuery` class, reached through the public object).
+- Formats: posting values of `Positions` fields are pack_uint(n) + pickle protocol 2
+  of the position deltas; indexer/schema.py writes them by hand and bulk.py parses
+  them with numpy, so the encoding is checked too.
+
+At import this module compares the installed Whoosh with the one it was written for
+(`WRITTEN_FOR`) and probes every internal. On any difference `FAST_PATHS` is False:
+rebuilds use Whoosh's own writer in one process, every search goes through Whoosh's
+own collector, and facets read postings with public calls. That is slower, with the
+same results; it is logged once and shown by `communiques status`. Setting
+COMMUNIQUES_WHOOSH_FAST_PATHS=0 turns the fast paths off on purpose.
+
+Callers read `whoosh_adapter.FAST_PATHS` when they run (never copy it at import), so a
+test can switch the whole application to the fallback.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import inspect
+import logging
+import os
+import pickle
+import zlib
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import chain, repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("communiques")
+
+# The Whoosh this module was written against: a distribution name and version.
+WRITTEN_FOR = ("whoosh3", "3.54.0")
+# "0", "off", "no" or "false" turns the fast paths off whatever is installed.
+FAST_PATHS_ENV = "COMMUNIQUES_WHOOSH_FAST_PATHS"
+
+# -- guarded imports: a missing name turns the fast paths off, never raises ----------------
+
+_import_errors: list[str] = []
+
+
+def _import(module: str, name: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), name)
+    except Exception as error:  # ImportError, AttributeError, or anything a module raises
+        _import_errors.append(f"{module}.{name} ({type(error).__name__})")
+        return None
+
+
+W3Codec = _import("whoosh.codec.whoosh3", "W3Codec")
+W3PostingsWriter = _import("whoosh.codec.whoosh3", "W3PostingsWriter")
+W3Segment = _import("whoosh.codec.whoosh3", "W3Segment")
+W3LeafMatcher = _import("whoosh.codec.whoosh3", "W3LeafMatcher")
+WHOOSH3_HEADER_MAGIC = _import("whoosh.codec.whoosh3", "WHOOSH3_HEADER_MAGIC")
+COMPRESSION_MIN_SIZE = _import("whoosh.codec.whoosh3", "COMPRESSION_MIN_SIZE")
+LENGTHS_COLUMN = _import("whoosh.codec.whoosh3", "LENGTHS_COLUMN")
+_lenfield = _import("whoosh.codec.whoosh3", "_lenfield")
+NumericColumn = _import("whoosh.columns", "NumericColumn")
+FilterMatcher = _import("whoosh.matching", "FilterMatcher")
+length_to_byte = _import("whoosh.util.numeric", "length_to_byte")
+byte_to_length = _import("whoosh.util.numeric", "byte_to_length")
+_SegmentWriter = _import("whoosh.writing", "SegmentWriter") or object
+
+
+# -- the contract: every internal used ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Internal:
+    """One Whoosh name this module relies on.
+
+    `where` is "module" (a name in module `owner`), "class" (an attribute of class
+    `owner`), "instance" (an attribute its objects set, checked on a probe object) or
+    "parameter" (a keyword argument of `owner`).
+    """
+
+    owner: str
+    name: str
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.owner}.{self.name}"
+
+
+def _names(owner: str, where: str, names: str) -> list[Internal]:
+    return [Internal(owner, name, where) for name in names.split()]
+
+
+_W3 = "whoosh.codec.whoosh3"
+INTERNALS: tuple[Internal, ...] = (
+    *_names(_W3, "module", "W3Codec W3PostingsWriter W3Segment W3LeafMatcher W3TermInfo "
+            "WHOOSH3_HEADER_MAGIC COMPRESSION_MIN_SIZE LENGTHS_COLUMN _lenfield"),
+    *_names("whoosh.util.numeric", "module", "length_to_byte byte_to_length"),
+    *_names("whoosh.columns", "module", "NumericColumn"),
+    *_names("whoosh.matching", "module", "FilterMatcher"),
+    *_names("whoosh.writing", "module", "SegmentWriter"),
+    # Writing a segment.
+    *_names("whoosh.writing.SegmentWriter", "parameter", "_lk codec compound"),
+    *_names("whoosh.writing.SegmentWriter", "class",
+            "_check_state _flush_segment _finalize_segment _close_segment"),
+    *_names("whoosh.writing.SegmentWriter", "instance",
+            "_added docnum perdocwriter fieldwriter schema codec"),
+    *_names(f"{_W3}.W3Codec", "instance", "_blocklimit _compression _inlinelimit"),
+    *_names(f"{_W3}.W3FieldWriter", "instance", "_postwriter"),
+    *_names(f"{_W3}.W3PostingsWriter", "parameter",
+            "blocklimit byteids compression inlinelimit"),
+    *_names(f"{_W3}.W3PostingsWriter", "class",
+            "_write_block _new_block _mini_ids _mini_weights _mini_values"),
+    *_names(f"{_W3}.W3PostingsWriter", "instance",
+            "_postfile _blocklimit _compression _blockcount _terminfo _ids _weights _values "
+            "_maxweight _minlength _maxlength"),
+    # Reading posting blocks.
+    *_names(f"{_W3}.W3LeafMatcher", "class", "_read_data _next_block"),
+    *_names(f"{_W3}.W3LeafMatcher", "instance", "_data _maxid _atend _byteids"),
+    *_names("whoosh.matching.FilterMatcher", "instance", "child _exclude"),
+    # Columns.
+    *_names("whoosh.reading.SegmentReader", "instance", "_perdoc"),
+    *_names(f"{_W3}.W3PerDocReader", "class", "_cached_reader"),
+    *_names("whoosh.columns.NumericColumn.Reader", "instance",
+            "_fixedlen _count _dbfile _basepos"),
+    # Scoring and queries.
+    *_names("whoosh.scoring.BM25F", "instance", "_field_B B K1 use_final"),
+    *_names("whoosh.query.Wildcard", "class", "_get_pattern _find_prefix"),
+)
+# Whoosh code copied here (a change there must be carried over): qualified name -> the
+# SHA-256 of its source as written for, first 16 hex digits.
+COPIED_CODE = {
+    f"{_W3}.W3PostingsWriter._write_block": "e83943e6e72d01ef",
+}
+
+
+def _resolve(dotted: str) -> Any:
+    """The object a dotted name names: a module, or an attribute chain within one."""
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for part in parts[split:]:
+            found = getattr(found, part)
+        return found
+    raise ImportError(dotted)
+
+
+def _probe_objects() -> dict[str, _Snapshot]:
+    """Whoosh objects of every kind whose instance attributes are used, from a tiny
+    in-memory index (a few milliseconds). A step that fails leaves its kinds out, so
+    their names are reported missing one by one."""
+    from io import BytesIO
+
+    from whoosh import scoring
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.filedb.filestore import RamStorage
+    from whoosh.filedb.structfile import StructFile
+    from whoosh.matching import ListMatcher
+
+    objects: dict[str, _Snapshot] = {}
+
+    def step(make: Callable[[], dict[str, Any]]) -> None:
+        try:
+            objects.update({k: _Snapshot(v) for k, v in make().items()})
+        except Exception:
+            pass
+
+    schema = Schema(t=TEXT(), id=ID(stored=True))
+    ix = RamStorage().create_index(schema)
+    with ix.writer() as writer:
+        writer.add_document(t="probe words", id="1")
+    with ix.reader() as reader:
+        step(lambda: {"whoosh.reading.SegmentReader": reader,
+                      f"{_W3}.W3LeafMatcher": reader.postings("t", b"probe")})
+        step(lambda: {f"{_W3}.W3PerDocReader": reader._perdoc})
+        step(lambda: {"whoosh.columns.NumericColumn.Reader": reader._perdoc._cached_reader(
+            _lenfield("t"), LENGTHS_COLUMN)})
+    writer = ix.writer()
+    try:
+        step(lambda: {"whoosh.writing.SegmentWriter": writer,
+                      f"{_W3}.W3Codec": writer.codec})
+
+        def field_writer() -> dict[str, Any]:
+            writer.fieldwriter.start_field("t", schema["t"])
+            return {f"{_W3}.W3FieldWriter": writer.fieldwriter}
+
+        step(field_writer)
+
+        def postings_writer() -> dict[str, Any]:
+            from whoosh.codec.whoosh3 import W3TermInfo
+
+            postings = W3Codec().postings_writer(StructFile(BytesIO()))
+            postings.start_postings(schema["t"].format, W3TermInfo())
+            return {f"{_W3}.W3PostingsWriter": postings}
+
+        step(postings_writer)
+    finally:
+        writer.cancel()
+    step(lambda: {"whoosh.matching.FilterMatcher":
+                  FilterMatcher(ListMatcher([1], [1.0]), {0}, exclude=True)})
+    step(lambda: {"whoosh.scoring.BM25F": scoring.BM25F()})
+    return objects
+
+
+class _Snapshot:
+    """The attribute names an object had when probed."""
+
+    def __init__(self, obj: Any) -> None:
+        self.type = type(obj)
+        self.names = set(dir(obj))
+
+
+def internal_present(internal: Internal, probes: dict[str, _Snapshot]) -> bool:
+    """Whether the installed Whoosh has this internal (`probes`: _probe_objects())."""
+    try:
+        if internal.where in ("module", "class"):
+            return hasattr(_resolve(internal.owner), internal.name)
+        if internal.where == "parameter":
+            return internal.name in inspect.signature(_resolve(internal.owner)).parameters
+        return internal.owner in probes and internal.name in probes[internal.owner].names
+    except Exception:
+        return False
+
+
+def missing_internals() -> list[str]:
+    """Every internal in INTERNALS the installed Whoosh lacks, plus encoding rules that
+    changed (empty: the fast paths can run). Never raises."""
+    missing = list(_import_errors)
+    try:
+        probes = _probe_objects()
+    except Exception as error:  # the index itself could not be made
+        return [*missing, f"the probe index ({type(error).__name__}: {error})"]
+    missing += [str(i) for i in INTERNALS if not internal_present(i, probes)]
+    return missing + _changed_rules()
+
+
+def _changed_rules() -> list[str]:
+    """The encoding rules the fast paths share with Whoosh, checked on samples."""
+    changed = []
+    try:
+        from whoosh.formats import Positions
+        from whoosh.system import pack_uint
+
+        positions = [3, 7, 300, 70_000]
+        deltas = [3, 4, 293, 69_700]
+        if Positions().encode(positions) != pack_uint(4) + pickle.dumps(deltas, 2):
+            changed.append("whoosh.formats.Positions.encode (pack_uint(n) + pickle 2 of deltas)")
+        # The length column's one-byte quantisation, which stored_length and the
+        # bulk evaluator's length table reproduce.
+        if ([length_to_byte(n) for n in (1, 7, 100, 1000, 100_000)] != [1, 7, 48, 113, 254]
+                or [byte_to_length(b) for b in (1, 50, 100, 200, 255)]
+                != [1, 110, 667, 17814, 106374]):
+            changed.append("whoosh.util.numeric.length_to_byte (the length byte's scale)")
+    except Exception as error:
+        changed.append(f"the encoding checks ({type(error).__name__}: {error})")
+    return changed
+
+
+def copied_code_digest(qualified: str) -> str:
+    """SHA-256 (16 hex digits) of the installed source of a function in COPIED_CODE."""
+    import hashlib
+
+    return hashlib.sha256(inspect.getsource(_resolve(qualified)).encode()).hexdigest()[:16]
+
+
+# -- which Whoosh is installed ------------------------------------------------------------
+
+def installed_engine() -> tuple[str, str]:
+    """(distribution, version) of the `whoosh` package Python imports. Never raises."""
+    try:
+        import whoosh
+
+        version = ".".join(str(part) for part in whoosh.__version__)
+        here = Path(whoosh.__file__).resolve()
+    except Exception:
+        return ("whoosh", "unknown")
+    try:
+        dist = importlib.metadata.distribution(WRITTEN_FOR[0])
+        if any(Path(str(dist.locate_file(f))).resolve() == here for f in dist.files or ()
+               if str(f).endswith("whoosh/__init__.py")):
+            # The package's own version wins: another distribution may have overwritten
+            # the files that whoosh3's metadata lists.
+            return (dist.metadata["Name"] or WRITTEN_FOR[0], version)
+    except Exception:
+        pass
+    try:  # slow (every distribution is read), so only when it is not whoosh3
+        names = importlib.metadata.packages_distributions().get("whoosh") or ["whoosh"]
+        return (names[0], version)
+    except Exception:
+        return ("whoosh", version)
+
+
+def check_engine(installed: tuple[str, str]) -> str | None:
+    """Why the fast paths cannot run with this Whoosh, or None when they can."""
+    name, version = installed
+    if name.lower() != WRITTEN_FOR[0]:
+        return f"written for {WRITTEN_FOR[0]} {WRITTEN_FOR[1]}"
+    if version != WRITTEN_FOR[1]:
+        return f"written for {WRITTEN_FOR[0]} {WRITTEN_FOR[1]}, not {version}"
+    return None
+
+
+def _decide() -> tuple[tuple[str, str], str | None]:
+    installed = installed_engine()
+    if os.environ.get(FAST_PATHS_ENV, "").strip().lower() in ("0", "off", "no", "false"):
+        return installed, f"turned off by {FAST_PATHS_ENV}"
+    reason = check_engine(installed)
+    if reason is None:
+        missing = missing_internals()
+        if missing:
+            shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more"
+                                              if len(missing) > 4 else "")
+            reason = f"Whoosh internals missing or changed: {shown}"
+    return installed, reason
+
+
+ENGINE, REASON = _decide()
+FAST_PATHS: bool = REASON is None
+
+
+def status_line() -> str:
+    """One line for `communiques status` and the log: the engine and the paths in use."""
+    engine = f"{ENGINE[0]} {ENGINE[1]}"
+    if FAST_PATHS:
+        return f"search engine: {engine}, fast paths on"
+    return (f"search engine: {engine}, fast paths off ({REASON or 'turned off'}),"
+            " using Whoosh's own writer and collector")
+
+
+if not FAST_PATHS:
+    log.warning("%s", status_line())
+
+
+def _require_fast_paths() -> None:
+    if not FAST_PATHS:
+        raise RuntimeError(f"the fast paths are off: {status_line()}")
+
+
+# -- writing segments ------------------------------------------------------------------------
+
+@functools.cache
+def _bulk_codec_class() -> type:
+    """The W3 codec writing posting blocks with _BlockWriter (made on first use: the
+    classes subclass internals that another Whoosh may lack)."""
+
+    class _BlockWriter(W3PostingsWriter):  # type: ignore[misc, valid-type]
+        """W3PostingsWriter writing each block's data with `pickle_protocol`."""
+
+        pickle_protocol = 2
+
+        def _write_block(self, last: bool = False) -> None:
+            # As W3PostingsWriter._write_block (whoosh3 3.54.0; COPIED_CODE holds its
+            # digest), but for the pickle protocol of the block data.
+            if not self._blockcount:
+                self._postfile.write(WHOOSH3_HEADER_MAGIC)
+            self._terminfo.add_block(self)
+            data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+            databytes = pickle.dumps(data, self.pickle_protocol)
+            compression = self._compression if len(databytes) >= COMPRESSION_MIN_SIZE else 0
+            if compression:
+                databytes = zlib.compress(databytes, compression)
+            ids = self._ids
+            infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
+                                      length_to_byte(self._minlength),
+                                      length_to_byte(self._maxlength)), 2)
+            length = len(infobytes) + len(databytes)
+            self._postfile.write_int(-length if last else length)  # negative: the last block
+            self._postfile.write(infobytes)
+            self._postfile.write(databytes)
+            self._blockcount += 1
+            self._new_block()
+
+    class _BulkCodec(W3Codec):  # type: ignore[misc, valid-type]
+        """Segments record a plain W3Codec, so an index never needs this class to be read."""
+
+        pickle_protocol = 2
+
+        def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+            writer = _BlockWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                                  compression=self._compression,
+                                  inlinelimit=self._inlinelimit)
+            writer.pickle_protocol = self.pickle_protocol
+            return writer
+
+        def new_segment(self, storage: Any, indexname: str) -> Any:
+            return W3Segment(W3Codec(blocklimit=self._blocklimit,
+                                     compression=self._compression,
+                                     inlinelimit=self._inlinelimit), indexname)
+
+    return _BulkCodec
+
+
+def bulk_codec(compression: int, pickle_protocol: int) -> Any:
+    """A W3 codec whose posting blocks are zlib-compressed at `compression` (0: never)
+    and whose block data is pickled with `pickle_protocol`. The files are W3's format;
+    readers need neither setting (each block says how it was written)."""
+    _require_fast_paths()
+    codec = _bulk_codec_class()(compression=compression)
+    codec.pickle_protocol = pickle_protocol
+    return codec
+
+
+def stored_length(length: int) -> int:
+    """The field length Whoosh reads back from its one-byte length column (0: none)."""
+    if not length:
+        return 0
+    stored = length_to_byte(length)
+    return byte_to_length(stored) if stored else 0
+
+
+class PostingSink:
+    """Where a SegmentWriterBase writes its postings: field by field, term by term."""
+
+    def __init__(self, fieldwriter: Any) -> None:
+        self._fieldwriter = fieldwriter
+
+    def start_field(self, fieldname: str, field: Any) -> None:
+        self._fieldwriter.start_field(fieldname, field)
+
+    def add_term(self, term: bytes, docnums: array, weights: array, values: list[bytes],
+                 lengths: np.ndarray) -> None:
+        """One term's postings in docnum order. `values`: the non-empty posting values
+        in order; `lengths`: every document's stored field length (stored_length)."""
+        self._fieldwriter.start_term(term)
+        write_posting_blocks(self._fieldwriter._postwriter, docnums, weights, values,
+                             lengths)
+        self._fieldwriter.finish_term()
+
+    def finish_field(self) -> None:
+        self._fieldwriter.finish_field()
+
+
+def write_posting_blocks(writer: Any, docnums: array, weights: array, values: list[bytes],
+                         lengths: np.ndarray) -> None:
+    """Give a W3PostingsWriter one term's postings a block at a time: each full block's
+    buffers and statistics are set as add_posting would have left them, then written."""
+    limit = writer._blocklimit
+    count = len(docnums)
+    term_lengths = lengths[np.frombuffer(docnums, dtype=np.uint32)]
+    value_at = 0
+    for start in range(0, count, limit):
+        stop = min(start + limit, count)
+        block_weights = weights[start:stop]
+        block_lengths = term_lengths[start:stop]
+        block_lengths = block_lengths[block_lengths > 0]
+        writer._ids = docnums[start:stop]
+        writer._weights = block_weights
+        # Values were left out for postings without one; a block takes its own share.
+        taken = values[value_at:value_at + (stop - start)] if values else []
+        value_at += len(taken)
+        writer._values = taken
+        writer._maxweight = max(max(block_weights), 0)
+        writer._minlength = int(block_lengths.min()) if len(block_lengths) else None
+        writer._maxlength = int(block_lengths.max()) if len(block_lengths) else 0
+        if stop < count:
+            writer._write_block()
+    # The last (or only) block is written, or inlined, by finish_postings (finish_term).
+
+
+class SegmentWriterBase(_SegmentWriter):  # type: ignore[misc, valid-type]
+    """Whoosh's SegmentWriter for a writer that inverts documents itself.
+
+    A subclass adds each document with begin_document, store_field, store_column and
+    end_document, and writes every posting in write_postings(sink) when Whoosh flushes
+    the segment (on commit, or finish_segment). `locked=False` (writer processes) takes
+    no index lock: the parent commits their segments with commit_segments.
+    """
+
+    def __init__(self, ix: Any, *, locked: bool = True, **kwargs: Any) -> None:
+        _require_fast_paths()
+        super().__init__(ix, _lk=locked, **kwargs)
+        if not isinstance(self.codec, W3Codec):
+            raise TypeError(f"bulk segments need Whoosh's W3 codec, not {self.codec!r}")
+
+    def begin_document(self) -> int:
+        """Start the next document; its docnum."""
+        self._check_state()
+        self.perdocwriter.start_doc(self.docnum)
+        return self.docnum
+
+    def store_field(self, fieldname: str, field: Any, value: Any, length: int) -> None:
+        """The field's stored value (None: not stored) and its length for scoring."""
+        self.perdocwriter.add_field(fieldname, field, value, length)
+
+    def store_column(self, fieldname: str, column: Any, value: Any) -> None:
+        self.perdocwriter.add_column_value(fieldname, column, value)
+
+    def end_document(self) -> None:
+        self.perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def write_postings(self, sink: PostingSink) -> None:
+        raise NotImplementedError
+
+    def _flush_segment(self) -> None:
+        # Whoosh's own flush hands the pooled postings to the field writer; here the
+        # subclass writes them.
+        self.perdocwriter.close()
+        self.write_postings(PostingSink(self.fieldwriter))
+        self.fieldwriter.close()
+
+    def finish_segment(self) -> list:
+        """This writer's segment, written and closed, for commit_segments (none if it
+        holds no document)."""
+        if self.doc_count():
+            return [self._finalize_segment()]
+        self._close_segment()
+        return []
+
+
+def commit_segments(ix: Any, segments: list) -> None:
+    """Add segments that unlocked writers made to the index, in one table-of-contents
+    write (Whoosh's public `mergetype` hook: the segment list it returns is committed)."""
+    writer = ix.writer()
+    writer.commit(mergetype=lambda _writer, existing: [*existing, *segments])
+
+
+# -- reading posting blocks and columns ---------------------------------------------------------
+
+def unwrap_deletions(matcher: Any) -> Any:
+    """The matcher under a segment's deletion filter (FilterMatcher(deleted,
+    exclude=True)), so every posting is read; the matcher itself when fast paths are off."""
+    if not FAST_PATHS:
+        return matcher
+    while type(matcher) is FilterMatcher and matcher._exclude:
+        matcher = matcher.child
+    return matcher
+
+
+def block_postings(matcher: Any, values: bool
+                   ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None] | None:
+    """(ids int64, weights float64, values or None) of a W3 posting list, read a block
+    at a time from its start; None when the matcher is not a W3 block list, a block is
+    not as expected, or the fast paths are off (the caller then steps through it)."""
+    if not FAST_PATHS or type(matcher) is not W3LeafMatcher or matcher._byteids:
+        return None
+    matcher.reset()
+    read = _read_blocks(matcher, values)
+    if read is None:
+        matcher.reset()
+    return read
+
+
+def _read_blocks(matcher: Any, values: bool
+                 ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None] | None:
+    id_deltas: list[tuple] = []
+    last_ids: list[int] = []
+    weight_parts: list = []
+    encoded: list[bytes] | None = [] if values else None
+    count = 0
+    while not matcher._atend:
+        matcher._read_data()  # one (zlib and) unpickle per block of up to 128 postings
+        block_ids, block_weights, block_values = matcher._data
+        n = len(block_ids)
+        id_deltas.append(block_ids)
+        last_ids.append(matcher._maxid)
+        # Weights as W3LeafMatcher._read_weights: None = all 1.0, a float = all equal.
+        if block_weights is None:
+            weight_parts.append(repeat(1.0, n))
+        elif isinstance(block_weights, float):
+            weight_parts.append(repeat(block_weights, n))
+        elif len(block_weights) == n:
+            weight_parts.append(block_weights)
+        else:
+            return None
+        if encoded is not None:
+            if not isinstance(block_values, tuple) or len(block_values) != n:
+                return None
+            encoded.extend(block_values)
+        count += n
+        matcher._next_block()
+    # Each block's ids are deltas from 0 (its first id is absolute): make the first one
+    # relative to the previous block's last id, and one cumulative sum decodes them all.
+    deltas = np.fromiter(chain.from_iterable(id_deltas), dtype=np.int64, count=count)
+    starts = np.cumsum([len(part) for part in id_deltas[:-1]], dtype=np.int64)
+    deltas[starts] -= np.array(last_ids[:-1], dtype=np.int64)
+    ids = np.cumsum(deltas)
+    weights = np.fromiter(chain.from_iterable(weight_parts), dtype=np.float64, count=count)
+    return ids, weights, encoded
+
+
+@functools.cache
+def _byte_lengths() -> np.ndarray:
+    # Field length per stored length byte (byte 0: no length; never read for a match).
+    return np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+def field_lengths(reader: Any, fieldname: str) -> np.ndarray | None:
+    """Every document's stored length of a field in a segment (float64, as
+    doc_field_length gives it; all 1.0 without a length column, BM25FScorer's default),
+    read as one slice of the length column; None when that cannot be done (another
+    kind of reader or column, or the fast paths are off)."""
+    if not FAST_PATHS:
+        return None
+    size = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except AttributeError:
+        return None  # not a W3 segment reader
+    if column is None:
+        return np.ones(size)
+    if type(column) is not NumericColumn.Reader or column._fixedlen != 1:
+        return None
+    stored = np.zeros(size, dtype=np.uint8)
+    count = min(column._count, size)
+    stored[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+    return _byte_lengths()[stored]
+
+
+# -- scoring and queries ------------------------------------------------------------------------
+
+def bm25f_b(weighting: Any, fieldname: str) -> float:
+    """BM25F's B for a field (a per-field `<field>_B` argument, else B)."""
+    return weighting._field_B.get(fieldname, weighting.B)
+
+
+def is_null_query(query: Any) -> bool:
+    """Whether a query is Whoosh's NullQuery (or a copy of it)."""
+    from whoosh import query as wq
+
+    return isinstance(query, type(wq.NullQuery))
+
+
+def wildcard_pattern(node: Any) -> tuple[Callable[[str], Any], str]:
+    """(a regex match function, the literal prefix) of a Wildcard query node, as Whoosh
+    matches it; computed the same way from the public text when fast paths are off."""
+    import fnmatch
+    import re
+
+    if FAST_PATHS:
+        return re.compile(node._get_pattern()).match, node._find_prefix(node.text)
+    text = node.text
+    special = getattr(node, "SPECIAL_CHARS", frozenset("*?["))
+    # Whoosh's PatternQuery._find_prefix: the text before the first special character
+    # (and, with none, all but its last character).
+    prefix = text[:-1]
+    for at, char in enumerate(text):
+        if char in special:
+            prefix = text[:at]
+            break
+    return re.compile(fnmatch.translate(text)).match, prefix

@@ -1,0 +1,380 @@
+"""indexer/whoosh_adapter.py owns every Whoosh internal the fast paths use.
+
+The contract: every internal it lists exists in the installed Whoosh (a failure names
+the one that went), the Whoosh code it copies is unchanged, and no other module reaches
+below Whoosh's public API. The fallback: with another Whoosh (simulated), the app
+starts, indexes and answers searches with Whoosh's own writer and collector, with the
+results the fast paths give.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from whoosh import index as whoosh_index
+
+from benchmarks.corpus import (
+    COLLOCATIONS,
+    COUNTRIES,
+    PEOPLE,
+    SOURCES,
+    common_words,
+    generate,
+    query_safe,
+)
+from indexer import segments, whoosh_adapter
+from indexer.archive import Archive
+from indexer.build import IndexHome, rebuild_index
+from indexer.bulk import BulkEvaluator
+from indexer.search import SearchRequest, SearchService
+from indexer.whoosh_adapter import COPIED_CODE, INTERNALS, WRITTEN_FOR
+from webapp import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+
+# -- the contract ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def probes() -> dict:
+    return whoosh_adapter._probe_objects()
+
+
+@pytest.mark.parametrize("internal", INTERNALS, ids=str)
+def test_every_internal_the_adapter_uses_is_there(internal: whoosh_adapter.Internal,
+                                                  probes: dict) -> None:
+    assert whoosh_adapter.internal_present(internal, probes), (
+        f"{internal} ({internal.where}) is gone from the installed Whoosh "
+        f"({' '.join(whoosh_adapter.ENGINE)}). indexer/whoosh_adapter.py uses it; rework that "
+        "use (docs/whoosh-internals.md says what each path relies on) before moving the pin, "
+        "or every rebuild and search takes Whoosh's own slower paths.")
+
+
+@pytest.mark.parametrize("qualified", sorted(COPIED_CODE))
+def test_copied_whoosh_code_is_unchanged(qualified: str) -> None:
+    assert whoosh_adapter.copied_code_digest(qualified) == COPIED_CODE[qualified], (
+        f"{qualified} changed in the installed Whoosh: the copy in indexer/whoosh_adapter.py "
+        "(_BlockWriter) must be brought in line with it, then its digest in COPIED_CODE.")
+
+
+def test_the_pinned_whoosh_runs_the_fast_paths() -> None:
+    assert whoosh_adapter.installed_engine() == WRITTEN_FOR
+    assert whoosh_adapter.missing_internals() == []
+    assert whoosh_adapter.FAST_PATHS and whoosh_adapter.REASON is None
+    assert whoosh_adapter.status_line() == "search engine: whoosh3 3.54.0, fast paths on"
+
+
+def _private_names() -> set[str]:
+    return {i.name for i in INTERNALS if i.name.startswith("_")}
+
+
+def _reaches_below(path: Path) -> list[str]:
+    """Each place in a module that imports a Whoosh internal or uses one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    internal_modules = {i.owner for i in INTERNALS if i.where == "module"}
+    internal_names = {i.name for i in INTERNALS if i.where == "module"} - {"SegmentWriter"}
+    private = _private_names()
+    found = []
+    name = path.relative_to(REPO)
+    for node in ast.walk(tree):
+        where = f"{name}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
+            for alias in node.names:
+                if alias.name.startswith("_") or (node.module in internal_modules
+                                                  and alias.name in internal_names) or \
+                        (node.module or "").startswith("whoosh.codec"):
+                    found.append(f"{where} imports {node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            found += [f"{where} imports {a.name}" for a in node.names
+                      if a.name.startswith("whoosh.codec")]
+        elif isinstance(node, ast.Attribute) and node.attr in private and not (
+                isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+            found.append(f"{where} uses .{node.attr}")
+        elif isinstance(node, ast.keyword) and node.arg in private:
+            found.append(f"{where} passes {node.arg}=")
+        elif isinstance(node, ast.FunctionDef) and node.name in private:
+            found.append(f"{where} overrides {node.name}")
+    return found
+
+
+def test_no_other_module_touches_whoosh_internals() -> None:
+    files = [p for folder in ("indexer", "webapp", "scrapers", "benchmarks")
+             for p in sorted((REPO / folder).rglob("*.py"))]
+    assert REPO / "indexer" / "whoosh_adapter.py" in files
+    found = [place for p in files if p.name != "whoosh_adapter.py" for place in _reaches_below(p)]
+    assert found == [], "only indexer/whoosh_adapter.py may reach below Whoosh's API"
+    # The scan does see them: the adapter itself is full of them.
+    assert len(_reaches_below(REPO / "indexer" / "whoosh_adapter.py")) > 20
+
+
+# -- deciding ----------------------------------------------------------------------------------
+
+
+def test_another_whoosh_is_told_apart() -> None:
+    assert whoosh_adapter.check_engine(("whoosh3", "3.54.0")) is None
+    assert whoosh_adapter.check_engine(("Whoosh-Reloaded", "2.7.5")) == \
+        "written for whoosh3 3.54.0"
+    assert whoosh_adapter.check_engine(("Whoosh", "2.7.4")) == "written for whoosh3 3.54.0"
+    assert whoosh_adapter.check_engine(("whoosh3", "3.55.0")) == \
+        "written for whoosh3 3.54.0, not 3.55.0"
+
+
+def test_a_vanished_internal_turns_the_fast_paths_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh import scoring
+
+    monkeypatch.delattr(whoosh_adapter.W3LeafMatcher, "_read_data")
+    monkeypatch.delattr(whoosh_adapter.W3LeafMatcher, "_next_block")
+    real = scoring.BM25F.__init__
+
+    def without_field_b(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real(self, *args, **kwargs)
+        del self._field_B
+
+    monkeypatch.setattr(scoring.BM25F, "__init__", without_field_b)
+    missing = whoosh_adapter.missing_internals()
+    assert missing == ["whoosh.codec.whoosh3.W3LeafMatcher._read_data",
+                       "whoosh.codec.whoosh3.W3LeafMatcher._next_block",
+                       "whoosh.scoring.BM25F._field_B"]
+    installed, reason = whoosh_adapter._decide()
+    assert installed == WRITTEN_FOR
+    assert reason is not None and "W3LeafMatcher._read_data" in reason
+
+
+def test_the_environment_can_turn_the_fast_paths_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(whoosh_adapter.FAST_PATHS_ENV, "0")
+    assert whoosh_adapter._decide() == (WRITTEN_FOR, "turned off by COMMUNIQUES_WHOOSH_FAST_PATHS")
+
+
+def test_the_fast_path_writers_refuse_to_start_when_off(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.schema import build_schema
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    monkeypatch.setattr(whoosh_adapter, "FAST_PATHS", False)
+    with pytest.raises(RuntimeError, match="fast paths are off"):
+        segments.BulkSegmentWriter(ix)
+    writer = segments.share_writer(ix)
+    assert isinstance(writer, segments.WhooshShareWriter)
+    writer.cancel()
+
+
+# -- another Whoosh, end to end: the command line in a child process ---------------------------
+
+# Runs `communiques` commands as they would run with whoosh-reloaded 2.7.5 installed
+# instead of whoosh3 (no whoosh3 distribution, and a `whoosh` package saying it is 2.7.5),
+# one process for all of them; prints each command's output, as a JSON list.
+_OTHER_WHOOSH = """
+import importlib.metadata as metadata, json, sys
+real = metadata.distribution
+def distribution(name):
+    if name.lower() == "whoosh3":
+        raise metadata.PackageNotFoundError(name)
+    return real(name)
+metadata.distribution = distribution
+metadata.packages_distributions = lambda: {"whoosh": ["Whoosh-Reloaded"]}
+import whoosh
+whoosh.__version__ = (2, 7, 5)
+from click.testing import CliRunner
+from webapp.cli import cli
+outputs = []
+for command in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(cli, command, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    outputs.append(result.output)
+print(json.dumps(outputs))
+"""
+FALLBACK_LINE = ("search engine: Whoosh-Reloaded 2.7.5, fast paths off (written for whoosh3"
+                 " 3.54.0), using Whoosh's own writer and collector")
+
+
+def _stored(data_dir: Path, records: list) -> Path:
+    with Archive(data_dir) as archive:
+        archive.store_many(records)
+    return data_dir
+
+
+def test_with_another_whoosh_the_app_indexes_and_answers_as_before(tmp_path: Path) -> None:
+    common = common_words()
+    records = list(generate(150))
+    other = _stored(tmp_path / "other", records)
+    pinned = _stored(tmp_path / "pinned", records)
+    queries = [[common[0]], [f'"{[c for c in COLLOCATIONS if query_safe(c)][0]}"'],
+               [f"{common[1]} OR {common[2]}", "--sort", "newest", "--facets"],
+               [f"{common[0]} -{common[3]}", "--from", "2005", "--to", "2015", "--size", "20"],
+               [f"{common[0][:4]}*", "--size", "20"]]
+    commands = [["index"], ["status"], *(["search", *q, "--json"] for q in queries)]
+    commands = [["--data-dir", str(other), *command] for command in commands]
+    env = {k: v for k, v in os.environ.items() if k != whoosh_adapter.FAST_PATHS_ENV}
+    child = subprocess.run([sys.executable, "-c", _OTHER_WHOOSH, json.dumps(commands)],
+                           cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert child.returncode == 0, child.stderr
+    indexed, status, *answers = json.loads(child.stdout)
+    # Said once in the log (stderr here, nothing being configured), and by `status`.
+    assert child.stderr.count("fast paths off") == 1, child.stderr
+    assert FALLBACK_LINE in child.stderr
+    assert FALLBACK_LINE in status.splitlines()
+    assert "index: 150 documents" in status
+    # Whoosh's own writer, in one process: one segment.
+    assert len(IndexHome.open(IndexHome(other).current_dir()).reader().leaf_readers()) == 1
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(pinned)})
+    assert run_cli(app, "index").exit_code == 0
+    assert "search engine: whoosh3 3.54.0, fast paths on" in run_cli(app, "status").output
+    for query, answer in zip(queries, answers, strict=True):
+        expected = json.loads(run_cli(app, "search", *query, "--json").output)
+        assert expected["total"] > 0, query
+        assert json.loads(answer) == expected, query
+
+
+# -- the fallback in this process: the same results, query by query ---------------------------
+
+COMMON = common_words()
+PHRASES = [c for c in COLLOCATIONS if query_safe(c)]
+NAME = PEOPLE[0]
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SearchService]:
+    """The same archive indexed with the fast paths and, as with another Whoosh, without."""
+    records = list(generate(250))
+    built = {}
+    for mode in ("fast", "fallback"):
+        data_dir = _stored(tmp_path_factory.mktemp(mode), records)
+        with pytest.MonkeyPatch.context() as patch, Archive(data_dir) as archive:
+            if mode == "fallback":
+                patch.setattr(whoosh_adapter, "FAST_PATHS", False)
+                patch.setattr(segments.BulkSegmentWriter, "__init__", _never)
+            update = rebuild_index(archive, data_dir, procs=2 if mode == "fallback" else 1)
+        assert update.total_documents == len(records)
+        assert update.procs == 1  # the fallback's one writer takes the index lock
+        built[mode] = SearchService(data_dir)
+    return built
+
+
+def _never(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a fast path ran with the fast paths off")
+
+
+REQUESTS = [
+    {"q": COMMON[0]},
+    {"q": f"{COMMON[3]} {COMMON[8]}"},
+    {"q": f"{COMMON[0]} {COMMON[1]} {COMMON[2]}", "page": 2},
+    {"q": f"{COMMON[1]} OR {COMMON[2]}"},
+    {"q": f"{COMMON[0]} OR {COMMON[4]} OR {COMMON[9]}"},
+    {"q": f"{COMMON[0]} -{COMMON[1]}"},
+    {"q": f"{COMMON[0]} NOT {COMMON[5]}"},
+    {"q": f"NOT {COMMON[1]}"},
+    {"q": f"NOT {COMMON[1]}", "sort": "oldest"},
+    {"q": f"({COMMON[2]} OR {COMMON[6]}) {COMMON[3]} -{COMMON[7]}"},
+    {"q": f'"{PHRASES[0]}"'},
+    {"q": f'"{PHRASES[1]}" OR "{PHRASES[2]}"'},
+    {"q": f'"{COMMON[0]} {COMMON[1]}"~5'},
+    {"q": f"title:{COMMON[0]}"},
+    {"q": f'official:"{NAME}"'},
+    {"q": NAME, "exact": True},
+    {"q": f"type:news {COMMON[3]}"},
+    {"q": "lang:sr"},
+    {"q": COMMON[0], "date_from": date(2008, 1, 1), "date_to": date(2016, 6, 30)},
+    {"q": f"{COMMON[0]} date:[2010-01-01 TO 2018-12-31]"},
+    {"q": COMMON[0], "filters": {"language": ("en",)}},
+    {"q": COMMON[2], "filters": {"source": SOURCES[:2]}},
+    {"q": COMMON[2], "filters": {"country": (COUNTRIES[0][1],)}},
+    {"q": COMMON[0], "sort": "newest"},
+    {"q": COMMON[1], "sort": "oldest", "page_size": 25},
+    {"q": "", "sort": "newest", "filters": {"type": ("statement",)}},
+    {"q": f"{COMMON[0][:5]}*"},
+    {"q": f"{COMMON[0][:3]}?{COMMON[0][4:]}"},
+    {"q": f"{COMMON[0][:-1]}x~"},
+]
+
+
+def _results(service: SearchService, request: SearchRequest) -> tuple:
+    service._current()[0].cache.clear()
+    results = service.search(request)
+    return (results.total, [(h.id, h.score) for h in results.hits], results.facets,
+            results.histogram, results.next_cursor)
+
+
+def _fallback(services: dict[str, SearchService], call):  # type: ignore[no-untyped-def]
+    """`call` run with the fast paths off, as with another Whoosh."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(whoosh_adapter, "FAST_PATHS", False)
+        for name in ("matches", "ranking", "field_lengths"):
+            patch.setattr(BulkEvaluator, name, _never)
+        return call(services["fallback"])
+
+
+@pytest.mark.parametrize("kwargs", REQUESTS, ids=lambda k: json.dumps(k, default=str)[:60])
+def test_the_fallback_finds_what_the_fast_paths_find(services: dict[str, SearchService],
+                                                     kwargs: dict) -> None:
+    request = SearchRequest(page_size=kwargs.pop("page_size", 15), **kwargs)
+    fast = _results(services["fast"], request)
+    fallback = _fallback(services, lambda service: _results(service, request))
+    assert fallback == fast
+    total, hits, facets, _, _ = fast
+    assert total > 0 and hits and facets
+
+
+def test_the_fast_paths_were_taken_when_on(services: dict[str, SearchService],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison above is between two paths, not one path twice."""
+    used = []
+    real = BulkEvaluator.ranking
+    monkeypatch.setattr(BulkEvaluator, "ranking", lambda *a, **k: used.append(1) or real(*a, **k))
+    _results(services["fast"], SearchRequest(q=COMMON[0]))
+    assert used
+    generation = services["fast"]._current()[0]
+    assert generation.bulk._lengths  # read when the generation opened
+    assert len(generation.index.reader().leaf_readers()) == 1
+
+
+@pytest.mark.parametrize("kwargs", [{"q": COMMON[0]}, {"q": COMMON[1], "sort": "newest"},
+                                    {"q": f"NOT {COMMON[2]}", "sort": "oldest"}])
+def test_a_cursor_walk_is_the_same(services: dict[str, SearchService], kwargs: dict) -> None:
+    def walk(service: SearchService) -> list[list[str]]:
+        pages = []
+        request = SearchRequest(page_size=30, **kwargs)
+        while len(pages) < 20:
+            results = service.search(request)
+            pages.append([h.id for h in results.hits])
+            if not results.next_cursor:
+                break
+            request = replace(request, cursor=results.next_cursor)
+        return pages
+
+    fast = walk(services["fast"])
+    assert len(fast) > 2
+    assert _fallback(services, walk) == fast
+    everything = [i for page in fast for i in page]
+    assert len(everything) == len(set(everything))
+
+
+def test_exports_list_the_same_records_in_the_same_order(
+        services: dict[str, SearchService]) -> None:
+    request = SearchRequest(q=f"{COMMON[1]} OR {COMMON[3]}")
+    fast = [r.id for r in services["fast"].iter_hits(request)]
+    assert len(fast) > 50
+    assert _fallback(services, lambda s: [r.id for r in s.iter_hits(request)]) == fast
+
+
+def test_facet_tables_read_without_internals_are_the_same(
+        services: dict[str, SearchService]) -> None:
+    from indexer.facets import FACETS, FacetTables
+
+    reader = services["fast"]._current()[0].index.reader()
+    fast = FacetTables(reader)
+    fallback = _fallback(services, lambda _: FacetTables(reader))
+    everything = np.ones(fast.size, dtype=bool)
+    for spec in FACETS:
+        assert fallback.count(spec.name, everything) == fast.count(spec.name, everything)
+        assert fast.count(spec.name, everything)
