@@ -21,6 +21,8 @@ from scrapers.record import Communique
 
 if TYPE_CHECKING:  # the entities package imports nothing from here at run time
     from indexer.entities.directory import FoundEntry
+    from scrapers.crawl import KnownArticle
+    from scrapers.fetch import FetchedPage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS communiques (
@@ -104,12 +106,33 @@ CREATE TABLE IF NOT EXISTS crawl_drift (
     at        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS crawl_drift_by_run ON crawl_drift (run_id);
+-- Scheduled re-crawls (issue 15): the last answer of each listing, feed and API page,
+-- so a conditional request's 304 can reuse it.
+CREATE TABLE IF NOT EXISTS page_cache (
+    url           TEXT PRIMARY KEY,
+    final_url     TEXT NOT NULL,
+    etag          TEXT,
+    last_modified TEXT,
+    headers       TEXT NOT NULL,
+    content       BLOB NOT NULL,
+    encoding      TEXT,
+    fetched_at    TEXT NOT NULL
+);
 """
 
 # Columns added since the first archives: (table, column, definition). Added on open.
 MIGRATIONS = (
     ("crawl_runs", "drift", "INTEGER NOT NULL DEFAULT 0"),
+    # Scheduled re-crawls (issue 15): a page gone from the ministry's site (when, and
+    # why we think so), when a communiqué's status last changed (the index re-reads it),
+    # and each run's figures as JSON (crawl.CrawlReport.stats, plus health findings).
+    ("communiques", "withdrawn_at", "TEXT"),
+    ("communiques", "withdrawn_reason", "TEXT"),
+    ("communiques", "status_changed_at", "TEXT"),
+    ("crawl_runs", "stats", "TEXT"),
 )
+# Crawl runs kept per source (older ones, their errors and drift are deleted).
+RUNS_KEPT = 100
 
 
 class StoreOutcome(StrEnum):
@@ -247,6 +270,7 @@ class Archive:
             self._insert_version(db, record, 1, blob)
             return StoreOutcome.NEW
         version, old_hash = row
+        self._reinstate(db, record.id, checked)
         if old_hash == record.content_hash:
             db.execute(
                 "UPDATE communiques SET last_checked = ?, etag = ?, last_modified = ?"
@@ -289,6 +313,147 @@ class Archive:
             db.execute(
                 "UPDATE communiques SET last_checked = ? WHERE id = ?", (_now(), communique_id)
             )
+
+    # -- scheduled re-crawls: withdrawals, cached listings, run health (issue 15) --------
+
+    def _reinstate(self, db: sqlite3.Connection, communique_id: str, now: str) -> None:
+        """A withdrawn page answered again: it is current once more."""
+        if "withdrawn_at" in self._columns("communiques"):
+            db.execute("UPDATE communiques SET withdrawn_at = NULL, withdrawn_reason = NULL,"
+                       " status_changed_at = ? WHERE id = ? AND withdrawn_at IS NOT NULL",
+                       (now, communique_id))
+
+    def mark_withdrawn(self, communique_id: str, reason: str,
+                       when: datetime | None = None) -> bool:
+        """Mark a communiqué withdrawn from its ministry's site (it stays archived and
+        searchable); False if it already was, or is not archived."""
+        at = (when or datetime.now(UTC)).isoformat()
+        with self._transaction() as db:
+            cur = db.execute(
+                "UPDATE communiques SET withdrawn_at = ?, withdrawn_reason = ?,"
+                " status_changed_at = ?, last_checked = ? WHERE id = ? AND withdrawn_at IS NULL",
+                (at, reason, at, at, communique_id))
+            return cur.rowcount > 0
+
+    def withdrawn(self, communique_id: str) -> tuple[datetime, str] | None:
+        """When and why a communiqué was marked withdrawn, or None."""
+        if "withdrawn_at" not in self._columns("communiques"):
+            return None
+        row = self._db.execute("SELECT withdrawn_at, withdrawn_reason FROM communiques"
+                               " WHERE id = ?", (communique_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return datetime.fromisoformat(row[0]), row[1] or ""
+
+    def withdrawn_ids(self) -> dict[str, datetime]:
+        """Every withdrawn communiqué and when it was marked so."""
+        if "withdrawn_at" not in self._columns("communiques"):
+            return {}
+        return {i: datetime.fromisoformat(at) for i, at in self._db.execute(
+            "SELECT id, withdrawn_at FROM communiques WHERE withdrawn_at IS NOT NULL")}
+
+    def status_changed_since(self, since: str) -> list[Communique]:
+        """Current versions of the communiqués withdrawn or reinstated after `since` (an
+        ISO timestamp; "" for all): the index re-reads them."""
+        if "status_changed_at" not in self._columns("communiques"):
+            return []
+        rows = self._db.execute(
+            "SELECT v.record FROM communiques c JOIN versions v ON v.id = c.id"
+            " AND v.version = c.current_version WHERE c.status_changed_at > ?"
+            " ORDER BY c.status_changed_at", (since,)).fetchall()
+        return [Communique.from_dict(json.loads(r[0])) for r in rows]
+
+    def last_status_change(self) -> str:
+        if "status_changed_at" not in self._columns("communiques"):
+            return ""
+        row = self._db.execute("SELECT MAX(status_changed_at) FROM communiques").fetchone()
+        return row[0] or ""
+
+    def known(self, ids: list[str]) -> dict[str, KnownArticle]:
+        """What the archive holds of these communiqués (absent ids are not archived)."""
+        from scrapers.crawl import KnownArticle
+
+        found: dict[str, KnownArticle] = {}
+        withdrawn = "withdrawn_at" if "withdrawn_at" in self._columns("communiques") else "NULL"
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for i, checked, gone in self._db.execute(
+                    f"SELECT id, last_checked, {withdrawn} FROM communiques"
+                    f" WHERE id IN ({marks})", chunk):
+                found[i] = KnownArticle(datetime.fromisoformat(checked), gone is not None)
+        return found
+
+    def cached_page(self, url: str) -> FetchedPage | None:
+        """The last answer of a listing page fetched with validators, or None."""
+        from requests.structures import CaseInsensitiveDict
+
+        from scrapers.fetch import FetchedPage
+
+        row = self._db.execute(
+            "SELECT final_url, etag, last_modified, headers, content, encoding FROM page_cache"
+            " WHERE url = ?", (url,)).fetchone() if self._has_table("page_cache") else None
+        if row is None:
+            return None
+        final_url, etag, last_modified, headers, content, encoding = row
+        text = content.decode(encoding or "utf-8", errors="replace")
+        return FetchedPage(final_url, 200, content, text, encoding,
+                           CaseInsensitiveDict(json.loads(headers)), etag, last_modified)
+
+    def cache_page(self, url: str, page: FetchedPage) -> None:
+        """Keep a listing page's answer for the next conditional request of it."""
+        # The decoded text is stored re-encoded, so any charset reads back the same.
+        content = page.text.encode("utf-8")
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO page_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (url, page.url, page.etag, page.last_modified,
+                 json.dumps(dict(page.headers)), content, "utf-8", _now()))
+
+    def set_run_stats(self, run_id: int, stats: dict) -> None:
+        """Record a run's figures and health findings, and forget runs beyond RUNS_KEPT."""
+        with self._transaction() as db:
+            db.execute("UPDATE crawl_runs SET stats = ? WHERE run_id = ?",
+                       (json.dumps(stats, ensure_ascii=False), run_id))
+            source_id = db.execute("SELECT source_id FROM crawl_runs WHERE run_id = ?",
+                                   (run_id,)).fetchone()[0]
+            old = [r for (r,) in db.execute(
+                "SELECT run_id FROM crawl_runs WHERE source_id = ? ORDER BY run_id DESC"
+                " LIMIT -1 OFFSET ?", (source_id, RUNS_KEPT))]
+            for table in ("crawl_errors", "crawl_drift", "crawl_runs"):
+                db.executemany(f"DELETE FROM {table} WHERE run_id = ?", [(r,) for r in old])
+
+    def runs(self, source_id: str, limit: int = RUNS_KEPT) -> list[tuple[CrawlRun, dict]]:
+        """A source's latest runs, newest first, each with its stats ({} if none)."""
+        columns = self._columns("crawl_runs")
+        drift = "drift" if "drift" in columns else "0"
+        stats = "stats" if "stats" in columns else "NULL"
+        rows = self._db.execute(
+            "SELECT run_id, source_id, started_at, finished_at, pages, new, changed, unchanged,"
+            f" errors, status, {drift}, {stats} FROM crawl_runs WHERE source_id = ?"
+            " ORDER BY run_id DESC LIMIT ?", (source_id, limit)).fetchall()
+        return [(CrawlRun(r[0], r[1], datetime.fromisoformat(r[2]),
+                          datetime.fromisoformat(r[3]) if r[3] else None, *r[4:11]),
+                 json.loads(r[11]) if r[11] else {}) for r in rows]
+
+    def source_ids_crawled(self) -> list[str]:
+        return [r for (r,) in self._db.execute(
+            "SELECT DISTINCT source_id FROM crawl_runs ORDER BY source_id")]
+
+    def newest_published(self) -> dict[str, tuple[str | None, str | None]]:
+        """Per source: the newest publication date and the newest first_seen."""
+        rows = self._db.execute(
+            "SELECT c.source_id, MAX(json_extract(v.record, '$.published')), MAX(c.first_seen)"
+            " FROM communiques c JOIN versions v ON v.id = c.id AND"
+            " v.version = c.current_version GROUP BY c.source_id").fetchall()
+        return {s: (p, f) for s, p, f in rows}
+
+    def withdrawn_by_source(self) -> dict[str, int]:
+        if "withdrawn_at" not in self._columns("communiques"):
+            return {}
+        return {s: n for s, n in self._db.execute(
+            "SELECT source_id, COUNT(*) FROM communiques WHERE withdrawn_at IS NOT NULL"
+            " GROUP BY source_id")}
 
     def start_run(self, source_id: str) -> int:
         """Record a crawl run of `source_id` as running.

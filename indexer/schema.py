@@ -105,6 +105,9 @@ def build_schema() -> Schema:
         country=FastText("folded", analyzer=folded, phrase=True, multitoken_query="phrase"),
         official_facet=KEYWORD(stored=True, commas=True),
         country_facet=KEYWORD(stored=True, commas=True),
+        # "withdrawn" for a communiqué gone from its ministry's site (kept, searchable,
+        # marked); absent for the others.
+        status=KEYWORD(stored=True, commas=True, lowercase=True),
     )
 
 
@@ -123,7 +126,8 @@ def language_terms(language: str) -> str:
     return ",".join(dict.fromkeys([language, base]))
 
 
-def document_for(record: Communique, entities: Entities | None = None) -> dict:
+def document_for(record: Communique, entities: Entities | None = None, *,
+                 withdrawn: bool = False) -> dict:
     """The index document of a record, with the officials and countries it mentions."""
     officials = entities.officials if entities else record.officials
     countries = entities.countries if entities else record.countries
@@ -150,4 +154,6 @@ def document_for(record: Communique, entities: Entities | None = None) -> dict:
     }
     if published is not None:
         doc["date"] = published
+    if withdrawn:
+        doc["status"] = "withdrawn"
     return doc

@@ -6,14 +6,21 @@ sections, and nothing from a failed page reaches the sink.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapers.blockpages import block_reason
-from scrapers.errors import BlockPageError, FetchError, RobotsDisallowed, ScrapeError
+from scrapers.errors import (
+    BlockPageError,
+    FetchError,
+    HttpStatusError,
+    RobotsDisallowed,
+    ScrapeError,
+)
 from scrapers.fetch import FetchedPage, Fetcher
 from scrapers.htmltext import parse_html
 from scrapers.record import Communique, canonical_url, communique_id
@@ -33,13 +40,52 @@ class RecordSink(Protocol):
     def mark_checked(self, communique_id: str) -> None: ...
 
 
+class IncrementalSink(RecordSink, Protocol):
+    """A sink that also remembers what it holds, so a crawl can skip it (the archive)."""
+
+    def known(self, ids: list[str]) -> dict[str, KnownArticle]: ...
+
+    def mark_withdrawn(self, communique_id: str, reason: str) -> bool: ...
+
+    def cached_page(self, url: str) -> FetchedPage | None: ...
+
+    def cache_page(self, url: str, page: FetchedPage) -> None: ...
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """What the archive holds of an article the crawl found again."""
+
+    last_checked: datetime
+    withdrawn: bool = False
+
+
 @dataclass(frozen=True)
 class CrawlIssue:
     """One thing that went wrong, on one URL."""
 
     url: str
-    kind: str  # fetch | robots | blocked | scrape | listing | drift
+    kind: str  # fetch | robots | blocked | scrape | listing | drift | breakage
     message: str
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """How incremental one crawl is (see `crawl_source`)."""
+
+    # Re-fetch known articles whatever their schedule (conditional requests still apply).
+    recheck_all: bool = False
+    # Walk every listing page even where everything on one is archived.
+    full_listing: bool = False
+    # Only these sites of the source (schedules); None: all of them.
+    sites: frozenset[str] | None = None
+    # Per-run budget; None: the source's own.
+    max_requests: int | None = None
+    max_seconds: float | None = None
 
 
 @dataclass
@@ -51,25 +97,72 @@ class CrawlReport:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    withdrawn: int = 0
     articles_found: int = 0
     issues: list[CrawlIssue] = field(default_factory=list)
     # Articles stored all the same, but read by the generic extractor because the site's
     # selectors no longer found their title or body: the definition needs a look.
     drift: list[CrawlIssue] = field(default_factory=list)
+    # Requests made: to listings, feeds and APIs (discovery) and to articles; and how many
+    # were answered 304 Not Modified.
+    listing_requests: int = 0
+    article_requests: int = 0
+    not_modified: int = 0
+    skipped: int = 0  # known articles not due for a re-check: no request
+    blocked: int = 0  # block pages met
+    undated: int = 0  # articles stored without a date
+    body_chars: int = 0  # total body length of the articles stored (new or changed)
+    sites: tuple[str, ...] = ()  # the sites crawled
+    budget: str | None = None  # why the crawl stopped early, if its budget ran out
+    # URLs not requested because their host was already failing in this run.
+    skipped_down: dict[str, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
         """ok | partial | failed, by errors alone: drift is reported beside it."""
         if not self.issues:
             return "ok"
-        stored = self.new + self.changed + self.unchanged
+        stored = self.new + self.changed + self.unchanged + self.skipped
         return "partial" if stored else "failed"
+
+    @property
+    def requests(self) -> int:
+        return self.listing_requests + self.article_requests
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
+    def stats(self) -> dict:
+        """The run's figures as the archive keeps them (crawl_runs.stats)."""
+        return {
+            "seen": self.articles_found, "new": self.new, "changed": self.changed,
+            "unchanged": self.unchanged, "withdrawn": self.withdrawn, "skipped": self.skipped,
+            "listing_requests": self.listing_requests,
+            "article_requests": self.article_requests, "not_modified": self.not_modified,
+            "blocked": self.blocked, "undated": self.undated, "body_chars": self.body_chars,
+            "stored": self.new + self.changed, "sites": list(self.sites),
+            "budget": self.budget, "skipped_down": self.skipped_down,
+            "drift": len(self.drift), "errors": len(self.issues),
+        }
+
+
+class BudgetExhausted(FetchError):
+    """The source's per-run budget of requests or time is spent: the crawl stops here
+    (what it did not reach is new next time, so nothing is lost)."""
+
+
+class HostDown(FetchError):
+    """The host already failed to answer in this run: the URL is not requested."""
+
+
+# Fetch failures that say the host itself is not answering (not a page's own status).
+def _host_is_down(exc: FetchError) -> bool:
+    return type(exc).__name__ in ("FetchError", "ResponseTooSlow")
+
 
 def _issue_kind(exc: Exception) -> str:
+    if isinstance(exc, BudgetExhausted):
+        return "budget"
     if isinstance(exc, BlockPageError):
         return "blocked"
     if isinstance(exc, RobotsDisallowed):
@@ -124,38 +217,100 @@ def crawl_source(
     conditional: bool = True,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     progress: Callable[[str], None] | None = None,
+    options: CrawlOptions | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> CrawlReport:
-    """Crawl every section of every site of `source` into `sink`."""
+    """Crawl every (due) section of every site of `source` into `sink`.
+
+    With an archive as the sink the crawl is incremental: listings, feeds and APIs are
+    requested conditionally (a 304 reuses the archived copy of the page), paging stops
+    at the first page whose articles are all archived, and an archived article is
+    re-fetched (conditionally) only when its `recheck` time has come; one that answers
+    404 or 410 then is marked withdrawn. The run stops when the source's budget of
+    requests or time is spent.
+    """
+    opts = options or CrawlOptions()
     overrides = dict(site_overrides or {})
     report = CrawlReport(source.id)
     hosts = allowed_hosts(source, overrides)
+    incremental = conditional and all(
+        hasattr(sink, name) for name in ("known", "mark_withdrawn", "cached_page", "cache_page"))
+    max_requests = opts.max_requests or source.max_requests
+    max_seconds = opts.max_seconds or source.max_seconds
+    started = clock()
+    down: set[str] = set()
+    discovering = True
 
     def fetch_checked(url: str, etag: str | None = None,
                       last_modified: str | None = None) -> FetchedPage:
-        page = fetcher.get(url, allowed_hosts=hosts, etag=etag, last_modified=last_modified)
+        host = (urlsplit(url).hostname or "").lower()
+        if host in down:
+            report.skipped_down[host] = report.skipped_down.get(host, 0) + 1
+            raise HostDown(url, f"not requested: {host} is not answering in this run")
+        if report.requests >= max_requests:
+            report.budget = f"{max_requests} requests"
+            raise BudgetExhausted(url, f"budget of {max_requests} requests spent")
+        if clock() - started > max_seconds:
+            report.budget = f"{max_seconds:g} s"
+            raise BudgetExhausted(url, f"budget of {max_seconds:g} s spent")
+        cached = None
+        if discovering and incremental and etag is None and last_modified is None:
+            cached = sink.cached_page(url)  # type: ignore[attr-defined]
+            if cached is not None:
+                etag, last_modified = cached.etag, cached.last_modified
+        if discovering:
+            report.listing_requests += 1
+        else:
+            report.article_requests += 1
+        try:
+            page = fetcher.get(url, allowed_hosts=hosts, etag=etag, last_modified=last_modified)
+        except FetchError as exc:
+            if _host_is_down(exc):
+                down.add(host)
+            raise
         report.pages += 1
+        if page.not_modified:
+            report.not_modified += 1
+            if cached is not None:
+                return cached  # the listing as archived: the server says it is current
         content_type = page.headers.get("Content-Type", "text/html").lower()
         # Block pages are HTML; a feed or a JSON answer is judged by its own parser.
         if not page.not_modified and ("html" in content_type or "text/plain" in content_type):
             reason = block_reason(parse_html(page.text), source.block_markers)
             if reason:
+                report.blocked += 1
                 if page.url != url:
                     reason += f" (redirected from {url})"
                 raise BlockPageError(page.url, reason)
+        if discovering and incremental and page.status == 200 and (page.etag or
+                                                                   page.last_modified):
+            sink.cache_page(url, page)  # type: ignore[attr-defined]
         return page
 
     def drifted(url: str, message: str) -> None:
         report.drift.append(CrawlIssue(url, "drift", message))
 
+    def link_id(link: ArticleLink) -> str:
+        return communique_id(canonical_url(link.url, source.host_aliases))
+
+    def all_known(page_links: list[ArticleLink]) -> bool:
+        if not incremental or opts.full_listing:
+            return False
+        known = sink.known([link_id(link) for link in page_links])  # type: ignore[attr-defined]
+        return len(known) == len({link_id(link) for link in page_links})
+
     ctx = CrawlContext(source, fetch_checked, localizer(source, overrides),
-                       effective_base_urls(source, overrides), drifted)
+                       effective_base_urls(source, overrides), drifted, all_known)
     links: list[ArticleLink] = []
     seen: set[str] = set()
-    for site in source.sites:
+    sites = [site for site in source.sites if opts.sites is None or site.name in opts.sites]
+    report.sites = tuple(site.name for site in sites)
+    for site in sites:
         for section in site.sections:
             strategy = STRATEGIES[source.strategy_of(section)]
             found = strategy.discover(ctx, site, section)
-            if found.error is not None:
+            if found.error is not None and not isinstance(found.error, (BudgetExhausted,
+                                                                        HostDown)):
                 url = getattr(found.error, "url", ctx.base_url(site) + section.path)
                 report.issues.append(CrawlIssue(url, _issue_kind(found.error), str(found.error)))
             for link in found.links:
@@ -164,21 +319,46 @@ def crawl_source(
                     seen.add(key)
                     links.append(link)
     report.articles_found = len(links)
+    discovering = False
 
+    known: dict[str, KnownArticle] = (
+        sink.known([link_id(link) for link in links]) if incremental else {})  # type: ignore[attr-defined]
+    due_before = now() - timedelta(seconds=source.recheck)
     for link in links:
         strategy = STRATEGIES[source.strategy_of(link.section)]
-        link_id = communique_id(canonical_url(link.url, source.host_aliases))
+        this_id = link_id(link)
+        archived = known.get(this_id)
+        if (archived is not None and not archived.withdrawn and not opts.recheck_all
+                and archived.last_checked > due_before):
+            # Archived and checked recently: no request, and a feed's or API's copy is not
+            # re-read either (it may differ from the page the archive took it from).
+            report.skipped += 1
+            continue
         try:
             page = None
             if link.payload is None:
-                validators = sink.validators(link_id) if conditional else None
+                validators = sink.validators(this_id) if conditional else None
                 etag, last_modified = validators or (None, None)
-                page = fetch_checked(link.fetch_url or link.url, etag, last_modified)
+                try:
+                    page = fetch_checked(link.fetch_url or link.url, etag, last_modified)
+                except HttpStatusError as exc:
+                    if archived is not None and exc.status in (404, 410):
+                        # Gone from the ministry's site: kept, searchable, marked.
+                        if sink.mark_withdrawn(this_id, f"HTTP {exc.status}"):  # type: ignore[attr-defined]
+                            report.withdrawn += 1
+                            if progress:
+                                progress(f"withdrawn: {link.url}")
+                        continue
+                    raise
                 if page.not_modified:
-                    sink.mark_checked(link_id)
+                    sink.mark_checked(this_id)
                     report.unchanged += 1
                     continue
             record = strategy.parse_article(ctx, link, page, now())
+        except BudgetExhausted:
+            break  # the rest is new next time: nothing is lost
+        except HostDown:
+            continue  # counted once per host (skipped_down), its first failure is the issue
         except (FetchError, ScrapeError) as exc:
             report.issues.append(CrawlIssue(link.url, _issue_kind(exc), str(exc)))
             continue
@@ -188,6 +368,9 @@ def crawl_source(
             last_modified=page.last_modified if page else None,
         )
         report.add(str(outcome))
+        if str(outcome) in ("new", "changed"):
+            report.body_chars += len(record.body)
+            report.undated += record.published is None
         if progress:
             progress(f"{outcome}: {record.url}")
     return report

@@ -297,8 +297,11 @@ class LocalSites:
             base = sites.base_urls["www.mfa.gov.rs"]  # "http://127.0.0.1:PORT"
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ports: Mapping[str, int] | None = None) -> None:
         self.root = Path(root)
+        # Ports to serve hosts on where free (a rehearsal reuses its last run's, so the
+        # URLs it archived stay the same); any other host gets an ephemeral port.
+        self.ports = dict(ports or {})
         self.base_urls: dict[str, str] = {}
         self._servers: list[tuple[_Server, threading.Thread]] = []
 
@@ -318,7 +321,10 @@ class LocalSites:
             for host in self.hosts():
                 config = _HostConfig(host=host, root=(self.root / host).resolve())
                 handler = type(f"Handler_{len(self._servers)}", (_Handler,), {"config": config})
-                server = _Server(("127.0.0.1", 0), handler)
+                try:
+                    server = _Server(("127.0.0.1", self.ports.get(host, 0)), handler)
+                except OSError:  # the port is taken now: any free one
+                    server = _Server(("127.0.0.1", 0), handler)
                 thread = threading.Thread(
                     target=server.serve_forever,
                     kwargs={"poll_interval": 0.05},

@@ -31,5 +31,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(entities.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(embed.bp)
+    # Issue 15: crawl health (/status, /api/status), edits and withdrawals.
+    from webapp import diffs, status
+
+    app.register_blueprint(status.bp)
+    diffs.init_app(app)
     errors.register(app)
     return app

@@ -26,6 +26,31 @@ class SourceDefinitionError(ValueError):
 
 STRATEGY_NAMES = ("html", "feed", "govuk", "wordpress")
 
+# Scheduling defaults (see Source): hourly crawls, known articles re-checked daily,
+# and at most 1,000 requests or 15 minutes per source and run.
+DEFAULT_INTERVAL = 3600
+DEFAULT_RECHECK = 86_400
+DEFAULT_MAX_REQUESTS = 1000
+DEFAULT_MAX_SECONDS = 900
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_NAMED_DURATIONS = {"hourly": 3600, "daily": 86_400, "weekly": 604_800}
+
+
+def parse_duration(value: object, where: str) -> int:
+    """Seconds of a duration written as 3600, "90s", "30m", "6h", "1d", "2w" or "hourly"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    text = str(value).strip().lower()
+    if text in _NAMED_DURATIONS:
+        return _NAMED_DURATIONS[text]
+    match = _DURATION.match(text)
+    if not match:
+        raise SourceDefinitionError(
+            f"{where}: {value!r} is not a duration (like 3600, 30m, 6h, 1d or hourly)")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+
 
 @dataclass(frozen=True)
 class Section:
@@ -93,6 +118,8 @@ class Site:
     # Other hosts serving this site's pages under their own URLs, such as the archives of
     # earlier administrations (2021-2025.state.gov): not aliases, their pages keep their URL.
     hosts: tuple[str, ...] = ()
+    # Seconds between scheduled crawls of this site (`interval`), None: the source's.
+    interval: int | None = None
 
     @property
     def host(self) -> str:
@@ -121,9 +148,19 @@ class Source:
     # Names the site puts beside the headline in <title> ("... - Ministry of Foreign
     # Affairs"); stripped from a title read there. The source's names count too.
     site_names: tuple[str, ...] = ()
+    # Scheduling (`communiques update`): seconds between crawls, how long a known article
+    # goes before it is re-checked with a conditional request, and what one crawl may
+    # spend (requests, seconds) so one slow ministry cannot hold the whole run.
+    interval: int = DEFAULT_INTERVAL
+    recheck: int = DEFAULT_RECHECK
+    max_requests: int = DEFAULT_MAX_REQUESTS
+    max_seconds: int = DEFAULT_MAX_SECONDS
 
     def strategy_of(self, section: Section) -> str:
         return section.strategy or self.strategy
+
+    def site_interval(self, site: Site) -> int:
+        return site.interval if site.interval is not None else self.interval
 
 
 def _require(data: dict, key: str, where: str) -> object:
@@ -239,6 +276,8 @@ def parse_source(data: dict, where: str) -> Source:
                 date_formats={k: _as_tuple(v) for k, v in site.get("date_formats", {}).items()},
                 max_pages=int(site.get("max_pages", 50)),
                 hosts=tuple(h.lower() for h in _as_tuple(site.get("hosts"))),
+                interval=(parse_duration(site["interval"], f"{site_where}.interval")
+                          if "interval" in site else None),
             )
         )
     return Source(
@@ -254,7 +293,23 @@ def parse_source(data: dict, where: str) -> Source:
         block_markers=_as_tuple(data.get("block_markers")),
         doc_types={str(k): str(v) for k, v in data.get("doc_types", {}).items()},
         site_names=_as_tuple(data.get("site_names")),
+        **_schedule(data, where),
     )
+
+
+def _schedule(data: dict, where: str) -> dict[str, int]:
+    """The scheduling keys of a definition (all optional)."""
+    keys = {"interval": DEFAULT_INTERVAL, "recheck": DEFAULT_RECHECK,
+            "max_seconds": DEFAULT_MAX_SECONDS}
+    found = {key: parse_duration(data.get(key, default), f"{where}: {key}")
+             for key, default in keys.items()}
+    try:
+        found["max_requests"] = int(data.get("max_requests", DEFAULT_MAX_REQUESTS))
+    except (TypeError, ValueError):
+        raise SourceDefinitionError(f"{where}: max_requests must be a number") from None
+    if found["max_requests"] < 1 or found["max_seconds"] < 1:
+        raise SourceDefinitionError(f"{where}: max_requests and max_seconds must be positive")
+    return found
 
 
 def load_source_file(path: Path) -> Source:
@@ -262,6 +317,8 @@ def load_source_file(path: Path) -> Source:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SourceDefinitionError(f"{path.name}: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:  # unreadable: permissions, not UTF-8
+        raise SourceDefinitionError(f"{path}: cannot be read ({exc})") from exc
     return parse_source(data, path.name)
 
 

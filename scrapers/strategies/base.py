@@ -25,9 +25,17 @@ class CrawlContext:
     # Told (url, message) when an article page had to be read by the generic extractor
     # because the site's selectors no longer match it ("definition drift").
     warn: Callable[[str, str], None] | None = None
+    # Told the links of each listing page as it is read; True means every one of them is
+    # already archived, so older pages hold nothing new and paging stops (incremental
+    # crawls). None: walk every page.
+    all_known: Callable[[list[ArticleLink]], bool] | None = None
 
     def base_url(self, site: Site) -> str:
         return self.base_urls[site.name]
+
+    def stop_paging(self, page_links: list[ArticleLink]) -> bool:
+        """Whether a listing page's links are all known (see `all_known`)."""
+        return bool(page_links) and self.all_known is not None and self.all_known(page_links)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class HtmlPagesStrategy:
                         break  # a page pattern ran past the last page
                     raise
                 pages += 1
+                first_link = len(links)
                 soup = parse_html(page.text)
                 items = select_all(soup, rules.items)
                 if not items and pages == 1:
@@ -78,6 +79,8 @@ class HtmlPagesStrategy:
                         listed_title=element_text(anchor) or None,
                         listed_doc_type=select_value(item, rules.doc_type) or None,
                     ))
+                if ctx.stop_paging(links[first_link:]):
+                    break  # everything on this page is archived: older pages hold no news
                 url = self._next_page(soup, rules, first, page.url, pages, ctx)
         except Exception as exc:  # noqa: BLE001 - reported with what was found so far
             return Discovery(links, pages, exc)

@@ -73,6 +73,7 @@ class GovUkStrategy:
                     raise ScrapeError(search, "search API answer has no 'results'")
                 if not results and pages == 1:
                     raise ScrapeError(search, "search API found no documents")
+                first_link = len(links)
                 for result in results:
                     path = result.get("link") if isinstance(result, dict) else None
                     if not isinstance(path, str) or not path.startswith("/"):
@@ -90,6 +91,8 @@ class GovUkStrategy:
                 total = data.get("total")
                 if not results or (isinstance(total, int) and start >= total):
                     break
+                if ctx.stop_paging(links[first_link:]):
+                    break  # every document of this page is archived: no news further on
         except Exception as exc:  # noqa: BLE001 - reported with what was found so far
             return Discovery(links, pages, exc)
         return Discovery(links, pages)
@@ -148,6 +151,7 @@ class WordPressStrategy:
                     if pages == 1:
                         raise ScrapeError(page.url, "WordPress API returned no posts")
                     break
+                first_link = len(links)
                 for post in posts:
                     link = post.get("link") if isinstance(post, dict) else None
                     if not isinstance(link, str):
@@ -166,6 +170,8 @@ class WordPressStrategy:
                 total_pages = page.headers.get("X-WP-TotalPages")
                 if total_pages and total_pages.isdigit() and pages >= int(total_pages):
                     break
+                if ctx.stop_paging(links[first_link:]):
+                    break  # every post of this page is archived: no news further on
         except Exception as exc:  # noqa: BLE001 - reported with what was found so far
             return Discovery(links, pages, exc)
         return Discovery(links, pages)
