@@ -72,7 +72,8 @@ def test_extract_returns_the_record_the_crawler_stores(crawled, url: str) -> Non
     assert extracted["extraction"] == "definition"
     assert extracted["url"] == canonical_url(url)
     assert extracted["id"] == communique_id(url)
-    assert {"fetched_at", "content_hash", "html_url"} <= set(extracted)
+    assert set(stored) <= set(extracted)  # the API's shape, plus nothing missing
+    assert extracted["versions"] == []  # read now, not archived
 
 
 def test_text_output_names_source_extraction_and_officials(plain_app) -> None:

@@ -575,6 +575,7 @@ def extract(ctx: click.Context, target: str, page_url: str | None, source_id: st
             data = communique_json(record)
         for key in ("source_id", "ministry_country"):
             data[key] = data[key] or None  # a page of no known source
+        data["versions"] = []  # read now, not from the archive
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     published = record.published.isoformat() if record.published else "- (the page shows none)"
