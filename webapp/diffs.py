@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
 from indexer.archive import Archive
+from indexer.backend import SearchHit
 from webapp.params import whole_number
 
 bp = Blueprint("diffs", __name__)
@@ -96,6 +98,17 @@ def lifecycle(communique_id: str) -> dict[str, Any]:
         "withdrawn_on": gone[0] if gone else None,
         "withdrawn_reason": gone[1] if gone else None,
     }
+
+
+def withdrawn_hit(hit: SearchHit) -> SearchHit:
+    """A feed's entry of a withdrawn communiqué is updated: its title says so and its
+    `updated` is when it was withdrawn, so feed readers show it again."""
+    with _archive() as archive:
+        gone = archive.withdrawn(hit.id)
+    if gone is None:
+        return hit
+    return replace(hit, title=f"[Withdrawn {gone[0].date().isoformat()}] {hit.title}",
+                   updated=gone[0])
 
 
 def init_app(app: Any) -> None:

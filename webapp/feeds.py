@@ -31,7 +31,10 @@ def feed_format(name: str) -> OutputFormat:
 
 
 def entries(results: SearchResults) -> list[FeedEntry]:
-    return [FeedEntry(hit, source_name(hit.source_id), language_name(hit.language),
+    from webapp.diffs import withdrawn_hit
+
+    return [FeedEntry(withdrawn_hit(hit), source_name(hit.source_id),
+                      language_name(hit.language),
                       url_for("pages.communique", communique_id=hit.id, _external=True),
                       http_url(hit.url))
             for hit in results.hits]
