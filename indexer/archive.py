@@ -732,3 +732,253 @@ class Archive:
             "SELECT source_id, COUNT(*) FROM communiques GROUP BY source_id"
         ).fetchall()
         return {s: n for s, n in rows}
+
+    # -- events (issue 11): encounters, events and versions of one text --------------------
+    # Derived at indexing time like the entities (indexer/events/store.py computes them):
+    # what each communiqué's current version, as last indexed, reports and what linking
+    # versions reads of it; the events its encounters group into; the versions of one text.
+    # Created on first use, so an archive made before them gains them at the next index run.
+
+    EVENTS_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS event_documents (
+        communique_id TEXT PRIMARY KEY,
+        source_id     TEXT NOT NULL,
+        host          TEXT NOT NULL,
+        language      TEXT NOT NULL,
+        day           TEXT,
+        officials     TEXT NOT NULL,
+        countries     TEXT NOT NULL,
+        numbers       TEXT NOT NULL,
+        paragraphs    INTEGER NOT NULL,
+        url           TEXT NOT NULL,
+        title         TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS event_documents_by_day ON event_documents (source_id, day);
+    CREATE TABLE IF NOT EXISTS encounters (
+        communique_id  TEXT NOT NULL,
+        n              INTEGER NOT NULL,
+        day            TEXT,
+        kind           TEXT NOT NULL,
+        place          TEXT NOT NULL,
+        conference     TEXT NOT NULL,
+        first_id       TEXT NOT NULL,
+        first_name     TEXT NOT NULL,
+        first_country  TEXT NOT NULL,
+        second_id      TEXT NOT NULL,
+        second_name    TEXT NOT NULL,
+        second_country TEXT NOT NULL,
+        countries      TEXT NOT NULL,
+        evidence       TEXT NOT NULL,
+        PRIMARY KEY (communique_id, n)
+    );
+    CREATE INDEX IF NOT EXISTS encounters_by_countries ON encounters (countries, day);
+    CREATE TABLE IF NOT EXISTS events (
+        id           TEXT PRIMARY KEY,
+        day          TEXT NOT NULL,
+        last_day     TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        place        TEXT NOT NULL,
+        conference   TEXT NOT NULL,
+        participants TEXT NOT NULL,
+        countries    TEXT NOT NULL,
+        documents    INTEGER NOT NULL,
+        readouts     INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS events_by_day ON events (day);
+    CREATE INDEX IF NOT EXISTS events_by_countries ON events (countries, day);
+    CREATE TABLE IF NOT EXISTS event_readouts (
+        event_id      TEXT NOT NULL,
+        communique_id TEXT NOT NULL,
+        n             INTEGER NOT NULL,
+        PRIMARY KEY (event_id, communique_id)
+    );
+    CREATE INDEX IF NOT EXISTS event_readouts_by_communique ON event_readouts (communique_id);
+    CREATE TABLE IF NOT EXISTS event_participants (
+        event_id    TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        country     TEXT NOT NULL,
+        PRIMARY KEY (event_id, participant)
+    );
+    CREATE INDEX IF NOT EXISTS event_participants_by_participant
+        ON event_participants (participant);
+    CREATE TABLE IF NOT EXISTS version_groups (
+        communique_id TEXT PRIMARY KEY,
+        group_id      TEXT NOT NULL,
+        position      INTEGER NOT NULL,
+        relation      TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS version_groups_by_group ON version_groups (group_id);
+    """
+    EVENT_TABLES = ("event_documents", "encounters", "events", "event_readouts",
+                    "event_participants", "version_groups")
+
+    def _event_tables(self) -> bool:
+        """Whether the events tables exist (created here when the archive is writable)."""
+        if not self.readonly and not getattr(self, "_events_ready", False):
+            self._db.executescript(self.EVENTS_SCHEMA)
+            self._events_ready = True
+        return self._has_table("version_groups")
+
+    def set_event_documents(self, documents: list[tuple], encounters: list[tuple]) -> None:
+        """Store what some communiqués report: their event_documents rows and their
+        encounters rows (communique_id first), replacing what was stored for them."""
+        self._event_tables()
+        ids = [(row[0],) for row in documents]
+        with self._transaction() as db:
+            db.executemany("DELETE FROM encounters WHERE communique_id = ?", ids)
+            db.executemany("INSERT OR REPLACE INTO event_documents VALUES"
+                           " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", documents)
+            db.executemany("INSERT OR REPLACE INTO encounters VALUES"
+                           " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", encounters)
+
+    def event_documents(self, ids: list[str] | None = None,
+                        buckets: list[tuple[str, str]] | None = None) -> list[tuple]:
+        """event_documents rows: all, of some communiqués, or of (source, day) buckets."""
+        if not self._event_tables():
+            return []
+        query = "SELECT * FROM event_documents"
+        if ids is not None:
+            return self._chunked(query + " WHERE communique_id IN ({})", ids)
+        if buckets is not None:
+            rows: list[tuple] = []
+            for source_id, day in buckets:
+                rows += self._db.execute(query + " WHERE source_id = ? AND day IS ?",
+                                         (source_id, day)).fetchall()
+            return rows
+        return self._db.execute(query).fetchall()
+
+    def encounter_rows(self, ids: list[str] | None = None,
+                       partitions: list[str] | None = None) -> list[tuple]:
+        """encounters rows: all, of some communiqués, or of some country partitions."""
+        if not self._event_tables():
+            return []
+        query = "SELECT * FROM encounters"
+        if ids is not None:
+            return self._chunked(query + " WHERE communique_id IN ({})", ids)
+        if partitions is not None:
+            return self._chunked(query + " WHERE countries IN ({})", partitions)
+        return self._db.execute(query + " ORDER BY communique_id, n").fetchall()
+
+    def replace_events(self, events: list[tuple], readouts: list[tuple],
+                       participants: list[tuple], partitions: list[str] | None = None) -> None:
+        """Store events (events rows, event_readouts rows, event_participants rows),
+        replacing every event of the given country partitions (None: every event)."""
+        self._event_tables()
+        with self._transaction() as db:
+            if partitions is None:
+                for table in ("events", "event_readouts", "event_participants"):
+                    db.execute(f"DELETE FROM {table}")
+            else:
+                for start in range(0, len(partitions), 500):
+                    chunk = partitions[start:start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    old = f"SELECT id FROM events WHERE countries IN ({marks})"
+                    db.execute(f"DELETE FROM event_readouts WHERE event_id IN ({old})", chunk)
+                    db.execute(f"DELETE FROM event_participants WHERE event_id IN ({old})",
+                               chunk)
+                    db.execute(f"DELETE FROM events WHERE countries IN ({marks})", chunk)
+            db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           events)
+            db.executemany("INSERT OR REPLACE INTO event_readouts VALUES (?, ?, ?)", readouts)
+            db.executemany("INSERT OR REPLACE INTO event_participants VALUES (?, ?, ?)",
+                           participants)
+
+    def replace_versions(self, rows: list[tuple], ids: list[str] | None = None) -> None:
+        """Store version groups ((communique_id, group_id, position, relation) rows),
+        replacing those of the given communiqués (None: all of them)."""
+        self._event_tables()
+        with self._transaction() as db:
+            if ids is None:
+                db.execute("DELETE FROM version_groups")
+            else:
+                db.executemany("DELETE FROM version_groups WHERE communique_id = ?",
+                               [(i,) for i in ids])
+            db.executemany("INSERT OR REPLACE INTO version_groups VALUES (?, ?, ?, ?)", rows)
+
+    def version_rows(self, ids: list[str] | None = None) -> list[tuple]:
+        """version_groups rows of the groups some communiqués are in (None: all), with
+        each member's language and URL."""
+        if not self._event_tables():
+            return []
+        query = ("SELECT g.communique_id, g.group_id, g.position, g.relation, d.language,"
+                 " d.url, d.host, d.title, d.source_id FROM version_groups g"
+                 " LEFT JOIN event_documents d ON d.communique_id = g.communique_id")
+        if ids is None:
+            return self._db.execute(query + " ORDER BY g.group_id, g.position").fetchall()
+        groups = [r[0] for r in self._chunked(
+            "SELECT DISTINCT group_id FROM version_groups WHERE communique_id IN ({})", ids)]
+        return self._chunked(query + " WHERE g.group_id IN ({})", groups)
+
+    def event_rows(self, ids: list[str] | None = None, *, participant: str | None = None,
+                   countries: str | None = None, with_participant: str | None = None,
+                   start: str | None = None, end: str | None = None,
+                   limit: int | None = None, offset: int = 0) -> list[tuple]:
+        """events rows: some by id, or those matching the filters, newest first."""
+        if not self._event_tables():
+            return []
+        if ids is not None:
+            return self._chunked("SELECT * FROM events WHERE id IN ({})", ids)
+        where, args = [], []
+        for who in (participant, with_participant):
+            if who:
+                where.append("id IN (SELECT event_id FROM event_participants"
+                             " WHERE participant = ?)")
+                args.append(who)
+        if countries:
+            where.append("countries = ?")
+            args.append(countries)
+        if start:
+            where.append("last_day >= ?")
+            args.append(start)
+        if end:
+            where.append("day <= ?")
+            args.append(end)
+        sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY day DESC, id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return self._db.execute(sql, args).fetchall()
+
+    def count_events(self, **filters: str | None) -> int:
+        return len(self.event_rows(**filters))
+
+    def readout_rows(self, event_ids: list[str] | None = None,
+                     communique_ids: list[str] | None = None) -> list[tuple]:
+        """(event_id, communique_id, n) of some events, or of the events some communiqués
+        report."""
+        if not self._event_tables():
+            return []
+        if communique_ids is not None:
+            return self._chunked("SELECT * FROM event_readouts WHERE communique_id IN ({})",
+                                 communique_ids)
+        return self._chunked("SELECT * FROM event_readouts WHERE event_id IN ({})",
+                             event_ids or [])
+
+    def participant_rows(self, event_ids: list[str]) -> list[tuple]:
+        if not self._event_tables():
+            return []
+        return self._chunked("SELECT * FROM event_participants WHERE event_id IN ({})",
+                             event_ids)
+
+    def met_with_rows(self, participant: str) -> list[tuple]:
+        """(other participant, its country, events, last day) of everyone a participant
+        met, most events first."""
+        if not self._event_tables():
+            return []
+        return self._db.execute(
+            "SELECT o.participant, o.country, COUNT(*), MAX(e.day) FROM event_participants p"
+            " JOIN event_participants o ON o.event_id = p.event_id AND o.participant !="
+            " p.participant JOIN events e ON e.id = p.event_id WHERE p.participant = ?"
+            " GROUP BY o.participant ORDER BY COUNT(*) DESC, MAX(e.day) DESC",
+            (participant,)).fetchall()
+
+    def _chunked(self, query: str, values: list[str]) -> list[tuple]:
+        rows: list[tuple] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            rows += self._db.execute(query.format(",".join("?" * len(chunk))),
+                                     chunk).fetchall()
+        return rows
+
+    # -- end of events (issue 11) ---------------------------------------------------------

@@ -33,6 +33,7 @@ from indexer.entities import extractor_for
 from indexer.entities.directory import FoundDirectory, Tallies, build_directory, merged, tally
 from indexer.entities.extract import Entities, extraction_fingerprint, sightings
 from indexer.errors import IndexingError, WriterOrphaned
+from indexer.events import store as events_store  # events (issue 11): derived like entities
 from indexer.schema import build_schema, document_for
 from indexer.segments import share_writer
 
@@ -209,6 +210,7 @@ def _index_share(
                     tally(sightings(record, entities), tallies)
             directory = (directory_for or _own_directory(data_dir))(tallies)
             named = extractor.with_directory(directory)
+            readouts = events_store.DocumentReader(named)  # events (issue 11)
             # Second pass: the corpus's names, the documents.
             for seq, record in archive.changes_since(0, shard=(part, parts)):
                 _check_parent(parent_pid)
@@ -219,9 +221,11 @@ def _index_share(
                 # Stored beside the version, so every surface shows what the index holds;
                 # each writer process stores its own share, a batch at a time.
                 found.append((seq, entities.officials, entities.countries))
+                readouts.add(record, entities)  # events (issue 11): encounters, versions key
                 if len(found) >= ENTITY_BATCH:
                     _check_parent(parent_pid)  # an orphan commits nothing
                     derived.set_entities(found)
+                    readouts.flush(derived)
                     found = []
                 indexed += 1
                 if writer.postings_count >= SEGMENT_POSTINGS_LIMIT:
@@ -231,6 +235,7 @@ def _index_share(
                     progress(_count_done(done, indexed))
             _check_parent(parent_pid)
             derived.set_entities(found)
+            readouts.flush(derived)
         segments += writer.finish_segment()
     except BaseException:
         writer.cancel()
@@ -428,7 +433,11 @@ def rebuild_index(
         # (a changed state is how readers notice to reload them).
         archive.replace_found(list(directory.entries.values()),
                               [m for share in shares for m in share.mentions])
-        home.write_state(generation, {"last_seq": last_seq, "entities": fingerprint})
+        # Events (issue 11): versions and events need every communiqué's rows, which the
+        # writers stored; grouped here, before the state that makes the index current.
+        events_store.rebuild(archive)
+        home.write_state(generation, {"last_seq": last_seq, "entities": fingerprint,
+                                      "events": events_store.EVENTS_VERSION})
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise
@@ -449,9 +458,11 @@ def update_index(
         return rebuild_index(archive, data_dir, progress)
     state = home.read_state(generation)
     fingerprint = extraction_fingerprint(str(data_dir))
-    if state.get("entities") != fingerprint:
-        # The registry, the gazetteer or the extraction changed since the index was built:
-        # every communiqué's officials and countries are recomputed, so a rebuild.
+    if state.get("entities") != fingerprint or \
+            state.get("events") != events_store.EVENTS_VERSION:
+        # The registry, the gazetteer or the extraction changed since the index was built
+        # (or the events reading, issue 11): every communiqué's officials and countries
+        # (and encounters) are recomputed, so a rebuild.
         return rebuild_index(archive, data_dir, progress)
     last_seq = state["last_seq"]
     ix = home.open(generation)
@@ -472,6 +483,7 @@ def update_index(
         old = extractor.directory
         directory = old.extended(seen, set(extractor.registry.by_id))
         named = extractor.with_directory(directory)
+        readouts = events_store.DocumentReader(named)  # events (issue 11)
         changed: list[str] = []
         for seq, record in archive.changes_since(last_seq):
             cached = extracted.pop(seq, None)
@@ -480,10 +492,17 @@ def update_index(
             writer.update_document(**document_for(record, entities))
             mentions += [(record.id, f.key, record.published) for f in entities.found]
             found.append((seq, entities.officials, entities.countries))
+            readouts.add(record, entities)  # events (issue 11)
             indexed += 1
             newest = max(newest, seq)
             if progress and indexed % 1000 == 0:
                 progress(indexed)
+        # Events (issue 11): the updated communiqués' rows, then what they touched
+        # (before and after) regrouped; done before the commit, so no search of the new
+        # generation reads versions older than it.
+        before = events_store.touched(archive, changed)
+        readouts.flush(archive)
+        events_store.update(archive, changed, before)
     except BaseException:
         writer.cancel()
         raise
@@ -495,5 +514,6 @@ def update_index(
     archive.set_entities(found)
     archive.update_found([e for k, e in directory.entries.items() if k not in old.entries],
                          changed, mentions)
-    home.write_state(generation, {"last_seq": newest, "entities": fingerprint})
+    home.write_state(generation, {"last_seq": newest, "entities": fingerprint,
+                                  "events": events_store.EVENTS_VERSION})
     return IndexUpdate("incremental", indexed, total, generation)

@@ -38,7 +38,7 @@ class DocumentKey:
 
     id: str
     source_id: str
-    host: str
+    host: str  # host[:port]
     language: str
     day: date | None
     officials: tuple[str, ...]
@@ -53,7 +53,9 @@ def document_key(record, officials: Iterable[str], countries: Iterable[str]) -> 
     """A communiqué's key, from the record and its stored entities."""
     numbers = tuple(dict.fromkeys(_NUMBER.findall(record.title + " " + record.body)))
     return DocumentKey(
-        record.id, record.source_id, (urlsplit(record.url).hostname or "").lower(),
+        # The host with its port: two site generations served from one machine (the
+        # bundled copies on loopback) are still two sites.
+        record.id, record.source_id, urlsplit(record.url).netloc.lower(),
         record.language, record.published, tuple(officials), tuple(countries),
         numbers[:MAX_NUMBERS], len(record.paragraphs), record.url, record.title)
 
@@ -117,7 +119,8 @@ def _preference(key: DocumentKey) -> tuple:
     """Lead first: the newest generation of the site, then the source's first language."""
     languages = _languages().get(key.source_id, ()) + LANGUAGE_ORDER
     language = languages.index(key.language) if key.language in languages else len(languages)
-    return (-_site_order().get((key.source_id, key.host), -1), language, key.id)
+    host = key.host.rsplit(":", 1)[0] if key.host.count(":") == 1 else key.host
+    return (-_site_order().get((key.source_id, host), -1), language, key.id)
 
 
 def shingles(text: str) -> set[tuple[str, ...]]:
