@@ -911,9 +911,11 @@ class Archive:
 
     def event_rows(self, ids: list[str] | None = None, *, participant: str | None = None,
                    countries: str | None = None, with_participant: str | None = None,
-                   start: str | None = None, end: str | None = None,
-                   limit: int | None = None, offset: int = 0) -> list[tuple]:
-        """events rows: some by id, or those matching the filters, newest first."""
+                   country: str | None = None, start: str | None = None,
+                   end: str | None = None, limit: int | None = None,
+                   offset: int = 0) -> list[tuple]:
+        """events rows: some by id, or those matching the filters (a participant, another,
+        a participant's country, the partition of two countries, days), newest first."""
         if not self._event_tables():
             return []
         if ids is not None:
@@ -924,6 +926,10 @@ class Archive:
                 where.append("id IN (SELECT event_id FROM event_participants"
                              " WHERE participant = ?)")
                 args.append(who)
+        if country:
+            where.append("id IN (SELECT event_id FROM event_participants WHERE country = ?"
+                         + (" AND participant != ?)" if participant else ")"))
+            args += [country, participant] if participant else [country]
         if countries:
             where.append("countries = ?")
             args.append(countries)
