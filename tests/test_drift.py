@@ -167,8 +167,8 @@ def test_an_archive_from_before_drift_was_recorded_still_reads(tmp_path: Path) -
            "published": "2024-01-02", "body": "Текст.", "doc_type": "news",
            "fetched_at": "2024-01-02T10:00:00+00:00", "officials": [], "countries": [],
            "document_number": None, "speaker": None, "place": None, "content_hash": "h"}
-    db.execute("INSERT INTO communiques VALUES ('x1', ?, 'serbia-mfa', 1, 'a', 'a', NULL, NULL)",
-               (old["url"],))
+    db.execute("INSERT INTO communiques (id, url, source_id, current_version, first_seen,"
+               " last_checked) VALUES ('x1', ?, 'serbia-mfa', 1, 'a', 'a')", (old["url"],))
     db.execute("INSERT INTO versions (id, version, content_hash, fetched_at, record)"
                " VALUES ('x1', 1, 'h', ?, ?)", (old["fetched_at"], json.dumps(old)))
     db.commit()
