@@ -35,6 +35,10 @@ class SearchHit:
     more_matches: int  # matches in the body beyond those the snippet shows
     score: float | None
     updated: datetime | None = None  # when the archive took this version (feeds' updated)
+    # Events (issue 11): the event this communiqué is a readout of ({"id", "readouts",
+    # "position"}), and its other versions ({"id", "language", "url", "relation", ...}).
+    event: dict | None = None
+    versions: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class SearchResults:
     histogram: list[HistogramBar] = field(default_factory=list)
     histogram_interval: str = "year"
     next_cursor: str | None = None
+    # Events (issue 11): communiqués the total leaves out, being versions of a text counted
+    # once (0 when versions are not collapsed).
+    collapsed: int = 0
 
     @property
     def page_count(self) -> int:

@@ -22,7 +22,7 @@ from indexer.entities import extractor_for
 from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
 from indexer.errors import SearchTimeout
-from indexer.facets import FacetTables
+from indexer.facets import FACETS_BY_NAME, FacetTables
 from indexer.querylang import QueryReader
 from indexer.querylimits import bound_query
 from indexer.request import SearchRequest
@@ -69,7 +69,7 @@ def canonical_values(data_dir: str, facet: str, values: tuple[str, ...]) -> tupl
 
 def match(request: SearchRequest, searcher, tables: FacetTables, bulk: BulkEvaluator,  # type: ignore[no-untyped-def]
           reader: QueryReader, canonical: Callable[[str, tuple[str, ...]], tuple[str, ...]],
-          time_limit: float) -> Matches:
+          time_limit: float, extra: dict[str, np.ndarray] | None = None) -> Matches:
     """The document sets of a search; SearchTimeout past `time_limit` seconds.
 
     For a relevance sort the query runs once, scored (its documents give the mask);
@@ -116,8 +116,11 @@ def match(request: SearchRequest, searcher, tables: FacetTables, bulk: BulkEvalu
         base &= dates
     selections = {
         name: tables.selection(name, canonical(name, values), all_of=name in request.all_of)
-        for name, values in request.filters.items() if values
+        for name, values in request.filters.items() if values and name in FACETS_BY_NAME
     }
+    # Filters that are no facet (an event's readouts, issue 11) come as masks made by the
+    # caller; like a facet's selection they apply to every count.
+    selections.update(extra or {})
     return Matches(parsed, ranking, base, selections)
 
 

@@ -25,7 +25,9 @@ MAX_FILTER_VALUES = 50  # values selected in one facet
 SEARCH_TIME_LIMIT = 10.0
 
 SORTS = ("relevance", "newest", "oldest")
-FILTER_FIELDS = tuple(facet.name for facet in FACETS)
+# Events (issue 11): the readouts of an event, a filter like a facet's (not counted as one).
+EVENT_FILTER = "event"
+FILTER_FIELDS = tuple(facet.name for facet in FACETS) + (EVENT_FILTER,)
 # Facets whose values may be combined with AND ("both officials") as well as OR.
 ALL_OF_FACETS = tuple(facet.name for facet in FACETS if facet.multi)
 FACET_OPERATORS = ("or", "and")
@@ -49,6 +51,10 @@ class SearchRequest:
     exact: bool = False
     # Facets whose selected values must all be present (AND), not any of them (OR).
     all_of: frozenset[str] = frozenset()
+    # Events (issue 11): one result per text, its language versions and site copies
+    # folded into it (counted once). The search page, the API, the exports and the CLI
+    # ask for it by default (webapp/params.py); pages that count communiqués do not.
+    collapse: bool = False
 
     def validated(self) -> SearchRequest:
         """This request, or a QueryError saying what is wrong with it."""
@@ -81,4 +87,6 @@ class SearchRequest:
                 sorted((k, sorted(v)) for k, v in self.filters.items() if v)]
         if self.all_of:  # absent when empty, so cursors given out before stay valid
             data.append(sorted(self.all_of))
+        if self.collapse:  # events (issue 11): one result per text is another result set
+            data.append("one per text")
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:12]

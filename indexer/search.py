@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from indexer.aggregations import facet_counts, histogram
 from indexer.archive import Archive
 from indexer.backend import (
@@ -35,6 +37,13 @@ from indexer.build import IndexHome
 from indexer.bulk import BulkEvaluator
 from indexer.entities import extractor_for
 from indexer.errors import NotFound
+from indexer.events.collapse import (  # events (issue 11)
+    VersionTables,
+    event_selection,
+    version_tables,
+    with_event_clauses,
+)
+from indexer.events.service import EventService
 from indexer.facets import FacetTables
 from indexer.matching import Matches, canonical_values, match
 from indexer.paging import date_order, decode_cursor, encode_cursor, page_of, ranked
@@ -43,6 +52,7 @@ from indexer.request import (
     ALL_OF_FACETS,
     DEFAULT_FACET_SIZE,
     DEFAULT_PAGE_SIZE,
+    EVENT_FILTER,
     FACET_OPERATORS,
     FILTER_FIELDS,
     MAX_FACET_SIZE,
@@ -83,6 +93,7 @@ class _Generation:
     bulk: BulkEvaluator  # keeps the generation's field lengths
     cache: OrderedDict = field(default_factory=OrderedDict)  # request -> SearchResults
     lexicon: Lexicon | None = None  # read on the first "did you mean"
+    versions: VersionTables | None = None  # events (issue 11): read on first use
 
 
 class SearchService:
@@ -96,6 +107,7 @@ class SearchService:
         self._generation: _Generation | None = None
         self._local = threading.local()
         self._reader = QueryReader()
+        self.events = EventService(self.data_dir)  # events (issue 11)
 
     def archive(self) -> Archive:
         """A read-only archive connection for this thread."""
@@ -142,8 +154,30 @@ class SearchService:
         return canonical_values(str(self.data_dir), facet, values)
 
     def _match(self, request: SearchRequest, generation: _Generation, searcher) -> Matches:  # type: ignore[no-untyped-def]
+        extra = None
+        if request.filters.get(EVENT_FILTER):  # events (issue 11): an event's readouts
+            extra = {EVENT_FILTER: event_selection(
+                self.events, self._versions(generation), generation.tables.size,
+                request.filters[EVENT_FILTER])}
         return match(request, searcher, generation.tables, generation.bulk, self._reader,
-                     self._canonical, self.time_limit)
+                     self._canonical, self.time_limit, extra)
+
+    # -- events (issue 11): versions of one text, collapsed ----------------------------------
+
+    def _versions(self, generation: _Generation) -> VersionTables:
+        if generation.versions is None:
+            # Read once per index generation (a benign race: two threads may both read it).
+            generation.versions = version_tables(self.events, generation.tables.ids,
+                                                 generation.tables.live)
+        return generation.versions
+
+    def _collapsed(self, request: SearchRequest, generation: _Generation,
+                   matches: Matches) -> np.ndarray:
+        """The result mask, one communiqué per text when versions collapse."""
+        matching = matches.matching
+        if not request.collapse:
+            return matching
+        return self._versions(generation).collapse(matching, matches.ranking)
 
     # -- the service ------------------------------------------------------------------------
 
@@ -152,7 +186,7 @@ class SearchService:
 
         Results are cached per index generation: a repeated search costs a dict lookup.
         """
-        request = request.validated()
+        request = with_event_clauses(request).validated()
         current = self._current()
         if current is None:
             return SearchResults(request, 0, [])
@@ -172,23 +206,29 @@ class SearchService:
     def _search(self, request: SearchRequest, generation: _Generation, searcher) -> SearchResults:  # type: ignore[no-untyped-def]
         tables = generation.tables
         matches = self._match(request, generation, searcher)
-        matching = matches.matching
+        matching = self._collapsed(request, generation, matches)
         total = int(matching.sum())
+        collapsed = int(matches.matching.sum()) - total  # events (issue 11)
         page, next_position = page_of(request, matches.ranking, tables, matching, total,
                                       decode_cursor(request))
         next_cursor = encode_cursor(request, next_position) if next_position else None
         hits = self._hits(matches, searcher, page)
         if not request.with_facets:
-            return SearchResults(request, total, hits, next_cursor=next_cursor)
+            return SearchResults(request, total, hits, next_cursor=next_cursor,
+                                 collapsed=collapsed)
+        # Facets count communiqués (every language version); the total counts texts.
         facets = facet_counts(request, tables, matches, self._canonical)
         bars, interval = histogram(tables, matching, request)
-        return SearchResults(request, total, hits, facets, bars, interval, next_cursor)
+        return SearchResults(request, total, hits, facets, bars, interval, next_cursor,
+                             collapsed)
 
     def _hits(self, matches: Matches, searcher, page) -> list[SearchHit]:  # type: ignore[no-untyped-def]
         # Prefix, wildcard and fuzzy words expand to the words they matched.
         terms = matched_terms(matches.parsed, searcher.reader())
         stored = [searcher.stored_fields(docnum) for docnum, _ in page]
         records = self.with_entities(self.archive().get_many([s["id"] for s in stored]))
+        ids = [s["id"] for s in stored]
+        events, versions = self.events.readouts_of(ids), self.events.versions_of(ids)
         hits = []
         for (_, score), fields in zip(page, stored, strict=True):
             record = records.get(fields["id"])
@@ -204,6 +244,7 @@ class SearchService:
                 countries=record.countries if record else _split(fields.get("country_facet")),
                 snippet_html=snippet, more_matches=more, score=score,
                 updated=record.fetched_at if record else None,
+                event=events.get(fields["id"]), versions=tuple(versions.get(fields["id"], ())),
             ))
         return hits
 
@@ -228,14 +269,14 @@ class SearchService:
         The query is read (and a QueryError raised) now, before the first record
         is asked for, so a streamed response never fails half-way on bad input.
         """
-        request = replace(request.validated(), cursor=None, page=1)
+        request = replace(with_event_clauses(request).validated(), cursor=None, page=1)
         current = self._current()
         if current is None:
             return iter(())
         generation, searcher = current
         tables = generation.tables
         matches = self._match(request, generation, searcher)
-        matching = matches.matching
+        matching = self._collapsed(request, generation, matches)
         if matches.ranking is not None:
             docnums = ranked(matches.ranking, matching)[0].tolist()
         else:

@@ -21,7 +21,8 @@ def _every_hit(client) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     hits, cursor = {}, None
     while True:
         data = client.get("/api/search", query_string={
-            "size": 100, "sort": "newest", **({"cursor": cursor} if cursor else {})}).get_json()
+            "size": 100, "sort": "newest", "collapse": 0,
+            **({"cursor": cursor} if cursor else {})}).get_json()
         hits.update({hit["id"]: hit for hit in data["results"]})
         if not (cursor := data["next"]):
             return hits
@@ -41,11 +42,11 @@ def test_every_record_shows_the_same_entities_everywhere(client, crawled_app) ->
         stored = archive.entities_of(list(hits))
         assert len(hits) == archive.count() == len(stored)  # indexing stored every one
     csv_rows = {row["id"]: row for row in csv.DictReader(io.StringIO(
-        client.get("/api/export.csv").get_data(as_text=True)))}
+        client.get("/api/export.csv?collapse=0").get_data(as_text=True)))}
     jsonl_rows = {row["id"]: row for row in map(json.loads, client.get(
-        "/api/export.jsonl").get_data(as_text=True).splitlines())}
+        "/api/export.jsonl?collapse=0").get_data(as_text=True).splitlines())}
     cli_rows = {row["id"]: row for row in map(json.loads, run_cli(
-        crawled_app, "search", "--export", "jsonl").output.splitlines())}
+        crawled_app, "search", "--all-versions", "--export", "jsonl").output.splitlines())}
     assert len(csv_rows) == len(jsonl_rows) == len(cli_rows) == len(hits)
     with_officials = 0
     for record_id, hit in hits.items():

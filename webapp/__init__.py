@@ -36,5 +36,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     app.register_blueprint(status.bp)
     diffs.init_app(app)
+    # Issue 11: events, one meeting with every readout side by side.
+    from indexer.events.service import EventService
+    from webapp import events
+
+    app.extensions["events"] = EventService(app.config["DATA_DIR"])
+    app.register_blueprint(events.bp)
     errors.register(app)
     return app

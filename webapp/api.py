@@ -48,6 +48,15 @@ def hit_json(hit: SearchHit) -> dict:
         "url": hit.url,
         "api_url": url_for("api.communique", communique_id=hit.id, _external=True),
         "html_url": url_for("pages.communique", communique_id=hit.id, _external=True),
+        # Events (issue 11): the event it is a readout of, and its other versions.
+        "event": {**hit.event, "html_url": url_for("events.event_page", event_id=hit.event["id"],
+                                                   _external=True),
+                  "api_url": url_for("events.event_json", event_id=hit.event["id"],
+                                     _external=True)} if hit.event else None,
+        "versions": [{"id": v["id"], "language": v["language"], "relation": v["relation"],
+                      "url": v["url"],
+                      "html_url": url_for("pages.communique", communique_id=v["id"],
+                                          _external=True)} for v in hit.versions],
     }
 
 
@@ -81,8 +90,11 @@ def results_json(results: SearchResults) -> dict:
             "page": req.page,
             "size": req.page_size,
             "cursor": req.cursor,
+            "collapse": req.collapse,  # events (issue 11)
         },
         "total": results.total,
+        # Events (issue 11): communiqués left out of the total as versions of a text.
+        "collapsed_versions": results.collapsed,
         "page_count": results.page_count,
         "next": results.next_cursor,
         "next_url": _url_with("api.search", cursor=results.next_cursor, page=None)

@@ -337,6 +337,9 @@ def _rehearse(app: Flask, sites: Path, source_ids: tuple[str, ...], all_sources:
 @click.option("--country-op", type=click.Choice(["or", "and"]), default="or", show_default=True,
               help="and: communiqués mentioning every --country given, not any of them.")
 @click.option("--exact", is_flag=True, help="Match words as written, not folded.")
+@click.option("--event", multiple=True, help="The readouts of an event (its id).")
+@click.option("--all-versions", is_flag=True,
+              help="Every communiqué, not one result per text (language versions).")
 @click.option("--facets", "show_facets", is_flag=True, help="Also print facet counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print what /api/search returns.")
 @click.option("--export", "export_format",
@@ -346,7 +349,8 @@ def _rehearse(app: Flask, sites: Path, source_ids: tuple[str, ...], all_sources:
 def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
            date_to: str | None, sort: str, page: int, size: int, cursor: str | None,
            as_json: bool, exact: bool, show_facets: bool, export_format: str | None,
-           official_op: str, country_op: str, **filters: tuple[str, ...]) -> None:
+           official_op: str, country_op: str, all_versions: bool,
+           **filters: tuple[str, ...]) -> None:
     """Search the index, e.g. `communiques search Filipovic --from 2018-07 --language en`.
 
     The options are the search page's filters; repeating one means any of its values.
@@ -361,6 +365,7 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
             args.add(names.get(option, option), value)
     for name, value in (("from", date_from), ("to", date_to), ("cursor", cursor),
                         ("exact", "1" if exact else None),
+                        ("collapse", "0" if all_versions else None),
                         ("official_op", official_op), ("country_op", country_op)):
         if value:
             args[name] = value
@@ -783,6 +788,16 @@ def entities_quality(ctx: click.Context, which: str, golden: str, unseen: str,
                         click.echo(f"{kind} missed [{language}] {miss}")
                     for extra in tally.extras:
                         click.echo(f"{kind} extra  [{language}] {extra}")
+    # Events (issue 11): encounters read and readouts grouped, against the golden events.
+    from indexer.events import quality as events_quality
+
+    annotations = Path(golden) / events_quality.GOLDEN_EVENTS
+    if which in ("fixtures", "all") and annotations.exists():
+        events = events_quality.evaluate(Path(golden), extractor)
+        click.echo(f"\nevents: {events.communiques} communiqués, {events.events} events with two"
+                   f" readouts or more ({annotations})")
+        for line in events_quality.report(events, verbose):
+            click.echo(line)
 
 
 def _serve(app: Flask, host: str, port: int) -> None:

@@ -53,6 +53,15 @@ SEARCH_PARAMETERS = [
            "any of them; the facet's counts are then among those communiqués.",
            {"type": "string", "enum": ["or", "and"], "default": "or"})
     for name in ALL_OF_FACETS
+] + [
+    # Events (issue 11).
+    _param("event", "The readouts of an event (its id, as /api/events gives it); repeat for "
+           "several. `event:<id>` in the query does the same.",
+           {"type": "array", "items": {"type": "string"}}, style="form", explode=True),
+    _param("collapse", "1 (default): one result per text, its language versions and copies on "
+           "another generation of the ministry's site folded in (in the hit's `versions`; "
+           "`collapsed_versions` counts them); 0: every communiqué.",
+           {"type": "boolean", "default": True}),
 ]
 
 EXPORT_PARAMETERS = [p for p in SEARCH_PARAMETERS
@@ -88,6 +97,42 @@ HIT = {
         "score": {"type": ["number", "null"]},
         "url": {"type": "string"}, "api_url": {"type": "string"},
         "html_url": {"type": "string"},
+        "event": {"type": ["object", "null"], "description": "The event this communiqué is a "
+                  "readout of: id, readouts (texts reporting it, language versions counted "
+                  "once), position (this one's, 1-based), html_url, api_url",
+                  "properties": {"id": {"type": "string"}, "readouts": {"type": "integer"},
+                                 "position": {"type": "integer"}}},
+        "versions": {"type": "array", "description": "Its other versions: the same text in "
+                     "another language, or on another generation of the ministry's site",
+                     "items": {"type": "object", "properties": {
+                         "id": {"type": "string"}, "language": {"type": "string"},
+                         "relation": {"type": "string",
+                                      "enum": ["lead", "language", "generation"]},
+                         "url": {"type": "string"}, "html_url": {"type": "string"}}}},
+    },
+}
+EVENT = {
+    "type": "object",
+    "description": "One meeting, call or visit, as every ministry reporting it tells it",
+    "properties": {
+        "id": {"type": "string"}, "date": {"type": "string", "format": "date"},
+        "last_date": {"type": "string", "format": "date"},
+        "kind": {"type": "string", "enum": ["meeting", "talks", "call", "visit", "sidelines"]},
+        "place": {"type": "string"},
+        "conference": {"type": "string", "description": "Whose sidelines (kind sidelines)"},
+        "participants": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string", "description": "Official id; empty when the readouts "
+                   "name only the office (then the country's minister)"},
+            "name": {"type": "string"}, "country": {"type": "string"}}}},
+        "countries": {"type": "array", "items": {"type": "string"}},
+        "readout_count": {"type": "integer", "description": "Texts reporting it"},
+        "document_count": {"type": "integer", "description": "Communiqués, every version"},
+        "readouts": {"type": "array", "description": "(/api/events/{id}) one per text, side "
+                     "by side: ministry, language, date, title, body, officials, topics, "
+                     "named_only_here, topics_only_here, versions",
+                     "items": {"type": "object"}},
+        "differences": {"type": "object", "description": "(/api/events/{id}) which readouts "
+                        "name each official and raise each topic"},
     },
 }
 SEARCH_RESPONSE = {
@@ -220,6 +265,44 @@ def openapi_document() -> dict:
                 "responses": {"200": {"description": "A rich oEmbed answer", "content": {
                     "application/json": {"schema": {"type": "object"}}}}, **_errors(400, 404)},
             }},
+            "/api/events": {"get": {
+                "summary": "Events (meetings, calls, visits) newest first, by official, "
+                           "other side, country or country pair, and dates",
+                "operationId": "events",
+                "parameters": [
+                    _param("official", "An official, in any spelling, or id", {"type": "string"}),
+                    _param("with", "The other side: an official, or a country",
+                           {"type": "string"}),
+                    _param("country", "A country (code or name); twice for a pair",
+                           {"type": "array", "items": {"type": "string"}}, style="form",
+                           explode=True),
+                    _param("from", "Earliest day (YYYY, YYYY-MM or YYYY-MM-DD)",
+                           {"type": "string"}),
+                    _param("to", "Latest day (YYYY, YYYY-MM or YYYY-MM-DD)", {"type": "string"}),
+                    _param("page", "Page number", {"type": "integer", "minimum": 1}),
+                    _param("size", "Events per page", {"type": "integer", "minimum": 1,
+                                                       "maximum": 100}),
+                ],
+                "responses": {"200": {"description": "total, page, events", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "total": {"type": "integer"},
+                        "events": {"type": "array",
+                                   "items": {"$ref": "#/components/schemas/Event"}}}}}}},
+                    **_errors(400)},
+            }},
+            "/api/events/{id}": {"get": {
+                "summary": "One event: every readout side by side, with the differences in "
+                           "who is named and which topics appear",
+                "operationId": "event",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    _param("versions", "text (default): one readout per text; all: every "
+                           "language version", {"type": "string", "enum": ["text", "all"]}),
+                ],
+                "responses": {"200": {"description": "The event", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+                    **_errors(404)},
+            }},
             "/api/communiques/{id}": {"get": {
                 "summary": "One communiqué, with its archived versions",
                 "operationId": "communique",
@@ -232,6 +315,6 @@ def openapi_document() -> dict:
                     **_errors(404)},
             }},
         },
-        "components": {"schemas": {"Search": SEARCH_RESPONSE, "Hit": HIT,
+        "components": {"schemas": {"Search": SEARCH_RESPONSE, "Hit": HIT, "Event": EVENT,
                                    "Communique": COMMUNIQUE, "Error": ERROR}},
     }

@@ -21,6 +21,7 @@ from indexer.querylang import parse_query_date
 from indexer.request import (
     ALL_OF_FACETS,
     DEFAULT_FACET_SIZE,
+    EVENT_FILTER,
     FACET_OPERATORS,
     FILTER_FIELDS,
     MAX_FACET_SIZE,
@@ -58,6 +59,8 @@ def _param_table() -> dict[str, Param]:
     facet_forms = {
         "year": "a year like 2018",
         "month": "a month like 2018-07",
+        # Events (issue 11): an event's id, as /api/events gives it.
+        EVENT_FILTER: "an event id like 2015-02-17-ivica-dacic-sergey-lavrov",
     }
     table = [
         Param("q", f"query text of at most {MAX_QUERY_LENGTH} characters"),
@@ -69,6 +72,9 @@ def _param_table() -> dict[str, Param]:
         Param("to", "a date like 2018, 2018-07 or 2018-07-31"),
         Param("exact", "1 or 0"),
         Param("cursor", "the 'next' value of an earlier answer"),
+        # Events (issue 11): one result per text (language versions and site copies
+        # folded in, the default), or every communiqué.
+        Param("collapse", "1 (one result per text, the default) or 0 (every version)"),
     ]
     table += [Param(name, facet_forms.get(name, f"text of at most {MAX_VALUE_CHARS} characters"),
                     repeated=True) for name in FILTER_FIELDS]
@@ -136,9 +142,11 @@ def _day(args: MultiDict, name: str, *, end: bool = False) -> date | None:
     raise _fail(name, raw)
 
 
+_EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,199}")
 _FACET_VALUE_CHECKS: dict[str, Callable[[str], bool]] = {
     "year": lambda v: bool(_YEAR.fullmatch(v)) and int(v) >= 1,
     "month": lambda v: bool(_MONTH.fullmatch(v)) and int(v[:4]) >= 1,
+    EVENT_FILTER: lambda v: bool(_EVENT_ID.fullmatch(v)),
 }
 
 
@@ -188,6 +196,7 @@ def search_request_from_args(
         with_facets=with_facets,
         exact=flag(args, "exact"),
         all_of=_all_of(args),
+        collapse=flag(args, "collapse") if _single(args, "collapse") else True,
     ).validated()
 
 
@@ -245,3 +254,58 @@ def embed_options(args: MultiDict) -> EmbedOptions:
         compact=flag(args, "compact"),
         show=show or EMBED_FIELDS,
     )
+
+
+# -- the events routes' own parameters (issue 11) -------------------------------------------
+
+MAX_EVENTS_PAGE_SIZE = 100
+EVENT_PARAMS = {p.name: p for p in (
+    Param("official", f"an official's name in any spelling, or id, of at most "
+                      f"{MAX_VALUE_CHARS} characters"),
+    Param("with", "the other side: an official's name or id, or a country"),
+    Param("country", "a country (ISO code like RS, or name); twice for a pair",
+          repeated=True),
+    Param("from", "a date like 2018, 2018-07 or 2018-07-31"),
+    Param("to", "a date like 2018, 2018-07 or 2018-07-31"),
+    Param("page", f"a whole number from 1 to {MAX_PAGE}"),
+    Param("size", f"a whole number from 1 to {MAX_EVENTS_PAGE_SIZE}"),
+    Param("versions", "'text' (one column per text, the default) or 'all' (one per version)"),
+)}
+
+
+@dataclass(frozen=True)
+class EventListArgs:
+    official: str = ""
+    other: str = ""
+    countries: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    page: int = 1
+    size: int = 20
+
+
+def event_list_args(args: MultiDict) -> EventListArgs:
+    """Which events a list shows, from its URL, or ParameterError naming what is wrong."""
+    countries = tuple(dict.fromkeys(v.strip() for v in args.getlist("country") if v.strip()))
+    if len(countries) > 2:
+        raise ParameterError("country", "'country' may be given at most twice (a pair)")
+    for value in countries:
+        if len(value) > MAX_VALUE_CHARS or _CONTROL.search(value):
+            raise _fail("country", value, EVENT_PARAMS["country"].form)
+    start, end = _day(args, "from"), _day(args, "to", end=True)
+    if start and end and start > end:
+        raise ParameterError("from", "the 'from' date is after the 'to' date")
+    return EventListArgs(
+        official=text(args, "official", MAX_VALUE_CHARS), other=text(args, "with",
+                                                                    MAX_VALUE_CHARS),
+        countries=countries, start=start, end=end,
+        page=whole_number(args, "page", 1, 1, MAX_PAGE),
+        size=whole_number(args, "size", 20, 1, MAX_EVENTS_PAGE_SIZE))
+
+
+def all_versions(args: MultiDict) -> bool:
+    """Whether an event page shows every version (versions=all) or one per text."""
+    raw = _single(args, "versions").lower() or "text"
+    if raw not in ("text", "all"):
+        raise _fail("versions", raw, EVENT_PARAMS["versions"].form)
+    return raw == "all"

@@ -215,7 +215,11 @@ class EncounterReader:
         names: dict[tuple[str, ...], Participant] = {}
         surnames: dict[str, Participant] = {}
         for person in entities.found:
-            official = self.people.lookup(person.name)
+            # A found official whom the curated registry knows under a looser key is that
+            # person ("Ванг Јијем" is Wang Yi): one side, whatever the directory says.
+            curated = self.extractor.registry.by_merge_key.get(merge_key(person.name))
+            official = self.extractor.registry.by_id.get(curated) if curated else \
+                self.people.lookup(person.name)
             participant = self._participant(official) if official else Participant(
                 slug(person.name), person.name, person.country)
             for form in person.forms:
@@ -223,7 +227,9 @@ class EncounterReader:
                 if key:
                     names.setdefault(key, participant)
         for name in entities.officials:
-            official = self.people.lookup(name)
+            curated = self.extractor.registry.by_merge_key.get(merge_key(name))
+            official = self.extractor.registry.by_id.get(curated) if curated else \
+                self.people.lookup(name)
             if official is None:
                 continue
             participant = self._participant(official)

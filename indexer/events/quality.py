@@ -69,21 +69,20 @@ class EventScores:
     encounters: dict[str, PairTally] = field(default_factory=dict)  # language -> tally
     readouts: dict[str, PairTally] = field(default_factory=dict)
     versions: dict[str, PairTally] = field(default_factory=dict)
+    readouts_all: PairTally = field(default_factory=PairTally)  # each pair counted once
+    versions_all: PairTally = field(default_factory=PairTally)
     communiques: int = 0
     events: int = 0  # events found with two readouts or more
 
     def total(self, kind: str) -> PairTally:
+        if kind != "encounters":
+            return getattr(self, f"{kind}_all")
         overall = PairTally()
-        if kind == "encounters":
-            for tally in self.encounters.values():
-                overall.right += tally.right
-                overall.wrong += tally.wrong
-                overall.missed += tally.missed
-            return overall
-        return getattr(self, f"_{kind}_all")
-
-    _readouts_all: PairTally = field(default_factory=PairTally)
-    _versions_all: PairTally = field(default_factory=PairTally)
+        for tally in self.encounters.values():
+            overall.right += tally.right
+            overall.wrong += tally.wrong
+            overall.missed += tally.missed
+        return overall
 
 
 def _side_key(participant: Participant) -> str:
@@ -160,10 +159,33 @@ def evaluate(golden_dir: Path, extractor: EntityExtractor) -> EventScores:
         for language, (want, got) in per_language.items():
             tallies[language].add({_urls(p, url_of) for p in want},
                                   {_urls(p, url_of) for p in got}, kind)
-        getattr(scores, f"_{kind}_all").add({_urls(p, url_of) for p in expected},
+        getattr(scores, f"{kind}_all").add({_urls(p, url_of) for p in expected},
                                             {_urls(p, url_of) for p in found}, kind)
     return scores
 
 
 def _urls(pair: frozenset[str], url_of: dict[str, str]) -> frozenset[str]:
     return frozenset(url_of[c] for c in pair)
+
+
+def report(scores: EventScores, verbose: bool = False) -> list[str]:
+    """The events table of `communiques entities-quality`: per language, encounter pairs
+    precision and recall, readout pairs joined wrongly and missed, version pairs likewise."""
+    lines = [f"{'language':10} {'encounters P':>13} {'R':>6} {'joined wrongly':>15}"
+             f" {'missed':>7} {'versions wrongly':>17} {'missed':>7}"]
+    rows = [(language, scores.encounters[language], scores.readouts[language],
+             scores.versions[language]) for language in sorted(scores.encounters)]
+    rows.append(("all", scores.total("encounters"), scores.total("readouts"),
+                 scores.total("versions")))
+    for language, encounters, readouts, versions in rows:
+        lines.append(f"{language:10} {encounters.precision:13.3f} {encounters.recall:6.3f}"
+                     f" {readouts.wrong_share:15.3f} {readouts.missed_share:7.3f}"
+                     f" {versions.wrong_share:17.3f} {versions.missed_share:7.3f}")
+    if verbose:
+        for language, tally in sorted(scores.encounters.items()):
+            lines += [f"encounter extra  [{language}] {x}" for x in tally.wrong_examples]
+            lines += [f"encounter missed [{language}] {x}" for x in tally.missed_examples]
+        for kind in ("readouts", "versions"):
+            lines += [f"{kind} joined wrongly {x}" for x in scores.total(kind).wrong_examples]
+            lines += [f"{kind} missed {x}" for x in scores.total(kind).missed_examples]
+    return lines

@@ -1,0 +1,96 @@
+"""Events and versions in a search: the `event` filter (and `event:<id>` in the query), and
+language versions collapsed into one result per text.
+
+Per index generation, `VersionTables` holds each document's version group as numpy arrays
+(like the facet tables), so collapsing is array work over the result mask: one result per
+group among the documents that match, the best ranked one when results are ranked, else the
+group's lead (its newest site generation, the source's first language) when it matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+import numpy as np
+
+from indexer.events.service import EventService
+from indexer.request import EVENT_FILTER, SearchRequest
+
+# "event:2015-02-17-ivica-dacic-sergey-lavrov" in the query: a filter, taken out of the text.
+_EVENT_CLAUSE = re.compile(r"(?<![\w-])event:([a-z0-9][a-z0-9-]{0,199})(?=$|[\s)])",
+                           re.IGNORECASE)
+EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,199}")
+
+
+def with_event_clauses(request: SearchRequest) -> SearchRequest:
+    """The request with `event:<id>` clauses of its query moved to the event filter."""
+    found = _EVENT_CLAUSE.findall(request.q)
+    if not found:
+        return request
+    q = " ".join(_EVENT_CLAUSE.sub(" ", request.q).split())
+    events = tuple(dict.fromkeys([*request.filters.get(EVENT_FILTER, ()),
+                                  *(e.lower() for e in found)]))
+    return replace(request, q=q, filters={**request.filters, EVENT_FILTER: events})
+
+
+class VersionTables:
+    """One generation's documents by version group: `group[docnum]` (-1: in none) and
+    `rank[docnum]` (0 for a group's lead, then the order of its other versions)."""
+
+    def __init__(self, ids: list[str], live: np.ndarray,
+                 memberships: Iterable[tuple[str, str, int]]) -> None:
+        size = len(ids)
+        self.group = np.full(size, -1, dtype=np.int64)
+        self.rank = np.zeros(size, dtype=np.int64)
+        self.docnum: dict[str, int] = {}
+        for docnum in np.nonzero(live)[0].tolist():
+            self.docnum[ids[docnum]] = docnum
+        numbers: dict[str, int] = {}
+        for communique_id, group_id, position in memberships:
+            docnum = self.docnum.get(communique_id)
+            if docnum is not None:
+                self.group[docnum] = numbers.setdefault(group_id, len(numbers))
+                self.rank[docnum] = position
+        self.grouped = self.group >= 0
+
+    def docnums(self, ids: Iterable[str]) -> np.ndarray:
+        return np.array([self.docnum[i] for i in ids if i in self.docnum], dtype=np.int64)
+
+    def collapse(self, matching: np.ndarray,
+                 ranking: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """The matching documents, one per version group."""
+        candidates = matching & self.grouped
+        if not candidates.any():
+            return matching
+        if ranking is not None:
+            docnums = ranking[0][matching[ranking[0]]]  # best first
+            in_group = docnums[self.grouped[docnums]]
+            _, first = np.unique(self.group[in_group], return_index=True)
+            keep = in_group[first]
+        else:
+            docnums = np.nonzero(candidates)[0]
+            order = np.lexsort((docnums, self.rank[docnums], self.group[docnums]))
+            ordered = docnums[order]
+            groups = self.group[ordered]
+            first = np.ones(len(ordered), dtype=bool)
+            first[1:] = groups[1:] != groups[:-1]
+            keep = ordered[first]
+        collapsed = matching & ~self.grouped
+        collapsed[keep] = True
+        return collapsed
+
+
+def version_tables(events: EventService, ids: list[str], live: np.ndarray) -> VersionTables:
+    return VersionTables(ids, live, events.all_versions())
+
+
+def event_selection(events: EventService, tables: VersionTables, size: int,
+                    event_ids: tuple[str, ...]) -> np.ndarray:
+    """The documents that are readouts of any of some events."""
+    mask = np.zeros(size, dtype=bool)
+    docnums = tables.docnums(events.event_members(list(event_ids)))
+    if len(docnums):
+        mask[docnums] = True
+    return mask
