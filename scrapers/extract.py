@@ -905,13 +905,26 @@ def _without_pull_quotes(chosen: list[int], blocks: list[Block]) -> list[int]:
                                               *blocks[i].element.iterancestors()))]
     if not quotes:
         return chosen
-    others = {i: _fold(blocks[i].text) for i in chosen}
-    repeated = set()
-    for i in quotes:
-        text = others[i]
-        if any(j != i and len(others[j]) > len(text) and text in others[j] for j in chosen):
-            repeated.add(i)
+    words = {i: _fold(blocks[i].text).split() for i in chosen}
+    repeated = {i for i in quotes if any(
+        j != i and len(words[j]) > len(words[i]) and _repeats(words[i], words[j])
+        for j in chosen)}
     return [i for i in chosen if i not in repeated]
+
+
+def _repeats(quote: list[str], text: list[str], slack: int = 4) -> bool:
+    """Whether the words of `quote` stand in `text` in order, a few words ("he said")
+    apart at most."""
+    for start, word in enumerate(text):
+        if word != quote[0]:
+            continue
+        position, window = 1, text[start + 1:start + len(quote) + slack]
+        for other in window:
+            if position < len(quote) and other == quote[position]:
+                position += 1
+        if position == len(quote):
+            return True
+    return False
 
 
 # --- The date --------------------------------------------------------------------------------

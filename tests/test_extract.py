@@ -397,6 +397,11 @@ def test_captions_pull_quotes_and_editor_notes_are_not_text() -> None:
                    "groups, and only one of them was useful to citizens abroad.</p></div>")
     assert "Embassies were built to listen quietly and speak rarely." not in extract_article(
         quoted).paragraphs
+    # the text may break the quoted words with "he said"
+    split = quoted.replace("listen quietly and speak rarely. Social",
+                           "listen quietly,” he said, “and speak rarely. Social")
+    assert "Embassies were built to listen quietly and speak rarely." not in extract_article(
+        split).paragraphs
 
 
 def test_a_page_with_no_article_gets_no_title_date_or_text_made_up() -> None:
