@@ -16,7 +16,10 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_month_names
 
-_TOKEN = re.compile(r"%[dmYBbAa]|\s+|[^%\s]+|%")
+# The directives a format may use (day, month number, year, month name, weekday name);
+# loading a definition refuses any other (scrapers/sources/schema.py).
+DIRECTIVES = "dmYBbAa"
+_TOKEN = re.compile(rf"%[{DIRECTIVES}]|\s+|[^%\s]+|%")
 
 
 @lru_cache(maxsize=64)

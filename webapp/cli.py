@@ -24,7 +24,12 @@ from indexer.errors import IndexingError, QueryError, WriterBusy
 from indexer.lock import LockHolder, WriterLock
 from indexer.search import SORTS
 from scrapers.crawl import CrawlReport
-from scrapers.sources import SourceDefinitionError, load_sources
+from scrapers.sources import (
+    DEFINITIONS_DIR,
+    SourceDefinitionError,
+    check_source_file,
+    load_sources,
+)
 from webapp import create_app
 from webapp.config import REPO_ROOT, fetch_settings
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
@@ -463,10 +468,28 @@ def status(ctx: click.Context, as_json: bool) -> None:
                    f" {source['newest_published'] or '-'}")
 
 
+def _check_definitions(files: tuple[Path, ...]) -> None:
+    """`sources --check`: stop at the first definition with a problem (exit 1)."""
+    for path in files:
+        try:
+            check_source_file(path)
+        except SourceDefinitionError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"{path}: ok")
+
+
 @cli.command()
+@click.option("--check", "check", is_flag=True,
+              help="Check definition files (default: the shipped ones) without crawling:"
+                   " 'FILE: ok' each, or the first problem with its key and line (exit 1).")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
-def sources(ctx: click.Context) -> None:
+def sources(ctx: click.Context, check: bool, files: tuple[Path, ...]) -> None:
     """Every source: strategy, languages, last crawl, documents and last error."""
+    if check or files:
+        _check_definitions(files or tuple(sorted(DEFINITIONS_DIR.glob("*.toml"))))
+        return
     app = _app(ctx)
     _need_archive(app)
     with Archive(app.config["DATA_DIR"], readonly=True) as archive:

@@ -2,7 +2,10 @@
 
 Every selector of a definition may be one CSS selector or a list of them tried in
 order (the first that finds something wins), so a site's template variants and a
-redesign's new markup sit side by side in one definition.
+redesign's new markup sit side by side in one definition. Definitions are checked
+strictly when loaded (`schema.py`): an unknown or misplaced key, a wrong type, a
+selector that does not parse or a date format the parser cannot read is an error naming
+the file, the key and its line (`communiques sources --check FILE...`).
 """
 
 from __future__ import annotations
@@ -15,16 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from bs4 import BeautifulSoup
+from scrapers.sources.schema import SourceDefinitionError, check_definition
 
 DEFINITIONS_DIR = Path(__file__).parent
-
-
-class SourceDefinitionError(ValueError):
-    """A source definition file is missing something or malformed."""
-
-
-STRATEGY_NAMES = ("html", "feed", "govuk", "wordpress")
 
 # Scheduling defaults (see Source): hourly crawls, known articles re-checked daily,
 # and at most 1,000 requests or 15 minutes per source and run.
@@ -163,10 +159,8 @@ class Source:
         return site.interval if site.interval is not None else self.interval
 
 
-def _require(data: dict, key: str, where: str) -> object:
-    if key not in data:
-        raise SourceDefinitionError(f"{where}: missing '{key}'")
-    return data[key]
+# The builders below read a definition that `check_definition` has passed: keys, types,
+# selectors, patterns and date formats are already known to be right.
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:
@@ -174,28 +168,15 @@ def _as_tuple(value: object) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return (value,)
-    return tuple(value)  # type: ignore[arg-type]
-
-
-_EMPTY_PAGE = BeautifulSoup("", "html.parser")  # selectors are checked by compiling them here
+    assert isinstance(value, list)
+    return tuple(str(v) for v in value)
 
 
 def _selectors(data: dict, key: str, where: str, *, required: bool = False) -> Selectors:
-    """A field's selectors: one string or a list of them, each a valid CSS selector."""
-    value = _require(data, key, where) if required else data.get(key)
-    if value is not None and not (isinstance(value, str) or (
-            isinstance(value, list) and all(isinstance(v, str) for v in value))):
-        raise SourceDefinitionError(f"{where}: '{key}' must be a selector or a list of them")
-    selectors = tuple(s.strip() for s in _as_tuple(value) if s.strip())
+    """A field's selectors: one string or a list of them (checked to parse on load)."""
+    selectors = tuple(s.strip() for s in _as_tuple(data.get(key)) if s.strip())
     if required and not selectors:
         raise SourceDefinitionError(f"{where}: '{key}' has no selector")
-    for selector in selectors:
-        css = selector.rsplit("@", 1)[0] if "@" in selector else selector
-        try:
-            _EMPTY_PAGE.select(css)
-        except Exception as exc:  # noqa: BLE001 - the selector engine raises several kinds
-            raise SourceDefinitionError(
-                f"{where}: bad selector {selector!r} in '{key}': {exc}") from exc
     return selectors
 
 
@@ -215,13 +196,6 @@ def _listing(data: dict | None, where: str) -> ListingRules | None:
 def _article(data: dict | None, where: str) -> ArticleRules | None:
     if data is None:
         return None
-    for pattern in _as_tuple(data.get("boilerplate_patterns")):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise SourceDefinitionError(
-                f"{where}: bad boilerplate pattern {pattern!r}: {exc}"
-            ) from exc
     return ArticleRules(
         title=_selectors(data, "title", where, required=True),
         body=_selectors(data, "body", where, required=True),
@@ -237,39 +211,37 @@ def _article(data: dict | None, where: str) -> ArticleRules | None:
     )
 
 
-def _section(data: dict, where: str) -> Section:
-    strategy = data.get("strategy")
-    if strategy is not None and strategy not in STRATEGY_NAMES:
-        raise SourceDefinitionError(f"{where}: unknown strategy {strategy!r}")
+def _section(data: dict) -> Section:
     return Section(
-        path=str(_require(data, "path", where)),
-        language=str(_require(data, "language", where)),
-        doc_type=str(_require(data, "doc_type", where)),
-        strategy=strategy,
+        path=str(data["path"]),
+        language=str(data["language"]),
+        doc_type=str(data["doc_type"]),
+        strategy=data.get("strategy"),
         full_text=bool(data.get("full_text", False)),
     )
 
 
-def parse_source(data: dict, where: str) -> Source:
-    """Build a `Source` from a parsed TOML mapping, checking what it needs."""
-    strategy = str(_require(data, "strategy", where))
-    if strategy not in STRATEGY_NAMES:
-        raise SourceDefinitionError(f"{where}: unknown strategy {strategy!r}")
+def parse_source(data: dict, where: str, text: str | None = None) -> Source:
+    """Build a `Source` from a parsed TOML mapping after checking it strictly (see
+    `schema.py`); `text`, the file's source, gives the errors their line numbers."""
+    from scrapers.strategies import STRATEGIES  # the strategies import this module
+
+    check_definition(data, where, text, STRATEGIES)
+    strategy = str(data["strategy"])
     sites = []
-    for index, site in enumerate(_require(data, "sites", where)):  # type: ignore[arg-type]
+    for index, site in enumerate(data["sites"]):
         site_where = f"{where} sites[{index}]"
-        sections = tuple(
-            _section(s, site_where)
-            for s in _require(site, "sections", site_where)  # type: ignore[union-attr]
-        )
+        sections = tuple(_section(s) for s in site["sections"])
         listing = _listing(site.get("listing"), f"{site_where}.listing")
-        uses_html = any((s.strategy or strategy) == "html" for s in sections)
-        if uses_html and listing is None:
-            raise SourceDefinitionError(f"{site_where}: html sections need a [sites.listing]")
+        unlisted = [name for name in sorted({s.strategy or strategy for s in sections})
+                    if STRATEGIES[name].needs_listing and listing is None]
+        if unlisted:
+            raise SourceDefinitionError(
+                f"{site_where}: {unlisted[0]} sections need a [sites.listing]")
         sites.append(
             Site(
                 name=str(site.get("name", f"site{index}")),
-                base_url=str(_require(site, "base_url", site_where)).rstrip("/"),
+                base_url=str(site["base_url"]).rstrip("/"),
                 listing=listing,
                 article=_article(site.get("article"), f"{site_where}.article"),
                 sections=sections,
@@ -281,13 +253,13 @@ def parse_source(data: dict, where: str) -> Source:
             )
         )
     return Source(
-        id=str(_require(data, "id", where)),
-        name=str(_require(data, "name", where)),
+        id=str(data["id"]),
+        name=str(data["name"]),
         short_name=str(data.get("short_name", data["name"])),
-        country=str(_require(data, "country", where)),
+        country=str(data["country"]),
         country_name=str(data.get("country_name", data["country"])),
         strategy=strategy,
-        languages=_as_tuple(_require(data, "languages", where)),
+        languages=_as_tuple(data["languages"]),
         sites=tuple(sites),
         host_aliases=dict(data.get("host_aliases", {})),
         block_markers=_as_tuple(data.get("block_markers")),
@@ -312,14 +284,23 @@ def _schedule(data: dict, where: str) -> dict[str, int]:
     return found
 
 
-def load_source_file(path: Path) -> Source:
+def load_source_file(path: Path, where: str | None = None) -> Source:
+    """Read and check one definition; errors name `where` (default: the file's name)."""
+    where = where or path.name
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SourceDefinitionError(f"{path.name}: {exc}") from exc
+        raise SourceDefinitionError(f"{where}: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:  # unreadable: permissions, not UTF-8
         raise SourceDefinitionError(f"{path}: cannot be read ({exc})") from exc
-    return parse_source(data, path.name)
+    return parse_source(data, where, text)
+
+
+def check_source_file(path: Path) -> Source:
+    """Check a definition without crawling (`communiques sources --check`): the source, or
+    SourceDefinitionError naming the path as given, the key and its line."""
+    return load_source_file(path, str(path))
 
 
 @lru_cache(maxsize=8)

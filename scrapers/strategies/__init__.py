@@ -7,6 +7,9 @@ from scrapers.strategies.feeds import FeedStrategy
 from scrapers.strategies.html_pages import HtmlPagesStrategy
 from scrapers.strategies.jsonapi import GovUkStrategy, WordPressStrategy
 
+# The one registry of strategies, by the name a definition's `strategy` key gives: the
+# crawl loop picks from it and loading a definition checks names (and whether a site
+# needs a listing) against it. A new kind of site is one entry here.
 STRATEGIES: dict[str, Strategy] = {
     "html": HtmlPagesStrategy(),
     "feed": FeedStrategy(),

@@ -64,6 +64,9 @@ class Discovery:
 
 
 class Strategy(Protocol):
+    # Whether a site crawled this way needs a [sites.listing] table (checked on load).
+    needs_listing: bool
+
     def discover(self, ctx: CrawlContext, site: Site, section: Section) -> Discovery:
         """Walk a section (listing pages, feed, API) and collect its article links."""
         ...

@@ -55,6 +55,8 @@ def entry_html(entry: Any) -> str:
 class FeedStrategy:
     """RSS 2.0 / Atom: one request finds every recent item, older ones included."""
 
+    needs_listing = False
+
     def discover(self, ctx: CrawlContext, site: Site, section: Section) -> Discovery:
         url = section_url(ctx, site, section)
         try:

@@ -29,6 +29,8 @@ def section_url(ctx: CrawlContext, site: Site, section: Section) -> str:
 class HtmlPagesStrategy:
     """Listing pages (paged by a "next" link or a page pattern) and HTML article pages."""
 
+    needs_listing = True
+
     def discover(self, ctx: CrawlContext, site: Site, section: Section) -> Discovery:
         rules = site.listing
         assert rules is not None  # checked when the definition is loaded

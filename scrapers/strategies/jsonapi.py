@@ -58,6 +58,8 @@ def _titles(items: object) -> tuple[str, ...]:
 class GovUkStrategy:
     """GOV.UK: the search API lists documents, the content API gives each one, tagged."""
 
+    needs_listing = False
+
     def discover(self, ctx: CrawlContext, site: Site, section: Section) -> Discovery:
         search = section_url(ctx, site, section)
         base = ctx.base_url(site)
@@ -130,6 +132,8 @@ class GovUkStrategy:
 
 class WordPressStrategy:
     """WordPress REST (/wp-json/wp/v2/...): posts with their full HTML, paged."""
+
+    needs_listing = False
 
     def discover(self, ctx: CrawlContext, site: Site, section: Section) -> Discovery:
         endpoint = section_url(ctx, site, section)
