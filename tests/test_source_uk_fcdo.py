@@ -261,7 +261,9 @@ def test_recrawl_is_conditional_and_picks_up_a_corrected_document(
         "later this year", "in the autumn")
     item["public_updated_at"] = "2025-05-15T09:00:00.000+01:00"
     item_file.write_text(json.dumps(item), encoding="utf-8")
-    changed = run_cli(app, "crawl", "--source", SOURCE)
+    # Crawls are incremental: an archived document is re-checked (conditionally) when its
+    # time comes, or now with --recheck.
+    changed = run_cli(app, "update", "--source", SOURCE, "--recheck")
     assert changed.exit_code == 0 and " 0 new, 1 changed" in changed.output
     record = record_of(app, app.config["SITE_OVERRIDES"], entry)
     assert record.paragraphs[-1] == (
