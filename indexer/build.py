@@ -194,7 +194,7 @@ def _index_share(
     extractor = extractor_for(data_dir, found=False)
     segments = []
     indexed = 0
-    writer = share_writer(ix)
+    writer = None  # made for the second pass: nothing is written before the directory
     found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
     mentions: list[tuple[str, tuple[str, ...], date | None]] = []
     try:
@@ -212,6 +212,7 @@ def _index_share(
             named = extractor.with_directory(directory)
             readouts = events_store.DocumentReader(named)  # events (issue 11)
             # Second pass: the corpus's names, the documents.
+            writer = share_writer(ix)
             for seq, record in archive.changes_since(0, shard=(part, parts)):
                 _check_parent(parent_pid)
                 cached = extracted.pop(seq, None)
@@ -238,7 +239,8 @@ def _index_share(
             readouts.flush(derived)
         segments += writer.finish_segment()
     except BaseException:
-        writer.cancel()
+        if writer is not None:
+            writer.cancel()
         raise
     return _Share(segments, indexed, mentions)
 
