@@ -3,20 +3,26 @@
 It is the source of truth; the Whoosh index is derived from it. Each record is
 committed in its own transaction, so a crash loses at most the record being
 written, never one already committed.
+
+Its schema carries a version (`PRAGMA user_version`): `MIGRATIONS` moves an archive
+from version N to N+1, one step per transaction, and opening an archive for writing runs
+the steps it lacks. A change to the schema is a new step at the end, never an edit of
+an old one.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from indexer.errors import IndexingError
+from scrapers.outcomes import IssueKind, RunStatus, StoreOutcome
 from scrapers.record import Communique
 
 if TYPE_CHECKING:  # the entities package imports nothing from here at run time
@@ -24,6 +30,9 @@ if TYPE_CHECKING:  # the entities package imports nothing from here at run time
     from scrapers.crawl import KnownArticle
     from scrapers.fetch import FetchedPage
 
+# The tables as the first archives had them (crawl_runs without drift or stats, ...)
+# and the tables added before schema versions were kept: step 1 makes any archive of
+# that time whole. Columns added since are the steps after it.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS communiques (
     id              TEXT PRIMARY KEY,
@@ -120,8 +129,8 @@ CREATE TABLE IF NOT EXISTS page_cache (
 );
 """
 
-# Columns added since the first archives: (table, column, definition). Added on open.
-MIGRATIONS = (
+# Columns added since the first archives: (table, column, definition).
+ADDED_COLUMNS = (
     ("crawl_runs", "drift", "INTEGER NOT NULL DEFAULT 0"),
     # Scheduled re-crawls (issue 15): a page gone from the ministry's site (when, and
     # why we think so), when a communiqué's status last changed (the index re-reads it),
@@ -134,11 +143,52 @@ MIGRATIONS = (
 # Crawl runs kept per source (older ones, their errors and drift are deleted).
 RUNS_KEPT = 100
 
+__all__ = ["Archive", "ArchiveVersionError", "CrawlErrorRow", "CrawlRun", "IssueKind",
+           "RunStatus", "StoreOutcome", "VersionInfo"]
 
-class StoreOutcome(StrEnum):
-    NEW = "new"
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
+
+class ArchiveVersionError(IndexingError):
+    """The archive was written by a newer version of this program (its schema is ahead)."""
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a script, one by one (executescript would commit first)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    return [s for s in statements if s.strip(" \n;")]
+
+
+def _run_script(script: str) -> Callable[[sqlite3.Connection], None]:
+    def step(db: sqlite3.Connection) -> None:
+        for statement in _statements(script):
+            db.execute(statement)
+    return step
+
+
+def _add_column(table: str, column: str, definition: str
+                ) -> Callable[[sqlite3.Connection], None]:
+    def step(db: sqlite3.Connection) -> None:
+        # Archives made before versions were kept may have the column already.
+        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    return step
+
+
+# MIGRATIONS[n] moves an archive from schema version n to n + 1. Version 0 is any
+# archive made before versions were kept (user_version 0), so the first steps take
+# whatever such an archive already has into account.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _run_script(SCHEMA),
+    *(_add_column(table, column, definition) for table, column, definition in ADDED_COLUMNS),
+    # Events (issue 11): derived tables that were created on first use before this step.
+    lambda db: _run_script(Archive.EVENTS_SCHEMA)(db),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -152,7 +202,7 @@ class VersionInfo:
 
 @dataclass(frozen=True)
 class CrawlRun:
-    """One crawl of one source. status: running | ok | partial | failed | interrupted.
+    """One crawl of one source (see RunStatus).
 
     An interrupted run's process died before it finished: its finished_at is when the
     next run noticed, and its counts were never recorded (they read 0).
@@ -167,7 +217,7 @@ class CrawlRun:
     changed: int
     unchanged: int
     errors: int
-    status: str
+    status: RunStatus
     drift: int = 0  # articles read by the generic extractor: the definition drifted
 
 
@@ -175,13 +225,28 @@ class CrawlRun:
 class CrawlErrorRow:
     source_id: str
     url: str
-    kind: str
+    kind: IssueKind
     message: str
     at: datetime
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _crawl_run(row: tuple) -> CrawlRun:
+    """A CrawlRun from (run_id, source_id, started_at, finished_at, pages, new, changed,
+    unchanged, errors, status, drift)."""
+    return CrawlRun(row[0], row[1], datetime.fromisoformat(row[2]),
+                    datetime.fromisoformat(row[3]) if row[3] else None, *row[4:9],
+                    status=RunStatus(row[9]), drift=row[10])
+
+
+def _issue_kind(value: str) -> IssueKind:
+    try:
+        return IssueKind(value)
+    except ValueError:  # a kind no version of this program wrote: shown as an error
+        return IssueKind.ERROR
 
 
 class Archive:
@@ -203,22 +268,36 @@ class Archive:
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-            self._migrate()
         self._db.execute("PRAGMA busy_timeout=10000")
         # Autocommit mode: every write below opens its own explicit transaction.
         self._db.isolation_level = None
+        if not readonly:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
 
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
 
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
     def _migrate(self) -> None:
-        """Add the columns an archive made by an earlier version lacks."""
-        for table, column, definition in MIGRATIONS:
-            if column not in self._columns(table):
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        """Run the migrations this archive lacks, each in its own transaction with the
+        version it reaches, so a crash leaves the archive at the last whole step."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise ArchiveVersionError(
+                f"{self.path} has schema version {version}, newer than this program's"
+                f" {SCHEMA_VERSION}: upgrade communique-search to write to it")
+        while version < SCHEMA_VERSION:
+            with self._transaction() as db:
+                # Another process may have migrated while this one waited for the lock.
+                version = self.schema_version()
+                if version < SCHEMA_VERSION:
+                    MIGRATIONS[version](db)
+                    version += 1
+                    db.execute(f"PRAGMA user_version = {version}")
 
     def close(self) -> None:
         self._db.close()
@@ -432,9 +511,7 @@ class Archive:
             "SELECT run_id, source_id, started_at, finished_at, pages, new, changed, unchanged,"
             f" errors, status, {drift}, {stats} FROM crawl_runs WHERE source_id = ?"
             " ORDER BY run_id DESC LIMIT ?", (source_id, limit)).fetchall()
-        return [(CrawlRun(r[0], r[1], datetime.fromisoformat(r[2]),
-                          datetime.fromisoformat(r[3]) if r[3] else None, *r[4:11]),
-                 json.loads(r[11]) if r[11] else {}) for r in rows]
+        return [(_crawl_run(r[:11]), json.loads(r[11]) if r[11] else {}) for r in rows]
 
     def source_ids_crawled(self) -> list[str]:
         return [r for (r,) in self._db.execute(
@@ -465,15 +542,17 @@ class Archive:
         with self._transaction() as db:
             now = _now()
             db.execute(
-                "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?"
-                " WHERE status = 'running'", (now,)
+                "UPDATE crawl_runs SET status = ?, finished_at = ? WHERE status = ?",
+                (RunStatus.INTERRUPTED, now, RunStatus.RUNNING)
             )
             cur = db.execute(
-                "INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, now)
+                "INSERT INTO crawl_runs (source_id, started_at, status) VALUES (?, ?, ?)",
+                (source_id, now, RunStatus.RUNNING)
             )
             return int(cur.lastrowid)
 
-    def log_error(self, run_id: int, source_id: str, url: str, kind: str, message: str) -> None:
+    def log_error(self, run_id: int, source_id: str, url: str, kind: IssueKind,
+                  message: str) -> None:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO crawl_errors (run_id, source_id, url, kind, message, at)"
@@ -492,7 +571,7 @@ class Archive:
 
     def finish_run(
         self, run_id: int, *, pages: int, new: int, changed: int, unchanged: int, errors: int,
-        status: str, drift: int = 0,
+        status: RunStatus, drift: int = 0,
     ) -> None:
         with self._transaction() as db:
             db.execute(
@@ -593,11 +672,7 @@ class Archive:
             f" errors, status, {drift} FROM crawl_runs WHERE run_id IN"
             " (SELECT MAX(run_id) FROM crawl_runs GROUP BY source_id) ORDER BY source_id"
         ).fetchall()
-        return [
-            CrawlRun(r[0], r[1], datetime.fromisoformat(r[2]),
-                     datetime.fromisoformat(r[3]) if r[3] else None, *r[4:])
-            for r in rows
-        ]
+        return [_crawl_run(r) for r in rows]
 
     def run_errors(self, run_id: int) -> list[CrawlErrorRow]:
         rows = self._db.execute(
@@ -605,7 +680,8 @@ class Archive:
             " ORDER BY rowid",
             (run_id,),
         ).fetchall()
-        return [CrawlErrorRow(s, u, k, m, datetime.fromisoformat(a)) for s, u, k, m, a in rows]
+        return [CrawlErrorRow(s, u, _issue_kind(k), m, datetime.fromisoformat(a))
+                for s, u, k, m, a in rows]
 
     def run_drift(self, run_id: int) -> list[CrawlErrorRow]:
         """The articles of a run read by the generic extractor (kind "drift"), in order."""
@@ -616,7 +692,7 @@ class Archive:
             " ORDER BY rowid",
             (run_id,),
         ).fetchall()
-        return [CrawlErrorRow(s, u, "drift", m, datetime.fromisoformat(a))
+        return [CrawlErrorRow(s, u, IssueKind.DRIFT, m, datetime.fromisoformat(a))
                 for s, u, m, a in rows]
 
     def set_entities(self, rows: list[tuple[int, tuple[str, ...], tuple[str, ...]]]) -> None:
@@ -737,7 +813,8 @@ class Archive:
     # Derived at indexing time like the entities (indexer/events/store.py computes them):
     # what each communiqué's current version, as last indexed, reports and what linking
     # versions reads of it; the events its encounters group into; the versions of one text.
-    # Created on first use, so an archive made before them gains them at the next index run.
+    # A migration step creates them (MIGRATIONS): an archive made before them gains them
+    # when it is next opened for writing.
 
     EVENTS_SCHEMA = """
     CREATE TABLE IF NOT EXISTS event_documents (
@@ -813,10 +890,8 @@ class Archive:
                     "event_participants", "version_groups")
 
     def _event_tables(self) -> bool:
-        """Whether the events tables exist (created here when the archive is writable)."""
-        if not self.readonly and not getattr(self, "_events_ready", False):
-            self._db.executescript(self.EVENTS_SCHEMA)
-            self._events_ready = True
+        """Whether the events tables exist: a migration step makes them, so only an
+        archive of an earlier version opened read-only lacks them."""
         return self._has_table("version_groups")
 
     def set_event_documents(self, documents: list[tuple], encounters: list[tuple]) -> None:

@@ -19,6 +19,7 @@ from indexer.build import IndexHome, IndexUpdate, rebuild_index, update_index
 from indexer.lock import WriterLock
 from scrapers.crawl import CrawlIssue, CrawlOptions, CrawlReport, crawl_source
 from scrapers.fetch import Fetcher, FetchSettings
+from scrapers.outcomes import IssueKind, RunStatus
 from scrapers.sources import Source
 
 # An event of the run: its name and its fields (see webapp/cli.py for how they are shown).
@@ -60,7 +61,7 @@ class UpdateResult:
 
 def _good_runs(archive: Archive, source_id: str) -> list[tuple[CrawlRun, dict]]:
     return [(run, stats) for run, stats in archive.runs(source_id, 50)
-            if run.status in ("ok", "partial")]
+            if run.status in (RunStatus.OK, RunStatus.PARTIAL)]
 
 
 def plan(archive: Archive, sources: Iterable[Source], *, now: datetime | None = None,
@@ -97,7 +98,7 @@ def plan(archive: Archive, sources: Iterable[Source], *, now: datetime | None = 
 def _history(archive: Archive, source_id: str) -> list[dict]:
     """Stats of the source's recent finished runs (before this one)."""
     return [stats for run, stats in archive.runs(source_id, HISTORY_RUNS + 1)[1:]
-            if stats and run.status in ("ok", "partial")]
+            if stats and run.status in (RunStatus.OK, RunStatus.PARTIAL)]
 
 
 def assess(report: CrawlReport, history: list[dict]) -> list[CrawlIssue]:
@@ -108,7 +109,7 @@ def assess(report: CrawlReport, history: list[dict]) -> list[CrawlIssue]:
     seen_before = [h.get("seen", 0) for h in history]
     if (seen_before and report.articles_found == 0 and not report.issues
             and statistics.median(seen_before) >= BREAKAGE_MIN_ITEMS and not report.budget):
-        found.append(CrawlIssue("", "breakage",
+        found.append(CrawlIssue("", IssueKind.BREAKAGE,
                                 f"listings yielded no articles (the last runs found"
                                 f" {int(statistics.median(seen_before))})"))
     stored = report.new + report.changed
@@ -117,13 +118,13 @@ def assess(report: CrawlReport, history: list[dict]) -> list[CrawlIssue]:
         undated_before = sum(h.get("undated", 0) for h in earlier) / sum(
             h["stored"] for h in earlier)
         if report.undated / stored > BREAKAGE_UNDATED_SHARE and undated_before < 0.2:
-            found.append(CrawlIssue("", "breakage",
+            found.append(CrawlIssue("", IssueKind.BREAKAGE,
                                     f"dates stopped parsing: {report.undated} of {stored}"
                                     f" articles undated (before: {undated_before:.0%})"))
         usual = sum(h.get("body_chars", 0) for h in earlier) / sum(h["stored"] for h in earlier)
         mean = report.body_chars / stored
         if usual and mean < BREAKAGE_BODY_SHARE * usual:
-            found.append(CrawlIssue("", "breakage",
+            found.append(CrawlIssue("", IssueKind.BREAKAGE,
                                     f"body length dropped to {mean:.0f} characters a"
                                     f" communiqué (usually {usual:.0f})"))
     return found
@@ -160,7 +161,8 @@ def crawl_sources(
                 )
             except Exception as exc:  # noqa: BLE001 - one broken source must not stop the rest
                 report = CrawlReport(source.id)
-                report.issues.append(CrawlIssue("", "error", f"{type(exc).__name__}: {exc}"))
+                report.issues.append(
+                    CrawlIssue("", IssueKind.ERROR, f"{type(exc).__name__}: {exc}"))
             report.issues += assess(report, _history(archive, source.id))
             for issue in report.issues:
                 archive.log_error(run_id, source.id, issue.url, issue.kind, issue.message)

@@ -23,6 +23,7 @@ from scrapers.errors import (
 )
 from scrapers.fetch import FetchedPage, Fetcher
 from scrapers.htmltext import parse_html
+from scrapers.outcomes import IssueKind, RunStatus, StoreOutcome
 from scrapers.record import Communique, canonical_url, communique_id
 from scrapers.sources import Source
 from scrapers.strategies import STRATEGIES, ArticleLink, CrawlContext
@@ -33,7 +34,7 @@ class RecordSink(Protocol):
 
     def store(
         self, record: Communique, *, etag: str | None = None, last_modified: str | None = None
-    ) -> str: ...
+    ) -> StoreOutcome: ...
 
     def validators(self, communique_id: str) -> tuple[str | None, str | None] | None: ...
 
@@ -65,7 +66,7 @@ class CrawlIssue:
     """One thing that went wrong, on one URL."""
 
     url: str
-    kind: str  # fetch | robots | blocked | scrape | listing | drift | breakage
+    kind: IssueKind
     message: str
 
     @property
@@ -118,19 +119,24 @@ class CrawlReport:
     skipped_down: dict[str, int] = field(default_factory=dict)
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus:
         """ok | partial | failed, by errors alone: drift is reported beside it."""
         if not self.issues:
-            return "ok"
+            return RunStatus.OK
         stored = self.new + self.changed + self.unchanged + self.skipped
-        return "partial" if stored else "failed"
+        return RunStatus.PARTIAL if stored else RunStatus.FAILED
 
     @property
     def requests(self) -> int:
         return self.listing_requests + self.article_requests
 
-    def add(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
+    def add(self, outcome: StoreOutcome) -> None:
+        if outcome == StoreOutcome.NEW:
+            self.new += 1
+        elif outcome == StoreOutcome.CHANGED:
+            self.changed += 1
+        else:
+            self.unchanged += 1
 
     def stats(self) -> dict:
         """The run's figures as the archive keeps them (crawl_runs.stats)."""
@@ -160,18 +166,18 @@ def _host_is_down(exc: FetchError) -> bool:
     return type(exc).__name__ in ("FetchError", "ResponseTooSlow")
 
 
-def _issue_kind(exc: Exception) -> str:
+def _issue_kind(exc: Exception) -> IssueKind:
     if isinstance(exc, BudgetExhausted):
-        return "budget"
+        return IssueKind.BUDGET
     if isinstance(exc, BlockPageError):
-        return "blocked"
+        return IssueKind.BLOCKED
     if isinstance(exc, RobotsDisallowed):
-        return "robots"
+        return IssueKind.ROBOTS
     if isinstance(exc, FetchError):
-        return "fetch"
+        return IssueKind.FETCH
     if isinstance(exc, ScrapeError):
-        return "scrape"
-    return "error"
+        return IssueKind.SCRAPE
+    return IssueKind.ERROR
 
 
 def effective_base_urls(source: Source, site_overrides: Mapping[str, str]) -> dict[str, str]:
@@ -288,7 +294,7 @@ def crawl_source(
         return page
 
     def drifted(url: str, message: str) -> None:
-        report.drift.append(CrawlIssue(url, "drift", message))
+        report.drift.append(CrawlIssue(url, IssueKind.DRIFT, message))
 
     def link_id(link: ArticleLink) -> str:
         return communique_id(canonical_url(link.url, source.host_aliases))
@@ -367,8 +373,8 @@ def crawl_source(
             etag=page.etag if page else None,
             last_modified=page.last_modified if page else None,
         )
-        report.add(str(outcome))
-        if str(outcome) in ("new", "changed"):
+        report.add(outcome)
+        if outcome in (StoreOutcome.NEW, StoreOutcome.CHANGED):
             report.body_chars += len(record.body)
             report.undated += record.published is None
         if progress:

@@ -10,7 +10,7 @@ from pathlib import Path
 import feedparser
 from conftest import run_cli
 
-from indexer.archive import MIGRATIONS, Archive
+from indexer.archive import ADDED_COLUMNS, Archive
 
 CHINA_ARTICLES = "www.fmprc.gov.cn/eng/xw/zyxw"
 
@@ -58,12 +58,14 @@ def test_an_archive_from_before_withdrawals_opens_and_gains_the_columns(tmp_path
     path = tmp_path / Archive.FILENAME
     Archive(tmp_path).close()
     db = sqlite3.connect(path)
-    added = {column for table, column, _ in MIGRATIONS if table == "communiques"}
-    # An archive made before issue 15: the table without the new columns.
+    added = {column for table, column, _ in ADDED_COLUMNS if table == "communiques"}
+    # An archive made before issue 15: the table without the new columns, and no schema
+    # version (archives of then had none).
     db.executescript(
         "CREATE TABLE old AS SELECT id, url, source_id, current_version, first_seen,"
         " last_checked, etag, last_modified FROM communiques;"
-        " DROP TABLE communiques; ALTER TABLE old RENAME TO communiques;")
+        " DROP TABLE communiques; ALTER TABLE old RENAME TO communiques;"
+        " PRAGMA user_version = 0;")
     db.close()
     with Archive(tmp_path, readonly=True) as archive:
         assert archive.withdrawn_ids() == {}  # read-only: no column, nothing withdrawn
