@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from demo import SITES as DEMO_SITES
 from webapp import create_app
 from webapp.cli import cli
 
@@ -21,7 +22,7 @@ from webapp.cli import cli
 os.environ["COMMUNIQUES_RATE_LIMIT"] = ""
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SITES = FIXTURES / "sites"
+SITES = DEMO_SITES  # the demo's copy of the sites, written by fixtures/build_*.py
 GOLDEN = FIXTURES / "golden"
 
 
@@ -66,7 +67,7 @@ def site_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def local_sites(site_copy: Path) -> Iterator:
-    from scrapers.localsites import LocalSites
+    from demo.localsites import LocalSites
 
     with LocalSites(site_copy) as sites:
         yield sites
@@ -81,7 +82,7 @@ def app(tmp_path: Path, local_sites) -> Flask:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, dict[str, str]]]:
     """One full crawl + index of the fixture sites, shared by read-only tests."""
-    from scrapers.localsites import LocalSites
+    from demo.localsites import LocalSites
 
     root = tmp_path_factory.mktemp("crawled")
     with LocalSites(SITES) as sites:

@@ -43,7 +43,7 @@ def redesign_joomla(html: str) -> str:
 
 def article_files(site_copy: Path, host: str) -> dict[str, Path]:
     """Golden URL -> the file serving it, for one host's articles."""
-    from scrapers.localsites import map_request
+    from demo.localsites import map_request
 
     files = {}
     for entry in GOLDEN:

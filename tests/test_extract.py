@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import SITES, run_cli
 
 from scrapers.doctypes import DOC_TYPES, normalise_doc_type
 from scrapers.extract import extract_article
@@ -140,7 +140,7 @@ def test_generic_extractor_on_the_source_fixture_articles() -> None:
     for golden in sorted((fixtures / "golden").glob("*.json")):
         for record in json.loads(golden.read_text(encoding="utf-8")):
             parts = urlsplit(record["url"])
-            path = page_file(fixtures / "sites" / parts.netloc, parts.path, parts.query)
+            path = page_file(SITES / parts.netloc, parts.path, parts.query)
             if not path.exists():
                 continue
             html, _ = decode_body(path.read_bytes(), None)

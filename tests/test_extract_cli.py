@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import SITES, local_url, run_cli
 
-from scrapers.localsites import map_request
+from demo.localsites import map_request
 from scrapers.record import canonical_url, communique_id
 from webapp import create_app
 

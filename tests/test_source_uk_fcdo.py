@@ -16,10 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import load_golden, local_url, run_cli
+from conftest import SITES, load_golden, local_url, run_cli
 
+from demo.localsites import query_key
 from indexer.archive import Archive
-from scrapers.localsites import query_key
 from scrapers.record import canonical_url, communique_id
 from scrapers.sources import DEFINITIONS_DIR, load_sources
 
@@ -282,7 +282,7 @@ def test_builder_reproduces_the_committed_fixture(tmp_path: Path, monkeypatch) -
                       .read_text(encoding="utf-8"))
     golden = build_uk_fcdo.build(data, tmp_path)
     assert golden == GOLDEN
-    committed = Path(__file__).parent / "fixtures" / "sites" / HOST
+    committed = SITES / HOST
     for path in (tmp_path / HOST).rglob("*"):
         if path.is_file():
             twin = committed / path.relative_to(tmp_path / HOST)

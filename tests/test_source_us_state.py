@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import FIXTURES, load_golden, local_url, run_cli
+from conftest import FIXTURES, SITES, load_golden, local_url, run_cli
 
 from indexer.archive import Archive
 from scrapers.record import canonical_url, communique_id
@@ -72,7 +72,7 @@ def test_the_fixture_covers_what_sources_md_asks() -> None:
 
 
 def test_feed_and_rest_only_articles_are_on_no_listing_page() -> None:
-    site = FIXTURES / "sites" / HOST
+    site = SITES / HOST
     listings = "".join(p.read_text(encoding="utf-8")
                        for p in (site / "press-releases").rglob("index.html"))
     feed = (site / "rss-feed" / "press-releases" / "feed" / "index.html").read_text(

@@ -18,6 +18,7 @@ import click
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
+import demo as demo_package
 from indexer import pipeline, whoosh_adapter
 from indexer.archive import Archive, CrawlRun
 from indexer.errors import IndexingError, QueryError, WriterBusy
@@ -38,7 +39,7 @@ from webapp.runlog import LOG_FORMATS, RunLog
 from webapp.status import archive_exists
 
 # The bundled copy of the ministries' sites that the demo crawls.
-DEMO_SITES = REPO_ROOT / "tests" / "fixtures" / "sites"
+DEMO_SITES = demo_package.SITES
 
 
 def _app(ctx: click.Context) -> Flask:
@@ -154,13 +155,18 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _shown_path(path: Path) -> Path:
+    """A path as a person types it in the repository (absolute outside it)."""
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+
+
 def _need_archive(app: Flask) -> None:
     """Read-only commands on a data directory with no archive say so (and create none)."""
     data_dir = app.config["DATA_DIR"]
     if not archive_exists(data_dir):
         what = "does not exist" if not Path(data_dir).exists() else "holds no archive yet"
         _fail(f"{data_dir} {what}; make one with `communiques update` (the live sites),"
-              f" `communiques update --sites {DEMO_SITES.relative_to(REPO_ROOT)}` (the bundled"
+              f" `communiques update --sites {_shown_path(DEMO_SITES)}` (the bundled"
               " copies) or `communiques demo`", EXIT_NO_ARCHIVE)
 
 
@@ -249,7 +255,7 @@ def index_command(ctx: click.Context, rebuild: bool) -> None:
 @click.option("--full-listing", is_flag=True,
               help="Walk every listing page, not only up to the first with nothing new.")
 @click.option("--sites", type=click.Path(exists=True, file_okay=False),
-              help="Rehearse against a local copy of the sites (e.g. tests/fixtures/sites),"
+              help="Rehearse against a local copy of the sites (e.g. demo/sites),"
                    " served on loopback, into DATA_DIR/rehearsal.")
 @click.pass_context
 @_writer_errors
@@ -301,7 +307,7 @@ def _rehearse(app: Flask, sites: Path, source_ids: tuple[str, ...], all_sources:
               recheck: bool, full_listing: bool) -> None:
     """`update --sites DIR`: serve the copy on loopback and update DATA_DIR/rehearsal from
     it, on the same ports as the last rehearsal where free (so its URLs stay the same)."""
-    from scrapers.localsites import LocalSites
+    from demo.localsites import LocalSites
 
     data_dir = Path(app.config["DATA_DIR"]) / "rehearsal"
     ports_file = data_dir / "sites.json"
@@ -862,7 +868,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, sites: str, host: str, port: int, no_serve: bool) -> None:
     """Serve a local copy of the sites, crawl it for real, index it, serve search."""
-    from scrapers.localsites import LocalSites
+    from demo.localsites import LocalSites
 
     app = _app(ctx)
     data_dir = Path(app.config["DATA_DIR"]) / "demo"

@@ -13,8 +13,9 @@ from scrapers.fetch import FetchSettings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, object] = {
-    # Where the archive and the index live (created if missing).
-    "DATA_DIR": str(REPO_ROOT / "index"),
+    # Where the archive and the index live (created if missing): ./index, relative to
+    # the directory the command runs in, as the README says.
+    "DATA_DIR": "index",
     # Identify ourselves to ministries; a contact lets a webmaster reach us instead of blocking.
     "USER_AGENT": FetchSettings.user_agent,
     "FETCH_CONNECT_TIMEOUT": FetchSettings.connect_timeout,

@@ -308,7 +308,7 @@ def run(work: Path, kills: int = DEFAULT_KILLS, seed: int = 16,
         rebuild_docs: int = DEFAULT_REBUILD_DOCS, batch_docs: int = DEFAULT_BATCH_DOCS,
         kinds: tuple[str, ...] = KINDS) -> dict:
     """The kill stage: `kills` rounds of each kind; figures per round and per kind."""
-    from scrapers.localsites import LocalSites
+    from demo.localsites import LocalSites
     from webapp.cli import DEMO_SITES
 
     rng = random.Random(seed)

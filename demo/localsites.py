@@ -21,7 +21,7 @@ if there is one) to ``{"status": int, "headers": {...}, "body_file": "rel/path"}
 every part is optional. Files are read at request time, so a test may edit a
 copied tree between two crawls.
 
-Run ``python -m scrapers.localsites ROOT`` to serve a tree by hand.
+Run ``python -m demo.localsites [ROOT]`` to serve a tree (default: the demo's) by hand.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from demo import SITES
 
 __all__ = ["LocalSites", "map_request", "query_key"]
 
@@ -293,7 +295,7 @@ class LocalSites:
 
     Use as a context manager::
 
-        with LocalSites(Path("tests/fixtures/sites")) as sites:
+        with LocalSites(demo.SITES) as sites:  # or any tree of the same layout
             base = sites.base_urls["www.mfa.gov.rs"]  # "http://127.0.0.1:PORT"
     """
 
@@ -364,10 +366,11 @@ class LocalSites:
 def main(argv: list[str] | None = None) -> int:
     """Serve ROOT until interrupted, printing the host -> URL mapping."""
     parser = argparse.ArgumentParser(
-        prog="python -m scrapers.localsites",
+        prog="python -m demo.localsites",
         description="Serve saved site copies (one subdirectory per host) over loopback HTTP.",
     )
-    parser.add_argument("root", type=Path, help="directory holding one subdirectory per host")
+    parser.add_argument("root", type=Path, nargs="?", default=SITES,
+                        help="directory holding one subdirectory per host (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the mapping as JSON")
     args = parser.parse_args(argv)
 
