@@ -22,7 +22,7 @@ MAX_HISTOGRAM_BARS = 60  # wider spans are drawn in buckets of several years
 HISTOGRAM_YEAR_BUCKETS = (("year", 1), ("decade", 10), ("century", 100), ("millennium", 1000))
 
 
-def facet_counts(request: SearchRequest, tables: FacetTables, matches: Matches,  # type: ignore[no-untyped-def]
+def facet_counts(request: SearchRequest, tables: FacetTables, matches: Matches,
                  canonical) -> list[Facet]:
     """Every facet's values and counts: selected values first, then the most frequent."""
     base, selections, matching = matches.base, matches.selections, matches.matching

@@ -71,7 +71,7 @@ class _Dense:
 class _Segment:
     """What evaluating a query needs about one segment, for one query."""
 
-    def __init__(self, evaluator: BulkEvaluator, searcher, reader, offset: int,  # type: ignore[no-untyped-def]
+    def __init__(self, evaluator: BulkEvaluator, searcher, reader, offset: int,
                  allowed: np.ndarray, scored: bool, deadline: float | None) -> None:
         self.evaluator = evaluator
         self.searcher = searcher  # top level: idf and average lengths are global
@@ -132,7 +132,7 @@ class BulkEvaluator:
 
     # -- what is supported -----------------------------------------------------------------
 
-    def unsupported(self, query: wq.Query, searcher) -> wq.Query | None:  # type: ignore[no-untyped-def]
+    def unsupported(self, query: wq.Query, searcher) -> wq.Query | None:
         """The first node this evaluator cannot evaluate exactly as Whoosh would, or None
         (the query itself for every query when the fast paths are off)."""
         if not whoosh_adapter.FAST_PATHS:
@@ -142,12 +142,12 @@ class BulkEvaluator:
             return query
         return _unsupported_node(query, searcher.schema)
 
-    def supports(self, query: wq.Query, searcher) -> bool:  # type: ignore[no-untyped-def]
+    def supports(self, query: wq.Query, searcher) -> bool:
         return self.unsupported(query, searcher) is None
 
     # -- evaluation ------------------------------------------------------------------------
 
-    def matches(self, query: wq.Query, searcher, *, scored: bool = True,  # type: ignore[no-untyped-def]
+    def matches(self, query: wq.Query, searcher, *, scored: bool = True,
                 restrict: np.ndarray | None = None,
                 deadline: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(docnums ascending, their scores or None): the query's undeleted matches.
@@ -179,7 +179,7 @@ class BulkEvaluator:
         all_scores = np.concatenate(scores) if scores else np.empty(0, np.float64)
         return all_docnums.astype(np.int64, copy=False), all_scores
 
-    def ranking(self, query: wq.Query, searcher, *, restrict: np.ndarray | None = None,  # type: ignore[no-untyped-def]
+    def ranking(self, query: wq.Query, searcher, *, restrict: np.ndarray | None = None,
                 deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(docnums, scores) best first, ties by docnum: the order of Whoosh's collector."""
         docnums, scores = self.matches(query, searcher, scored=True, restrict=restrict,
@@ -189,7 +189,7 @@ class BulkEvaluator:
         order = np.lexsort((docnums, -scores))
         return docnums[order], scores[order]
 
-    def preload_lengths(self, reader, fieldnames: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
+    def preload_lengths(self, reader, fieldnames: Sequence[str]) -> None:
         """Read the field lengths of every segment now (`reader`: the whole index);
         nothing when the fast paths are off, as nothing is evaluated here then."""
         if not whoosh_adapter.FAST_PATHS:
@@ -199,7 +199,7 @@ class BulkEvaluator:
                 if fieldname in leaf.schema:
                     self.field_lengths(leaf, offset, fieldname)
 
-    def field_lengths(self, reader, offset: int, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def field_lengths(self, reader, offset: int, fieldname: str) -> np.ndarray:
         """The segment's stored length of `fieldname` per document (as doc_field_length)."""
         key = (offset, fieldname)
         lengths = self._lengths.get(key)
@@ -212,7 +212,7 @@ class BulkEvaluator:
 
 # -- the query tree ------------------------------------------------------------------------
 
-def _unsupported_node(q: wq.Query, schema) -> wq.Query | None:  # type: ignore[no-untyped-def]
+def _unsupported_node(q: wq.Query, schema) -> wq.Query | None:
     # Exact types: FuzzyTerm and Variations subclass Term but match other words.
     kind = type(q)
     if whoosh_adapter.is_null_query(q):
@@ -375,7 +375,7 @@ def _or(q: wq.Or, subs: list[wq.Query], seg: _Segment) -> _Dense:
     return _Dense(mask, total)
 
 
-def _term_bytes(schema, fieldname: str, text) -> bytes | None:  # type: ignore[no-untyped-def]
+def _term_bytes(schema, fieldname: str, text) -> bytes | None:
     """The term as the index holds it, or None where Term.matcher gives a NullMatcher."""
     if fieldname not in schema:
         return None
@@ -458,7 +458,7 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
 
 # -- reading the index ---------------------------------------------------------------------
 
-def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) -> _Postings:  # type: ignore[no-untyped-def]
+def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) -> _Postings:
     """All postings of a term in a segment, deleted documents included (with the fast
     paths off, Whoosh's matcher leaves deleted documents out)."""
     # A segment with deletions wraps its matcher in a filter; deletions are the caller's
@@ -557,7 +557,7 @@ def _decode_one_by_one(chosen: list[bytes], fmt: formats.Format) -> tuple[np.nda
                                count=int(counts.sum()))
 
 
-def _read_lengths(reader, fieldname: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _read_lengths(reader, fieldname: str) -> np.ndarray:
     """reader.doc_field_length(d, fieldname, 1) for every document d, as float64."""
     lengths = whoosh_adapter.field_lengths(reader, fieldname)
     if lengths is not None:

@@ -60,7 +60,7 @@ _fold_word = lru_cache(maxsize=262_144)(fold)
 class FoldFilter(Filter):
     """Whoosh filter that folds each token (offsets stay on the original text)."""
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+    def __call__(self, tokens):
         for token in tokens:
             token.text = _fold_word(token.text)
             yield token
@@ -104,7 +104,7 @@ _stem_word = lru_cache(maxsize=262_144)(strip_case_ending)
 class CaseEndingFilter(Filter):
     """Whoosh filter stripping case endings from folded tokens (offsets kept)."""
 
-    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+    def __call__(self, tokens):
         for token in tokens:
             token.text = _stem_word(token.text)
             yield token
@@ -132,11 +132,11 @@ def exact_term(word: str) -> str:
     return word.lower()
 
 
-def folded_analyzer():  # type: ignore[no-untyped-def]
+def folded_analyzer():
     """Analyzer for the searched fields: any script, spelling and grammatical case, one key."""
     return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | FoldFilter() | CaseEndingFilter()
 
 
-def exact_analyzer():  # type: ignore[no-untyped-def]
+def exact_analyzer():
     """Analyzer keeping script and diacritics: for exact-spelling search."""
     return RegexTokenizer(WORD_PATTERN) | LowercaseFilter()

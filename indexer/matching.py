@@ -67,7 +67,7 @@ def canonical_values(data_dir: str, facet: str, values: tuple[str, ...]) -> tupl
     return values
 
 
-def match(request: SearchRequest, searcher, tables: FacetTables, bulk: BulkEvaluator,  # type: ignore[no-untyped-def]
+def match(request: SearchRequest, searcher, tables: FacetTables, bulk: BulkEvaluator,
           reader: QueryReader, canonical: Callable[[str, tuple[str, ...]], tuple[str, ...]],
           time_limit: float, extra: dict[str, np.ndarray] | None = None) -> Matches:
     """The document sets of a search; SearchTimeout past `time_limit` seconds.
@@ -124,7 +124,7 @@ def match(request: SearchRequest, searcher, tables: FacetTables, bulk: BulkEvalu
     return Matches(parsed, ranking, base, selections)
 
 
-def _collected(parsed, searcher, dates: np.ndarray | None, deadline: float):  # type: ignore[no-untyped-def]
+def _collected(parsed, searcher, dates: np.ndarray | None, deadline: float):
     """(docnums, scores) best first from Whoosh's own collector, every match scored.
 
     Raises TimeLimit past the deadline (time.monotonic()).
@@ -143,7 +143,7 @@ def _collected(parsed, searcher, dates: np.ndarray | None, deadline: float):  # 
     return docnums, scores
 
 
-def _documents_within(parsed: wq.Query, searcher, deadline: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _documents_within(parsed: wq.Query, searcher, deadline: float) -> np.ndarray:
     """Every document the query matches (unscored), looking at the clock as it goes:
     Whoosh's docs_for_query has no time limit."""
     found: list[int] = []

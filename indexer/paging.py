@@ -65,7 +65,7 @@ def decode_cursor(request: SearchRequest) -> dict | None:
     return data
 
 
-def page_of(request, ranking, tables, matching, total, position):  # type: ignore[no-untyped-def]
+def page_of(request, ranking, tables, matching, total, position):
     """The page's (docnum, score) pairs and where the next page starts."""
     size = request.page_size
     if position is not None and ("o" in position) != (ranking is not None):
@@ -88,7 +88,7 @@ def page_of(request, ranking, tables, matching, total, position):  # type: ignor
         if len(docnums) > size else None
     return page, following
 
-def ranked(ranking, matching) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def ranked(ranking, matching) -> tuple[np.ndarray, np.ndarray]:
     """The ranking (best first) restricted to the matching documents."""
     docnums, scores = ranking
     keep = matching[docnums]
@@ -97,7 +97,7 @@ def ranked(ranking, matching) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[
 def date_key(request: SearchRequest, tables: FacetTables, docnum: int) -> dict:
     return {"k": int(tables.ordinal[docnum]), "i": tables.ids[docnum]}
 
-def date_order(request, tables, matching, after, offset, size) -> np.ndarray:  # type: ignore[no-untyped-def]
+def date_order(request, tables, matching, after, offset, size) -> np.ndarray:
     """Matching documents by date (then id), after a cursor key or from an offset."""
     newest = request.sort != "oldest"
     candidates = np.nonzero(matching)[0]

@@ -168,7 +168,7 @@ def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
 
 
 
-def matched_terms(parsed: wq.Query | None, reader) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def matched_terms(parsed: wq.Query | None, reader) -> set[tuple[str, str]]:
     """("folded" | "exact", word) of every word the query's positive leaves match in the
     text fields, with prefix, wildcard and fuzzy words expanded: what snippets mark."""
     terms: set[tuple[str, str]] = set()
@@ -191,7 +191,7 @@ class QueryReader:
     def __init__(self) -> None:
         self._parsers: dict[tuple[int, bool], MultifieldParser] = {}
 
-    def _parser(self, schema, exact: bool = False) -> MultifieldParser:  # type: ignore[no-untyped-def]
+    def _parser(self, schema, exact: bool = False) -> MultifieldParser:
         parser = self._parsers.get((id(schema), exact))
         if parser is None:
             fields = ["title_exact", "body_exact"] if exact else ["title", "body"]
@@ -214,7 +214,7 @@ class QueryReader:
                              (id(schema), exact): parser}
         return parser
 
-    def parse(self, q: str, schema, exact: bool = False):  # type: ignore[no-untyped-def]
+    def parse(self, q: str, schema, exact: bool = False):
         """The text query (None when only dates were given) and the query's date range."""
         check_syntax(q)
         text, start, end = extract_date_clauses(q)

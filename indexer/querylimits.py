@@ -75,7 +75,7 @@ class _Expanded:
     fieldname: str
     expansions: tuple[bytes, ...] = ()
 
-    def _btexts(self, ixreader) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+    def _btexts(self, ixreader) -> Iterator[bytes]:
         fieldname = self.fieldname
         for btext in self.expansions:
             if (fieldname, btext) in ixreader:
@@ -98,7 +98,7 @@ _EXPANDED = {wq.Prefix: ExpandedPrefix, wq.Wildcard: ExpandedWildcard,
              wq.FuzzyTerm: ExpandedFuzzyTerm}
 
 
-def fuzzy_candidates(node: wq.FuzzyTerm, ixreader) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+def fuzzy_candidates(node: wq.FuzzyTerm, ixreader) -> Iterator[bytes]:
     """The words within the node's edit distance that keep its prefix, as Whoosh's
     ``terms_within`` finds them (tested against it), without building an automaton."""
     word = str(node.text)
@@ -117,7 +117,7 @@ def fuzzy_candidates(node: wq.FuzzyTerm, ixreader) -> Iterator[bytes]:  # type: 
             yield b""
 
 
-def _candidates(node: wq.Query, ixreader) -> Iterable[bytes]:  # type: ignore[no-untyped-def]
+def _candidates(node: wq.Query, ixreader) -> Iterable[bytes]:
     if isinstance(node, wq.FuzzyTerm):
         return fuzzy_candidates(node, ixreader)
     if isinstance(node, wq.Prefix):
@@ -126,13 +126,13 @@ def _candidates(node: wq.Query, ixreader) -> Iterable[bytes]:  # type: ignore[no
     return _pattern_candidates(node, ixreader)
 
 
-def _pattern_candidates(node: wq.Wildcard, ixreader) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+def _pattern_candidates(node: wq.Wildcard, ixreader) -> Iterator[bytes]:
     match, prefix = whoosh_adapter.wildcard_pattern(node)
     for btext in ixreader.expand_prefix(node.fieldname, prefix):
         yield btext if match(btext.decode("utf-8")) else b""
 
 
-def bound_query(parsed: wq.Query, ixreader, deadline: float) -> wq.Query:  # type: ignore[no-untyped-def]
+def bound_query(parsed: wq.Query, ixreader, deadline: float) -> wq.Query:
     """The query with every expanding clause expanded within the limits.
 
     Raises QueryError past a limit and whoosh's TimeLimit past ``deadline``

@@ -146,14 +146,14 @@ class SearchService:
             self._local.key = generation.key
         return generation, searcher
 
-    def parse(self, q: str, schema, exact: bool = False):  # type: ignore[no-untyped-def]
+    def parse(self, q: str, schema, exact: bool = False):
         """The text query (None when only dates were given) and the query's date range."""
         return self._reader.parse(q, schema, exact)
 
     def _canonical(self, facet: str, values: tuple[str, ...]) -> tuple[str, ...]:
         return canonical_values(str(self.data_dir), facet, values)
 
-    def _match(self, request: SearchRequest, generation: _Generation, searcher) -> Matches:  # type: ignore[no-untyped-def]
+    def _match(self, request: SearchRequest, generation: _Generation, searcher) -> Matches:
         extra = None
         if request.filters.get(EVENT_FILTER):  # events (issue 11): an event's readouts
             extra = {EVENT_FILTER: event_selection(
@@ -203,7 +203,7 @@ class SearchService:
             generation.cache.popitem(last=False)
         return results
 
-    def _search(self, request: SearchRequest, generation: _Generation, searcher) -> SearchResults:  # type: ignore[no-untyped-def]
+    def _search(self, request: SearchRequest, generation: _Generation, searcher) -> SearchResults:
         tables = generation.tables
         matches = self._match(request, generation, searcher)
         matching = self._collapsed(request, generation, matches)
@@ -222,7 +222,7 @@ class SearchService:
         return SearchResults(request, total, hits, facets, bars, interval, next_cursor,
                              collapsed)
 
-    def _hits(self, matches: Matches, searcher, page) -> list[SearchHit]:  # type: ignore[no-untyped-def]
+    def _hits(self, matches: Matches, searcher, page) -> list[SearchHit]:
         # Prefix, wildcard and fuzzy words expand to the words they matched.
         terms = matched_terms(matches.parsed, searcher.reader())
         stored = [searcher.stored_fields(docnum) for docnum, _ in page]

@@ -79,7 +79,7 @@ class Lexicon:
         return cls(folded_df, exact_df, spellings, sorted(folded_df))
 
     @classmethod
-    def from_reader(cls, reader) -> Lexicon:  # type: ignore[no-untyped-def]
+    def from_reader(cls, reader) -> Lexicon:
         """The lexicon of an open Whoosh reader's title and body fields."""
 
         def terms(fields: tuple[str, ...]) -> Iterable[tuple[str, int]]:

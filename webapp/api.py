@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from indexer.search import ALL_OF_FACETS, FEW_RESULTS, SearchHit, SearchResults
 from scrapers.record import Communique
@@ -135,14 +136,14 @@ def did_you_mean(results: SearchResults) -> list[str]:
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
     results = service().search(req)
     return jsonify({**results_json(results), "did_you_mean": did_you_mean(results)})
 
 
 @bp.get("/export.<format>")
-def export(format: str):  # type: ignore[no-untyped-def]  # noqa: A002 - the URL's word
+def export(format: str) -> ResponseReturnValue:  # noqa: A002 - the URL's word
     """The whole result set of a search in any registered export format, streamed."""
     output = OUTPUTS.get(format)
     if output is None or output.kind is not OutputKind.EXPORT:
@@ -157,7 +158,7 @@ def export(format: str):  # type: ignore[no-untyped-def]  # noqa: A002 - the URL
 
 
 @bp.get("/communiques/<communique_id>")
-def communique(communique_id: str):  # type: ignore[no-untyped-def]
+def communique(communique_id: str) -> ResponseReturnValue:
     version = whole_number(request.args, "version", 0, 1, 1_000_000) or None
     document = service().document(communique_id, version)
     data = communique_json(document.record)
@@ -170,7 +171,7 @@ def communique(communique_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     from webapp.openapi import openapi_document
 
     return jsonify(openapi_document())

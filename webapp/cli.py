@@ -10,9 +10,10 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 from flask import Flask
@@ -37,6 +38,9 @@ from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_request_from_args
 from webapp.runlog import LOG_FORMATS, RunLog
 from webapp.status import archive_exists
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The bundled copy of the ministries' sites that the demo crawls.
 DEMO_SITES = demo_package.SITES
@@ -202,11 +206,11 @@ def _index(app: Flask, rebuild: bool) -> None:
     )
 
 
-def _writer_errors(func):  # type: ignore[no-untyped-def]
+def _writer_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Expected failures of a write command become one clear line and an exit code."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except WriterBusy as exc:

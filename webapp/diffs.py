@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from indexer.archive import Archive
 from indexer.backend import SearchHit
@@ -62,7 +63,7 @@ def _archive() -> Archive:
 
 
 @bp.get("/communiques/<communique_id>/diff")
-def diff(communique_id: str):  # type: ignore[no-untyped-def]
+def diff(communique_id: str) -> ResponseReturnValue:
     with _archive() as archive:
         versions = {v.version: v for v in archive.versions(communique_id)}
         if not versions:

@@ -24,6 +24,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -46,7 +47,7 @@ OEMBED_CACHE_AGE = 3600
 
 
 @bp.get("/embed")
-def results():  # type: ignore[no-untyped-def]
+def results() -> ResponseReturnValue:
     options = embed_options(request.args)
     req = search_request_from_args(request.args, options.limit, with_facets=False)
     # A live list on another site: newest first unless the embed asks otherwise.
@@ -59,14 +60,14 @@ def results():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/embed/communiques/<communique_id>")
-def communique(communique_id: str):  # type: ignore[no-untyped-def]
+def communique(communique_id: str) -> ResponseReturnValue:
     options = embed_options(request.args)
     document = service().document(communique_id)
     return render_template("embed_document.html", record=document.record, options=options)
 
 
 @bp.get("/embed.js")
-def script():  # type: ignore[no-untyped-def]
+def script() -> ResponseReturnValue:
     response = send_from_directory(current_app.static_folder or "static", "embed.js",
                                    mimetype="text/javascript", max_age=60)
     return response
@@ -115,7 +116,7 @@ def _embed_url_for(page_url: str) -> tuple[str, str]:
 
 
 @bp.get("/oembed")
-def oembed():  # type: ignore[no-untyped-def]
+def oembed() -> ResponseReturnValue:
     """The oEmbed 1.0 answer for one of our pages: a "rich" iframe of its embed."""
     page_url = request.args.get("url", "").strip()
     if not page_url:

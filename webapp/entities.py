@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from indexer.entities import OfficialsRegistry, extractor_for
 from indexer.entities.countries import gazetteer
@@ -47,7 +48,7 @@ def _related(results: SearchResults, facet: str, exclude: set[str]) -> list[tupl
 
 
 @bp.get("/officials/<official_id>")
-def official_page(official_id: str):  # type: ignore[no-untyped-def]
+def official_page(official_id: str) -> ResponseReturnValue:
     official, results = official_overview(official_id)
     return render_template(
         "official.html", official=official, results=results,
@@ -58,7 +59,7 @@ def official_page(official_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/officials/<official_id>")
-def official_json(official_id: str):  # type: ignore[no-untyped-def]
+def official_json(official_id: str) -> ResponseReturnValue:
     official, results = official_overview(official_id)
     from webapp.api import hit_json
 
@@ -87,7 +88,7 @@ def official_url(name: str) -> str | None:
 
 
 @bp.get("/officials")
-def officials_index():  # type: ignore[no-untyped-def]
+def officials_index() -> ResponseReturnValue:
     results = service().search(SearchRequest(facet_size=500, page_size=1))
     counts = {v.value: v.count for f in results.facets if f.name == "official" for v in f.values}
     people = sorted(registry().by_id.values(), key=lambda o: (-counts.get(o.name, 0), o.name))
@@ -131,7 +132,7 @@ def _country(text: str) -> str:
 
 
 @bp.get("/countries/<first>/<second>")
-def country_pair(first: str, second: str):  # type: ignore[no-untyped-def]
+def country_pair(first: str, second: str) -> ResponseReturnValue:
     """Two countries (ISO codes, or names in any script: /countries/Србија/Russia)."""
     (first_code, first_name), (second_code, second_name) = (_resolve_country(first),
                                                             _resolve_country(second))
@@ -144,7 +145,7 @@ def country_pair(first: str, second: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/suggest")
-def suggest():  # type: ignore[no-untyped-def]
+def suggest() -> ResponseReturnValue:
     """Officials and countries whose name, in any script, starts like what was typed."""
     typed = request.args.get("q", "")[:100]
     key = key_tokens(typed)

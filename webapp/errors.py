@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
@@ -13,7 +14,8 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/oembed"
 
 
-def error_response(status: int, kind: str, message: str, **extra: object):  # type: ignore[no-untyped-def]
+def error_response(status: int, kind: str, message: str, **extra: object
+                   ) -> tuple[Response | str, int]:
     """The error shape every JSON endpoint uses, or the HTML error page."""
     if wants_json():
         body = jsonify({"error": {"status": status, "type": kind, "message": message, **extra}})
@@ -23,23 +25,23 @@ def error_response(status: int, kind: str, message: str, **extra: object):  # ty
 
 def register(app: Flask) -> None:
     @app.errorhandler(ParameterError)
-    def parameter_error(exc: ParameterError):  # type: ignore[no-untyped-def]
+    def parameter_error(exc: ParameterError) -> ResponseReturnValue:
         return error_response(400, "invalid_parameter", exc.message, parameter=exc.parameter)
 
     @app.errorhandler(QueryError)
-    def query_error(exc: QueryError):  # type: ignore[no-untyped-def]
+    def query_error(exc: QueryError) -> ResponseReturnValue:
         return error_response(400, "invalid_query", exc.message)
 
     @app.errorhandler(SearchTimeout)
-    def search_timeout(exc: SearchTimeout):  # type: ignore[no-untyped-def]
+    def search_timeout(exc: SearchTimeout) -> ResponseReturnValue:
         return error_response(503, "search_timeout", str(exc))
 
     @app.errorhandler(NotFound)
-    def not_found(exc: NotFound):  # type: ignore[no-untyped-def]
+    def not_found(exc: NotFound) -> ResponseReturnValue:
         return error_response(404, "not_found", f"no communiqué with id '{exc.args[0]}'")
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         kind = (exc.name or "error").lower().replace(" ", "_")
         message = exc.description or exc.name
         if isinstance(exc, RateLimitExceeded):
@@ -51,7 +53,7 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception) -> ResponseReturnValue:
         # Logged with its traceback for the operator; the user gets a message.
         app.logger.exception("unhandled error on %s", request.path)
         return error_response(500, "internal_error", "something went wrong on our side")

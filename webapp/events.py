@@ -9,6 +9,7 @@ sections ("Also reported by", "Also in", "Met with", the pair's events).
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
@@ -80,7 +81,7 @@ def kind_label(kind: str) -> str:
 
 
 @bp.get("/api/events")
-def events_json():  # type: ignore[no-untyped-def]
+def events_json() -> ResponseReturnValue:
     where = _event_filter()
     args = event_list_args(request.args)
     total, events = events_service().events(where, args.size, (args.page - 1) * args.size)
@@ -89,7 +90,7 @@ def events_json():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/events/<event_id>")
-def event_json(event_id: str):  # type: ignore[no-untyped-def]
+def event_json(event_id: str) -> ResponseReturnValue:
     event = events_service().event(event_id, all_versions(request.args))
     if event is None:
         abort(404, description=f"no event with id '{event_id}'")
@@ -103,7 +104,7 @@ def event_json(event_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/events/<event_id>")
-def event_page(event_id: str):  # type: ignore[no-untyped-def]
+def event_page(event_id: str) -> ResponseReturnValue:
     every = all_versions(request.args)
     event = events_service().event(event_id, every)
     if event is None:
@@ -113,7 +114,7 @@ def event_page(event_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/events")
-def events_page():  # type: ignore[no-untyped-def]
+def events_page() -> ResponseReturnValue:
     where = _event_filter()
     args = event_list_args(request.args)
     total, events = events_service().events(where, args.size, (args.page - 1) * args.size)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask.typing import ResponseReturnValue
 
 from indexer.search import SearchRequest, SearchResults, phrase_clause
 from webapp.labels import language_name, source_name
@@ -59,7 +60,7 @@ def describe(req: SearchRequest) -> str:
 
 
 @bp.get("/feed.<format>")
-def search_feed(format: str):  # type: ignore[no-untyped-def]  # noqa: A002 - the URL's word
+def search_feed(format: str) -> ResponseReturnValue:  # noqa: A002 - the URL's word
     output = feed_format(format)
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in search_args(request.args).items()
@@ -75,7 +76,7 @@ def search_feed(format: str):  # type: ignore[no-untyped-def]  # noqa: A002 - th
 
 
 @bp.get("/officials/<official_id>/feed.<format>")
-def official_feed(official_id: str, format: str):  # type: ignore[no-untyped-def]  # noqa: A002
+def official_feed(official_id: str, format: str) -> ResponseReturnValue:  # noqa: A002
     from webapp.entities import registry
 
     output = feed_format(format)
@@ -94,7 +95,7 @@ def official_feed(official_id: str, format: str):  # type: ignore[no-untyped-def
 
 
 @bp.get("/countries/<first>/<second>/feed.<format>")
-def pair_feed(first: str, second: str, format: str):  # type: ignore[no-untyped-def]  # noqa: A002
+def pair_feed(first: str, second: str, format: str) -> ResponseReturnValue:  # noqa: A002
     from webapp.entities import _country
 
     output = feed_format(format)

@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from indexer.entities.countries import gazetteer
@@ -264,7 +265,7 @@ def pair_link(first: str, second: str) -> str | None:
 
 
 @bp.get("/lookup/<any(official, country):kind>/<path:name>")
-def lookup(kind: str, name: str):  # type: ignore[no-untyped-def]
+def lookup(kind: str, name: str) -> ResponseReturnValue:
     """The page of an official or a country named in any spelling (for links drawn by
     the page's script, which has names only); 404 when nobody by that name is known."""
     link = official_link(name[:200]) if kind == "official" else country_link(name[:200])
@@ -283,7 +284,7 @@ def country_code(text: str) -> str | None:
 
 
 @bp.get("/")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     error = None
     results = None
     try:
@@ -344,7 +345,7 @@ def export_url(fmt: str) -> str:
 
 
 @bp.get("/help")
-def help_page():  # type: ignore[no-untyped-def]
+def help_page() -> ResponseReturnValue:
     return render_template("help.html")
 
 
@@ -423,7 +424,7 @@ def _search_context(version: int | None) -> dict:
 
 
 @bp.get("/communiques/<communique_id>")
-def communique(communique_id: str):  # type: ignore[no-untyped-def]
+def communique(communique_id: str) -> ResponseReturnValue:
     from webapp.entities import official_url
 
     version = whole_number(request.args, "version", 0, 1, 1_000_000) or None
@@ -448,7 +449,7 @@ def communique(communique_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/countries/<country>")
-def country_page(country: str):  # type: ignore[no-untyped-def]
+def country_page(country: str) -> ResponseReturnValue:
     """A country: the communiqués mentioning it, over time, the countries most often
     mentioned with it (each a link to the pair's page), and its officials."""
     code = country_code(country)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
+from flask.typing import ResponseReturnValue
 
 from indexer.archive import Archive, CrawlRun
 from indexer.lock import WriterLock
@@ -135,7 +136,7 @@ def _collect_for_app() -> dict[str, Any] | None:
 
 
 @bp.get("/api/status")
-def api_status():  # type: ignore[no-untyped-def]
+def api_status() -> ResponseReturnValue:
     data = _collect_for_app()
     if data is None:
         return jsonify({"archive": None, "sources": [], "failing": [],
@@ -144,5 +145,5 @@ def api_status():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/status")
-def status_page():  # type: ignore[no-untyped-def]
+def status_page() -> ResponseReturnValue:
     return render_template("status.html", status=_collect_for_app())

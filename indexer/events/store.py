@@ -91,7 +91,7 @@ def _version_rows(groups: Iterable[VersionGroup]) -> list[tuple]:
                                                                strict=True))]
 
 
-def _bodies(archive: Archive):  # type: ignore[no-untyped-def]
+def _bodies(archive: Archive):
     return lambda ids: {i: r.body for i, r in archive.get_many(ids).items()}
 
 

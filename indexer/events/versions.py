@@ -49,7 +49,7 @@ class DocumentKey:
     title: str = ""
 
 
-def document_key(record, officials: Iterable[str], countries: Iterable[str]) -> DocumentKey:  # type: ignore[no-untyped-def]
+def document_key(record, officials: Iterable[str], countries: Iterable[str]) -> DocumentKey:
     """A communiqué's key, from the record and its stored entities."""
     numbers = tuple(dict.fromkeys(_NUMBER.findall(record.title + " " + record.body)))
     return DocumentKey(
