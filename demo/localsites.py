@@ -36,6 +36,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -169,9 +170,10 @@ def _build_response(config: _HostConfig, raw_target: str) -> _Response:
     status = int(override.get("status", HTTPStatus.OK))
     body_file = override.get("body_file")
     if body_file is not None:
-        source: Path | None = config.root / str(body_file)
-        if not (source.is_file() and _inside(config.root, source)):
+        chosen = config.root / str(body_file)
+        if not (chosen.is_file() and _inside(config.root, chosen)):
             raise FileNotFoundError(f"{config.root / HEADERS_FILE}: no body_file {body_file!r}")
+        source: Path | None = chosen
     else:
         source = file
     if source is not None:
@@ -196,7 +198,7 @@ def _build_response(config: _HostConfig, raw_target: str) -> _Response:
         raise ValueError(f"{config.root / HEADERS_FILE}: headers of {key!r} must be an object")
     lowered = {k.lower(): k for k in headers}
     for name, value in extra.items():
-        headers.pop(lowered.get(name.lower(), name), None)
+        headers.pop(lowered.get(name.lower()) or name, None)
         headers[name] = str(value)
     return _Response(status, headers, body, validators=status == HTTPStatus.OK, mtime=mtime)
 
@@ -212,7 +214,7 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest() + '"'
 
 
-def _not_modified(request_headers: Mapping[str, str], etag: str, mtime: float) -> bool:
+def _not_modified(request_headers: Message, etag: str, mtime: float) -> bool:
     """Apply RFC 9110 precedence: If-None-Match wins over If-Modified-Since."""
     inm = request_headers.get("If-None-Match")
     if inm is not None:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from indexer.errors import IndexingError
 from scrapers.outcomes import IssueKind, RunStatus, StoreOutcome
@@ -237,8 +237,9 @@ def _now() -> str:
 def _crawl_run(row: tuple) -> CrawlRun:
     """A CrawlRun from (run_id, source_id, started_at, finished_at, pages, new, changed,
     unchanged, errors, status, drift)."""
-    return CrawlRun(row[0], row[1], datetime.fromisoformat(row[2]),
-                    datetime.fromisoformat(row[3]) if row[3] else None, *row[4:9],
+    return CrawlRun(run_id=row[0], source_id=row[1], started_at=datetime.fromisoformat(row[2]),
+                    finished_at=datetime.fromisoformat(row[3]) if row[3] else None,
+                    pages=row[4], new=row[5], changed=row[6], unchanged=row[7], errors=row[8],
                     status=RunStatus(row[9]), drift=row[10])
 
 
@@ -549,7 +550,8 @@ class Archive:
                 "INSERT INTO crawl_runs (source_id, started_at, status) VALUES (?, ?, ?)",
                 (source_id, now, RunStatus.RUNNING)
             )
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT sets it
+            return cur.lastrowid
 
     def log_error(self, run_id: int, source_id: str, url: str, kind: IssueKind,
                   message: str) -> None:
@@ -995,7 +997,8 @@ class Archive:
             return []
         if ids is not None:
             return self._chunked("SELECT * FROM events WHERE id IN ({})", ids)
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | int] = []
         for who in (participant, with_participant):
             if who:
                 where.append("id IN (SELECT event_id FROM event_participants"
@@ -1021,7 +1024,7 @@ class Archive:
             args += [limit, offset]
         return self._db.execute(sql, args).fetchall()
 
-    def count_events(self, **filters: str | None) -> int:
+    def count_events(self, **filters: Any) -> int:
         return len(self.event_rows(**filters))
 
     def readout_rows(self, event_ids: list[str] | None = None,

@@ -717,7 +717,7 @@ _BYLINE = re.compile(r"^(by|par|von|por|door|автор|аутор|autor|author|
 def _byline(text: str) -> bool:
     """"By Ingrid Solberg in Reykjavík", "Autor: J. Nikolić": a name after "by", short."""
     match = _BYLINE.match(text)
-    return bool(match) and match.group(2).isupper() and _weight(text) <= 15
+    return match is not None and match.group(2).isupper() and _weight(text) <= 15
 
 
 def _date_line(text: str, calendar: _Calendar = _NO_CALENDAR) -> bool:
@@ -1176,7 +1176,7 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
     first.read(root)
     calendar = _Calendar(language, numeric_order(" ".join(b.full for b in first.blocks)))
     container = _score_container(first.blocks, first.spans)
-    headline = None
+    headline: _Headline | None = None
     for _, whole, candidate in _declared_title_headlines(root, raw_marks, meta, url):
         # a whole declared title is the headline wherever it stands; a part of one (it could
         # be the site's name) only at the head of the main text
@@ -1185,10 +1185,9 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
             break
     if headline is None and container is not None:
         start = first.spans[container][0]
-        candidate = _headline_near(first.blocks, start + 1, url)
-        if candidate is not None and _near(first.blocks, first.spans, candidate.element,
-                                           container):
-            headline = candidate
+        near = _headline_near(first.blocks, start + 1, url)
+        if near is not None and _near(first.blocks, first.spans, near.element, container):
+            headline = near
     marks = _final_marks(raw_marks, headline.element if headline else None)
     reader = _Reader(marks)
     reader.read(root)
@@ -1196,7 +1195,7 @@ def _read(root: lxml_html.HtmlElement, meta: PageMeta, url: str | None,
     headline_index = headline_first = None
     held = (_block_span(headline.element, reader.spans, reader.blocks)
             if headline is not None else None)
-    if held is not None:
+    if held is not None and headline is not None:
         # the block that reads as the headline: an element holding the headline may hold its
         # kicker before it and its date line after it
         key = _fold(headline.text)
@@ -1231,7 +1230,8 @@ def _trafilatura_text(html: str, url: str | None) -> list[str]:
         include_images=False, include_links=False)
     if document is None:
         return []
-    lines = [_collapse(line) for line in (document.text or "").split("\n")]
+    text = document.get("text") if isinstance(document, dict) else document.text
+    lines = [_collapse(line) for line in (text or "").split("\n")]
     return [re.sub(r"^[-•*]\s+", "", line) for line in lines if line]
 
 

@@ -132,15 +132,15 @@ def read_page_meta(root: lxml_html.HtmlElement) -> PageMeta:
             meta.titles.append(headline)
     for obj, origin in [*((a, "json-ld") for a in articles), *((p, "json-ld") for p in pages)]:
         raw = _text_value(obj.get("datePublished"))
-        value = parse_structured_date(raw)
-        if value is not None:
-            meta.published, meta.published_from, meta.published_value = value, origin, raw
+        when = parse_structured_date(raw)
+        if when is not None:
+            meta.published, meta.published_from, meta.published_value = when, origin, raw
             return meta
     for key in PUBLISHED_META:
         if key in declared:
-            value = parse_structured_date(declared[key])
-            if value is not None:
-                meta.published, meta.published_from = value, f"meta {key}"
+            when = parse_structured_date(declared[key])
+            if when is not None:
+                meta.published, meta.published_from = when, f"meta {key}"
                 meta.published_value = declared[key]
                 return meta
     return meta

@@ -378,12 +378,12 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
     for option, values in filters.items():
         for value in values:
             args.add(names.get(option, option), value)
-    for name, value in (("from", date_from), ("to", date_to), ("cursor", cursor),
+    for name, given in (("from", date_from), ("to", date_to), ("cursor", cursor),
                         ("exact", "1" if exact else None),
                         ("collapse", "0" if all_versions else None),
                         ("official_op", official_op), ("country_op", country_op)):
-        if value:
-            args[name] = value
+        if given:
+            args[name] = given
     service = app.extensions["search"]
     try:
         if export_format:
@@ -410,8 +410,8 @@ def search(ctx: click.Context, query: tuple[str, ...], date_from: str | None,
         click.echo(f"  {hit.url}")
     if show_facets:
         for facet in results.facets:
-            values = ", ".join(f"{v.value} ({v.count})" for v in facet.values)
-            click.echo(f"\n{facet.label}: {values}")
+            counts = ", ".join(f"{v.value} ({v.count})" for v in facet.values)
+            click.echo(f"\n{facet.label}: {counts}")
     if results.next_cursor:
         click.echo(f"\nnext page: --cursor {results.next_cursor}")
 
@@ -520,7 +520,7 @@ def sources(ctx: click.Context, check: bool, files: tuple[Path, ...]) -> None:
                 # An interrupted run's finished_at is when it was noticed: show its start.
                 when = (run.finished_at if run.status not in ("running", "interrupted")
                         else None) or run.started_at
-                state = run.status
+                state: str = run.status
                 if state == "running" and not _run_is_live(run, holder):
                     state = "running (no live writer)"
                 last = f"{when.strftime('%Y-%m-%d %H:%M')} {state}"

@@ -178,11 +178,11 @@ def decode_body(content: bytes, content_type_header: str | None) -> tuple[str, s
             break
 
     for label in (_header_charset(content_type_header), _prescan_charset(content)):
-        name = normalise_encoding(label)
-        if name is not None:
-            text = _try_decode(content, name)
+        declared = normalise_encoding(label)
+        if declared is not None:
+            text = _try_decode(content, declared)
             if text is not None:
-                return text, name
+                return text, declared
 
     # Valid UTF-8 with non-ASCII bytes is almost never an accident, and a detector
     # guessing on short texts is less reliable than this check.
@@ -190,11 +190,11 @@ def decode_body(content: bytes, content_type_header: str | None) -> tuple[str, s
     if text is not None:
         return text, "utf-8"
 
-    name = _cyrillic_single_byte(content)
-    if name is not None:
-        text = _try_decode(content, name)
+    cyrillic = _cyrillic_single_byte(content)
+    if cyrillic is not None:
+        text = _try_decode(content, cyrillic)
         if text is not None:
-            return text, name
+            return text, cyrillic
 
     for match in charset_normalizer.from_bytes(
         # The detector samples a few chunks; long ASCII runs (head, scripts, markup) would
@@ -205,11 +205,11 @@ def decode_body(content: bytes, content_type_header: str | None) -> tuple[str, s
         # <meta> anywhere in the page over the bytes themselves.
         preemptive_behaviour=False,
     ):
-        name = normalise_encoding(match.encoding)
-        if name is not None:
-            text = _try_decode(content, name)
+        detected = normalise_encoding(match.encoding)
+        if detected is not None:
+            text = _try_decode(content, detected)
             if text is not None:
-                return text, name
+                return text, detected
 
     return content.decode("utf-8", errors="replace"), "utf-8"
 

@@ -277,6 +277,7 @@ class Fetcher:
             ) as exc:
                 wait = backoff_delay(attempt, s.backoff_base, self._rng)
                 if last_attempt or not self._time_left_for(wait):
+                    error: type[FetchError]
                     if isinstance(exc, _Stalled):
                         error, reason = ResponseTooSlow, exc.reason
                     else:
@@ -292,9 +293,8 @@ class Fetcher:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
                 if retry_after is not None and retry_after > s.max_retry_after:
                     raise RetryAfterTooLong(url, status, retry_after)
-                wait = retry_after
-                if wait is None:
-                    wait = backoff_delay(attempt, s.backoff_base, self._rng)
+                wait = (retry_after if retry_after is not None
+                        else backoff_delay(attempt, s.backoff_base, self._rng))
                 if last_attempt or not self._time_left_for(wait):
                     raise HttpStatusError(url, status)
                 self._sleep(wait)

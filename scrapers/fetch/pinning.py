@@ -83,8 +83,9 @@ class _PinnedConnectionMixin:
     def _new_conn(self) -> Any:
         addresses = self.policy.addresses(self._dns_host)
         if not addresses:
-            raise NewConnectionError(  # type: ignore[arg-type]
-                self, f"Failed to establish a new connection: {NO_PIN_MESSAGE}"
+            raise NewConnectionError(  # the mixin is always an HTTPConnection
+                self,  # type: ignore[arg-type]
+                f"Failed to establish a new connection: {NO_PIN_MESSAGE}"
             )
         watchdog = self.policy.current()
         error: OSError | None = None
@@ -113,8 +114,9 @@ class _PinnedConnectionMixin:
             raise ConnectTimeoutError(
                 self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
             ) from error
-        raise NewConnectionError(  # type: ignore[arg-type]
-            self, f"Failed to establish a new connection: {error}"
+        raise NewConnectionError(  # the mixin is always an HTTPConnection
+            self,  # type: ignore[arg-type]
+            f"Failed to establish a new connection: {error}"
         ) from error
 
     def request(self, *args: Any, **kwargs: Any) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
@@ -312,7 +313,7 @@ def parse_html_article(
         for region in soup.select(selector):
             region.decompose()
     title = strip_site_name(select_value(soup, rules.title), source)
-    fields = {
+    fields: dict[str, Any] = {
         "raw_doc_type": select_value(soup, rules.doc_type) or None,
         "speaker": select_value(soup, rules.speaker) or None,
         "document_number": select_value(soup, rules.document_number) or None,

@@ -66,7 +66,7 @@ class HtmlPagesStrategy:
                 for item in items:
                     anchor = select_first(item, rules.link)
                     href = anchor.get("href") if anchor is not None else None
-                    if not href or not isinstance(href, str):
+                    if anchor is None or not href or not isinstance(href, str):
                         continue
                     article_url = ctx.localize(urljoin(page.url, href.strip()))
                     if urlsplit(article_url).hostname not in hosts or article_url in seen_links:

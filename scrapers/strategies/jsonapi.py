@@ -108,10 +108,16 @@ class GovUkStrategy:
         if not isinstance(data, dict):
             raise ScrapeError(page.url, "content API answer is not an object")
         title = collapse_whitespace(str(data.get("title") or ""))
-        details = data.get("details") if isinstance(data.get("details"), dict) else {}
-        body_html = details.get("body") if isinstance(details.get("body"), str) else ""
-        tags = data.get("links") if isinstance(data.get("links"), dict) else {}
-        officials = []
+        details = data.get("details")
+        if not isinstance(details, dict):
+            details = {}
+        body_html = details.get("body")
+        if not isinstance(body_html, str):
+            body_html = ""
+        tags = data.get("links")
+        if not isinstance(tags, dict):
+            tags = {}
+        officials: list[str] = []
         for appointment in tags.get("role_appointments") or ():
             people = (appointment.get("links") or {}).get("person") if isinstance(
                 appointment, dict) else None
