@@ -265,21 +265,29 @@ def _readers(stage: dict) -> list[str]:
     if "requests" not in stage:
         return lines + [f"Did not run: {stage.get('skipped') or stage.get('error')}"]
     rebuilds = ", ".join(f"exit {r['exit']} in {r['seconds']} s" for r in stage["rebuilds"])
+    switches = ", ".join(f"{s} s" for s in stage.get("switches_at_s", [])) or "none seen"
     lines += [
         f"`communiques serve` over {stage['documents']:,} synthetic communiqués; "
         f"{stage['readers']} threads search without pause (distinct searches, and every "
-        "tenth an empty search whose total must be the archive's count) while "
+        "fifth an empty search whose total must be the archive's count) while "
         f"{len(stage['rebuilds'])} `communiques index --rebuild` run back to back "
-        f"({rebuilds}).", "",
+        f"({rebuilds}); the index switched generation at {switches} into the stage. "
+        "A last check after the rebuilds must come from the last generation.", "",
         "| requests | requests/s | statuses | latency | wrong totals | generations seen |",
         "|---|---|---|---|---|---|",
         f"| {stage['requests']:,} | {stage['requests_per_second']} | "
         f"{_cell(stage['statuses'])} | {_ms(stage)} | {stage['total_mismatches']} of "
         f"{stage['total_checks']} | {stage['generations_seen']} |",
     ]
-    if stage["failures"]:
-        lines += ["", "Non-200 answers:", ""]
-        lines += [f"- {f['status']}: {_url(f['url'])}" for f in stage["failures"][:20]]
+    if "latency_after_switch_ms" in stage:
+        lines += ["", f"Requests started within {stage['after_switch_seconds']:g} s after a "
+                  f"switch: {_ms(stage, 'latency_after_switch_ms')}, "
+                  f"{stage['failures_after_switch']} failed; all others: "
+                  f"{_ms(stage, 'latency_otherwise_ms')}."]
+    if stage.get("slowest"):
+        lines += ["", "| started at (s) | seconds | status | request |", "|---|---|---|---|"]
+        lines += [f"| {r['at_s']} | {r['seconds']:.2f} | {r['status']} | {_url(r['url'])} |"
+                  for r in stage["slowest"]]
     return lines
 
 
