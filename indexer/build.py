@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.index import Index
+from whoosh.index import FileIndex, Index
 
 from indexer import whoosh_adapter
 from indexer.archive import Archive
@@ -84,7 +84,7 @@ class IndexHome:
         return path if (path / "segments").is_dir() else None
 
     @staticmethod
-    def open(generation_dir: Path) -> Index:
+    def open(generation_dir: Path) -> FileIndex:
         return whoosh_index.open_dir(str(generation_dir / "segments"))
 
     def new_generation(self) -> Path:
@@ -307,8 +307,8 @@ def _share_in_child(sender: Any, directory_end: Any, parent_ends: list, parent_p
         # writer died reads its end (EOF).
         for end in parent_ends:
             end.close()
-        result = ("ok", _index_share(*args, parent_pid=parent_pid,
-                                     directory_for=directory_for))
+        extra: dict[str, Any] = {"parent_pid": parent_pid, "directory_for": directory_for}
+        result: tuple[str, Any] = ("ok", _index_share(*args, **extra))
     except WriterOrphaned:
         sender.close()
         return  # nobody is listening, and nothing was committed
@@ -362,7 +362,7 @@ def _index_in_processes(
     """
     context = multiprocessing.get_context("fork")  # children inherit the loaded registry
     done = context.Value("q", 0)
-    workers = []
+    workers: list[Any] = []
     for part in range(procs):
         receiver, sender = context.Pipe(duplex=False)
         directory_end, directory_sender = context.Pipe(duplex=False)

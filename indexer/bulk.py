@@ -214,25 +214,24 @@ class BulkEvaluator:
 
 def _unsupported_node(q: wq.Query, schema) -> wq.Query | None:
     # Exact types: FuzzyTerm and Variations subclass Term but match other words.
-    kind = type(q)
     if whoosh_adapter.is_null_query(q):
         return None
-    if kind is wq.Term:
+    if type(q) is wq.Term:
         # A minimum quality lets Whoosh skip blocks: fewer matches than the postings.
         return q if q.minquality else None
-    if kind is wq.Phrase:
+    if type(q) is wq.Phrase:
         if not q.words or any(w is None for w in q.words):
             return q
         if q.fieldname in schema and type(schema[q.fieldname].format) is not formats.Positions:
             return q  # Whoosh raises or degrades to an And; let it
         return None
-    if kind is wq.And or kind is wq.Or:
-        if kind is wq.Or and (q.scale or q.matcher_type != wq.Or.AUTO_MATCHER):
+    if type(q) is wq.And or type(q) is wq.Or:
+        if type(q) is wq.Or and (q.scale or q.matcher_type != wq.Or.AUTO_MATCHER):
             return q
         children = q.subqueries
-    elif kind is wq.Not:
+    elif type(q) is wq.Not:
         children = [q.query]
-    elif kind in (wq.AndNot, wq.AndMaybe, wq.Require):
+    elif type(q) is wq.AndNot or type(q) is wq.AndMaybe or type(q) is wq.Require:
         children = [q.a, q.b]
     else:
         return q
@@ -244,36 +243,36 @@ def _unsupported_node(q: wq.Query, schema) -> wq.Query | None:
 
 
 def _evaluate(q: wq.Query, seg: _Segment) -> _Dense:
-    kind = type(q)
     if whoosh_adapter.is_null_query(q):
         return seg.empty()
-    if kind is wq.Term:
+    if type(q) is wq.Term:
         return _term(q, seg)
-    if kind is wq.Phrase:
+    if type(q) is wq.Phrase:
         return _phrase(q, seg)
-    if kind is wq.And or kind is wq.Or:
+    if type(q) is wq.And or type(q) is wq.Or:
         subs = list(q.subqueries)
         if not subs:
             return seg.empty()
         if len(subs) == 1:
             return _evaluate(subs[0], seg)  # CompoundQuery.matcher: the lone child, unboosted
-        if kind is wq.And:
+        if type(q) is wq.And:
             return _and(q, subs, seg)
+        assert type(q) is wq.Or
         return _or(q, subs, seg)
-    if kind is wq.Not:
+    if type(q) is wq.Not:
         # InverseMatcher: every undeleted document the child misses, scoring 1.0.
         child = _evaluate(q.query, _unscored(seg))
         mask = seg.allowed & ~child.mask
         return _Dense(mask, mask.astype(np.float64) if seg.scored else None)
-    if kind is wq.AndNot or kind is wq.Require:
+    if type(q) is wq.AndNot or type(q) is wq.Require:
         a = _evaluate(q.a, seg)
         b = _evaluate(q.b, _unscored(seg))
         # Deliberately not Whoosh's result in one case: AndNotMatcher lets a's first match
         # in a segment through when b's postings start before it, even if b holds that
         # document (whoosh-community/whoosh#419, still in whoosh3 3.54.0).
-        mask = a.mask & ~b.mask if kind is wq.AndNot else a.mask & b.mask
+        mask = a.mask & ~b.mask if type(q) is wq.AndNot else a.mask & b.mask
         return _Dense(mask, _masked(a.scores, mask))  # the scores are a's
-    if kind is wq.AndMaybe:
+    if type(q) is wq.AndMaybe:
         a = _evaluate(q.a, seg)
         b = _evaluate(q.b, seg)
         scores = None
@@ -483,7 +482,7 @@ def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) ->
 
 
 def _decode_positions(values: list[bytes], at: np.ndarray,
-                      fmt: formats.Format) -> tuple[np.ndarray, np.ndarray]:
+                      fmt: formats.Positions) -> tuple[np.ndarray, np.ndarray]:
     """(positions per value, all positions) of values[at], as Positions.decode_positions.
 
     A value is pack_uint(n) + pickle.dumps(deltas, 2): PROTO 2, EMPTY_LIST, BINPUT 0,
@@ -550,7 +549,8 @@ def _decode_positions(values: list[bytes], at: np.ndarray,
     return counts, running[1:] - np.repeat(running[firsts], counts)
 
 
-def _decode_one_by_one(chosen: list[bytes], fmt: formats.Format) -> tuple[np.ndarray, np.ndarray]:
+def _decode_one_by_one(chosen: list[bytes], fmt: formats.Positions
+                       ) -> tuple[np.ndarray, np.ndarray]:
     decoded = [fmt.decode_positions(value) for value in chosen]
     counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
     return counts, np.fromiter(chain.from_iterable(decoded), dtype=np.int64,

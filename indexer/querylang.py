@@ -19,6 +19,7 @@ from whoosh.qparser import (
     FuzzyTermPlugin,
     MultifieldParser,
     PlusMinusPlugin,
+    QueryParser,
 )
 from whoosh.qparser.plugins import BoostPlugin, SingleQuotePlugin
 
@@ -189,9 +190,10 @@ class QueryReader:
     """
 
     def __init__(self) -> None:
-        self._parsers: dict[tuple[int, bool], MultifieldParser] = {}
+        # MultifieldParser is a function that makes a QueryParser.
+        self._parsers: dict[tuple[int, bool], QueryParser] = {}
 
-    def _parser(self, schema, exact: bool = False) -> MultifieldParser:
+    def _parser(self, schema, exact: bool = False) -> QueryParser:
         parser = self._parsers.get((id(schema), exact))
         if parser is None:
             fields = ["title_exact", "body_exact"] if exact else ["title", "body"]

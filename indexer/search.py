@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -69,6 +70,10 @@ from indexer.snippets import snippet_for
 from indexer.suggestions import FEW_RESULTS, Lexicon, suggestions
 from scrapers.record import Communique
 
+if TYPE_CHECKING:
+    from whoosh.index import FileIndex
+    from whoosh.searching import Searcher
+
 __all__ = [  # what the web app and the CLI import from here
     "ALL_OF_FACETS", "DEFAULT_FACET_SIZE", "DEFAULT_PAGE_SIZE", "FACET_OPERATORS",
     "FILTER_FIELDS", "MAX_FACET_SIZE", "MAX_FILTER_VALUES", "MAX_PAGE", "MAX_PAGE_SIZE",
@@ -88,7 +93,7 @@ class _Generation:
     """What the service keeps of one index generation."""
 
     key: tuple[str, int]
-    index: object
+    index: FileIndex
     tables: FacetTables
     bulk: BulkEvaluator  # keeps the generation's field lengths
     cache: OrderedDict = field(default_factory=OrderedDict)  # request -> SearchResults
@@ -117,7 +122,7 @@ class SearchService:
             self._local.archive = archive
         return archive
 
-    def _current(self) -> tuple[_Generation, object] | None:
+    def _current(self) -> tuple[_Generation, Searcher] | None:
         """The current generation and this thread's searcher on it (None before any index)."""
         directory = self.home.current_dir()
         if directory is None:

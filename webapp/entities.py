@@ -28,7 +28,7 @@ def registry() -> OfficialsRegistry:
     return extractor_for(str(current_app.config["DATA_DIR"])).people
 
 
-def official_overview(official_id: str) -> tuple[object, SearchResults]:
+def official_overview(official_id: str) -> tuple[Official, SearchResults]:
     official = registry().by_id.get(official_id)
     if official is None:
         abort(404, description=f"no official with id '{official_id}'")

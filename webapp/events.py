@@ -15,7 +15,7 @@ from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
 from indexer.events.service import EventFilter, EventService
 from webapp.labels import country_name, language_name, source_name
-from webapp.params import EVENT_PARAMS, all_versions, event_list_args
+from webapp.params import EVENT_PARAMS, UrlArgs, all_versions, event_list_args
 
 bp = Blueprint("events", __name__)
 KINDS = {"meeting": "Meeting", "talks": "Talks", "call": "Telephone conversation",
@@ -120,8 +120,8 @@ def events_page() -> ResponseReturnValue:
     total, events = events_service().events(where, args.size, (args.page - 1) * args.size)
     next_url = None
     if total > args.page * args.size:
-        known = {k: v for k, v in request.args.to_dict(flat=False).items()
-                 if k in EVENT_PARAMS and k != "page"}
+        known: UrlArgs = {k: v for k, v in request.args.to_dict(flat=False).items()
+                          if k in EVENT_PARAMS and k != "page"}
         next_url = url_for("events.events_page", page=args.page + 1, **known)
     return render_template("event.html", listing=events, total=total, where=where,
                            event=None, names=_filter_names(where), next_url=next_url)
@@ -182,7 +182,9 @@ def versions_toggle_url(collapse: bool) -> str:
 
     args = {k: v for k, v in search_args(request.args).items()
             if k not in ("page", "cursor", "collapse")}
-    return url_for("pages.search", **args, **({} if collapse else {"collapse": "0"}))
+    if not collapse:
+        args["collapse"] = "0"
+    return url_for("pages.search", **args)
 
 
 @bp.app_context_processor

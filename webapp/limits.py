@@ -50,7 +50,7 @@ class ConcurrencyLimit:
                 error = TooManyRequests(
                     f"more than {self.limit} requests of yours are running at once;"
                     " wait for them to finish")
-                error.retry_after = CONCURRENCY_RETRY_SECONDS  # type: ignore[attr-defined]
+                error.retry_after = CONCURRENCY_RETRY_SECONDS
                 raise error
             self._active[key] += 1
         g.concurrency_key = key

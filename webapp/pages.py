@@ -39,7 +39,7 @@ from indexer.search import (
 )
 from webapp.labels import country_name, facet_value_label, language_name, source_name
 from webapp.outputs import OutputKind, of_kind
-from webapp.params import search_args, search_request_from_args, whole_number
+from webapp.params import UrlArgs, search_args, search_request_from_args, whole_number
 from webapp.services import search_backend
 
 service = search_backend  # the views' one way to search
@@ -82,7 +82,7 @@ def search_share_links() -> dict:
 def pair_share_links(codes: tuple[str, str], names: tuple[str, str]) -> dict:
     """Subscribe, embed and JSON links of a country pair's communiqués."""
     first, second = codes
-    embed_args = {"country": list(names), "country_op": "and", "sort": "newest"}
+    embed_args: UrlArgs = {"country": list(names), "country_op": "and", "sort": "newest"}
     return share_links(
         url_for("api.search", **embed_args, _external=True),
         url_for("feeds.pair_feed", first=first, second=second, format="atom", _external=True),
@@ -153,8 +153,9 @@ def page_window(current: int, count: int, around: int = PAGER_AROUND) -> list[in
     shown = sorted({1, last, *range(max(1, current - around), min(last, current + around) + 1)})
     window: list[int | None] = []
     for number in shown:
-        if window and number - window[-1] > 1:  # type: ignore[operator]
-            window.append(None if number - window[-1] > 2 else number - 1)  # type: ignore[operator]
+        previous = window[-1] if window else None
+        if previous is not None and number - previous > 1:
+            window.append(None if number - previous > 2 else number - 1)
         window.append(number)
     return window
 
@@ -230,7 +231,7 @@ def date_context(req: SearchRequest, results: SearchResults) -> SearchResults:
                                     cursor=None))
 
 
-def document_args(rank: int) -> dict[str, list[str]]:
+def document_args(rank: int) -> UrlArgs:
     """What a result's link carries to the document page: the search (for highlights,
     "back to results" and previous/next) and the result's place in it."""
     args = {k: v for k, v in search_args(request.args).items()

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
@@ -211,7 +212,13 @@ def _all_of(args: MultiDict) -> frozenset[str]:
     return frozenset(combined)
 
 
-def search_args(args: MultiDict) -> dict[str, list[str]]:
+# URL arguments as url_for takes them: a list is a repeated parameter. Values are Any so
+# the dict can be unpacked into url_for, whose own keyword parameters (_external, ...)
+# are typed.
+UrlArgs = dict[str, Any]
+
+
+def search_args(args: MultiDict) -> UrlArgs:
     """The known search parameters of a request, to build links from: an unknown
     parameter (``format=``, ``endpoint=``, ``_anchor=``) never reaches url_for."""
     return {name: values for name, values in args.to_dict(flat=False).items()
