@@ -49,10 +49,10 @@ class VersionTables:
             self.docnum[ids[docnum]] = docnum
         numbers: dict[str, int] = {}
         for communique_id, group_id, position in memberships:
-            docnum = self.docnum.get(communique_id)
-            if docnum is not None:
-                self.group[docnum] = numbers.setdefault(group_id, len(numbers))
-                self.rank[docnum] = position
+            member = self.docnum.get(communique_id)
+            if member is not None:
+                self.group[member] = numbers.setdefault(group_id, len(numbers))
+                self.rank[member] = position
         self.grouped = self.group >= 0
 
     def docnums(self, ids: Iterable[str]) -> np.ndarray:

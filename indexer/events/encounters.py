@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from indexer.entities.countries import gazetteer
 from indexer.entities.extract import Entities, EntityExtractor
+from indexer.entities.names import _merge_token as merge_token
 from indexer.entities.names import key_tokens, merge_key
 from indexer.entities.registry import Official, slug
 from indexer.events import lexicon
@@ -124,8 +125,50 @@ class _Token:
     folded: str
 
 
+# A sentence ends at a line, or at a full stop, question or exclamation mark before a
+# capital or a digit (checked here, in Latin and Cyrillic), unless after an initial or a
+# short title (the word before the stop is captured for that).
+_SENTENCE_END = re.compile(r"(\w{0,8})[.!?]+[\"'»”’)\]]*\s+(?=[A-ZА-ЯЁЂЈЉЊЋЏÀ-ÞČĆŠŽĐ0-9\"„«“(])"
+                           r"|\n")
+# Every trigger of a language in one pattern, the word boundary checked once per position
+# (with the delegations that consultations are told by).
+_ANY_TRIGGER = {group: re.compile(r"(?<![\w])(?:" + "|".join(
+    [lexicon.alternatives(p) for p, *_ in triggers] + [lexicon.alternatives(
+        lexicon.DELEGATION)]) + r")(?![\w])") for group, triggers in lexicon.TRIGGERS.items()}
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of a text's sentences: a line, or a full stop, question or exclamation
+    mark before a capital or a digit, not after an initial or a short title ("U.S.",
+    "С.В. Лавров", "Mr.")."""
+    spans = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        word = match.group(1)
+        if word is not None and ((len(word) == 1 and word.isalpha())
+                                 or word.lower() in _ABBREVIATIONS):
+            continue
+        stop = match.start() + len(word or "")
+        if stop > start:
+            spans.append((start, stop + 1))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _trigger_sentences(text: str, group: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of a text with a word that may report an encounter
+    (most sentences report none: only these are read word by word)."""
+    pattern = _ANY_TRIGGER[group]
+    if not pattern.search(fold(text)):
+        return []  # one search over the whole text rules most communiqués out
+    return [(start, end) for start, end in _sentence_spans(text)
+            if pattern.search(fold(text[start:end]))]
+
+
 class _Text:
-    """A communiqué's title and body as words and sentences."""
+    """One sentence as words: as written, folded, and as the index keys them."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -140,35 +183,10 @@ class _Text:
         return self.text[start:self.tokens[i].start] if i < len(self.tokens) else \
             self.text[start:]
 
-    def sentences(self) -> list[tuple[int, int]]:
-        """(first word, word after the last) of every sentence."""
-        spans = []
-        start = 0
-        for i in range(1, len(self.tokens)):
-            sep = self.separator(i)
-            if "\n" in sep or (any(c in sep for c in ".!?") and any(c.isspace() for c in sep)
-                               and not self._abbreviation(i - 1)
-                               and (self.tokens[i].word[:1].isupper()
-                                    or self.tokens[i].word[:1].isdigit()
-                                    or any(c in sep for c in "\"„«“("))):
-                spans.append((start, i))
-                start = i
-        if self.tokens:
-            spans.append((start, len(self.tokens)))
-        return spans
-
-    def _abbreviation(self, i: int) -> bool:
-        word = self.tokens[i].word
-        # Initials ("U.S.", "С.В. Лавров") and short titles ("Mr.", "g.") end no sentence.
-        return (len(word) == 1 and word.isalpha()) or word.lower() in _ABBREVIATIONS
-
     def span_text(self, first: int, last: int) -> str:
         if first >= last:
             return ""
         return self.text[self.tokens[first].start:self.tokens[last - 1].end]
-
-    def question(self, last: int) -> bool:
-        return self.separator(last).strip().startswith("?")
 
     def initial(self, i: int) -> bool:
         word = self.tokens[i].word
@@ -201,24 +219,19 @@ class EncounterReader:
     def _participant(self, official: Official) -> Participant:
         return Participant(official.id, official.name, official.country)
 
-    def _mentions(self, text: _Text, entities: Entities) -> list[_Mention]:
-        """Every official named, in order: registry spellings, then the people extraction
-        found by a form the registry does not spell (a case ending it does not strip, a
-        surname after a title, a found official's forms)."""
-        by_id = self.people.by_id
-        found: list[_Mention] = []
-        for start, end, official_id in self.extractor.name_spans(text.keys):
-            official = by_id.get(official_id)
-            if official is not None:
-                found.append((start, end, self._participant(official)))
-        taken = {i for start, end, _ in found for i in range(start, end)}
+    def _names(self, entities: Entities) -> tuple[dict, dict, frozenset[str]]:
+        """The merge keys of every spelling of the people extraction found in a text
+        (their full names, their surnames), and the keys' first tokens: a form the
+        registry does not spell (a case ending it does not strip, a surname after a title,
+        a found official's forms) is matched by them."""
         names: dict[tuple[str, ...], Participant] = {}
         surnames: dict[str, Participant] = {}
+        registry = self.extractor.registry
         for person in entities.found:
             # A found official whom the curated registry knows under a looser key is that
             # person ("Ванг Јијем" is Wang Yi): one side, whatever the directory says.
-            curated = self.extractor.registry.by_merge_key.get(merge_key(person.name))
-            official = self.extractor.registry.by_id.get(curated) if curated else \
+            curated = registry.by_merge_key.get(merge_key(person.name))
+            official = registry.by_id.get(curated) if curated else \
                 self.people.lookup(person.name)
             participant = self._participant(official) if official else Participant(
                 slug(person.name), person.name, person.country)
@@ -227,9 +240,8 @@ class EncounterReader:
                 if key:
                     names.setdefault(key, participant)
         for name in entities.officials:
-            curated = self.extractor.registry.by_merge_key.get(merge_key(name))
-            official = self.extractor.registry.by_id.get(curated) if curated else \
-                self.people.lookup(name)
+            curated = registry.by_merge_key.get(merge_key(name))
+            official = registry.by_id.get(curated) if curated else self.people.lookup(name)
             if official is None:
                 continue
             participant = self._participant(official)
@@ -239,10 +251,24 @@ class EncounterReader:
                     names.setdefault(key, participant)
                     if len(key) > 1:
                         surnames.setdefault(key[-1], participant)
-        longest = max((len(k) for k in names), default=0)
+        starts = frozenset(k[0] for k in names) | frozenset(surnames)
+        return names, surnames, starts
+
+    def _mentions(self, text: _Text, names: dict, surnames: dict,
+                  starts: frozenset[str]) -> list[_Mention]:
+        """Every official a sentence names, in order: registry spellings first, then the
+        people of the communiqué's entities by their looser keys."""
+        by_id = self.people.by_id
+        found: list[_Mention] = []
+        for start, end, official_id in self.extractor.name_spans(text.keys):
+            official = by_id.get(official_id)
+            if official is not None:
+                found.append((start, end, self._participant(official)))
+        taken = {i for start, end, _ in found for i in range(start, end)}
+        longest = max((len(k) for k in names), default=1)
         i = 0
         while i < len(text.keys):
-            if i in taken:
+            if i in taken or merge_token(text.keys[i]) not in starts:
                 i += 1
                 continue
             for size in range(min(longest, len(text.keys) - i), 0, -1):
@@ -262,17 +288,14 @@ class EncounterReader:
         found.sort(key=lambda m: m[0])
         return found
 
-    def _own(self, record: Communique, mentions: list[_Mention]) -> Participant | None:
+    def _own(self, record: Communique, entities: Entities) -> Participant | None:
         """The ministry's own official the communiqué names first (or the site tags):
         whom "the Minister", "he" or "the Foreign Secretary" stands for."""
         country = record.ministry_country
         if not country:
             return None
-        named = next((p for _, _, p in mentions if p.country == country), None)
-        if named is not None:
-            return named
-        for tagged in record.officials:
-            official = self.people.lookup(tagged)
+        for name in (*entities.officials, *record.officials):
+            official = self.people.lookup(name)
             if official is not None and official.country == country:
                 return self._participant(official)
         return None
@@ -281,12 +304,15 @@ class EncounterReader:
 
     def read(self, record: Communique, entities: Entities) -> list[Encounter]:
         """The encounters a communiqué reports, one per pair of sides, in order."""
-        text = _Text(record.title + "\n" + record.body)
-        if not text.tokens:
-            return []
+        if not entities.officials and not entities.found:
+            return []  # no one named: no encounter to read
         group = language_group(record.language)
-        mentions = self._mentions(text, entities)
-        own = self._own(record, mentions)
+        full = record.title + "\n" + record.body
+        sentences = _trigger_sentences(full, group)
+        if not sentences:
+            return []
+        names = None
+        own = self._own(record, entities)
         encounters: dict[frozenset[str], Encounter] = {}
 
         def keep(found: list[Encounter]) -> None:
@@ -294,20 +320,26 @@ class EncounterReader:
                 known = encounters.get(encounter.pair)
                 encounters[encounter.pair] = _merged(known, encounter) if known else encounter
 
-        for first, last in text.sentences():
-            if text.question(last):
+        for a, b in sentences:
+            if full[a:b].rstrip().rstrip("\"'»”’)").endswith("?"):
                 continue  # "Will President Xi meet Prime Minister Orban?"
-            sentence = _Sentence(text, first, last, group,
-                                 [m for m in mentions if first <= m[0] < last], own, set())
-            joined, offsets = _joined(text, first, last)
+            text = _Text(full[a:b])
+            if not text.tokens:
+                continue
+            if names is None:
+                names = self._names(entities)
+            last = len(text.tokens)
+            sentence = _Sentence(text, 0, last, group, self._mentions(text, *names), own,
+                                 set())
+            joined, offsets = _joined(text, 0, last)
             triggers = [(m, kind, needs_with, reach)
                         for pattern, kind, needs_with, reach in lexicon.TRIGGERS[group]
                         for m in pattern.finditer(joined)]
             used_words: set[int] = set()
             for match, kind, needs_with, reach in sorted(triggers,
                                                          key=lambda t: t[0].start()):
-                start = first + bisect_right(offsets, match.start()) - 1
-                end = first + bisect_right(offsets, match.end() - 1)
+                start = bisect_right(offsets, match.start()) - 1
+                end = bisect_right(offsets, match.end() - 1)
                 if start in used_words or self._not_reported(sentence, start):
                     continue
                 used_words.update(range(start, end))

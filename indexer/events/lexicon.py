@@ -16,8 +16,16 @@ import re
 KINDS = ("call", "sidelines", "visit", "talks", "meeting")
 
 
+_WORD_START, _WORD_END = r"(?<![\w])(?:", r")(?![\w])"
+
+
 def _words(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w])(?:" + "|".join(patterns) + r")(?![\w])")
+    return re.compile(_WORD_START + "|".join(patterns) + _WORD_END)
+
+
+def alternatives(pattern: re.Pattern[str]) -> str:
+    """The words of a `_words` pattern, without its word boundaries."""
+    return pattern.pattern[len(_WORD_START):-len(_WORD_END)]
 
 
 # What reports an encounter: (pattern, kind, the other side comes after "with": how far).

@@ -143,15 +143,15 @@ def evaluate(golden_dir: Path, extractor: EntityExtractor) -> EventScores:
     found_versions = {frozenset(p) for g in versions for p in combinations(g.members, 2)}
     golden_versions = {frozenset(p) for g in annotations["versions"]
                        for p in combinations(sorted(by_url[u] for u in g), 2)}
-    for kind, expected, found in (("readouts", golden_readouts, found_readouts),
-                                  ("versions", golden_versions, found_versions)):
+    for kind, wanted, given in (("readouts", golden_readouts, found_readouts),
+                                ("versions", golden_versions, found_versions)):
         per_language: dict[str, tuple[set, set]] = defaultdict(lambda: (set(), set()))
-        for pair in expected | found:
+        for pair in wanted | given:
             for language in {language_of[c] for c in pair}:
                 bucket = per_language[language]
-                if pair in expected:
+                if pair in wanted:
                     bucket[0].add(pair)
-                if pair in found:
+                if pair in given:
                     bucket[1].add(pair)
         tallies = getattr(scores, kind)
         for language in language_of.values():
@@ -159,8 +159,8 @@ def evaluate(golden_dir: Path, extractor: EntityExtractor) -> EventScores:
         for language, (want, got) in per_language.items():
             tallies[language].add({_urls(p, url_of) for p in want},
                                   {_urls(p, url_of) for p in got}, kind)
-        getattr(scores, f"{kind}_all").add({_urls(p, url_of) for p in expected},
-                                            {_urls(p, url_of) for p in found}, kind)
+        getattr(scores, f"{kind}_all").add({_urls(p, url_of) for p in wanted},
+                                            {_urls(p, url_of) for p in given}, kind)
     return scores
 
 

@@ -104,7 +104,10 @@ def _site_order() -> dict[tuple[str, str], int]:
     for source in load_sources().values():
         for number, site in enumerate(source.sites):
             for position, host in enumerate(site.all_hosts):
-                order.setdefault((source.id, host), number * 100 - position)
+                # A host an older site also reads (its pages once served there) belongs to
+                # the newest site whose own host it is.
+                rank = number * 100 - position
+                order[(source.id, host)] = max(order.get((source.id, host), rank), rank)
     return order
 
 

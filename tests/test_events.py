@@ -1,0 +1,265 @@
+"""Events, unit by unit: encounters read in all four languages (inflected names, one side
+named, plans and recollections left out), grouping into events, version linking, and
+collapsing versions in a result set."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pytest
+
+from indexer.entities import extractor_for
+from indexer.events.collapse import VersionTables, with_event_clauses
+from indexer.events.encounters import Encounter, EncounterReader, Participant
+from indexer.events.grouping import Sighting, group
+from indexer.events.versions import document_key, link_versions
+from indexer.request import SearchRequest
+from scrapers.record import Communique, communique_id
+
+PUBLISHED = date(2015, 2, 17)
+
+
+def record(text: str, language: str, *, title: str = "", ministry: str = "RS",
+           published: date = PUBLISHED, url: str | None = None, source: str = "serbia-mfa",
+           officials: tuple[str, ...] = ()) -> Communique:
+    url = url or f"https://www.mfa.gov.rs/{language}/{abs(hash(title + text))}"
+    return Communique(id=communique_id(url), url=url, source_id=source,
+                      ministry_country=ministry, language=language, title=title,
+                      published=published, body=text, doc_type="news",
+                      fetched_at=datetime.now(UTC), officials=officials)
+
+
+@pytest.fixture(scope="module")
+def reader() -> EncounterReader:
+    return EncounterReader(extractor_for(None))
+
+
+def read(reader: EncounterReader, text: str, language: str, **kwargs) -> list[Encounter]:  # type: ignore[no-untyped-def]
+    item = record(text, language, **kwargs)
+    return reader.read(item, reader.extractor.extract(item))
+
+
+def pairs(encounters: list[Encounter]) -> set[frozenset[str]]:
+    return {e.pair for e in encounters}
+
+
+DACIC_LAVROV = frozenset({"ivica-dacic", "sergey-lavrov"})
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "First Deputy Prime Minister Ivica Dacic held talks today in Moscow with Minister "
+           "of Foreign Affairs of the Russian Federation Sergey Lavrov."),
+    ("sr-Latn", "Prvi potpredsednik Vlade Ivica Dačić razgovarao je danas u Moskvi sa "
+                "ministrom inostranih poslova Ruske Federacije Sergejem Lavrovim."),
+    ("sr-Cyrl", "Министар спољних послова Ивица Дачић састао се данас у Москви са министром "
+                "иностраних послова Руске Федерације Сергејем Лавровим."),
+    ("ru", "17 февраля в Москве состоялись переговоры Министра иностранных дел Российской "
+           "Федерации С.В.Лаврова с Первым заместителем Председателя Правительства Сербии "
+           "Ивицей Дачичем."),
+])
+def test_a_meeting_is_read_in_every_language_with_inflected_names(
+        reader: EncounterReader, language: str, text: str) -> None:
+    found = read(reader, text, language, ministry="RU" if language == "ru" else "RS")
+    assert pairs(found) == {DACIC_LAVROV}
+    encounter = found[0]
+    assert encounter.day == PUBLISHED
+    assert encounter.place == "Moscow"
+    assert encounter.kind in ("talks", "meeting")
+    assert "Moscow" in encounter.evidence or "Москв" in encounter.evidence \
+        or "Moskv" in encounter.evidence
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "Foreign Minister Sergey Lavrov had a telephone conversation with First Deputy "
+           "Prime Minister of Serbia Ivica Dacic."),
+    ("sr-Latn", "Ministar Ivica Dačić razgovarao je telefonom sa Sergejem Lavrovim."),
+    ("sr-Cyrl", "Министар Дачић разговарао је телефоном са министром Лавровим."),
+    ("ru", "Состоялся телефонный разговор Министра иностранных дел Российской Федерации "
+           "С.В.Лаврова с Министром иностранных дел Республики Сербии И.Дачичем."),
+])
+def test_a_telephone_conversation_is_a_call(reader: EncounterReader, language: str,
+                                             text: str) -> None:
+    found = read(reader, text, language)
+    assert pairs(found) == {DACIC_LAVROV}
+    assert found[0].kind == "call"
+
+
+def test_received_takes_its_other_side_directly(reader: EncounterReader) -> None:
+    found = read(reader, "Министар спољних послова Ивица Дачић примио је данас амбасадора "
+                         "Руске Федерације Александра Боцан-Харченка.", "sr-Cyrl")
+    assert pairs(found) == {frozenset({"ivica-dacic", "alexander-botsan-kharchenko"})}
+    passive = read(reader, "Ambassador Branimir Filipovic was also received by Deputy "
+                           "Minister of Foreign Affairs Oleg Syromolotov.", "en")
+    assert pairs(passive) == {frozenset({"branimir-filipovic", "oleg-syromolotov"})}
+
+
+def test_talks_on_the_sidelines_of_a_named_conference(reader: EncounterReader) -> None:
+    found = read(reader, "Minister of Foreign Affairs Nikola Selakovic met today with Minister "
+                         "of Foreign Affairs of the Russian Federation Sergey Lavrov on the "
+                         "sidelines of the 76th session of the United Nations General "
+                         "Assembly.", "en", published=date(2021, 9, 22))
+    assert pairs(found) == {frozenset({"nikola-selakovic", "sergey-lavrov"})}
+    assert found[0].kind == "sidelines"
+    assert "United Nations General Assembly" in found[0].conference
+
+
+def test_a_side_told_by_office_is_that_country(reader: EncounterReader) -> None:
+    found = read(reader, "Ivica Dačić razgovarao je danas telefonom sa ministrom inostranih "
+                         "poslova Ruske Federacije o situaciji na Kosovu.", "sr-Latn")
+    assert [(e.first.key, e.second.key) for e in found] == [("country:RU", "ivica-dacic")]
+    several = read(reader, "On the margins of the Summit, Minister Dacic held talks with the "
+                           "ministers of foreign affairs of Austria, Bulgaria and Montenegro.",
+                   "en")
+    assert pairs(several) == {frozenset({"ivica-dacic", f"country:{c}"})
+                              for c in ("AT", "BG", "ME")}
+
+
+def test_the_minister_unnamed_is_the_ministry_s_own(reader: EncounterReader) -> None:
+    found = read(reader, "Minister of Foreign Affairs Marko Djuric opened the exhibition. "
+                         "Later, the Minister received Ambassador of the Russian Federation "
+                         "Alexander Botsan-Kharchenko.", "en", published=date(2024, 6, 21))
+    assert pairs(found) == {frozenset({"marko-djuric", "alexander-botsan-kharchenko"})}
+
+
+@pytest.mark.parametrize("language, text", [
+    ("en", "On October 28, Foreign Minister Sergey Lavrov will hold talks in Moscow with "
+           "Minister of Foreign Affairs of Serbia Ivica Dacic."),
+    ("en", "Will President Xi Jinping meet Prime Minister Viktor Orban in Budapest?"),
+    ("en", "Since the meeting between President Xi Jinping and President Joe Biden in San "
+           "Francisco, the two sides have maintained communication."),
+    ("ru", "6 марта Министр иностранных дел Российской Федерации Сергей Лавров проведёт в "
+           "Москве переговоры с Ивицей Дачичем."),
+    ("sr-Cyrl", "Министар Дачић ће се сутра састати са министром Лавровим."),
+    ("en", "Minister Dacic expressed condolences to Minister Lavrov in a letter."),
+])
+def test_plans_questions_and_recollections_are_no_encounters(
+        reader: EncounterReader, language: str, text: str) -> None:
+    assert read(reader, text, language, published=date(2015, 2, 17)) == []
+
+
+def test_the_day_the_text_gives(reader: EncounterReader) -> None:
+    later = date(2015, 2, 18)
+    dated = read(reader, "On February 17, Foreign Minister Sergey Lavrov held talks with "
+                         "Ivica Dacic.", "en", published=later)
+    assert dated[0].day == date(2015, 2, 17)
+    yesterday = read(reader, "Ministar Dačić je juče razgovarao sa Sergejem Lavrovim.",
+                     "sr-Latn", published=later)
+    assert yesterday[0].day == date(2015, 2, 17)
+    undated = read(reader, "Minister Dacic held talks with Sergey Lavrov.", "en",
+                   published=later)
+    assert undated[0].day == later
+
+
+# -- grouping -------------------------------------------------------------------------------
+
+DACIC = Participant("ivica-dacic", "Ivica Dačić", "RS")
+LAVROV = Participant("sergey-lavrov", "Sergey Lavrov", "RU")
+VUCIC = Participant("aleksandar-vucic", "Aleksandar Vučić", "RS")
+RUSSIAN = Participant("", "Russia", "RU")
+SERBIAN = Participant("", "Serbia", "RS")
+
+
+def sighting(communique: str, a: Participant, b: Participant, day: date) -> Sighting:
+    one, two = sorted((a, b), key=lambda p: p.key)
+    return Sighting(communique, 0, Encounter(one, two, day, "talks"))
+
+
+def readouts(events) -> list[set[str]]:  # type: ignore[no-untyped-def]
+    return sorted((set(e.communiques) for e in events), key=sorted)
+
+
+def test_the_same_officials_within_a_day_are_one_event() -> None:
+    day = date(2015, 2, 17)
+    events = group([
+        sighting("rs-cyr", DACIC, LAVROV, day),
+        sighting("ru-ru", LAVROV, DACIC, day),
+        sighting("ru-en", LAVROV, DACIC, day + (date(2015, 2, 18) - day)),  # next day
+        sighting("rs-later", DACIC, LAVROV, date(2015, 2, 20)),  # three days on: another
+        sighting("rs-vucic", VUCIC, LAVROV, day),  # another pair, the same day
+    ])
+    assert readouts(events) == [{"rs-cyr", "ru-en", "ru-ru"}, {"rs-later"}, {"rs-vucic"}]
+    first = next(e for e in events if "rs-cyr" in e.communiques)
+    assert first.id == "2015-02-17-ivica-dacic-sergey-lavrov"
+    assert (first.day, first.last_day) == (day, date(2015, 2, 18))
+
+
+def test_a_readout_naming_one_side_joins_the_event_of_that_side() -> None:
+    day = date(2022, 12, 20)
+    events = group([sighting("ru", LAVROV, DACIC, day), sighting("rs", DACIC, RUSSIAN, day),
+                    sighting("rs-2023", DACIC, RUSSIAN, date(2023, 3, 2))])
+    assert readouts(events) == [{"rs", "ru"}, {"rs-2023"}]
+
+
+def test_two_readouts_each_naming_its_own_minister_are_one_event() -> None:
+    day = date(2022, 12, 20)
+    events = group([sighting("ru", LAVROV, SERBIAN, day), sighting("rs", DACIC, RUSSIAN, day)])
+    assert readouts(events) == [{"rs", "ru"}]
+    assert {p.key for p in events[0].participants} == {"ivica-dacic", "sergey-lavrov"}
+
+
+def test_undated_encounters_make_no_event() -> None:
+    assert group([Sighting("x", 0, Encounter(DACIC, LAVROV, None, "talks"))]) == []
+
+
+# -- versions -------------------------------------------------------------------------------
+
+
+def versions_of(*records: Communique, bodies: dict[str, str] | None = None) -> list[tuple]:
+    extractor = extractor_for(None)
+    keys = []
+    for item in records:
+        entities = extractor.extract(item)
+        keys.append(document_key(item, entities.officials, entities.countries))
+    texts = {r.id: r.body for r in records}
+    return [g.members for g in link_versions(keys, lambda ids: {i: texts[i] for i in ids})]
+
+
+EN = ("Minister Ivica Dacic held talks today in Moscow with Sergey Lavrov on Resolution 1244."
+      "\n\nThe ministers discussed Kosovo and the OSCE.")
+SR = ("Ministar Ivica Dačić razgovarao je danas u Moskvi sa Sergejem Lavrovim o Rezoluciji "
+      "1244.\n\nMinistri su razgovarali o Kosovu i OEBS-u.")
+
+
+def test_language_versions_of_one_site_and_day_are_linked() -> None:
+    english = record(EN, "en", url="https://arhiviranisajt.msp.gov.rs/en/15141")
+    serbian = record(SR, "sr-Latn", url="https://arhiviranisajt.msp.gov.rs/sr/15139")
+    other = record("Minister Dacic received Ambassador Giuseppe Manzo.", "sr-Latn",
+                   url="https://arhiviranisajt.msp.gov.rs/sr/1")
+    next_day = record(SR, "sr-Latn", url="https://arhiviranisajt.msp.gov.rs/sr/2",
+                      published=date(2015, 2, 18))
+    assert versions_of(english, serbian, other, next_day) == [(english.id, serbian.id)]
+
+
+def test_one_story_on_two_site_generations_is_linked_the_newest_leading() -> None:
+    old = record(EN, "en", url="https://arhiviranisajt.msp.gov.rs/en/15141")
+    new = record(EN.replace("Dacic", "Dačić"), "en",
+                 url="https://www.mfa.gov.rs/en/press-service/news/dacic-lavrov")
+    unrelated = record("Minister Dacic received Ambassador Giuseppe Manzo in Belgrade to "
+                       "discuss trade.", "en", url="https://www.mfa.gov.rs/en/press/other")
+    assert versions_of(old, new, unrelated) == [(new.id, old.id)]
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def test_collapsing_keeps_one_document_per_group() -> None:
+    ids = ["a", "b", "c", "d", "e"]
+    live = np.ones(5, dtype=bool)
+    tables = VersionTables(ids, live, [("a", "g1", 1), ("b", "g1", 0), ("c", "g2", 0),
+                                       ("d", "g2", 1)])
+    matching = np.array([True, True, False, True, True])
+    # Date order: the group's lead when it matches, else the next version that does.
+    assert tables.collapse(matching, None).tolist() == [False, True, False, True, True]
+    # Relevance: the best ranked version of each group.
+    ranking = (np.array([0, 4, 1, 3]), np.array([4.0, 3.0, 2.0, 1.0]))
+    assert tables.collapse(matching, ranking).tolist() == [True, False, False, True, True]
+    nothing_grouped = np.array([False, False, False, False, True])
+    assert tables.collapse(nothing_grouped, None).tolist() == nothing_grouped.tolist()
+
+
+def test_event_clauses_become_the_event_filter() -> None:
+    request = with_event_clauses(SearchRequest(q="kosovo event:2015-02-17-ivica-dacic-sergey-"
+                                                 "lavrov sanctions"))
+    assert request.q == "kosovo sanctions"
+    assert request.filters["event"] == ("2015-02-17-ivica-dacic-sergey-lavrov",)

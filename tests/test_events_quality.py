@@ -1,0 +1,132 @@
+"""Events as derived data and their quality: the golden events of the fixtures (at least
+three ministries, every language), the targets for encounter pairs and readout grouping,
+the `entities-quality` events table, and incremental updates regrouping what they touch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import GOLDEN, run_cli
+
+from indexer.archive import Archive
+from indexer.build import rebuild_index, update_index
+from indexer.entities import extractor_for
+from indexer.entities.quality import golden_record
+from indexer.events.quality import evaluate
+from indexer.events.service import EventFilter, EventService
+from scrapers.sources import load_sources
+
+EVENTS = json.loads((GOLDEN / "events" / "events.json").read_text(encoding="utf-8"))
+LANGUAGES = ("en", "ru", "sr-Latn", "sr-Cyrl")
+# The issue's targets.
+MIN_ENCOUNTER_PRECISION = 0.9
+MIN_ENCOUNTER_RECALL = 0.85
+MAX_JOINED_WRONGLY = 0.02
+MAX_MISSED = 0.10
+
+
+def golden_records() -> dict[str, tuple[str, dict]]:
+    return {entry["url"]: (path.stem, entry) for path in sorted(GOLDEN.glob("*.json"))
+            for entry in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def test_golden_events_span_three_ministries_and_every_language() -> None:
+    records = golden_records()
+    for readout in EVENTS["readouts"]:
+        assert readout["url"] in records, readout["url"]
+        assert all(len(pair) == 2 for pair in readout["pairs"])
+    ministries = set()
+    languages = set()
+    for event in EVENTS["events"]:
+        sources = {records[url][0] for url in event["readouts"]}
+        assert len(sources) >= 2, event["name"]  # reported by two ministries at least
+        ministries |= sources
+        languages |= {records[url][1]["language"] for url in event["readouts"]}
+    assert {"serbia-mfa", "russia-mid", "china-mfa", "us-state"} <= ministries
+    assert set(LANGUAGES) <= languages
+    for group in EVENTS["versions"]:
+        assert len(group) >= 2 and all(url in records for url in group)
+
+
+@pytest.fixture(scope="module")
+def scores():  # type: ignore[no-untyped-def]
+    return evaluate(GOLDEN, extractor_for(None))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_encounter_pairs_meet_the_targets(scores, language: str) -> None:  # type: ignore[no-untyped-def]
+    tally = scores.encounters[language]
+    assert tally.right > 0
+    assert tally.precision >= MIN_ENCOUNTER_PRECISION, tally.wrong_examples
+    assert tally.recall >= MIN_ENCOUNTER_RECALL, tally.missed_examples
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_readouts_are_grouped_within_the_targets(scores, language: str) -> None:  # type: ignore[no-untyped-def]
+    readouts = scores.readouts[language]
+    assert readouts.right > 0
+    assert readouts.wrong_share <= MAX_JOINED_WRONGLY, readouts.wrong_examples
+    assert readouts.missed_share <= MAX_MISSED, readouts.missed_examples
+    versions = scores.versions[language]
+    assert versions.wrong_share <= MAX_JOINED_WRONGLY, versions.wrong_examples
+    assert versions.missed_share <= MAX_MISSED, versions.missed_examples
+
+
+def test_the_totals_are_the_ones_counted(scores) -> None:  # type: ignore[no-untyped-def]
+    total = scores.total("encounters")
+    assert total.right == sum(t.right for t in scores.encounters.values())
+    assert scores.events == len(EVENTS["events"])
+    assert scores.communiques == len(golden_records())
+
+
+def test_entities_quality_prints_the_events_table(app) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(app, "entities-quality", "--set", "fixtures")
+    assert result.exit_code == 0, result.output
+    table = result.output.split("\nevents: ", 1)[1].splitlines()
+    assert "joined wrongly" in table[1] and "encounters P" in table[1]
+    rows = {line.split()[0]: [float(x) for x in line.split()[1:]] for line in table[2:]
+            if line.strip()}
+    assert set(LANGUAGES) | {"all"} <= set(rows)
+    precision, recall, wrongly, missed = rows["all"][:4]
+    assert precision >= MIN_ENCOUNTER_PRECISION and recall >= MIN_ENCOUNTER_RECALL
+    assert wrongly <= MAX_JOINED_WRONGLY and missed <= MAX_MISSED
+
+
+# -- incremental updates --------------------------------------------------------------------
+
+
+def record_of(url: str):  # type: ignore[no-untyped-def]
+    source, entry = golden_records()[url]
+    return replace(golden_record(entry, source), published=date.fromisoformat(entry["published"]),
+                   ministry_country=load_sources()[source].country)
+
+
+CALL = next(e for e in EVENTS["events"] if "telephone conversation, 2022-12-20" in e["name"])
+MOSCOW = next(e for e in EVENTS["events"] if e["name"].startswith("Dačić and Lavrov, talks"))
+
+
+def test_an_update_regroups_only_what_it_touches(tmp_path: Path) -> None:
+    serbian_call, russian_call = sorted(CALL["readouts"], key=lambda u: "mid.ru" in u)
+    with Archive(tmp_path) as archive:
+        archive.store_many([record_of(serbian_call)] + [record_of(u)
+                                                        for u in MOSCOW["readouts"]])
+        assert rebuild_index(archive, tmp_path).mode == "rebuild"
+        service = EventService(tmp_path)
+        before = {e["id"]: e for e in service.events(EventFilter(official="ivica-dacic"))[1]}
+        # The Serbian readout named only "the Russian minister": an event of its own.
+        assert before["2022-12-20-ivica-dacic-ru"]["readout_count"] == 1
+        moscow = before["2015-02-17-ivica-dacic-sergey-lavrov"]
+        assert (moscow["readout_count"], moscow["document_count"]) == (2, 6)
+        archive.store(record_of(russian_call))
+        assert update_index(archive, tmp_path).mode == "incremental"
+        service = EventService(tmp_path)
+        after = {e["id"]: e for e in service.events(EventFilter(official="ivica-dacic"))[1]}
+        # The Russian readout names both: the two readouts are now one event.
+        assert "2022-12-20-ivica-dacic-ru" not in after
+        call = after["2022-12-20-ivica-dacic-sergey-lavrov"]
+        assert (call["readout_count"], call["ministries"]) == (2, ["russia-mid", "serbia-mfa"])
+        assert after[moscow["id"]] == moscow  # another day's event, untouched
