@@ -56,7 +56,7 @@ def canonical_values(data_dir: str, facet: str, values: tuple[str, ...]) -> tupl
     """Officials and countries named in any spelling or script, as the index holds them."""
     if facet == "official":
         registry = extractor_for(data_dir).registry
-        return tuple((registry.lookup(v).name if registry.lookup(v) else v) for v in values)
+        return tuple(getattr(registry.lookup(v), "name", v) for v in values)
     if facet == "country":
         places = gazetteer()
         canonical = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 from whoosh import query as wq
@@ -123,6 +124,7 @@ def _candidates(node: wq.Query, ixreader) -> Iterable[bytes]:
     if isinstance(node, wq.Prefix):
         return ixreader.expand_prefix(node.fieldname, node.text)
     # Wildcard: Whoosh's own matching, over the words after its literal prefix only.
+    assert isinstance(node, wq.Wildcard)
     return _pattern_candidates(node, ixreader)
 
 
@@ -151,7 +153,8 @@ def bound_query(parsed: wq.Query, ixreader, deadline: float) -> wq.Query:
             if node.is_leaf():
                 return node
             return node.apply(expand)
-        bounded = _EXPANDED[kind].__new__(_EXPANDED[kind])
+        expanded: Any = _EXPANDED[kind]  # a Whoosh query class
+        bounded = expanded.__new__(expanded)
         bounded.__dict__.update(node.__dict__)
         if isinstance(bounded, wq.FuzzyTerm):
             check_fuzzy_syntax(bounded)
@@ -185,4 +188,4 @@ def _written(node: wq.Query) -> str:
         return f"{node.text}~{node.maxdist}"
     if isinstance(node, wq.Prefix):
         return f"{node.text}*"
-    return str(node.text)
+    return str(getattr(node, "text", node))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from datetime import datetime, time
 from pickle import dumps
 
@@ -53,10 +53,12 @@ class FastText(TEXT):
                 found.append(position)
         return positions
 
-    def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def index(self, value: object, **kwargs: object
+              ) -> Generator[tuple[bytes, int, float, bytes], None, None]:
         if not isinstance(value, str):
             yield from super().index(value, **kwargs)
             return
+        assert self.format is not None  # a text field always has one
         boost = self.format.field_boost
         for term, found in self.positions(value).items():
             yield term.encode("utf-8"), len(found), len(found) * boost, encode_positions(found)
@@ -106,7 +108,7 @@ def build_schema() -> Schema:
         official_facet=KEYWORD(stored=True, commas=True),
         country_facet=KEYWORD(stored=True, commas=True),
         # "withdrawn" for a communiqué gone from its ministry's site (kept, searchable,
-        # marked); absent for the others.
+        # marked), "current" for the others.
         status=KEYWORD(stored=True, commas=True, lowercase=True),
     )
 
@@ -134,7 +136,7 @@ def document_for(record: Communique, entities: Entities | None = None, *,
     published = (
         datetime.combine(record.published, time(12, 0)) if record.published else None
     )
-    doc = {
+    doc: dict[str, object] = {
         "id": record.id,
         "url": record.url,
         "title": record.title,
@@ -154,6 +156,6 @@ def document_for(record: Communique, entities: Entities | None = None, *,
     }
     if published is not None:
         doc["date"] = published
-    if withdrawn:
-        doc["status"] = "withdrawn"
+    # Every document has a status, so `status=current` leaves the withdrawn out.
+    doc["status"] = "withdrawn" if withdrawn else "current"
     return doc

@@ -98,6 +98,7 @@ class _TextTokens:
         posting_counts = np.diff(np.append(posting_starts, len(tokens)))
         posting_terms = tokens[posting_starts]
         posting_docnums = docnums[posting_starts].astype(np.uint32)
+        assert self.field.format is not None  # text fields have a format
         weights = (posting_counts * self.field.format.field_boost).astype(np.float32)
         values = _encoded_values(positions, posting_starts, posting_counts)
         term_starts = np.flatnonzero(np.diff(posting_terms, prepend=-1))

@@ -140,8 +140,8 @@ def check_files(paths: Sequence[Path | str]) -> list[Problem]:
             problems.append(Problem(path, 1, f"cannot read: {error}"))
             continue
         except tomllib.TOMLDecodeError as error:
-            line = _TOML_LINE.search(str(error))
-            problems.append(Problem(path, int(line.group(1)) if line else 1,
+            at = _TOML_LINE.search(str(error))
+            problems.append(Problem(path, int(at.group(1)) if at else 1,
                                     f"not valid TOML: {error}"))
             continue
         for key in sorted(set(data) - {"official", *DECISION_KEYS}):
@@ -234,20 +234,20 @@ def _entry_problems(entry: dict, path: Path, line: int, ids: dict[str, tuple[Pat
     # so the initial is lost and the surname alone is matched, unless meant (given alone).
     given_alone = {name_key(s) for s in spellings if len(key_tokens(s)) == 1}
     for spelling in spellings:
-        key = name_key(spelling)
-        if len(key) == 1 and len(key_tokens(spelling)) > 1 and key not in given_alone:
-            problem(f"spelling {spelling!r} matches as the bare word {key[0]!r}: its other "
+        spelled = name_key(spelling)
+        if len(spelled) == 1 and len(key_tokens(spelling)) > 1 and spelled not in given_alone:
+            problem(f"spelling {spelling!r} matches as the bare word {spelled[0]!r}: its other "
                     "words read as honorifics", "warning")
     for spelling in spellings:
-        key = name_key(spelling)
-        if not key:
+        spelled = name_key(spelling)
+        if not spelled:
             problem(f"spelling {spelling!r} has no words to match", "warning")
             continue
-        owner = keys.get(key)
+        owner = keys.get(spelled)
         if owner is None:
-            keys[key] = (official_id, spelling, path, line)
+            keys[spelled] = (official_id, spelling, path, line)
         elif owner[0] != official_id:
-            problem(f"spelling {spelling!r} (key {' '.join(key)!r}) also names "
+            problem(f"spelling {spelling!r} (key {' '.join(spelled)!r}) also names "
                     f"{owner[0]!r} ({owner[1]!r} at {owner[2]}:{owner[3]}); mentions would go "
                     "to the first")
     scripts = set().union(*(cyrillic_scripts(s) for s in spellings))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from indexer.entities.extract import EntityExtractor
 from indexer.entities.names import HONORIFICS
@@ -91,7 +92,7 @@ class Tally:
         expected = self.true_positives + self.false_negatives
         return self.true_positives / expected if expected else 1.0
 
-    def add(self, expected: Mapping[object, str], found: Mapping[object, str],
+    def add(self, expected: Mapping[Any, str], found: Mapping[Any, str],
             where: str) -> None:
         """Score one communiqué: keys are compared, the names are what is reported."""
         self.true_positives += len(expected.keys() & found.keys())

@@ -164,6 +164,43 @@ def evaluate(golden_dir: Path, extractor: EntityExtractor) -> EventScores:
     return scores
 
 
+def evaluate_encounters(communiques: Path, annotations: Path,
+                        extractor: EntityExtractor) -> dict[str, PairTally]:
+    """Encounter pairs alone, per language, on another set: a file of communiqués (the
+    unseen entity set) and one of their annotated pairs (every communiqué not listed
+    reports none). The ministry is the source whose site the URL is on."""
+    from urllib.parse import urlsplit
+
+    from scrapers.sources import load_sources
+
+    country_of = {host: source.country for source in load_sources().values()
+                  for site in source.sites for host in site.all_hosts}
+    expected_pairs = {r["url"]: r["pairs"] for r in json.loads(
+        annotations.read_text(encoding="utf-8"))["readouts"]}
+    registry = extractor.people
+    reader = EncounterReader(extractor)
+
+    def golden_side(name: str) -> str:
+        if name.startswith("country:"):
+            return name
+        known = registry.lookup(name)
+        return "/".join(person_key(known.name if known else name))
+
+    tallies: dict[str, PairTally] = {}
+    for set_name, entry in golden_entries(communiques):
+        record = replace(golden_record(entry, set_name),
+                         published=date.fromisoformat(entry["published"])
+                         if entry.get("published") else None,
+                         ministry_country=country_of.get(urlsplit(entry["url"]).hostname, ""))
+        found = reader.read(record, extractor.extract(record))
+        expected = {frozenset(map(golden_side, pair))
+                    for pair in expected_pairs.get(record.url, [])}
+        got = {frozenset((_side_key(e.first), _side_key(e.second))) for e in found}
+        tallies.setdefault(record.language, PairTally()).add(expected, got,
+                                                             record.title[:50])
+    return tallies
+
+
 def _urls(pair: frozenset[str], url_of: dict[str, str]) -> frozenset[str]:
     return frozenset(url_of[c] for c in pair)
 
