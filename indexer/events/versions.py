@@ -186,9 +186,9 @@ def link_versions(keys: Iterable[DocumentKey],
                     score = _language_score(a, b)
                     if score is not None:
                         candidates.append((-score, a.id, b.id))
-    for _, a, b in sorted(candidates):
-        if groups.union(a, b):
-            relation[a] = relation[b] = "language"
+    for _, first, second in sorted(candidates):
+        if groups.union(first, second):
+            relation[first] = relation[second] = "language"
     # One story on two generations of a site: one source, language and day.
     buckets = defaultdict(list)
     for key in by_id.values():
