@@ -831,6 +831,12 @@ def entities_quality(ctx: click.Context, which: str, golden: str, unseen: str,
                    f" readouts or more ({annotations})")
         for line in events_quality.report(events, verbose):
             click.echo(line)
+    encounters = Path(golden) / events_quality.UNSEEN_ENCOUNTERS
+    if which in ("unseen", "all") and encounters.exists():
+        tallies = events_quality.evaluate_encounters(Path(unseen), encounters, extractor)
+        click.echo(f"\nevents, unseen set: encounter pairs ({encounters})")
+        for line in events_quality.encounters_report(tallies):
+            click.echo(line)
 
 
 def _serve(app: Flask, host: str, port: int) -> None:

@@ -58,6 +58,7 @@ _MONTH_WORD = re.compile(r"^(?:january|february|march|april|may|june|july|august
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "no", "nos", "gen", "g", "gg",
                             "ul", "tel", "sv", "gos", "im", "prof", "jr", "sr", "vs", "etc",
                             "resp", "approx", "art", "str", "tzv", "br", "dipl"})
+_IN_MONTH = frozenset({"in", "during", "u", "tokom", "v", "vo"})
 _PHONE = re.compile(r"(?<![\w])(?:(?:tele)?phone\w*|telefon\w*|video ?(?:call|conferenc|"
                     r"konferenc|vez|poziv)\w*|videokonferenc\w*|calls? with)")
 
@@ -239,6 +240,8 @@ class EncounterReader:
                 key = merge_key(key_tokens(form))
                 if key:
                     names.setdefault(key, participant)
+                    if len(key) > 1:
+                        surnames.setdefault(key[-1], participant)
         for name in entities.officials:
             curated = registry.by_merge_key.get(merge_key(name))
             official = registry.by_id.get(curated) if curated else self.people.lookup(name)
@@ -298,6 +301,9 @@ class EncounterReader:
             official = self.people.lookup(name)
             if official is not None and official.country == country:
                 return self._participant(official)
+            found = next((f for f in entities.found if f.name == name), None)
+            if official is None and found is not None and found.country == country:
+                return Participant(slug(found.name), found.name, country)
         return None
 
     # -- one communiqué ---------------------------------------------------------------
@@ -314,6 +320,7 @@ class EncounterReader:
         names = None
         own = self._own(record, entities)
         encounters: dict[frozenset[str], Encounter] = {}
+        headline: set[frozenset[str]] = set()  # pairs the title tells
 
         def keep(found: list[Encounter]) -> None:
             for encounter in found:
@@ -346,19 +353,52 @@ class EncounterReader:
                 keep(self._around(sentence, record, start, end, kind, needs_with, reach))
             if lexicon.DELEGATION.search(joined) and lexicon.LED.search(joined):
                 keep(self._delegations(sentence, record))
+            if a == 0:
+                headline.update(encounters)
         # A side the title tells by office ("Landau's Meeting with Serbian Foreign
-        # Minister") is the person the body names for it.
+        # Minister") is the person the body names for it; or, told by the title alone
+        # ("Blinken Hosts Armenian and Azerbaijani Foreign Ministers"), the one person of
+        # that country the communiqué names.
         result = list(encounters.values())
         named = [e for e in result if e.named]
-        return [e for e in result if e.named or not any(_covers(n, e) for n in named)]
+        result = [e for e in result if e.named or not any(_covers(n, e) for n in named)]
+        by_country: dict[str, set[Participant]] = {}
+        for person in self._people(entities):
+            by_country.setdefault(person.country, set()).add(person)
+        resolved: dict[frozenset[str], Encounter] = {}
+        for encounter in result:
+            if not encounter.named and encounter.pair in headline:
+                side = encounter.first if encounter.first.named else encounter.second
+                other = encounter.second if side is encounter.first else encounter.first
+                candidates = by_country.get(other.country, set()) - {side}
+                if len(candidates) == 1:
+                    one, two = sorted((side, candidates.pop()), key=lambda p: p.key)
+                    encounter = replace(encounter, first=one, second=two)
+            resolved.setdefault(encounter.pair, encounter)
+        return list(resolved.values())
+
+    def _people(self, entities: Entities) -> list[Participant]:
+        """Everyone a communiqué names whose country is known."""
+        people = []
+        for name in entities.officials:
+            official = self.people.lookup(name)
+            found = next((f for f in entities.found if f.name == name), None)
+            if official is not None and official.country:
+                people.append(self._participant(official))
+            elif found is not None and found.country:
+                people.append(Participant(slug(found.name), found.name, found.country))
+        return people
 
     @staticmethod
     def _not_reported(sentence: _Sentence, start: int) -> bool:
         """Whether the words before a trigger make it a plan ("will meet", "ће се
         састати", "состоится встреча") or a meeting recalled from before."""
-        words = sentence.text.words
+        words, group = sentence.text.words, sentence.group
         before = set(words[max(sentence.first, start - 3):start])
-        if before & (lexicon.NOT_YET[sentence.group] | lexicon.RECALLED[sentence.group]):
+        if before & (lexicon.NOT_YET[group] | lexicon.RECALLED[group] | lexicon.PRESENT[group]):
+            return True
+        if any(words[k] in lexicon.ABOUT[group]
+               for k in range(max(sentence.first + 1, start - 3), start)):
             return True
         return bool(set(words[sentence.first:start]) & lexicon.FUTURE[sentence.group])
 
@@ -539,9 +579,9 @@ class EncounterReader:
                     objects: list[Participant], kind: str) -> list[Encounter]:
         text, first, last = sentence.text, sentence.first, sentence.last
         words = text.words
-        day, future = _day(words, first, last, record.published)
-        if future:
-            return []  # a date after the communiqué's: a plan
+        day, elsewhere = _day(words, first, last, record.published)
+        if elsewhere:
+            return []  # a date after the communiqué's (a plan), or a month before it
         folded = " ".join(words[first:last])
         found_kind = _kind(folded, kind)
         conference = _conference(text, first, last)
@@ -610,8 +650,9 @@ def _month(word: str) -> int | None:
 def _day(words: list[str], first: int, last: int,
          published: date | None) -> tuple[date | None, bool]:
     """The encounter's day: a date the sentence gives ("On October 28", "17. фебруара",
-    "28 октября"), "yesterday", or the publication date; and whether the sentence's date
-    is after the communiqué's (a plan, not a report)."""
+    "28 октября"), "yesterday", or the publication date; and whether the sentence puts it
+    elsewhere in time: after the communiqué (a plan), or in an earlier month with no day
+    ("the talks in August": recalled)."""
     if published is None:
         return None, False
     for i in range(first, last):
@@ -624,6 +665,10 @@ def _day(words: list[str], first: int, last: int,
         elif i + 1 < last and words[i + 1].isdigit() and 1 <= int(words[i + 1]) <= 31:
             day_number = int(words[i + 1])
         if day_number is None:
+            # "in August", "u avgustu", "в августе": a month of its own, before this one.
+            if month != published.month and len(words[i]) > 3 and i > first \
+                    and words[i - 1] in _IN_MONTH:
+                return published, True
             continue
         year = next((int(w) for w in words[i + 1:i + 4] if len(w) == 4 and w.isdigit()),
                     None)

@@ -41,15 +41,17 @@ TRIGGERS: dict[str, tuple[tuple[re.Pattern[str], str, bool, int], ...]] = {
                 r"(?:talks|conversation|consultations|discussions)", r"talks",
                 r"conversation"), "talks", True, 25),
         (_words(r"discussed", r"discusses"), "talks", True, 8),
+        (_words(r"negotiations"), "talks", True, 8),
         (_words(r"convened", r"co ?chaired"), "talks", False, 0),
         (_words(r"met", r"meets?", r"meetings?", r"received", r"receives?", r"receiving",
-                r"hosted", r"hosts"), "meeting", False, 25),
+                r"hosted", r"hosts", r"summoned"), "meeting", False, 25),
     ),
     # Serbian, both scripts folded to Latin.
     "sr": (
         (_words(r"telefonsk\w*", r"telefonom", r"video ?(?:vez\w*|konferencij\w*|poziv\w*)",
                 r"videopoziv\w*"), "call", True, 25),
-        (_words(r"razgovara\w*", r"razgovor\w*", r"pregovor\w*"), "talks", True, 25),
+        (_words(r"razgovara\w*", r"razgovor\w*", r"pregovor\w*", r"konsultacij\w*"), "talks",
+         True, 25),
         (_words(r"sasta(?:o|la|li|le|ne|nu|ju|je)", r"sastan\w*", r"sastank\w*",
                 r"susret\w*"), "meeting", True, 25),
         (_words(r"primi(?:o|la|li|le)", r"prima", r"primaju", r"primljen\w*",
@@ -62,8 +64,8 @@ TRIGGERS: dict[str, tuple[tuple[re.Pattern[str], str, bool, int], ...]] = {
          True, 25),
         (_words(r"vstreti\w*", r"vstreca\w*", r"vstrecu", r"vstrece", r"vstrecej"),
          "meeting", True, 25),
-        (_words(r"prinja(?:l|la|li|t|ta|ty)(?! ucasti)", r"prinim\w*(?! ucasti)"), "meeting",
-         False, 25),
+        (_words(r"prinja(?:l|la|li|t|ta|ty)(?! ucasti)", r"prinim\w*(?! ucasti)",
+                r"vyzvan\w*"), "meeting", False, 25),
     ),
 }
 
@@ -97,6 +99,20 @@ RECALLED = {
     "ru": frozenset({"nedavn", "nedavnej", "nedavnih", "predyduscej", "predyduscih", "posle",
                      "prosloj", "proslom"}),
 }
+# Words before a trigger that make its subject someone present, not a side ("took part in
+# the talks", "participated in the meeting", "присутствовал на встрече").
+PRESENT = {
+    "en": frozenset({"participated", "attended", "part", "present", "joined"}),
+    "sr": frozenset({"prisustvovao", "prisustvovala", "prisustvovali", "ucestvovao",
+                     "ucestvovala", "ucestvovali", "ucesce", "prisustvu"}),
+    "ru": frozenset({"ucastie", "ucastvoval", "ucastvovali", "prisutstvoval",
+                     "prisutstvovali", "prisutstvii"}),
+}
+# A preposition of topic just before a trigger, not first in the sentence: the encounter is
+# what someone spoke about ("informed him about the talks with"), not one reported here
+# (a mid.ru title starts "О переговорах ...": that one is).
+ABOUT = {"en": frozenset({"about"}), "sr": frozenset({"o"}),
+         "ru": frozenset({"o", "ob", "obo"})}
 # Words anywhere before a trigger in its sentence that make it a plan ("Lavrov will hold
 # talks ... before meeting ...").
 FUTURE = {
@@ -131,7 +147,7 @@ CLAUSE_END = {
                      "izrazila", "zahvalio", "zahvalila", "ocenio", "ocenila", "informisao",
                      "naglasio", "naglasila", "radi", "kako"}),
     "ru": frozenset({"kotoryj", "kotoraja", "kotoroe", "kotorye", "kotorogo", "kotoromu",
-                     "kotorym", "kotoroj", "gde", "kogda", "o", "ob", "po", "posle",
+                     "kotorym", "kotoroj", "gde", "kogda", "o", "ob", "posle",
                      "otmetil", "zajavil", "podcerknul", "vyrazil", "nahodjascimsja",
                      "nahodjascejsja", "pribyvsim", "prebyvajuscim"}),
 }

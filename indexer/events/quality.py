@@ -28,6 +28,8 @@ from indexer.events.grouping import Sighting, group
 from indexer.events.versions import document_key, link_versions
 
 GOLDEN_EVENTS = Path("events") / "events.json"  # under the golden directory
+# The unseen entity set's encounter pairs, annotated before the reading was run on them.
+UNSEEN_ENCOUNTERS = Path("events") / "unseen.json"
 
 
 @dataclass
@@ -225,4 +227,17 @@ def report(scores: EventScores, verbose: bool = False) -> list[str]:
         for kind in ("readouts", "versions"):
             lines += [f"{kind} joined wrongly {x}" for x in scores.total(kind).wrong_examples]
             lines += [f"{kind} missed {x}" for x in scores.total(kind).missed_examples]
+    return lines
+
+
+def encounters_report(tallies: dict[str, PairTally]) -> list[str]:
+    """Encounter pairs precision and recall per language (and all), as table lines."""
+    overall = PairTally()
+    lines = [f"{'language':10} {'encounters P':>13} {'R':>6}"]
+    for language, tally in sorted(tallies.items()):
+        overall.right += tally.right
+        overall.wrong += tally.wrong
+        overall.missed += tally.missed
+        lines.append(f"{language:10} {tally.precision:13.3f} {tally.recall:6.3f}")
+    lines.append(f"{'all':10} {overall.precision:13.3f} {overall.recall:6.3f}")
     return lines
