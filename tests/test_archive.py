@@ -96,7 +96,8 @@ def test_process_killed_mid_write_keeps_every_committed_record(tmp_path: Path) -
             archive.store(make_record(n))
         archive._db.execute("BEGIN IMMEDIATE")
         archive._db.execute(
-            "INSERT INTO communiques VALUES ('half', 'u', 's', 1, 'x', 'x', NULL, NULL)")
+            "INSERT INTO communiques (id, url, source_id, current_version, first_seen,"
+                " last_checked) VALUES ('half', 'u', 's', 1, 'x', 'x')")
         os._exit(9)  # no rollback, no close: as if the machine lost the process
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)

@@ -228,3 +228,22 @@ def test_an_update_killed_between_crawl_and_index_leaves_nothing_stale(
     events = [json.loads(line) for line in after.stderr.splitlines() if line.startswith("{")]
     index = next(e for e in events if e["event"] == "index_done")
     assert index["documents"] > 0
+
+
+def test_a_source_stops_at_its_budget_and_loses_nothing(app) -> None:  # type: ignore[no-untyped-def]
+    from indexer import pipeline
+    from scrapers.crawl import CrawlOptions
+    from scrapers.sources import load_sources
+    from webapp.config import fetch_settings
+
+    china = load_sources()["china-mfa"]
+    with Archive(app.config["DATA_DIR"]) as archive:
+        [report] = pipeline.crawl_sources(
+            archive, [china], fetch_settings(app.config),
+            site_overrides=app.config["SITE_OVERRIDES"], options=CrawlOptions(max_requests=12))
+        assert report.requests == 12 and report.budget == "12 requests"
+        # The listings took some requests, articles the rest; the others wait.
+        assert report.status == "ok" and 0 < report.new < report.articles_found
+    # The next run takes what the budget left: nothing is lost.
+    assert run_cli(app, "update", "--all").exit_code == 0
+    assert runs_of(app, "china-mfa")[0]["new"] > 0
