@@ -23,8 +23,9 @@ HISTOGRAM_YEAR_BUCKETS = (("year", 1), ("decade", 10), ("century", 100), ("mille
 
 
 def facet_counts(request: SearchRequest, tables: FacetTables, matches: Matches,
-                 canonical) -> list[Facet]:
-    """Every facet's values and counts: selected values first, then the most frequent."""
+                 canonical, groups: np.ndarray | None = None) -> list[Facet]:
+    """Every facet's values and counts: selected values first, then the most frequent.
+    With `groups` (versions collapsed, issue 11) a value counts texts, not communiqués."""
     base, selections, matching = matches.base, matches.selections, matches.matching
     facets = []
     for spec in FACETS:
@@ -40,7 +41,7 @@ def facet_counts(request: SearchRequest, tables: FacetTables, matches: Matches,
             for name, selected in selections.items():
                 if name != spec.name:
                     docs &= selected
-        counts = tables.count(spec.name, docs)
+        counts = tables.count(spec.name, docs, groups)
         if spec.name == "month" and "year" in request.filters:
             years = set(request.filters["year"])
             counts = {k: v for k, v in counts.items() if k[:4] in years}

@@ -170,16 +170,26 @@ class FacetTables:
             mask = chosen[table.values]  # index -1 reads the final False slot
         return mask & self.live
 
-    def count(self, facet: str, mask: np.ndarray) -> dict[str, int]:
-        """Documents per value among the masked documents."""
+    def count(self, facet: str, mask: np.ndarray,
+              groups: np.ndarray | None = None) -> dict[str, int]:
+        """Documents per value among the masked documents; with `groups` (each document's
+        version group, -1 for none: events, issue 11), texts per value, a group counted
+        once for each value one of its documents has (what ticking the value would list)."""
         table = self._facets[facet]
         if not table.terms:
             return {}
         if FACETS_BY_NAME[facet].multi:
-            counts = np.bincount(table.values[mask[table.docs]], minlength=len(table.terms))
+            keep = mask[table.docs]
+            docs, values = table.docs[keep], table.values[keep]
         else:
-            values = table.values[mask]
-            counts = np.bincount(values[values >= 0], minlength=len(table.terms))
+            docs = np.nonzero(mask)[0]
+            values = table.values[docs]
+            docs, values = docs[values >= 0], values[values >= 0]
+        if groups is not None and len(values):
+            # One (value, text) pair per text: a grouped document stands for its group.
+            text = np.where(groups[docs] >= 0, groups[docs], -1 - docs)
+            values = np.unique(np.stack([values, text]), axis=1)[0]
+        counts = np.bincount(values, minlength=len(table.terms))
         return {table.terms[i]: int(n) for i in np.nonzero(counts)[0] for n in (counts[i],)}
 
     def in_date_range(self, start: date | None, end: date | None) -> np.ndarray:

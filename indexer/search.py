@@ -221,8 +221,10 @@ class SearchService:
         if not request.with_facets:
             return SearchResults(request, total, hits, next_cursor=next_cursor,
                                  collapsed=collapsed)
-        # Facets count communiqués (every language version); the total counts texts.
-        facets = facet_counts(request, tables, matches, self._canonical)
+        # With versions collapsed, facets count texts too: a value's count is what ticking
+        # it lists (a text once, for each value one of its versions has).
+        groups = self._versions(generation).group if request.collapse else None
+        facets = facet_counts(request, tables, matches, self._canonical, groups)
         bars, interval = histogram(tables, matching, request)
         return SearchResults(request, total, hits, facets, bars, interval, next_cursor,
                              collapsed)
