@@ -192,6 +192,10 @@ class FacetTables:
         counts = np.bincount(values, minlength=len(table.terms))
         return {table.terms[i]: int(n) for i in np.nonzero(counts)[0] for n in (counts[i],)}
 
+    def values_of(self, facet: str) -> np.ndarray:
+        """A single-valued facet's value number for each document (-1: none)."""
+        return self._facets[facet].values
+
     def in_date_range(self, start: date | None, end: date | None) -> np.ndarray:
         mask = self.dated & self.live
         if start is not None:

@@ -52,9 +52,8 @@ class SearchRequest:
     # Facets whose selected values must all be present (AND), not any of them (OR).
     all_of: frozenset[str] = frozenset()
     # Events (issue 11): one result per text, its language versions and site copies
-    # folded into it (counted once). The search page, the API, the exports and the CLI
-    # ask for it by default (webapp/params.py); pages that count communiqués do not.
-    collapse: bool = False
+    # folded into it (counted once, facets too); False lists every communiqué.
+    collapse: bool = True
 
     def validated(self) -> SearchRequest:
         """This request, or a QueryError saying what is wrong with it."""
@@ -87,6 +86,6 @@ class SearchRequest:
                 sorted((k, sorted(v)) for k, v in self.filters.items() if v)]
         if self.all_of:  # absent when empty, so cursors given out before stay valid
             data.append(sorted(self.all_of))
-        if self.collapse:  # events (issue 11): one result per text is another result set
-            data.append("one per text")
+        if not self.collapse:  # events (issue 11): every version is another result set
+            data.append("all versions")
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:12]

@@ -176,13 +176,23 @@ class SearchService:
                                                  generation.tables.live)
         return generation.versions
 
+    def _groups(self, request: SearchRequest, generation: _Generation) -> np.ndarray | None:
+        """Each document's text (version group, -1: none) as this search folds them: none
+        when versions do not collapse; split by language when it asks for languages."""
+        if not request.collapse:
+            return None
+        versions = self._versions(generation)
+        if request.filters.get("language"):
+            return versions.by_language(generation.tables.values_of("language"))
+        return versions.group
+
     def _collapsed(self, request: SearchRequest, generation: _Generation,
                    matches: Matches) -> np.ndarray:
         """The result mask, one communiqué per text when versions collapse."""
-        matching = matches.matching
-        if not request.collapse:
-            return matching
-        return self._versions(generation).collapse(matching, matches.ranking)
+        groups = self._groups(request, generation)
+        if groups is None:
+            return matches.matching
+        return self._versions(generation).collapse(matches.matching, matches.ranking, groups)
 
     # -- the service ------------------------------------------------------------------------
 
@@ -223,8 +233,8 @@ class SearchService:
                                  collapsed=collapsed)
         # With versions collapsed, facets count texts too: a value's count is what ticking
         # it lists (a text once, for each value one of its versions has).
-        groups = self._versions(generation).group if request.collapse else None
-        facets = facet_counts(request, tables, matches, self._canonical, groups)
+        facets = facet_counts(request, tables, matches, self._canonical,
+                              self._groups(request, generation))
         bars, interval = histogram(tables, matching, request)
         return SearchResults(request, total, hits, facets, bars, interval, next_cursor,
                              collapsed)

@@ -20,8 +20,7 @@ SEED_TITLE = "Serbian-Russian consultations on security challenges and threats h
 
 
 def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
-    # Every communiqué (not one result per text): what facets and pages count.
-    response = client.get("/api/search", query_string={"size": 100, "collapse": 0, **params})
+    response = client.get("/api/search", query_string={"size": 100, **params})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 

@@ -114,9 +114,14 @@ def test_language_versions_collapse_by_default_and_expand_on_request(client) -> 
     # The page says so, and links the other way.
     page = client.get("/?q=Lavrov").get_data(as_text=True)
     assert 'id="versions-note"' in page and "collapse=0" in page
-    # Facets count communiqués, every version.
+    # Facets count what ticking a value lists: texts, a text once for each language one of
+    # its versions is in; without collapsing, communiqués.
     languages = {v["value"]: v["count"] for v in folded["facets"]["language"]["values"]}
-    assert sum(languages.values()) == every["total"]
+    for language, count in languages.items():
+        ticked = client.get("/api/search", query_string={**query, "language": language})
+        assert ticked.get_json()["total"] == count, language
+    assert sum(languages.values()) > folded["total"]
+    assert sum(v["count"] for v in every["facets"]["language"]["values"]) == every["total"]
     # Exports and the command line count the same way.
     exported = client.get("/api/export.jsonl", query_string={"q": "Lavrov"}).get_data(
         as_text=True).splitlines()

@@ -58,26 +58,36 @@ class VersionTables:
     def docnums(self, ids: Iterable[str]) -> np.ndarray:
         return np.array([self.docnum[i] for i in ids if i in self.docnum], dtype=np.int64)
 
-    def collapse(self, matching: np.ndarray,
-                 ranking: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-        """The matching documents, one per version group."""
-        candidates = matching & self.grouped
+    def by_language(self, languages: np.ndarray) -> np.ndarray:
+        """The groups split by language (`languages`: each document's language number):
+        when a search asks for languages, each one's versions are its own results, and
+        only the same text on two site generations folds."""
+        spread = int(languages.max(initial=0)) + 2
+        return np.where(self.grouped, self.group * spread + languages + 1, -1)
+
+    def collapse(self, matching: np.ndarray, ranking: tuple[np.ndarray, np.ndarray] | None,
+                 group: np.ndarray | None = None) -> np.ndarray:
+        """The matching documents, one per version group (or per `group`, the groups as
+        `by_language` splits them)."""
+        group = self.group if group is None else group
+        grouped = group >= 0
+        candidates = matching & grouped
         if not candidates.any():
             return matching
         if ranking is not None:
             docnums = ranking[0][matching[ranking[0]]]  # best first
-            in_group = docnums[self.grouped[docnums]]
-            _, first = np.unique(self.group[in_group], return_index=True)
+            in_group = docnums[grouped[docnums]]
+            _, first = np.unique(group[in_group], return_index=True)
             keep = in_group[first]
         else:
             docnums = np.nonzero(candidates)[0]
-            order = np.lexsort((docnums, self.rank[docnums], self.group[docnums]))
+            order = np.lexsort((docnums, self.rank[docnums], group[docnums]))
             ordered = docnums[order]
-            groups = self.group[ordered]
+            groups = group[ordered]
             first = np.ones(len(ordered), dtype=bool)
             first[1:] = groups[1:] != groups[:-1]
             keep = ordered[first]
-        collapsed = matching & ~self.grouped
+        collapsed = matching & ~grouped
         collapsed[keep] = True
         return collapsed
 
