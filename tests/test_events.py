@@ -258,6 +258,17 @@ def test_collapsing_keeps_one_document_per_group() -> None:
     assert tables.collapse(nothing_grouped, None).tolist() == nothing_grouped.tolist()
 
 
+def test_collapsing_by_language_folds_only_one_language_s_copies() -> None:
+    ids = ["en-old", "en-new", "ru", "sr"]
+    tables = VersionTables(ids, np.ones(4, dtype=bool), [(i, "g", n) for n, i in enumerate(
+        ["en-new", "en-old", "ru", "sr"])])
+    languages = np.array([0, 0, 1, 2])  # en, en, ru, sr
+    everything = np.ones(4, dtype=bool)
+    assert tables.collapse(everything, None).tolist() == [False, True, False, False]
+    split = tables.by_language(languages)
+    assert tables.collapse(everything, None, split).tolist() == [False, True, True, True]
+
+
 def test_event_clauses_become_the_event_filter() -> None:
     request = with_event_clauses(SearchRequest(q="kosovo event:2015-02-17-ivica-dacic-sergey-"
                                                  "lavrov sanctions"))

@@ -121,6 +121,9 @@ def test_language_versions_collapse_by_default_and_expand_on_request(client) -> 
         ticked = client.get("/api/search", query_string={**query, "language": language})
         assert ticked.get_json()["total"] == count, language
     assert sum(languages.values()) > folded["total"]
+    # Asking for languages keeps each one's versions: the counts add up.
+    both = client.get("/api/search", query_string={**query, "language": ["en", "ru"]})
+    assert both.get_json()["total"] == languages["en"] + languages["ru"]
     assert sum(v["count"] for v in every["facets"]["language"]["values"]) == every["total"]
     # Exports and the command line count the same way.
     exported = client.get("/api/export.jsonl", query_string={"q": "Lavrov"}).get_data(
