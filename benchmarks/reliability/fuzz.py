@@ -271,7 +271,7 @@ def probe_routes(app: Flask, values: Values) -> None:
             if known.get(argument):
                 continue
             items = getattr(converters.get(argument), "items", None)
-            candidates = sorted(items) if items else PATH_CANDIDATES
+            candidates = sorted(items) if items else [*PATH_CANDIDATES, *_pool(values)]
             good = []
             for candidate in candidates:
                 path = fill_rule(rule, {**chosen, argument: candidate})
@@ -285,6 +285,17 @@ def probe_routes(app: Flask, values: Values) -> None:
             values.page_paths.append(path)
             if client.get(path + "?q=%22").status_code == 400:
                 values.search_routes.add(rule)
+
+
+def _pool(values: Values) -> list[str]:
+    """Values of every kind the index has, tried on an argument the harness does not know
+    (a country code, an official's id and name, a country's name, a communiqué id...)."""
+    from indexer.entities.countries import gazetteer
+
+    names = [gazetteer().names.get(code, code) for code in ("RS", "RU")]
+    return list(dict.fromkeys([
+        "RS", "RU", "rs", *values.official_ids[:2], *values.official_names[:2], *names,
+        *values.communique_ids[:1], *values.words[:2]]))
 
 
 def fill_rule(rule: str, chosen: dict[str, str]) -> str:
