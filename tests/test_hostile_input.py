@@ -333,3 +333,12 @@ def test_entity_document_and_suggest_routes_answer_without_a_server_error(
     url = route.format(quote(path, safe="") or "x")
     status = _answer_in_time(client, url, {"version": value} if "communiques" in route else None)
     assert status in (200, 308, 400, 404)  # 308: Werkzeug merges a doubled slash
+
+
+def test_an_overlong_address_is_a_414_and_never_echoed_into_a_redirect(client) -> None:
+    # The reliability fuzz found an 81 KB Location header on a doubled-slash redirect.
+    response = client.get("/countries/%2F/JM/feed.atom?month=" + "x" * 40_000)
+    assert response.status_code == 414 and "Location" not in response.headers
+    api = client.get("/api/search?q=" + "x" * 40_000)
+    assert api.status_code == 414 and api.get_json()["error"]["status"] == 414
+    assert client.get("/countries//JM").status_code == 404  # not a redirect

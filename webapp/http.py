@@ -17,7 +17,10 @@ import hashlib
 from enum import StrEnum
 
 from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import RequestURITooLarge
 
+# 50 filter values of 300 characters each fit; the fuzz's 81 KB query strings do not.
+MAX_QUERY_STRING_BYTES = 32 * 1024
 CACHE_SECONDS = 60  # an embed or feed may lag the index by a minute: caches absorb the rest
 # Scripts and styles come from this origin only; embeds show no remote images.
 _PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
@@ -89,6 +92,17 @@ def apply_headers(response: Response) -> Response:
     return response
 
 
+def refuse_long_urls() -> None:
+    """A 414 for a query string longer than any search needs, before routing answers it:
+    a redirect would echo it into a Location header too long for clients and proxies."""
+    if len(request.query_string) > MAX_QUERY_STRING_BYTES:
+        raise RequestURITooLarge(
+            f"the address is longer than {MAX_QUERY_STRING_BYTES // 1024} KB; shorten the search")
+
+
 def init_app(app: Flask) -> None:
+    # "/countries//JM" is not ours: a 404, not a redirect that repeats the whole URL.
+    app.url_map.merge_slashes = False
+    app.before_request(refuse_long_urls)
     app.before_request(not_modified)
     app.after_request(apply_headers)
