@@ -22,7 +22,7 @@ from indexer.entities.found import FoundScanner, Mention, Words
 from indexer.entities.names import key_tokens, merge_key, without_honorifics
 from indexer.entities.registry import OfficialsRegistry, registry_files
 from indexer.entities.vocabulary import NAMED_AFTER, NAMED_BEFORE, title_keys
-from indexer.folding import fold
+from indexer.folding import WORD, fold
 from scrapers.record import Communique
 
 # Words with a capital after the first letter, or all capitals: abbreviations (US, KiM).
@@ -370,7 +370,7 @@ class EntityExtractor:
         people: dict[str, int] = {}  # official id -> first mention
         for start, _, official_id in spans:
             people.setdefault(official_id, start)
-        offset = len(Words.split(record.title))  # the body's words follow the title's
+        offset = len(WORD.findall(record.title))  # the body's words follow the title's
         found = self.found_in(record, words, offset, spans, people, distinct)
         by_id = self.registry.by_id
         mentioned = sorted([(position, by_id[oid].name) for oid, position in people.items()]

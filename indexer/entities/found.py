@@ -17,10 +17,11 @@ Words are read in whitespace-separated chunks, each made of the index's word tok
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from indexer.entities.countries import Gazetteer
-from indexer.entities.names import HONORIFICS, merge_key
+from indexer.entities.names import HONORIFICS, merge_key, merge_token
 from indexer.entities.vocabulary import (
     CONNECTORS,
     DAT,
@@ -98,7 +99,7 @@ class Mention:
     initials: bool = False  # initials and a surname ("И.В.Моргулов", "J. Smith")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Chunk:
     """A whitespace-separated word of the text: its WORD tokens and what surrounds it."""
 
@@ -161,6 +162,7 @@ class Words:
         self.seps: list[str] = parts[0::2]
         self.tokens = tokens if tokens is not None else tuple(map(folded_term, self.words))
         self._sentences: dict[int, tuple[int, int, list[_Chunk]]] = {}
+        self._ends: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.words)
@@ -173,18 +175,18 @@ class Words:
     def sentence(self, i: int, lo: int, hi: int) -> tuple[list[_Chunk], int]:
         """The chunks of the sentence around word i (within lo..hi, and a few dozen
         words either side), and the index of the chunk holding word i."""
-        words, seps = self.words, self.seps
-        start = i
-        while start > lo and i - start < _BEHIND and not _ends_sentence(seps[start],
-                                                                       words[start - 1]):
-            start -= 1
+        if self._ends is None:
+            # Where sentences end, found once: the word after each end.
+            words, seps = self.words, self.seps
+            self._ends = [n for n in range(1, len(words)) if seps[n] != " "
+                          and _ends_sentence(seps[n], words[n - 1])]
+        at_end = bisect_right(self._ends, i)
+        start = max(lo, i - _BEHIND, self._ends[at_end - 1] if at_end else 0)
         cached = self._sentences.get(start)
         if cached is None or not cached[0] <= i < cached[1]:
-            end = i
-            while end + 1 < hi and end - i < _AHEAD and not _ends_sentence(seps[end + 1],
-                                                                         words[end]):
-                end += 1
-            cached = (start, end + 1, self._chunks(start, end + 1))
+            end = min(hi, i + _AHEAD + 1,
+                      self._ends[at_end] if at_end < len(self._ends) else len(self.words))
+            cached = (start, end, self._chunks(start, end))
             self._sentences[start] = cached
         chunks = cached[2]
         # Word i is in a chunk, or is the "s" of a possessive after one.
@@ -266,7 +268,7 @@ class FoundScanner:
         chunk = chunks[i]
         # Longest first: "Bosnia and Herzegovina", "New York", "Republic of Korea".
         if chunk.keys and (chunk.keys[0] in self._multi_starts
-                           or merge_key(chunk.keys[:1])[0] in self._multi_merge_starts):
+                           or merge_token(chunk.keys[0]) in self._multi_merge_starts):
             for size in range(min(4, len(chunks) - i), 0, -1):
                 span = tuple(k for c in chunks[i:i + size] for k in c.keys)
                 if len(span) > 1 and (self.places.by_key.get(span) or span in self._place_keys
@@ -319,9 +321,13 @@ class FoundScanner:
         return chunk.cache[key]
 
     def _title_word(self, chunk: _Chunk, language: str) -> TitleWord | None:
-        words = title_words(language)
         nouns = title_keys(language)
-        for part in reversed(re.split(r"[-‐]", chunk.text)):
+        if nouns.isdisjoint(chunk.keys):  # most words: no dictionary look-up
+            return None
+        words = title_words(language)
+        text = chunk.text
+        parts = text.replace("‐", "-").split("-") if "-" in text or "‐" in text else [text]
+        for part in reversed(parts):
             word = words.get(fold(part.lower()))
             if word and word.noun and folded_term(part) in nouns:
                 return word
@@ -334,10 +340,10 @@ class FoundScanner:
         return chunk.cache[key]
 
     def _modifier_word(self, chunk: _Chunk, language: str) -> TitleWord | bool:
+        if not chunk.keys or not modifier_keys(language).issuperset(chunk.keys):
+            return False
         word = title_words(language).get(fold(chunk.text.lower()))
-        if word is not None and not word.noun:
-            return word
-        return bool(chunk.keys) and all(k in modifier_keys(language) for k in chunk.keys)
+        return word if word is not None and not word.noun else True
 
     # -- scanning ---------------------------------------------------------------------
 
@@ -427,7 +433,13 @@ class FoundScanner:
         name_start, name_end = span
         name_chunks = chunks[name_start:name_end + 1]
         written = " ".join(c.text for c in name_chunks)
-        key = merge_key(written)
+        # The name's words as the index keys them, less forms of address at either end.
+        tokens = [k for c in name_chunks for k in c.keys]
+        while tokens and tokens[0] in HONORIFICS and len(tokens) > 1:
+            tokens.pop(0)
+        while tokens and tokens[-1] in HONORIFICS and len(tokens) > 1:
+            tokens.pop()
+        key = merge_key(tuple(tokens))
         if not key or (len(key[-1]) < 2 and name_chunks[-1].text not in ROMAN):
             return None
         initials = bool(_INITIALS.match(name_chunks[0].text)) or (

@@ -63,7 +63,8 @@ _FLEETING = re.compile(r"(?<=[^aeiou])[ae](?=r$)")
 
 
 @lru_cache(maxsize=65_536)
-def _merge_token(token: str) -> str:
+def merge_token(token: str) -> str:
+    """One word of a `merge_key`."""
     if token.isdigit():
         return token
     for written, sound in _SOUNDS:
@@ -80,10 +81,13 @@ def _merge_token(token: str) -> str:
     return _FLEETING.sub("", token)
 
 
+_merge_token = merge_token  # the name other modules first imported
+
+
 def merge_key(name: str | tuple[str, ...]) -> tuple[str, ...]:
     """Who a name designates, more loosely than `name_key`: transliterations of one
     sound folded together and one more case ending stripped, so that "Кристофером
     Хилом", "Christopher Hill" and "Kristofer Hil" meet, and "Sergei Lavrov" meets the
     registry's "Sergey Lavrov". For people, never for searching: "data" and "date" meet."""
     tokens = name if isinstance(name, tuple) else name_key(name)
-    return tuple(_merge_token(t) for t in tokens)
+    return tuple(map(merge_token, tokens))
