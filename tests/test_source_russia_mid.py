@@ -210,7 +210,8 @@ def test_block_page_is_an_error_and_never_archived(app, site_copy: Path, local_s
 
 
 def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
-    response = client.get("/api/search", query_string={"size": 100, **params})
+    # collapse=0: every text as the golden records list them, language versions included.
+    response = client.get("/api/search", query_string={"size": 100, "collapse": 0, **params})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 
