@@ -57,6 +57,8 @@ DESIGNED_5XX = {501: "oEmbed's answer to a format it does not serve",
 SEARCH_ENDPOINTS = ("pages.search", "api.search", "api.export")
 SEARCH_WEIGHT = 3.0
 MIN_SHARE = 0.015  # every route gets at least this share of the requests
+SINGLE_FAULT_SHARE = 0.5  # of the random requests, those good but for one parameter
+SWEEP_SHARE = 0.25  # at most this share of the requests goes to the catalogue sweep
 
 FILTER_PARAMS = ("source", "language", "type", "year", "month", "official", "country",
                  "ministry_country")
@@ -101,8 +103,12 @@ QUERY_JUNK: tuple[str, ...] = (
     "%", "%25", "date:[2018-01-01 TO 2018-12-31] " * 15,
 )
 QUERY_NUMBERS: tuple[str, ...] = ("0", "1", "2", "3", "-1", "1.5", "-0.5", "1e9", "10" * 16,
-                                  "9" * 40, "²", "٣", "１", "0x10", "NaN", "inf", "", "*",
-                                  "2018", "0000", "9999-99", "2018-02-29", "2020-02-29")
+                                  "9" * 40, str(2**31), str(2**63), str(2**64), "9" * 400,
+                                  "²", "٣", "１", "0x10", "NaN", "inf", "", "*", "2018", "0000",
+                                  "9999-99", "2018-02-29", "2020-02-29")
+# Clauses of the query language that carry a number; {w} words, {n} and {m} numbers.
+NUMBER_CLAUSES: tuple[str, ...] = ('"{w}"~{n}', "{w}~{n}", "{w}^{n}", "date:{n}", "date:{n}-{m}",
+                                   "date:[{n} TO {m}]", "title:{w}~{n}", "({w})^{n}")
 CURSOR_JUNK: tuple[str, ...] = (
     "MTIz", "bnVsbA", "e30", "W10", "InN0ciI", "eyJmIjoxfQ", "eyJmIjpudWxsfQ", "!!!", "====",
     "A", "AAAA" * 2500, "%", "eyJmIjoiIiwibyI6MH0",
@@ -271,12 +277,15 @@ def probe_routes(app: Flask, values: Values) -> None:
             if known.get(argument):
                 continue
             items = getattr(converters.get(argument), "items", None)
-            candidates = sorted(items) if items else [*PATH_CANDIDATES, *_pool(values)]
             good = []
-            for candidate in candidates:
-                path = fill_rule(rule, {**chosen, argument: candidate})
-                if client.get(path).status_code < 400:
-                    good.append(candidate)
+            # Format-like words first; values from the index only if none of them is taken.
+            for candidates in ([sorted(items)] if items else [PATH_CANDIDATES, _pool(values)]):
+                for candidate in candidates:
+                    path = fill_rule(rule, {**chosen, argument: candidate})
+                    if client.get(path).status_code < 400:
+                        good.append(candidate)
+                if good:
+                    break
             if good:
                 chosen[argument] = good[0]
                 values.path_values.setdefault(rule, {})[argument] = good
@@ -317,6 +326,13 @@ class Planner:
         self.search_routes = values.search_routes or {
             rule for rule, endpoint, _ in self.routes if endpoint in SEARCH_ENDPOINTS}
         self.known_segments = known_path_values(values)
+        # While set, values are drawn from the good ones only: a request with one fault
+        # among good parameters reaches deeper than one that fails on its first check.
+        self.strict = False
+
+    def bad(self, share: float) -> bool:
+        """Whether to draw a hostile value (never while strict)."""
+        return not self.strict and self.rng.random() < share
 
     # values -------------------------------------------------------------------------
     def pick(self, items: Sequence[str]) -> str:
@@ -332,37 +348,39 @@ class Planner:
         roll = self.rng.random()
         words = self.values.words or ["kosovo"]
         w1, w2 = self.rng.choice(words), self.rng.choice(words)
-        if roll < 0.3:
+        if self.strict:
+            roll = 1.0
+        if roll < 0.25:
             return self.rng.choice(QUERY_JUNK)
-        if roll < 0.4:
+        if roll < 0.33:
             return self.hostile()
         if roll < 0.48:  # the query language's numbers: slop, edits, boosts, dates
             n, m = self.rng.choice(QUERY_NUMBERS), self.rng.choice(QUERY_NUMBERS)
-            return self.rng.choice((f'"{w1} {w2}"~{n}', f"{w1}~{n}", f"{w1}^{n}",
-                                    f"date:{n}", f"date:{n}-{m}", f"date:[{n} TO {m}]",
-                                    f"title:{w1}~{n}", f"({w1} {w2})^{n}"))
+            return self.rng.choice(NUMBER_CLAUSES).format(w=f"{w1} {w2}", n=n, m=m)
         name = self.pick(self.values.official_names)
         good = [w1, f"{w1} {w2}", f'"{w1} {w2}"', f"title:{w1}", f'official:"{name}"',
                 f"{w1[:4]}*", f"{w1}~", f"{w1}~2", f"{w1} OR {w2}", f"{w1} -{w2}",
                 f"({w1} OR {w2}) {name.split()[-1]}", f"date:{self.rng.randint(1990, 2030)}",
                 f'"{w1} {w2}"~5', f"exact:{w1}", "", f"{w1} date:[2018-01-01 TO *]"]
         query = self.rng.choice(good)
-        if self.rng.random() < 0.15:  # good words, junk glued on
+        if self.bad(0.15):  # good words, junk glued on
             query += " " + self.rng.choice(QUERY_JUNK)
         return query
 
     def version(self) -> str:
-        if self.rng.random() < 0.5:
+        if not self.bad(0.5):
             return self.rng.choice(("1", "2", "3"))
         return self.number()
 
     def number(self) -> str:
+        if self.strict:
+            return str(self.rng.choice((1, 2, 3, 10)))
         if self.rng.random() < 0.5:
             return str(self.rng.choice((1, 2, 3, 10, 50, 100, 101, 500, 501, 1000, 1001)))
         return self.hostile()
 
     def date(self) -> str:
-        if self.rng.random() < 0.5:
+        if not self.bad(0.5):
             year = self.rng.randint(1990, 2030)
             return self.rng.choice((str(year), f"{year}-{self.rng.randint(1, 12):02d}",
                                     f"{year}-{self.rng.randint(1, 12):02d}-"
@@ -371,11 +389,11 @@ class Planner:
 
     def filter_value(self, name: str) -> str:
         known = self.values.facet_values.get(name, [])
-        if name == "official" and self.rng.random() < 0.3:
+        if name == "official" and (self.rng.random() < 0.3 or not known):
             return self.pick(self.values.official_names)
-        if name in ("country", "ministry_country") and self.rng.random() < 0.2:
+        if name in ("country", "ministry_country") and (self.rng.random() < 0.2 or not known):
             return self.pick(self.values.country_codes)
-        return self.pick(known) if known and self.rng.random() < 0.6 else self.hostile()
+        return self.pick(known) if known and not self.bad(0.4) else self.hostile()
 
     def cursor(self, params: list[tuple[str, str]]) -> str:
         roll = self.rng.random()
@@ -412,24 +430,16 @@ class Planner:
             return self.date()
         if name in FILTER_PARAMS:
             return self.filter_value(name)
-        if name == "sort":
-            return self.rng.choice(SORT_VALUES) if self.rng.random() < 0.6 else self.hostile()
-        if name == "exact":
-            return self.rng.choice(EXACT_VALUES) if self.rng.random() < 0.6 else self.hostile()
+        choices = {"sort": SORT_VALUES, "exact": EXACT_VALUES, "compact": EXACT_VALUES,
+                   "format": FORMAT_VALUES, "theme": THEME_VALUES, "show": SHOW_VALUES}
         if name.endswith("_op"):
-            return self.rng.choice(OP_VALUES) if self.rng.random() < 0.5 else self.hostile()
-        if name == "format":
-            return self.rng.choice(FORMAT_VALUES) if self.rng.random() < 0.5 else self.hostile()
+            name, choices["_op"] = "_op", OP_VALUES
+        if name in choices:
+            return self.rng.choice(choices[name]) if not self.bad(0.4) else self.hostile()
         if name == "cursor":
             return self.cursor(params)
         if name == "url":
-            return self.page_url() if self.rng.random() < 0.6 else self.hostile()
-        if name == "theme":
-            return self.rng.choice(THEME_VALUES) if self.rng.random() < 0.6 else self.hostile()
-        if name == "show":
-            return self.rng.choice(SHOW_VALUES) if self.rng.random() < 0.6 else self.hostile()
-        if name in ("compact",):
-            return self.rng.choice(EXACT_VALUES) if self.rng.random() < 0.6 else self.hostile()
+            return self.page_url() if not self.bad(0.4) else self.hostile()
         if name.startswith("max"):
             return self.number()
         return self.hostile()
@@ -437,7 +447,7 @@ class Planner:
     def page_url(self) -> str:
         """An address for oEmbed's url=: a page of this site, or one that only looks so."""
         path = self.pick(self.values.page_paths or ["/"])
-        if self.rng.random() < 0.5:
+        if self.strict or self.rng.random() < 0.5:
             return self.base_url + path
         if self.rng.random() < 0.5:
             return f"{self.base_url}/?q={quote(self.query(), safe='')}"
@@ -461,7 +471,11 @@ class Planner:
 
     # requests -------------------------------------------------------------------------
     def params_for(self, rule: str, endpoint: str) -> list[tuple[str, str]]:
+        """Query parameters: half the time all drawn hostile or good at random, half the
+        time good ones with a single fault among them."""
         searchy = rule in self.search_routes
+        single_fault = self.rng.random() < SINGLE_FAULT_SHARE
+        self.strict = single_fault
         count = min(12, int(self.rng.expovariate(1 / (3.5 if searchy else 1.2))))
         params: list[tuple[str, str]] = []
         if searchy and self.rng.random() < 0.1 and self.values.cursor_searches:
@@ -470,20 +484,25 @@ class Planner:
         if own and self.rng.random() < 0.7:
             params.append((own, self.value_for(own, params)))
         for _ in range(count):
-            roll = self.rng.random()
-            if roll < 0.08:
+            if not single_fault and self.rng.random() < 0.08:
                 name = self.rng.choice(UNKNOWN_PARAMS)
             else:
                 name = self.rng.choice(self.params)
             if params and self.rng.random() < 0.08:  # a repeated parameter
                 name = self.rng.choice(params)[0]
-            if name == "cursor":
-                continue  # drawn last: a crafted one is bound to the other parameters
+            if name == "cursor" or (single_fault and name not in KNOWN_PARAMS
+                                    and name not in EXTRA_PARAMS):
+                continue  # a cursor is drawn last, bound to the other parameters
             params.append((name, self.value_for(name, params)))
-        if self.rng.random() < 0.02:  # one facet with more values than allowed
+        self.strict = False
+        if single_fault:  # the one fault: any parameter, any value, or a bound cursor
+            name = self.rng.choice([*self.params, "q", "q", "cursor", *UNKNOWN_PARAMS[:5]])
+            params = [p for p in params if p[0] != name or name in FILTER_PARAMS]
+            params.append((name, self.value_for(name, params)))
+        elif self.rng.random() < 0.02:  # one facet with more values than allowed
             name = self.rng.choice(FILTER_PARAMS)
             params += [(name, self.filter_value(name) + str(i)) for i in range(60)]
-        if searchy and self.rng.random() < 0.12:
+        elif searchy and self.rng.random() < 0.12:
             params.append(("cursor", self.cursor(params)))
         self.rng.shuffle(params)
         return params
@@ -503,17 +522,50 @@ class Planner:
         method = "HEAD" if self.rng.random() < 0.1 else "GET"
         return FuzzRequest(method, target, rule)
 
+    def sweep(self) -> list[FuzzRequest]:
+        """Every declared parameter with every hostile value, alone (the query also with
+        every piece of query-syntax junk and every number in every numeric clause), each
+        on a route that reads it: nothing in the catalogue is left to chance."""
+        endpoints = {endpoint: (rule, converters) for rule, endpoint, converters in self.routes}
+        # A parameter only one kind of route reads is swept there; the rest on searches.
+        own_routes = {name: endpoints[e] for e, name in ROUTE_PARAMS.items()
+                      if e in endpoints and name != "q"}
+        searches = [(rule, converters) for rule, _, converters in self.routes
+                    if rule in self.search_routes]
+        if not searches:
+            return []
+        cases = [(name, value) for name in self.params for value in HOSTILE]
+        cases += [("q", junk) for junk in QUERY_JUNK]
+        cases += [("q", template.format(w="kosovo serbia", n=n, m=m)) for template in NUMBER_CLAUSES
+                  for n in QUERY_NUMBERS for m in ("2018", "9" * 40)]
+        cases += [("cursor", c) for c in CURSOR_JUNK]
+        requests = []
+        for i, (name, value) in enumerate(dict.fromkeys(cases)):
+            rule, converters = own_routes.get(name) or searches[i % len(searches)]
+            chosen = {a: (self.values.path_values.get(rule, {}).get(a)
+                          or self.known_segments.get(a) or ["x"])[0]
+                      for a in ARGUMENT.findall(rule)}
+            path = fill_rule(rule, chosen)
+            requests.append(FuzzRequest("GET", f"{path}?{quote(name, safe='')}="
+                                               f"{quote(value, safe='')}", rule))
+        return requests
+
     def plan(self, count: int) -> list[FuzzRequest]:
-        """`count` requests: every route gets its floor, search routes the most of the rest,
-        and about 1% go to paths no route matches."""
+        """`count` requests: the catalogue sweep (all of it, or a seeded sample of up to a
+        quarter of `count`), then random ones where every route gets its floor, search
+        routes the most of the rest, and about 1% go to paths no route matches."""
+        sweep = self.sweep()
+        take = min(len(sweep), int(count * SWEEP_SHARE))
+        requests = sweep if take == len(sweep) else self.rng.sample(sweep, take)
         weights = [SEARCH_WEIGHT if rule in self.search_routes else 1.0
                    for rule, _, _ in self.routes]
-        floor = min(max(1, int(count * MIN_SHARE)), count // (len(self.routes) + 1))
+        left = count - len(requests)
+        floor = min(max(1, int(left * MIN_SHARE)), left // (len(self.routes) + 1))
         picks = [i for i in range(len(self.routes)) for _ in range(floor)]
-        no_route = max(1, count // 100)
-        while len(picks) < count - no_route:
+        no_route = max(1, left // 100)
+        while len(picks) < left - no_route:
             picks.append(self.rng.choices(range(len(self.routes)), weights=weights)[0])
-        requests = [self.one(*self.routes[i]) for i in picks]
+        requests += [self.one(*self.routes[i]) for i in picks]
         for _ in range(count - len(requests)):
             requests.append(FuzzRequest("GET", self.rng.choice(NO_ROUTE_PATHS), NO_ROUTE))
         self.rng.shuffle(requests)
