@@ -37,7 +37,6 @@ from indexer.entities.vocabulary import (
     modifier_keys,
     month_keys,
     not_a_name,
-    place_first_keys,
     place_keys,
     title_keys,
     title_words,
@@ -77,6 +76,8 @@ _VERB_ENDINGS = {
 def _verb_or_function(word: str, language: str) -> bool:
     return word in _FUNCTION_WORDS or word.endswith(
         _VERB_ENDINGS.get(language.split("-")[0], ()))
+
+
 # Countries whose names are words too (the gazetteer leaves them out): capitalised,
 # they are the country ("Кубы", "Togo").
 _AMBIGUOUS_PLACES = {"kub": "CU", "kuba": "CU", "kuby": "CU", "togo": "TG", "komor": "KM"}
@@ -167,11 +168,6 @@ class Words:
     def __len__(self) -> int:
         return len(self.words)
 
-    @staticmethod
-    def split(text: str) -> list[str]:
-        """A text's words as the index splits it (WORD.findall)."""
-        return _SPLIT.split(text)[1::2]
-
     def sentence(self, i: int, lo: int, hi: int) -> tuple[list[_Chunk], int]:
         """The chunks of the sentence around word i (within lo..hi, and a few dozen
         words either side), and the index of the chunk holding word i."""
@@ -252,7 +248,6 @@ class FoundScanner:
             [k[0] for k in places.by_key if len(k) > 1]
             + [k[0] for k in self._place_keys if len(k) > 1])
         self._multi_merge_starts = frozenset(k[0] for k in self._place_merge_keys)
-        self._place_firsts = place_first_keys()
 
     # -- what a chunk is --------------------------------------------------------------
 

@@ -403,11 +403,6 @@ def place_keys() -> frozenset[tuple[str, ...]]:
     return frozenset(k for k in keys if k)
 
 
-@lru_cache(maxsize=1)
-def place_first_keys() -> frozenset[str]:
-    return frozenset(key[0] for key in place_keys())
-
-
 # Words that make a person's name part of a place's or an institution's: after it
 # ("the Trump Route", "the Dag Hammarskjöld Library") or before it ("aerodrom Nikola
 # Tesla", "Muzej Nikole Tesle", "улица Пушкина"). Index keys.
