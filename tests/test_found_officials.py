@@ -80,6 +80,14 @@ def found(body: str, language: str = "en", title: str = "Statement",
      "Данијел Витмор", "амбасадор", "US"),
     ("sr-Cyrl", "Разговарао је са државним секретаром Министарства Миланом Костићем.",
      "Милан Костић", "државни секретар Министарства", ""),
+    # A middle initial; a bracketed acronym inside the complement; initials that are also
+    # a preposition ("С." is "с").
+    ("en", "U.S. Ambassador to Vietnam Daniel E. Whitmore will join them.",
+     "Daniel E. Whitmore", "Ambassador", "US"),
+    ("sr-Latn", "Sa šefom Misije UN na Kosovu (UNMIK) Karolinom Zijade obišao je Gračanicu.",
+     "Karolina Zijade", "šef Misije UN", ""),
+    ("ru", "Консультации с Постоянным представителем Бразилии при ООН С.Франса Даниэзом.",
+     "С.Франса Даниэз", "Постоянный представитель", "BR"),
 ])
 def test_a_title_introduces_an_official(language: str, text: str, name: str, role: str,
                                         country: str) -> None:
@@ -158,6 +166,13 @@ def test_generic_words_are_never_people(language: str, text: str) -> None:
     assert found(text, language) == ((), {})
 
 
+def test_a_bare_surname_spelling_does_not_make_another_person_the_registry_one() -> None:
+    # The registry may spell someone by their surname alone; a title introducing another
+    # first name with that surname is someone else.
+    officials, people = found("State Secretary Aleksandra Joksimović attended the session.")
+    assert officials == ("Aleksandra Joksimović",) and set(people) == set(officials)
+
+
 def test_people_no_office_introduces_are_not_officials() -> None:
     officials, people = found("The journalist Anna Petrovic wrote about the talks, and the "
                               "tennis player Novak Djokovic visited the Embassy.")
@@ -185,6 +200,20 @@ def test_a_rejected_name_is_never_extracted() -> None:
     assert set(people) == {"Laura Whitmore"}
     entities = extractor.extract(record("Амбасадором САД Данијелом Витмором.", "sr-Cyrl"))
     assert entities.officials == () and entities.candidates == ()
+
+
+@pytest.mark.parametrize("language, text, countries", [
+    ("ru", "санкции, инициированные Великобританией, Германией и Францией после ударов "
+           "Израиля", ("United Kingdom", "Germany", "France", "Israel")),
+    ("sr-Cyrl", "безвизни режим за држављане Туниса и Бурундија", ("Tunisia", "Burundi")),
+    ("ru", "Посол Соединённого Королевства Великобритании и Северной Ирландии",
+     ("United Kingdom",)),
+    ("en", "the Department of Latin American and Caribbean Affairs", ()),
+    ("en", "Foreign Secretary Dominic Raab met Nusrat Ghani.", ()),
+])
+def test_countries_in_their_case_forms_and_not_in_their_lookalikes(
+        language: str, text: str, countries: tuple[str, ...]) -> None:
+    assert extractor_for(None).extract(record(text, language)).countries == countries
 
 
 # -- the corpus's directory: one name per person -----------------------------------------

@@ -184,6 +184,17 @@ class EntityExtractor:
             names.setdefault(self.registry.by_id[official_id].name)
         return list(names)
 
+    def _other_person(self, mention: Mention, span: tuple[int, int, str]) -> bool:
+        """Whether a registry spelling of one word (a bare surname) inside a full name a
+        title introduces belongs to someone else: the first names do not agree."""
+        start, end, official_id = span
+        if end - start != 1 or len(mention.key) < 2 or mention.initials \
+                or self.registry.by_merge_key.get(mention.key) == official_id:
+            return False
+        official = self.registry.by_id[official_id]
+        initials = {key[0][:1] for key in map(merge_key, official.spellings) if len(key) > 1}
+        return bool(initials) and mention.key[0][:1] not in initials
+
     def _surnames_of(self, official_id: str) -> frozenset[str]:
         """The merge keys of a person's surnames (the last word of each spelling)."""
         surnames = self._surnames.get(official_id)
@@ -196,11 +207,14 @@ class EntityExtractor:
     def found_in(self, record: Communique, words: Words, offset: int,
                  spans: list[tuple[int, int, str]], people: dict[str, int],
                  distinct: set[str] | frozenset[str] | None = None,
+                 vetoed: set[int] | None = None,
                  ) -> list[tuple[int, FoundOfficial]]:
         """The people titles introduce in a communiqué's body (`words`: its title and
         body, the body from word `offset`). Those the registry knows (by a spelling
         inside the name, or by its merge key) go into `people` (official id -> first
-        word); the others are returned with their first word."""
+        word); the others are returned with their first word. Registry spellings a title
+        shows to be someone else's name go into `vetoed` (their first word)."""
+        vetoed = set() if vetoed is None else vetoed
         language = record.language
         if not record.body or not (distinct or frozenset(words.tokens)) & title_keys(language):
             return []
@@ -214,8 +228,13 @@ class EntityExtractor:
             if mention.key in registry.rejected_keys:
                 continue
             first, last = mention.start, mention.end
-            known = next((oid for s, e, oid in spans if s <= last and e > first), None) \
-                or registry.by_merge_key.get(mention.key)
+            span = next(((s, e, oid) for s, e, oid in spans if s <= last and e > first), None)
+            if span is not None and self._other_person(mention, span):
+                # "Ambassador Aleksandra Joksimović" is not the registry's Jadranka
+                # Joksimović, whom a bare surname spelling would make her.
+                vetoed.add(span[0])
+                span = None
+            known = (span[2] if span else None) or registry.by_merge_key.get(mention.key)
             if known is None and len(mention.key) > 2:
                 # A known person with a middle name or one more word.
                 known = next((oid for i in range(len(mention.key) - 1) for oid in
@@ -289,8 +308,9 @@ class EntityExtractor:
         # The full name written elsewhere, without a title ("Juraj Blanár" in a headline,
         # "Имангали Тасмагамбетов" after "И.Н.Тасмагамбетовым").
         full = self.scanner.full_name(words, surname)
-        if full is not None and initial and merge_key(full)[0][:1] != initial:
-            full = None
+        if full is not None and initial and (merge_key(full)[0][:1] != initial
+                                             or len(merge_key(full)[0]) <= 2):
+            full = None  # another's first name, or initials again (the mention itself)
         if full is None:
             if mention.initials:  # initials and a surname are a name of their own
                 person = persons.setdefault(mention.key, _Person(mention.key, first, [], []))
@@ -371,7 +391,17 @@ class EntityExtractor:
         for start, _, official_id in spans:
             people.setdefault(official_id, start)
         offset = len(WORD.findall(record.title))  # the body's words follow the title's
-        found = self.found_in(record, words, offset, spans, people, distinct)
+        vetoed: set[int] = set()
+        found = self.found_in(record, words, offset, spans, people, distinct, vetoed)
+        if vetoed:  # registry people named only by spellings that were someone else's
+            from_spans: dict[str, int] = {}
+            for start, _, official_id in spans:
+                if start not in vetoed:
+                    from_spans.setdefault(official_id, start)
+            spanned = {official_id for _, _, official_id in spans}
+            people = {oid: from_spans[oid] if oid in from_spans else position
+                      for oid, position in people.items()
+                      if oid in from_spans or oid not in spanned}
         by_id = self.registry.by_id
         mentioned = sorted([(position, by_id[oid].name) for oid, position in people.items()]
                            + [(position, official.name) for position, official in found])

@@ -227,6 +227,11 @@ class Words:
         return chunks
 
 
+def _word_of(chunk: _Chunk, words: frozenset[str]) -> bool:
+    """Whether a chunk is one of these lower-case words ("с", not "С.Франса")."""
+    return len(chunk.keys) == 1 and chunk.key in words and chunk.text.islower()
+
+
 def _is_initial(word: str) -> bool:
     return len(word) <= 2 and word[:1].isupper() and (len(word) == 1 or word[1].islower())
 
@@ -427,7 +432,9 @@ class FoundScanner:
                 run = [*(run or [end]), *range((run[-1] if run else end) + 1, span[1] + 1)]
         name_start, name_end = span
         name_chunks = chunks[name_start:name_end + 1]
-        written = " ".join(c.text for c in name_chunks)
+        # Written as the text writes it, an initial with its dot: "Marc E. Knapper".
+        written = " ".join(c.text + "." if _is_initial(c.text) and c.after.startswith(".")
+                           else c.text for c in name_chunks)
         # The name's words as the index keys them, less forms of address at either end.
         tokens = [k for c in name_chunks for k in c.keys]
         while tokens and tokens[0] in HONORIFICS and len(tokens) > 1:
@@ -493,7 +500,7 @@ class FoundScanner:
                 # governs ("по делам", "за рубежом"), a people ("египтян"); in Serbian
                 # and Russian, whose complements are in lower case, any word that is
                 # not a verb or a function word ("по делам временной администрации").
-                after_preposition = bool(run) and chunks[i - 1].key in PREPOSITIONS
+                after_preposition = bool(run) and _word_of(chunks[i - 1], PREPOSITIONS)
                 if particle or complement_word(lower) or after_preposition \
                         or self._place(chunks, i):
                     pass
@@ -612,11 +619,11 @@ class FoundScanner:
                 self._place(chunks, i) or self._place_ending(chunks, i))
             if not name_word or place:
                 break
-            if start is not None and before is not None and before.key in CONNECTORS \
+            if start is not None and before is not None and _word_of(before, CONNECTORS) \
                     and position > 1 and (not self._name_word(chunks[run[position - 2]])
                                           or self._place(chunks, run[position - 2])):
                 break  # "za Aziju i Pacifik Stefan Tomašević": Pacifik is Aziju's fellow
-            if before is not None and before.keys and before.keys[0] in PREPOSITIONS:
+            if before is not None and _word_of(before, PREPOSITIONS):
                 if words == 1 and name_word and not _INITIALS.match(chunks[start].text):
                     return None  # "for New Challenges": a name does not follow "for"
                 break  # "of Italy", "u Beogradu", "в Москве": the complement, not a name
@@ -637,8 +644,7 @@ class FoundScanner:
         """The office's country from its complement: "of Italy", "Slovačke", "России",
         "SAD"; a place after "to", "in", "u", "в" is where the office is, not whose."""
         for position, chunk in enumerate(complement):
-            before = complement[position - 1].key if position else ""
-            if before in _WHERE:
+            if position and _word_of(complement[position - 1], _WHERE):
                 continue
             size = self._place(complement, position)
             if size:
