@@ -33,6 +33,7 @@ MAX_EXPANSIONS = 256  # words one fuzzy, prefix or wildcard clause may become
 MAX_TOTAL_EXPANSIONS = 1024  # words all of a query's expanding clauses may become together
 MAX_CLAUSES = 128  # leaf clauses after parsing (each word is searched in title and body)
 MAX_NESTING = 8  # depth of parentheses
+MAX_PHRASE_SLOP = 100  # "a b"~N: wider is no proximity, and huge N overflows the matcher
 _CLOCK_EVERY = 512  # candidate words between two looks at the clock
 
 
@@ -149,6 +150,9 @@ def bound_query(parsed: wq.Query, ixreader, deadline: float) -> wq.Query:
     def expand(node: wq.Query) -> wq.Query:
         nonlocal total
         kind = type(node)
+        if isinstance(node, wq.Phrase) and node.slop > MAX_PHRASE_SLOP:
+            raise QueryError(f"'\"...\"~{node.slop}': words may be at most {MAX_PHRASE_SLOP}"
+                             " apart in a proximity search")
         if kind not in _EXPANDED:
             if node.is_leaf():
                 return node

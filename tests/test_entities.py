@@ -20,7 +20,9 @@ SEED_TITLE = "Serbian-Russian consultations on security challenges and threats h
 
 
 def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
-    response = client.get("/api/search", query_string={"size": 100, **params})
+    # collapse=0: every text, so a query and a filter list the same language versions
+    # (collapsed, each shows the version its own order puts first).
+    response = client.get("/api/search", query_string={"size": 100, "collapse": 0, **params})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 

@@ -73,6 +73,7 @@ REPRODUCERS = [
     ("/api/search?q=" + "(" * 9 + "kosovo" + ")" * 9, None, "nested more than 8 deep"),
     ("/api/search?q=" + " OR ".join(f"w{n}" for n in range(70)), None, "more than 128 parts"),
     ("/api/search?q=date:²²²²", None, "could not read the date"),
+    ('/api/search?q="kosovo serbia"~99999999999999999999', None, "at most 100 apart"),
     ("/api/communiques/x?version=x", "version", "a whole number"),
 ]
 
