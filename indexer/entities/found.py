@@ -191,6 +191,18 @@ class Words:
             at = next(n for n, c in enumerate(chunks) if c.last == i - 1)
         return chunks, at
 
+    def leads_nowhere(self, i: int, hi: int) -> bool:
+        """An English title word that can introduce nobody, told without reading its
+        sentence: a lower-case word after it that no title goes on with ("the minister
+        said"), and no comma just before it (", Minister of ..." may follow a name)."""
+        nxt = i + 1
+        if nxt >= hi or self.seps[nxt] != " ":
+            return False
+        word = self.words[nxt]
+        if not word.islower() or complement_word(self.tokens[nxt]) or word in PARTICLES:
+            return False
+        return "," not in self.seps[i] and not (i and "," in self.seps[i - 1])
+
     def _chunks(self, lo: int, hi: int) -> list[_Chunk]:
         """Words lo..hi-1 in chunks. A possessive ("Wenbin's") ends its chunk, and a
         name: its "s" belongs to no chunk."""
@@ -357,8 +369,9 @@ class FoundScanner:
         tokens = words.tokens
         found: list[Mention] = []
         done = lo - 1
+        slavic = language.split("-")[0] in ("sr", "ru")
         for i in [i for i in range(lo, hi) if tokens[i] in nouns]:
-            if i <= done:
+            if i <= done or (not slavic and words.leads_nowhere(i, hi)):
                 continue
             chunks, at = words.sentence(i, lo, hi)
             if self._title_at(chunks[at], language) is None:
