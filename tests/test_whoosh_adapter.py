@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
 from whoosh import index as whoosh_index
 
 from benchmarks.corpus import (
@@ -38,7 +37,6 @@ from indexer.build import IndexHome, rebuild_index
 from indexer.bulk import BulkEvaluator
 from indexer.search import SearchRequest, SearchService
 from indexer.whoosh_adapter import COPIED_CODE, INTERNALS, WRITTEN_FOR
-from webapp import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -170,24 +168,25 @@ def test_the_fast_path_writers_refuse_to_start_when_off(tmp_path: Path,
 
 # -- another Whoosh, end to end: the command line in a child process ---------------------------
 
-# Runs `communiques` commands as they would run with whoosh-reloaded 2.7.5 installed
-# instead of whoosh3 (no whoosh3 distribution, and a `whoosh` package saying it is 2.7.5),
-# one process for all of them; prints each command's output, as a JSON list.
-_OTHER_WHOOSH = """
+# Runs `communiques` commands in one child process and prints each command's output, as
+# a JSON list. With "other" first, as they would run with whoosh-reloaded 2.7.5 installed
+# instead of whoosh3: no whoosh3 distribution, and a `whoosh` package saying it is 2.7.5.
+_CHILD = """
 import importlib.metadata as metadata, json, sys
-real = metadata.distribution
-def distribution(name):
-    if name.lower() == "whoosh3":
-        raise metadata.PackageNotFoundError(name)
-    return real(name)
-metadata.distribution = distribution
-metadata.packages_distributions = lambda: {"whoosh": ["Whoosh-Reloaded"]}
-import whoosh
-whoosh.__version__ = (2, 7, 5)
+if sys.argv[1] == "other":
+    real = metadata.distribution
+    def distribution(name):
+        if name.lower() == "whoosh3":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+    metadata.distribution = distribution
+    metadata.packages_distributions = lambda: {"whoosh": ["Whoosh-Reloaded"]}
+    import whoosh
+    whoosh.__version__ = (2, 7, 5)
 from click.testing import CliRunner
 from webapp.cli import cli
 outputs = []
-for command in json.loads(sys.argv[1]):
+for command in json.loads(sys.argv[2]):
     result = CliRunner().invoke(cli, command, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     outputs.append(result.output)
@@ -203,37 +202,43 @@ def _stored(data_dir: Path, records: list) -> Path:
     return data_dir
 
 
+def _communiques(whoosh: str, data_dir: Path, commands: list[list[str]]
+                 ) -> tuple[list[str], str]:
+    """Each command's output and the log (stderr) of one child process. Both sides run
+    in children, so both run the code on disk now, whatever this process loaded."""
+    env = {k: v for k, v in os.environ.items() if k != whoosh_adapter.FAST_PATHS_ENV}
+    commands = [["--data-dir", str(data_dir), *command] for command in commands]
+    child = subprocess.run([sys.executable, "-c", _CHILD, whoosh, json.dumps(commands)],
+                           cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert child.returncode == 0, child.stderr
+    return json.loads(child.stdout), child.stderr
+
+
 def test_with_another_whoosh_the_app_indexes_and_answers_as_before(tmp_path: Path) -> None:
     common = common_words()
     records = list(generate(150))
-    other = _stored(tmp_path / "other", records)
-    pinned = _stored(tmp_path / "pinned", records)
     queries = [[common[0]], [f'"{[c for c in COLLOCATIONS if query_safe(c)][0]}"'],
                [f"{common[1]} OR {common[2]}", "--sort", "newest", "--facets"],
                [f"{common[0]} -{common[3]}", "--from", "2005", "--to", "2015", "--size", "20"],
                [f"{common[0][:4]}*", "--size", "20"]]
     commands = [["index"], ["status"], *(["search", *q, "--json"] for q in queries)]
-    commands = [["--data-dir", str(other), *command] for command in commands]
-    env = {k: v for k, v in os.environ.items() if k != whoosh_adapter.FAST_PATHS_ENV}
-    child = subprocess.run([sys.executable, "-c", _OTHER_WHOOSH, json.dumps(commands)],
-                           cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
-    assert child.returncode == 0, child.stderr
-    indexed, status, *answers = json.loads(child.stdout)
+    other = _stored(tmp_path / "other", records)
+    (indexed, status, *answers), log = _communiques("other", other, commands)
     # Said once in the log (stderr here, nothing being configured), and by `status`.
-    assert child.stderr.count("fast paths off") == 1, child.stderr
-    assert FALLBACK_LINE in child.stderr
+    assert log.count("fast paths off") == 1, log
+    assert FALLBACK_LINE in log
     assert FALLBACK_LINE in status.splitlines()
     assert "index: 150 documents" in status
     # Whoosh's own writer, in one process: one segment.
     assert len(IndexHome.open(IndexHome(other).current_dir()).reader().leaf_readers()) == 1
 
-    app = create_app({"TESTING": True, "DATA_DIR": str(pinned)})
-    assert run_cli(app, "index").exit_code == 0
-    assert "search engine: whoosh3 3.54.0, fast paths on" in run_cli(app, "status").output
-    for query, answer in zip(queries, answers, strict=True):
-        expected = json.loads(run_cli(app, "search", *query, "--json").output)
-        assert expected["total"] > 0, query
-        assert json.loads(answer) == expected, query
+    pinned = _stored(tmp_path / "pinned", records)
+    (_, status, *expected), log = _communiques("pinned", pinned, commands)
+    assert "fast paths" not in log
+    assert "search engine: whoosh3 3.54.0, fast paths on" in status.splitlines()
+    for query, answer, fast in zip(queries, answers, expected, strict=True):
+        assert json.loads(fast)["total"] > 0, query
+        assert json.loads(answer) == json.loads(fast), query
 
 
 # -- the fallback in this process: the same results, query by query ---------------------------
