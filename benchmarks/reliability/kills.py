@@ -169,7 +169,7 @@ def recover(argv: list[str], env: dict[str, str], log: Path, since: float) -> di
 
 def index_mode(output: str) -> str | None:
     """"incremental" or "rebuild", from the `index: MODE, ...` line a command prints."""
-    modes = re.findall(r"^index: (\w+),", output, re.MULTILINE)
+    modes = re.findall(r"index: (incremental|rebuild)\b", output)  # plain or in a JSON log
     return modes[-1] if modes else None
 
 
@@ -222,12 +222,12 @@ def one_kill(workload: Workload, n: int, rng: random.Random, log: Path) -> dict:
     indexed = index_count(data)
     missing = index_has(data, must_index) if must_index else []
     row = {
-        "n": n + 1, "mode": mode, "command": " ".join(argv[len(communiques()):]),
+        "n": n + 1, "mode": mode, "command": " ".join(argv[len(communiques()) + 2:]),
         "kill_at_s": killed["at"], "killed": killed["killed"], "kill_attempts": attempts,
         "killed_exit": killed["exit"], "survivors": killed["survivors"],
         "committed_before": len(before), "lost": len(before - after),
         "lost_examples": sorted(before - after)[:5],
-        "recovery": " ".join(recovery_argv[len(communiques()):]),
+        "recovery": " ".join(recovery_argv[len(communiques()) + 2:]),
         "recovery_exit": recovered["exit"], "started_first_try": recovered["busy_exits"] == 0,
         "busy_exits": recovered["busy_exits"], "started_after_s": recovered["started_after_s"],
         "recovery_seconds": recovered["seconds"], "recovery_index_mode": recovered["index_mode"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 URL_CHARS = 160
@@ -218,6 +219,8 @@ def _kills(stage: dict) -> list[str]:
         "process group (`group`), the main process alone, whose writer processes live on "
         "(`main`), and one writer process (`writer`). **stray gens** counts index "
         "generations left besides the current one and the one kept for readers; "
+        "**at (s) (tries)** is when the kill landed and how many runs it took to land one "
+        "(a run that ends before its kill moment is run again with an earlier one); "
         "**running** counts crawl runs never marked finished; the next command's exit "
         "says whether its indexing was incremental or a rebuild. The synthetic archive has "
         f"{stage['rebuild_documents']:,} communiqués (benchmarks/corpus.py); incremental "
@@ -234,13 +237,14 @@ def _kills(stage: dict) -> list[str]:
             f"{s['max_wait_to_start_s']} s), succeeded {s['recovered']} times; "
             f"{s['lost_records']} records lost; index = archive after "
             f"{s['index_matches_archive']} of {len(s['rounds'])}.", "",
-            "| # | kill | at (s) | survivors | next started after (s) | busy exits | "
+            "| # | kill | at (s) (tries) | survivors | next started after (s) | busy exits | "
             "next exit | next took (s) | lost | index / archive | stray gens | running |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in s["rounds"]:
             lines.append(
-                f"| {r['n']} | {r['mode']} `{r['command']}` | {r['kill_at_s']} | "
+                f"| {r['n']} | {r['mode']} `{_command(r['command'])}` | {r['kill_at_s']} "
+                f"({r.get('kill_attempts', 1)}) | "
                 f"{r['survivors']} | {r['started_after_s']} | {r['busy_exits']} | "
                 f"{r['recovery_exit']}{_mode(r)} | {r['recovery_seconds']} | {r['lost']} | "
                 f"{r['index_count']} / {r['archive_count']} | {r['stray_generations']} | "
@@ -253,6 +257,11 @@ def _kills(stage: dict) -> list[str]:
                   f"{final['stray_generations_before']} before and "
                   f"{final['stray_generations_after']} after."]
     return lines
+
+
+def _command(command: str) -> str:
+    """A command without its data directory (a temp dir of the run)."""
+    return re.sub(r"^--data-dir \S+ ", "", command)
 
 
 def _mode(row: dict) -> str:
@@ -367,9 +376,15 @@ def _xss(stage: dict) -> list[str]:
     return lines
 
 
+ANALYSIS_FILE = "analysis.md"  # what the figures of the last run mean, written by hand
+
+
 def write_report(figures: dict, output: Path) -> None:
     stages = figures["stages"]
     lines = _header(figures)
+    analysis = output.parent / "reliability" / ANALYSIS_FILE
+    if analysis.exists():
+        lines += ["", analysis.read_text().strip()]
     for name, section in (("fuzz", _fuzz), ("kills", _kills), ("readers", _readers),
                           ("load", _load), ("xss", _xss)):
         if name in stages:
