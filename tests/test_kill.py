@@ -212,10 +212,14 @@ def test_a_forked_child_of_a_dead_writer_does_not_keep_the_lock(tmp_path: Path,
         import os, sys, time
         from indexer.lock import WriterLock
         WriterLock(sys.argv[1]).acquire()
+        ready, told = os.pipe()
         child = os.fork()
         if child == 0:
+            # fork() has returned here, so the at-fork hook has closed the lock's copy.
+            os.write(told, b"x")
             time.sleep(120)
             os._exit(0)
+        os.read(ready, 1)  # killing the parent sooner races the child's hook
         print(child, flush=True)
         os.kill(os.getpid(), 9)
     """, str(tmp_path))
