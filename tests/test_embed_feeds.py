@@ -155,6 +155,9 @@ def test_every_registered_format_is_served_offered_and_described(client) -> None
             assert f'/feed.{output.name}?q=kosovo"' in page
         response = client.get(url)
         assert response.status_code == 200 and response.mimetype == output.media_type
+        # Read the streamed body to its end, so its request context closes in order.
+        assert response.get_data()
+        response.close()
 
     assert {o.name for o in of_kind(OutputKind.EXPORT)} == {"csv", "jsonl"}
 
