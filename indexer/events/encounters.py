@@ -433,7 +433,7 @@ class EncounterReader:
             return []
         subjects: list[Participant] = []
         objects: list[Participant] = []
-        if between:
+        if between and preposition is not None:
             after = [m for m in inside if m[0] > preposition]
             if len(after) >= 2 and set(words[after[0][1]:after[1][0]]) & lexicon.AND[group]:
                 subjects, objects = [after[0][2]], [after[1][2]]
@@ -512,7 +512,8 @@ class EncounterReader:
                              avoid)
 
     def _unnamed(self, text: _Text, group: str, start: int, stop: int,
-                 default_country: str, avoid: set[str] = frozenset()) -> list[Participant]:
+                 default_country: str, avoid: frozenset[str] | set[str] = frozenset(),
+                 ) -> list[Participant]:
         """Sides told by office: a role word and a country ("Russian counterpart",
         "ministrom inostranih poslova Ruske Federacije", "сербским коллегой"); with a
         plural office, one per country ("the ministers of Austria, Bulgaria and ...")."""
