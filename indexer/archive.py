@@ -129,6 +129,30 @@ CREATE TABLE IF NOT EXISTS page_cache (
 );
 """
 
+# Scheduled re-crawls (issue 15), withdrawals. `listed`: the articles each listing, feed
+# or API query named when it was last read, in its order, so an article dropped from it
+# can be re-checked (and withdrawn only if a fetch confirms it is gone). `withdrawals`:
+# every time a communiqué was marked withdrawn, and when it came back (NULL: still gone).
+LISTINGS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS listed (
+    section  TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    id       TEXT NOT NULL,
+    url      TEXT NOT NULL,
+    PRIMARY KEY (section, id)
+);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    id            TEXT NOT NULL,
+    withdrawn_at  TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    reinstated_at TEXT
+);
+CREATE INDEX IF NOT EXISTS withdrawals_by_id ON withdrawals (id);
+INSERT INTO withdrawals (id, withdrawn_at, reason)
+    SELECT id, withdrawn_at, COALESCE(withdrawn_reason, '') FROM communiques
+    WHERE withdrawn_at IS NOT NULL;
+"""
+
 # Columns added since the first archives: (table, column, definition).
 ADDED_COLUMNS = (
     ("crawl_runs", "drift", "INTEGER NOT NULL DEFAULT 0"),
@@ -187,6 +211,9 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     *(_add_column(table, column, definition) for table, column, definition in ADDED_COLUMNS),
     # Events (issue 11): derived tables that were created on first use before this step.
     lambda db: _run_script(Archive.EVENTS_SCHEMA)(db),
+    # Withdrawals (issue 15): what each listing last listed, and every withdrawal with
+    # its end (history kept when a page comes back); those marked so far start it.
+    lambda db: _run_script(LISTINGS_SCHEMA)(db),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -396,12 +423,26 @@ class Archive:
 
     # -- scheduled re-crawls: withdrawals, cached listings, run health (issue 15) --------
 
-    def _reinstate(self, db: sqlite3.Connection, communique_id: str, now: str) -> None:
-        """A withdrawn page answered again: it is current once more."""
-        if "withdrawn_at" in self._columns("communiques"):
-            db.execute("UPDATE communiques SET withdrawn_at = NULL, withdrawn_reason = NULL,"
-                       " status_changed_at = ? WHERE id = ? AND withdrawn_at IS NOT NULL",
-                       (now, communique_id))
+    def _reinstate(self, db: sqlite3.Connection, communique_id: str, now: str) -> bool:
+        """A withdrawn page answered again: it is current once more, and its withdrawal
+        is kept in its history with the day it ended. True if it was withdrawn."""
+        if "withdrawn_at" not in self._columns("communiques"):
+            return False
+        cur = db.execute("UPDATE communiques SET withdrawn_at = NULL, withdrawn_reason = NULL,"
+                         " status_changed_at = ? WHERE id = ? AND withdrawn_at IS NOT NULL",
+                         (now, communique_id))
+        if cur.rowcount and self._has_table("withdrawals"):
+            db.execute("UPDATE withdrawals SET reinstated_at = ? WHERE id = ?"
+                       " AND reinstated_at IS NULL", (now, communique_id))
+        return cur.rowcount > 0
+
+    def reinstate(self, communique_id: str) -> bool:
+        """A withdrawn page answered 304 Not Modified: it is back as it was archived."""
+        with self._transaction() as db:
+            back = self._reinstate(db, communique_id, _now())
+            db.execute("UPDATE communiques SET last_checked = ? WHERE id = ?",
+                       (_now(), communique_id))
+            return back
 
     def mark_withdrawn(self, communique_id: str, reason: str,
                        when: datetime | None = None) -> bool:
@@ -413,7 +454,36 @@ class Archive:
                 "UPDATE communiques SET withdrawn_at = ?, withdrawn_reason = ?,"
                 " status_changed_at = ?, last_checked = ? WHERE id = ? AND withdrawn_at IS NULL",
                 (at, reason, at, at, communique_id))
+            if cur.rowcount and self._has_table("withdrawals"):
+                db.execute("INSERT INTO withdrawals (id, withdrawn_at, reason) VALUES (?, ?, ?)",
+                           (communique_id, at, reason))
             return cur.rowcount > 0
+
+    def withdrawal_history(self, communique_id: str
+                           ) -> list[tuple[datetime, datetime | None, str]]:
+        """Every withdrawal of a communiqué, oldest first: (withdrawn, back or None, why)."""
+        if not self._has_table("withdrawals"):
+            gone = self.withdrawn(communique_id)
+            return [(gone[0], None, gone[1])] if gone else []
+        return [(datetime.fromisoformat(at), datetime.fromisoformat(back) if back else None,
+                 reason) for at, back, reason in self._db.execute(
+            "SELECT withdrawn_at, reinstated_at, reason FROM withdrawals WHERE id = ?"
+            " ORDER BY withdrawn_at, rowid", (communique_id,))]
+
+    def listed(self, section: str) -> list[tuple[str, str]]:
+        """What a listing (feed, API query) named when last read: (id, url), in order."""
+        if not self._has_table("listed"):
+            return []
+        return list(self._db.execute(
+            "SELECT id, url FROM listed WHERE section = ? ORDER BY position", (section,)))
+
+    def set_listed(self, section: str, items: list[tuple[str, str]]) -> None:
+        """Remember what a listing names now (see `listed`)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM listed WHERE section = ?", (section,))
+            db.executemany("INSERT OR IGNORE INTO listed (section, position, id, url)"
+                           " VALUES (?, ?, ?, ?)",
+                           [(section, n, i, url) for n, (i, url) in enumerate(items)])
 
     def withdrawn(self, communique_id: str) -> tuple[datetime, str] | None:
         """When and why a communiqué was marked withdrawn, or None."""
