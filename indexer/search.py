@@ -67,7 +67,7 @@ from indexer.request import (
 )
 from indexer.schema import doc_type_label
 from indexer.snippets import snippet_for
-from indexer.suggestions import FEW_RESULTS, Lexicon, suggestions
+from indexer.suggestions import FEW_RESULTS, LexiconCache, suggestions
 from scrapers.record import Communique
 
 if TYPE_CHECKING:
@@ -97,7 +97,6 @@ class _Generation:
     tables: FacetTables
     bulk: BulkEvaluator  # keeps the generation's field lengths
     cache: OrderedDict = field(default_factory=OrderedDict)  # request -> SearchResults
-    lexicon: Lexicon | None = None  # read on the first "did you mean"
     versions: VersionTables | None = None  # events (issue 11): read on first use
 
 
@@ -113,6 +112,7 @@ class SearchService:
         self._local = threading.local()
         self._reader = QueryReader()
         self.events = EventService(self.data_dir)  # events (issue 11)
+        self.lexicons = LexiconCache()  # "did you mean": built off the request path
 
     def archive(self) -> Archive:
         """A read-only archive connection for this thread."""
@@ -273,12 +273,11 @@ class SearchService:
         current = self._current()
         if current is None:
             return []
-        generation, searcher = current
-        if generation.lexicon is None:
-            # Read once per index generation (a benign race: two threads may both read it).
-            generation.lexicon = Lexicon.from_reader(searcher.reader())
+        generation, _ = current
+        # Never waits for the lexicon: until it is built, the last one built or none.
+        lexicon = self.lexicons.get(generation.key, generation.index.reader)
         officials = extractor_for(str(self.data_dir)).registry.by_id.values()
-        return suggestions(request.q, generation.lexicon, officials, request.exact)
+        return suggestions(request.q, lexicon, officials, request.exact)
 
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
         """Every result of a search, in order, as records: for complete exports.

@@ -12,9 +12,15 @@ distance (rapidfuzz), and ranked by distance, then by how many documents use the
 
 from __future__ import annotations
 
+import logging
+import os
 import re
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -28,8 +34,17 @@ MAX_SUGGESTIONS = 3
 MIN_WORD_LENGTH = 4
 # A correction must be used by this many times more documents than the word as typed.
 MORE_COMMON = 3
+# The lexicon of an index generation is read by one background thread (LexiconCache),
+# never inside a request; a build past these bounds gives up, and that generation's
+# searches get registry-only suggestions.
+LEXICON_BUILD_LIMIT = 120.0  # seconds
+MAX_LEXICON_TERMS = 3_000_000  # terms read over the four fields
+# What one "did you mean" may spend: past it, the words not yet corrected are left as typed.
+SUGGESTION_TIME_LIMIT = 0.5  # seconds
+MAX_CORRECTED_WORDS = 10  # words of one query looked up in the lexicon
 # Query-language words, never corrected.
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
+log = logging.getLogger(__name__)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 # A word of the query: a field prefix, a quoted phrase's word, a plain word, with what
 # follows it (":" marks a field name, "*" or "~" a prefix or fuzzy word).
@@ -79,15 +94,31 @@ class Lexicon:
         return cls(folded_df, exact_df, spellings, sorted(folded_df))
 
     @classmethod
-    def from_reader(cls, reader) -> Lexicon:
-        """The lexicon of an open Whoosh reader's title and body fields."""
+    def from_reader(cls, reader: Any, deadline: float | None = None,
+                    max_terms: int = MAX_LEXICON_TERMS,
+                    stop: Callable[[], bool] | None = None) -> Lexicon:
+        """The lexicon of an open Whoosh reader's title and body fields.
+
+        Raises LexiconUnavailable past `deadline` (time.monotonic()), past `max_terms`
+        terms, or when `stop()` turns true (checked every few thousand terms)."""
+        read = 0
 
         def terms(fields: tuple[str, ...]) -> Iterable[tuple[str, int]]:
+            nonlocal read
             for name in fields:
-                for term in reader.lexicon(name):
+                # Term infos come with the terms: one walk, not a lookup per term.
+                for term, info in reader.iter_field(name):
+                    read += 1
+                    if read % 4096 == 1:  # the first term too: a spent deadline reads nothing
+                        if deadline is not None and time.monotonic() > deadline:
+                            raise LexiconUnavailable(f"not read in time ({read:,} terms)")
+                        if stop is not None and stop():
+                            raise LexiconUnavailable("no longer wanted")
+                    if read > max_terms:
+                        raise LexiconUnavailable(f"over {max_terms:,} terms")
                     text = term.decode("utf-8") if isinstance(term, bytes) else term
                     if not text.isdigit():
-                        yield text, reader.doc_frequency(name, term)
+                        yield text, info.doc_frequency()
 
         return cls.from_terms(terms(("title", "body")), terms(("title_exact", "body_exact")))
 
@@ -107,6 +138,112 @@ class Lexicon:
         if not choices:
             return None
         return max(choices, key=lambda c: (c[1], -len(c[0]), c[0]))
+
+
+class LexiconUnavailable(Exception):
+    """A lexicon build gave up (too slow, too big, or superseded)."""
+
+
+ReaderOpener = Callable[[], AbstractContextManager[Any]]
+
+
+class LexiconCache:
+    """The lexicon of the current index generation, built once, off the request path.
+
+    `get` never waits: it asks for the generation's lexicon and answers with what is
+    ready (the lexicon of that generation, else the last one built for an earlier
+    generation, else None). One builder thread per process reads the lexicon of the
+    latest generation asked for, within the time and size bounds; a build that a newer
+    generation supersedes stops at its next check. A failed build is not retried for
+    that generation (its searches get the earlier lexicon or registry-only suggestions).
+    """
+
+    def __init__(self, build_limit: float = LEXICON_BUILD_LIMIT,
+                 max_terms: int = MAX_LEXICON_TERMS) -> None:
+        self.build_limit = build_limit
+        self.max_terms = max_terms
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()  # a forked worker starts afresh: the builder stayed behind
+        self._wanted: tuple[object, ReaderOpener] | None = None
+        self._key: object = None  # generation of `_lexicon` (or of its failed build)
+        self._lexicon: Lexicon | None = None
+        self._earlier: Lexicon | None = None  # the last lexicon built, any generation
+        self._builder: threading.Thread | None = None
+        self.builds = 0  # builds started (for tests and logs)
+        self.failures: list[str] = []
+
+    def get(self, key: object, open_reader: ReaderOpener) -> Lexicon | None:
+        """The lexicon for generation `key` if built, else the last built, else None;
+        starts building `key`'s (with `open_reader()`, a context manager giving a
+        reader) unless that is done or under way."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._reset()
+            if self._key == key:
+                return self._lexicon if self._lexicon is not None else self._earlier
+            if self._wanted is None or self._wanted[0] != key:
+                self._wanted = (key, open_reader)
+                if self._builder is None:
+                    self._builder = threading.Thread(
+                        target=self._build_wanted, name="lexicon-builder", daemon=True)
+                    self._builder.start()
+            return self._earlier
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no build is wanted or under way (for tests and a warm-up, never in
+        a request); False if one still is after `timeout` seconds."""
+        end = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self._wanted is None and self._builder is None:
+                    return True
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.01)
+
+    def _build_wanted(self) -> None:
+        while True:
+            with self._lock:
+                if self._wanted is None:
+                    self._builder = None
+                    return
+                key, open_reader = self._wanted
+                self.builds += 1
+            lexicon, failure = self._build(key, open_reader)
+            with self._lock:
+                if self._wanted is not None and self._wanted[0] == key:
+                    self._wanted = None
+                    self._key, self._lexicon = key, lexicon
+                    if lexicon is not None:
+                        self._earlier = lexicon
+                    else:
+                        self.failures.append(failure)
+                # else superseded: the loop builds the newer generation
+
+    def _build(self, key: object, open_reader: ReaderOpener) -> tuple[Lexicon | None, str]:
+        def superseded() -> bool:
+            wanted = self._wanted  # read without the lock: a stale answer costs one check
+            return wanted is None or wanted[0] != key
+
+        started = time.monotonic()
+        try:
+            with open_reader() as reader:
+                lexicon = Lexicon.from_reader(reader, started + self.build_limit,
+                                              self.max_terms, superseded)
+        except LexiconUnavailable as exc:
+            if not superseded():
+                log.warning("did-you-mean lexicon of %s: %s; registry-only suggestions",
+                            key, exc)
+            return None, str(exc)
+        except Exception as exc:  # an index pruned under us, a damaged segment...
+            log.warning("did-you-mean lexicon of %s not read: %r", key, exc)
+            return None, repr(exc)
+        log.info("did-you-mean lexicon of %s: %d terms in %.1f s", key,
+                 len(lexicon.folded), time.monotonic() - started)
+        return lexicon, ""
 
 
 def correct_word(typed: str, lexicon: Lexicon, exact: bool) -> str | None:
@@ -157,10 +294,14 @@ def _replace(q: str, spans: list[tuple[int, int, str]]) -> str:
     return q
 
 
-def index_suggestion(q: str, lexicon: Lexicon, exact: bool) -> str | None:
-    """The query with each word the index would rather spell otherwise corrected."""
+def index_suggestion(q: str, lexicon: Lexicon, exact: bool,
+                     deadline: float | None = None) -> str | None:
+    """The query with each word the index would rather spell otherwise corrected (the
+    first MAX_CORRECTED_WORDS words, those looked up before `deadline`)."""
     spans = []
-    for token in _words(q):
+    for token in _words(q)[:MAX_CORRECTED_WORDS]:
+        if deadline is not None and time.monotonic() > deadline:
+            break
         corrected = correct_word(token.group("word"), lexicon, exact)
         if corrected is not None:
             spans.append((token.start("word"), token.end("word"), corrected))
@@ -176,12 +317,12 @@ def _name_in_script(spellings: tuple[str, ...], cyrillic: bool) -> str | None:
     return None
 
 
-def _name_match(words: list[re.Match[str]], official: object,
-                lexicon: Lexicon | None) -> list[tuple[re.Match[str], int]]:
+def _name_match(words: list[re.Match[str]], official: object, lexicon: Lexicon | None,
+                fuzzy: bool = True) -> list[tuple[re.Match[str], int]]:
     """The query words naming a person, with their edits, if one of them is a surname.
 
-    A word matches a name's word as written (folded), or within a few edits when the
-    index hardly uses it (a misspelling, not another real word such as "Kosovo")."""
+    A word matches a name's word as written (folded), or (if `fuzzy`) within a few edits
+    when the index hardly uses it (a misspelling, not another real word such as "Kosovo")."""
     spellings = [[folded_term(w) for w in WORD.findall(s)] for s in official.spellings]  # type: ignore[attr-defined]
     tokens = {t for words_ in spellings for t in words_}
     surnames = {words_[-1] for words_ in spellings if words_}
@@ -192,7 +333,7 @@ def _name_match(words: list[re.Match[str]], official: object,
             continue
         if term in tokens:
             edits, near = 0, term
-        elif lexicon is None or lexicon.folded.get(term, 0) == 0:
+        elif fuzzy and (lexicon is None or lexicon.folded.get(term, 0) == 0):
             edits, near = min(((Levenshtein.distance(term, t), t) for t in tokens),
                               default=(99, ""))
             # Names are short and many: one edit, two only in long names.
@@ -206,15 +347,19 @@ def _name_match(words: list[re.Match[str]], official: object,
 
 
 def registry_suggestions(q: str, officials: Iterable, lexicon: Lexicon | None = None,
-                         limit: int = MAX_SUGGESTIONS) -> list[str]:
+                         limit: int = MAX_SUGGESTIONS,
+                         deadline: float | None = None, fuzzy: bool = True) -> list[str]:
     """The query with a misspelt or other-spelt name replaced by the person's name in
-    the script typed, for each registry person it names (closest first)."""
-    words = _words(q)
+    the script typed, for each registry person it names (closest first; those found
+    before `deadline`). Not `fuzzy`: only names written as a registry spelling does."""
+    words = _words(q)[:MAX_CORRECTED_WORDS]
     if not words:
         return []
     scored: list[tuple[int, str, str]] = []
     for official in officials:
-        matched = _name_match(words, official, lexicon)
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        matched = _name_match(words, official, lexicon, fuzzy)
         if not matched:
             continue
         typed = " ".join(t.group("word") for t, _ in matched)
@@ -233,13 +378,20 @@ def registry_suggestions(q: str, officials: Iterable, lexicon: Lexicon | None = 
     return list(dict.fromkeys(s for _, _, s in scored))[:limit]
 
 
-def suggestions(q: str, lexicon: Lexicon, officials: Iterable, exact: bool = False,
-                limit: int = MAX_SUGGESTIONS) -> list[str]:
-    """Alternative queries for `q`, best first: the index's spelling, then names."""
+def suggestions(q: str, lexicon: Lexicon | None, officials: Iterable, exact: bool = False,
+                limit: int = MAX_SUGGESTIONS,
+                time_limit: float | None = SUGGESTION_TIME_LIMIT) -> list[str]:
+    """Alternative queries for `q`, best first: the index's spelling, then names.
+
+    Without a lexicon (not built yet), names only, and only names written as the
+    registry writes them (nothing tells a misspelt name from a real word). Whatever is found within
+    `time_limit` seconds is offered; the rest of the words are not looked at."""
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     found = []
-    corrected = index_suggestion(q, lexicon, exact)
+    corrected = index_suggestion(q, lexicon, exact, deadline) if lexicon is not None else None
     if corrected is not None:
         found.append(corrected)
-    found += registry_suggestions(q, officials, lexicon, limit)
+    found += registry_suggestions(q, officials, lexicon, limit, deadline,
+                                  fuzzy=lexicon is not None)
     found = [s for s in dict.fromkeys(found) if s.strip() != q.strip()]
     return found[:limit]

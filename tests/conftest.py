@@ -93,6 +93,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, d
         assert result.exit_code == 0, result.output
         yield app, sites.base_urls
 
+        # The did-you-mean lexicon is built in the background on the first search that
+        # asks for it; read it now, so the tests of suggestions see it (a warmed-up server).
+        from indexer.search import SearchRequest
+
+        service = app.extensions["search"]
+        service.did_you_mean(SearchRequest(q="warm"))
+        assert service.lexicons.wait_idle(120)
 
 @pytest.fixture
 def crawled_app(crawled) -> Flask:  # type: ignore[no-untyped-def]
