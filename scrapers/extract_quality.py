@@ -1,7 +1,7 @@
 """How well the generic extractor reads article pages, scored against human annotations.
 
 For every page of a corpus (`expected.json` beside the pages, see
-tests/fixtures/extraction/README.md) the extractor's record is compared with
+evaluation/extraction/README.md) the extractor's record is compared with
 the annotation:
 
 * title: right when equal after whitespace normalisation;

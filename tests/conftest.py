@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+import evaluation
 from demo import SITES as DEMO_SITES
 from webapp import create_app
 from webapp.cli import cli
@@ -21,9 +22,10 @@ from webapp.cli import cli
 # app they create (tests/test_hostile_input.py turns it on where it is the subject).
 os.environ["COMMUNIQUES_RATE_LIMIT"] = ""
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures"  # the renderers and their article texts
 SITES = DEMO_SITES  # the demo's copy of the sites, written by fixtures/build_*.py
-GOLDEN = FIXTURES / "golden"
+GOLDEN = evaluation.GOLDEN  # the expected records, written by the same renderers
+UNSEEN = evaluation.UNSEEN
 
 
 def load_golden(source_id: str) -> list[dict]:
@@ -91,8 +93,6 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, d
         assert result.exit_code == 0, result.output
         result = run_cli(app, "index")
         assert result.exit_code == 0, result.output
-        yield app, sites.base_urls
-
         # The did-you-mean lexicon is built in the background on the first search that
         # asks for it; read it now, so the tests of suggestions see it (a warmed-up server).
         from indexer.search import SearchRequest
@@ -100,6 +100,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, d
         service = app.extensions["search"]
         service.did_you_mean(SearchRequest(q="warm"))
         assert service.lexicons.wait_idle(120)
+        yield app, sites.base_urls
+
 
 @pytest.fixture
 def crawled_app(crawled) -> Flask:  # type: ignore[no-untyped-def]

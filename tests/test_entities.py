@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, GOLDEN, run_cli
+from conftest import GOLDEN, UNSEEN, run_cli
 from test_archive import make_record
 
 from indexer.archive import Archive
@@ -15,7 +15,6 @@ from indexer.entities import extractor_for
 from indexer.entities.quality import evaluate
 from webapp import create_app
 
-UNSEEN = FIXTURES / "entities-unseen" / "communiques.json"
 SEED_TITLE = "Serbian-Russian consultations on security challenges and threats held in Moscow"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import FIXTURES, GOLDEN, run_cli
+from conftest import GOLDEN, UNSEEN, run_cli
 from test_entities import quality_tables
 
 from indexer.entities import extractor_for
@@ -22,7 +22,6 @@ from indexer.entities.registry import Official, OfficialsRegistry
 from indexer.folding import WORD, fold
 from webapp import create_app
 
-UNSEEN = FIXTURES / "entities-unseen" / "communiques.json"
 LANGUAGES = ("en", "ru", "sr-Latn", "sr-Cyrl")
 MINISTRY_HOSTS = {"www.mfa.gov.rs", "www.mid.ru", "mid.ru", "www.state.gov", "www.gov.uk",
                   "www.fmprc.gov.cn"}

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN, run_cli
+from conftest import GOLDEN, UNSEEN, run_cli
 
 from indexer.archive import Archive
 from indexer.build import rebuild_index, update_index
@@ -139,7 +139,7 @@ def test_encounters_hold_their_floor_on_the_unseen_set() -> None:
     measurement led to (P 0.94 R 0.86)."""
     from indexer.events.quality import PairTally, evaluate_encounters
 
-    tallies = evaluate_encounters(GOLDEN.parent / "entities-unseen" / "communiques.json",
+    tallies = evaluate_encounters(UNSEEN,
                                   GOLDEN / "events" / "unseen.json", extractor_for(None))
     overall = PairTally()
     for tally in tallies.values():

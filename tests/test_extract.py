@@ -7,8 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import SITES, run_cli
+from conftest import GOLDEN, SITES, run_cli
 
+from evaluation import EXTRACTION
 from scrapers.doctypes import DOC_TYPES, normalise_doc_type
 from scrapers.extract import extract_article
 from scrapers.language import detect_language
@@ -105,7 +106,7 @@ def test_extraction_quality_gate() -> None:
     """
     from scrapers.extract_quality import evaluate
 
-    evaluation = evaluate(Path(__file__).parent / "fixtures" / "extraction")
+    evaluation = evaluate(EXTRACTION)
     assert len(evaluation.pages) >= 44
     assert evaluation.mean_f1 >= 0.99
     assert evaluation.mean_precision >= 0.99
@@ -123,7 +124,7 @@ def test_extraction_quality_gate() -> None:
 def test_generic_extractor_on_the_source_fixture_articles() -> None:
     """Pages the generic rules were not tuned on: every article page of the five sources'
     fixture sites, read with no definition and compared with the record the definition
-    gives (tests/fixtures/golden). Titles all right, a date either right or absent (some
+    gives (evaluation/golden). Titles all right, a date either right or absent (some
     pages show none: their record's date comes from the listing), never another one."""
     import sys
     from urllib.parse import urlsplit
@@ -137,7 +138,7 @@ def test_generic_extractor_on_the_source_fixture_articles() -> None:
 
     pages = titles = dates = 0
     f1s = []
-    for golden in sorted((fixtures / "golden").glob("*.json")):
+    for golden in sorted(GOLDEN.glob("*.json")):
         for record in json.loads(golden.read_text(encoding="utf-8")):
             parts = urlsplit(record["url"])
             path = page_file(SITES / parts.netloc, parts.path, parts.query)

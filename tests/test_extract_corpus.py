@@ -1,6 +1,6 @@
 """The extraction evaluation corpus: its shape, its annotations, the scorer and the gate.
 
-The corpus (tests/fixtures/extraction/) is what `communiques extract-quality` scores
+The corpus (evaluation/extraction/) is what `communiques extract-quality` scores
 the generic extractor on; its README says how the pages were written and annotated.
 These tests keep the annotations honest (everything expected is on the page as
 written) and hold the extractor at the figures it reached.
@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from evaluation import EXTRACTION
 from scrapers import extract_quality
 from scrapers.extract import ExtractedArticle
 from scrapers.extract_quality import (
@@ -32,7 +33,7 @@ from scrapers.extract_quality import (
 from scrapers.fetch.encoding import decode_body
 from webapp import create_app
 
-CORPUS = Path(__file__).parent / "fixtures" / "extraction"
+CORPUS = EXTRACTION
 
 # The corpus's shape. Pages 01-30 were the first corpus (kinds of CMS); from 31 on they are
 # written in the structures of ministries and international bodies, with their traps.

@@ -9,10 +9,9 @@ import pytest
 from whoosh.fields import TEXT
 
 from benchmarks.corpus import generate
+from evaluation import GOLDEN
 from indexer.folding import fold
 from indexer.schema import FastText, build_schema
-
-GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 
 
 def _texts() -> list[str]:

@@ -20,6 +20,7 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 import demo as demo_package
+import evaluation
 from indexer import pipeline, whoosh_adapter
 from indexer.archive import Archive, CrawlRun
 from indexer.errors import IndexingError, QueryError, WriterBusy
@@ -630,7 +631,7 @@ def extract(ctx: click.Context, target: str, page_url: str | None, source_id: st
 
 @cli.command("extract-quality")
 @click.argument("corpus", type=click.Path(exists=True, file_okay=False),
-                default=str(REPO_ROOT / "tests" / "fixtures" / "extraction"))
+                default=str(evaluation.EXTRACTION))
 @click.option("--verbose", is_flag=True, help="One line per page, and what it got wrong.")
 def extract_quality(corpus: str, verbose: bool) -> None:
     """Score the generic extractor against the annotated corpus: titles, dates, bodies."""
@@ -771,9 +772,9 @@ def _check_registry(files: list[Path] | None, data_dir: str) -> None:
         sys.exit(1)
 
 
-# The evaluation sets of `entities-quality`.
-GOLDEN_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "golden"
-UNSEEN_SET = REPO_ROOT / "tests" / "fixtures" / "entities-unseen" / "communiques.json"
+# The evaluation sets of `entities-quality` (package data: see evaluation/__init__.py).
+GOLDEN_FIXTURES = evaluation.GOLDEN
+UNSEEN_SET = evaluation.UNSEEN
 
 
 @cli.command("entities-quality")

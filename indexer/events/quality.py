@@ -1,5 +1,5 @@
 """How well encounters are read and readouts grouped: scored against the golden events of
-the fixture communiqués (`tests/fixtures/golden/events/events.json`), per language.
+the fixture communiqués (`evaluation/golden/events/events.json`), per language.
 
 - Encounter pairs: the pairs of sides each communiqué reports, against the annotated ones
   (precision and recall). People are compared as the entities evaluation compares them
