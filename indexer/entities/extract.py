@@ -255,14 +255,14 @@ class EntityExtractor:
         _join_shortened(persons)
         found = []
         for person in persons.values():
-            nominative, known = _best_name(person.mentions)
+            nominative, nominative_known = _best_name(person.mentions)
             role = next((m.role for m in person.mentions if m.role), "")
             country = next((m.country for m in person.mentions if m.country), "")
             entry = self.directory.entry_for(person.key)
             found.append((person.position, FoundOfficial(
                 entry.key if entry else person.key, entry.name if entry else nominative,
-                nominative, known, tuple(dict.fromkeys([nominative, *person.forms])), role,
-                country, language)))
+                nominative, nominative_known, tuple(dict.fromkeys([nominative, *person.forms])),
+                role, country, language)))
         return found
 
     def _headline(self, record: Communique, words: Words, offset: int,
@@ -368,7 +368,8 @@ class EntityExtractor:
                 code = match_single(tokens[i])
                 # English does not decline: a word that only shares a country's key
                 # ("Dominic", "Ghani") is not the country.
-                if code and english and self.places.by_key.get((tokens[i],)) == code \
+                if code and english and words is not None \
+                        and self.places.by_key.get((tokens[i],)) == code \
                         and fold(words[i]).lower() not in self.places.written:
                     code = None
                 # "Latin America", "South American", "Латинской Америке": a region.

@@ -624,11 +624,11 @@ class FoundScanner:
                     continue
                 break
             name_word = self._name_word(chunk)
-            last = position == len(run) - 1
-            if not name_word and last and before is not None and self._name_word(before) \
+            at_end = position == len(run) - 1
+            if not name_word and at_end and before is not None and self._name_word(before) \
                     and _capitalised(chunk.text) and chunk.key in SURNAME_WORDS:
                 name_word = True  # a surname that is also a word: "Richard Hall"
-            place = not (last and surname_not_place) and (
+            place = not (at_end and surname_not_place) and (
                 self._place(chunks, i) or self._place_ending(chunks, i))
             if not name_word or place:
                 break
@@ -637,7 +637,8 @@ class FoundScanner:
                                           or self._place(chunks, run[position - 2])):
                 break  # "za Aziju i Pacifik Stefan Tomašević": Pacifik is Aziju's fellow
             if before is not None and _word_of(before, PREPOSITIONS):
-                if words == 1 and name_word and not _INITIALS.match(chunks[start].text):
+                if words == 1 and name_word and start is not None \
+                        and not _INITIALS.match(chunks[start].text):
                     return None  # "for New Challenges": a name does not follow "for"
                 break  # "of Italy", "u Beogradu", "в Москве": the complement, not a name
             if not _is_initial(chunk.text.rstrip(".")):
