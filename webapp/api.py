@@ -18,8 +18,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from indexer.archive import Archive
 from indexer.search import ALL_OF_FACETS, FEW_RESULTS, SearchHit, SearchResults
 from scrapers.record import Communique
+from webapp.diffs import withdrawn_on
 from webapp.labels import facet_value_label, source_name
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_args, search_request_from_args, whole_number
@@ -47,6 +49,8 @@ def hit_json(hit: SearchHit) -> dict:
         "more_matches": hit.more_matches,
         "score": hit.score,
         "url": hit.url,
+        # Issue 15: the day it was marked gone from the ministry's site, or null.
+        "withdrawn": gone.date().isoformat() if (gone := withdrawn_on(hit.id)) else None,
         "api_url": url_for("api.communique", communique_id=hit.id, _external=True),
         "html_url": url_for("pages.communique", communique_id=hit.id, _external=True),
         # Events (issue 11): the event it is a readout of, and its other versions.
@@ -167,6 +171,15 @@ def communique(communique_id: str) -> ResponseReturnValue:
          "fetched_at": v.fetched_at.isoformat()}
         for v in document.versions
     ]
+    # Issue 15: gone from the ministry's site since (null: it is there), and each time
+    # it was withdrawn and came back.
+    with Archive(current_app.config["DATA_DIR"], readonly=True) as archive:
+        data["withdrawn"] = gone.date().isoformat() if (gone := withdrawn_on(communique_id)
+                                                         ) else None
+        data["withdrawals"] = [
+            {"withdrawn": at.isoformat(), "reinstated": back.isoformat() if back else None,
+             "reason": reason}
+            for at, back, reason in archive.withdrawal_history(communique_id)]
     return jsonify(data)
 
 

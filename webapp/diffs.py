@@ -7,9 +7,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 
 from indexer.archive import Archive
@@ -87,10 +88,12 @@ def diff(communique_id: str) -> ResponseReturnValue:
 
 def lifecycle(communique_id: str) -> dict[str, Any]:
     """What the document page says of a communiqué: when it was last edited (a version
-    after the first), and whether it was withdrawn from its ministry's site."""
+    after the first), whether it is withdrawn from its ministry's site, and the earlier
+    withdrawals it came back from."""
     with _archive() as archive:
         versions = archive.versions(communique_id)
         gone = archive.withdrawn(communique_id)
+        history = archive.withdrawal_history(communique_id)
     edited = versions[-1] if len(versions) > 1 else None
     return {
         "edited_on": edited.fetched_at if edited else None,
@@ -98,7 +101,25 @@ def lifecycle(communique_id: str) -> dict[str, Any]:
         "current_version": edited.version if edited else None,
         "withdrawn_on": gone[0] if gone else None,
         "withdrawn_reason": gone[1] if gone else None,
+        # (withdrawn, back, why) of each withdrawal that ended.
+        "past_withdrawals": [w for w in history if w[1] is not None],
     }
+
+
+def withdrawn_on(communique_id: str) -> datetime | None:
+    """When a communiqué was marked withdrawn (None: it is current), for result cards,
+    API hits and embeds. One read-only archive connection serves the whole request."""
+    archive = g.get("_withdrawals_archive")
+    if archive is None:
+        archive = g._withdrawals_archive = _archive()
+    gone = archive.withdrawn(communique_id)
+    return gone[0] if gone else None
+
+
+def _close_archive(exc: BaseException | None) -> None:
+    archive = g.pop("_withdrawals_archive", None)
+    if archive is not None:
+        archive.close()
 
 
 def withdrawn_hit(hit: SearchHit) -> SearchHit:
@@ -115,3 +136,5 @@ def withdrawn_hit(hit: SearchHit) -> SearchHit:
 def init_app(app: Any) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["lifecycle"] = lifecycle
+    app.jinja_env.globals["withdrawn_on"] = withdrawn_on
+    app.teardown_appcontext(_close_archive)

@@ -97,6 +97,9 @@ HIT = {
         "score": {"type": ["number", "null"]},
         "url": {"type": "string"}, "api_url": {"type": "string"},
         "html_url": {"type": "string"},
+        "withdrawn": {"type": ["string", "null"], "format": "date",
+                      "description": "The day it was marked gone from the ministry's site "
+                      "(it stays archived and searchable); null while it is there"},
         "event": {"type": ["object", "null"], "description": "The event this communiqué is a "
                   "readout of: id, readouts (texts reporting it, language versions counted "
                   "once), position (this one's, 1-based), html_url, api_url",

@@ -22,7 +22,7 @@
     "ol{list-style:none;margin:0;padding:0}li{padding:.4em 0;border-bottom:1px solid " +
     "rgba(127,127,127,.25)}li:last-child{border-bottom:0}a{color:#0b57d0}" +
     ".dark a{color:#8ab4f8}.t{font-weight:600;text-decoration:none}" +
-    ".m{color:#6b7280;font-size:.85em;margin:.1em 0 0}.s{margin:.2em 0 0;font-size:.92em}" +
+    ".m{color:#6b7280;font-size:.85em;margin:.1em 0 0}.m.gone{color:#b3261e}.s{margin:.2em 0 0;font-size:.92em}" +
     "mark{background:#fff2a8;color:inherit}.f{font-size:.8em;margin:.4em 0 0}";
 
   function attr(el, name) {
@@ -97,6 +97,8 @@
         m.appendChild(ours);
         li.appendChild(m);
       }
+      // Gone from the ministry's site (issue 15): said so, with the day.
+      if (hit.withdrawn) li.appendChild(node("p", "m gone", "Withdrawn from the ministry's site on " + hit.withdrawn));
       if (show.indexOf("snippet") >= 0 && !compact && hit.snippet_html) {
         li.appendChild(snippet(hit.snippet_html));
       }

@@ -194,6 +194,15 @@
       meta.appendChild(element("span", "badge source", hit.ministry));
       meta.appendChild(element("span", "badge language", languages ? languages.of(hit.language) : hit.language));
       meta.appendChild(element("span", "badge doctype", hit.doc_type));
+      if (hit.withdrawn) {  // gone from the ministry's site: the same badge as the page's
+        var gone = element("span", "badge withdrawn", "Withdrawn ");
+        gone.title = "No longer on the ministry's site; the archived text is kept";
+        var when = element("time", "", new Date(hit.withdrawn + "T12:00:00Z")
+          .toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }));
+        when.setAttribute("datetime", hit.withdrawn);
+        gone.appendChild(when);
+        meta.appendChild(gone);
+      }
       li.appendChild(meta);
       var snippet = element("p", "snippet");
       snippet.lang = hit.language;
