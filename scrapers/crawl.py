@@ -53,6 +53,17 @@ class IncrementalSink(RecordSink, Protocol):
     def cache_page(self, url: str, page: FetchedPage) -> None: ...
 
 
+class ListingMemory(Protocol):
+    """A sink that remembers what each listing named (the archive), so an article dropped
+    from one is re-checked, and withdrawn only when a fetch confirms it is gone."""
+
+    def listed(self, section: str) -> list[tuple[str, str]]: ...
+
+    def set_listed(self, section: str, items: list[tuple[str, str]]) -> None: ...
+
+    def reinstate(self, communique_id: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class KnownArticle:
     """What the archive holds of an article the crawl found again."""
@@ -99,6 +110,10 @@ class CrawlReport:
     changed: int = 0
     unchanged: int = 0
     withdrawn: int = 0
+    reinstated: int = 0  # withdrawn pages that answered again
+    # Archived articles a re-read listing no longer names, re-checked by a fetch: still
+    # there (only unlisted), or gone (withdrawn).
+    unlisted: int = 0
     articles_found: int = 0
     issues: list[CrawlIssue] = field(default_factory=list)
     # Articles stored all the same, but read by the generic extractor because the site's
@@ -143,6 +158,7 @@ class CrawlReport:
         return {
             "seen": self.articles_found, "new": self.new, "changed": self.changed,
             "unchanged": self.unchanged, "withdrawn": self.withdrawn, "skipped": self.skipped,
+            "reinstated": self.reinstated, "unlisted": self.unlisted,
             "listing_requests": self.listing_requests,
             "article_requests": self.article_requests, "not_modified": self.not_modified,
             "blocked": self.blocked, "undated": self.undated, "body_chars": self.body_chars,
@@ -214,6 +230,32 @@ def localizer(source: Source, site_overrides: Mapping[str, str]) -> Callable[[st
     return localize
 
 
+# Items remembered per listing: a feed keeps naming its newest items, so what fell off its
+# end would otherwise pile up for ever (beyond this, a drop is not noticed).
+LISTING_MEMORY = 2000
+
+
+def section_key(source: Source, site_name: str, section_path: str) -> str:
+    """A listing's name in the archive's memory of what it named."""
+    return f"{source.id} {site_name} {section_path}"
+
+
+def dropped(before: list[tuple[str, str]], now: list[str]
+            ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Which of a listing's earlier items (id, url) are dropped, and which are beyond
+    what was re-read this time.
+
+    Listings run newest first and a crawl reads only their first pages: an item absent now
+    counts as dropped only if it stood before the deepest earlier item read again (that
+    part was re-read whole). One further down may just have moved to a page not read.
+    """
+    present = set(now)
+    deepest = max((n for n, (i, _) in enumerate(before) if i in present), default=-1)
+    gone = [item for item in before[:deepest] if item[0] not in present]
+    beyond = [item for item in before[deepest + 1:] if item[0] not in present]
+    return gone, beyond
+
+
 def crawl_source(
     source: Source,
     fetcher: Fetcher,
@@ -232,8 +274,10 @@ def crawl_source(
     requested conditionally (a 304 reuses the archived copy of the page), paging stops
     at the first page whose articles are all archived, and an archived article is
     re-fetched (conditionally) only when its `recheck` time has come; one that answers
-    404 or 410 then is marked withdrawn. The run stops when the source's budget of
-    requests or time is spent.
+    404 or 410 then is marked withdrawn. An archived article that a listing read whole
+    again no longer names is fetched: withdrawn on a 404 or 410, left alone on a 200. A
+    withdrawn one that answers again is reinstated. The run stops when the source's budget
+    of requests or time is spent.
     """
     opts = options or CrawlOptions()
     overrides = dict(site_overrides or {})
@@ -307,8 +351,12 @@ def crawl_source(
 
     ctx = CrawlContext(source, fetch_checked, localizer(source, overrides),
                        effective_base_urls(source, overrides), drifted, all_known)
+    remembers = incremental and all(
+        hasattr(sink, name) for name in ("listed", "set_listed", "reinstate"))
     links: list[ArticleLink] = []
     seen: set[str] = set()
+    # Listings read whole this run (no error, budget left): key -> their items, in order.
+    reread: dict[str, list[tuple[str, str]]] = {}
     sites = [site for site in source.sites if opts.sites is None or site.name in opts.sites]
     report.sites = tuple(site.name for site in sites)
     for site in sites:
@@ -319,6 +367,9 @@ def crawl_source(
                                                                         HostDown)):
                 url = getattr(found.error, "url", ctx.base_url(site) + section.path)
                 report.issues.append(CrawlIssue(url, _issue_kind(found.error), str(found.error)))
+            if found.error is None and found.links:
+                items = {link_id(link): link.fetch_url or link.url for link in found.links}
+                reread[section_key(source, site.name, section.path)] = list(items.items())
             for link in found.links:
                 key = canonical_url(link.url, source.host_aliases)
                 if key not in seen:  # a listing and a feed often name the same article
@@ -334,6 +385,7 @@ def crawl_source(
         strategy = STRATEGIES[source.strategy_of(link.section)]
         this_id = link_id(link)
         archived = known.get(this_id)
+        back = archived is not None and archived.withdrawn
         if (archived is not None and not archived.withdrawn and not opts.recheck_all
                 and archived.last_checked > due_before):
             # Archived and checked recently: no request, and a feed's or API's copy is not
@@ -357,6 +409,11 @@ def crawl_source(
                         continue
                     raise
                 if page.not_modified:
+                    if back and remembers and sink.reinstate(this_id):  # type: ignore[attr-defined]
+                        # Back as it was archived: current again, its withdrawal in history.
+                        report.reinstated += 1
+                        if progress:
+                            progress(f"reinstated: {link.url}")
                     sink.mark_checked(this_id)
                     report.unchanged += 1
                     continue
@@ -374,9 +431,71 @@ def crawl_source(
             last_modified=page.last_modified if page else None,
         )
         report.add(outcome)
+        if back:
+            report.reinstated += 1  # storing it again ended its withdrawal (history kept)
         if outcome in (StoreOutcome.NEW, StoreOutcome.CHANGED):
             report.body_chars += len(record.body)
             report.undated += record.published is None
         if progress:
             progress(f"{outcome}: {record.url}")
+    if remembers:
+        _recheck_unlisted(sink, reread, seen_ids={link_id(link) for link in links},
+                          fetch=fetch_checked, report=report, progress=progress)
     return report
+
+
+def _recheck_unlisted(
+    sink: RecordSink, reread: dict[str, list[tuple[str, str]]], *, seen_ids: set[str],
+    fetch: Callable[..., FetchedPage], report: CrawlReport,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Fetch the archived articles that listings read whole this run no longer name: a
+    404 or 410 marks one withdrawn; any other answer leaves it be (only unlisted). Each
+    listing's memory becomes what it names now, plus what lies beyond the part re-read,
+    plus the dropped ones this run could not settle (they are tried next time)."""
+    memory: ListingMemory = sink  # type: ignore[assignment]
+    incremental: IncrementalSink = sink  # type: ignore[assignment]
+    stopped = False
+    for key, items in reread.items():
+        gone, beyond = dropped(memory.listed(key), [i for i, _ in items])
+        # Named by another listing or feed of the source this run: moved, not dropped.
+        gone = [(i, url) for i, url in gone if i not in seen_ids]
+        known = incremental.known([i for i, _ in gone]) if gone else {}
+        unsettled: list[tuple[str, str]] = []
+        for this_id, url in gone:
+            archived = known.get(this_id)
+            if archived is None or archived.withdrawn or stopped:
+                # Never archived, or already withdrawn: nothing to check. Budget spent:
+                # the next run checks it.
+                if stopped and archived is not None and not archived.withdrawn:
+                    unsettled.append((this_id, url))
+                continue
+            etag, last_modified = sink.validators(this_id) or (None, None)
+            try:
+                fetch(url, etag, last_modified)
+            except HttpStatusError as exc:
+                if exc.status in (404, 410):
+                    if incremental.mark_withdrawn(this_id, f"dropped from its listing;"
+                                                           f" HTTP {exc.status}"):
+                        report.withdrawn += 1
+                        if progress:
+                            progress(f"withdrawn: {url}")
+                    continue
+                report.issues.append(CrawlIssue(url, _issue_kind(exc), str(exc)))
+                unsettled.append((this_id, url))
+                continue
+            except BudgetExhausted:
+                stopped = True
+                unsettled.append((this_id, url))
+                continue
+            except HostDown:
+                unsettled.append((this_id, url))
+                continue
+            except FetchError as exc:
+                report.issues.append(CrawlIssue(url, _issue_kind(exc), str(exc)))
+                unsettled.append((this_id, url))
+                continue
+            # Still on the site, only no longer listed: not withdrawn, and not asked again.
+            sink.mark_checked(this_id)
+            report.unlisted += 1
+        memory.set_listed(key, (items + unsettled + beyond)[:LISTING_MEMORY])

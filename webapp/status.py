@@ -34,12 +34,19 @@ def _iso(value: datetime | None) -> str | None:
 def _run_json(run: CrawlRun, stats: dict) -> dict[str, Any]:
     return {"run_id": run.run_id, "started_at": _iso(run.started_at),
             "finished_at": _iso(run.finished_at), "status": run.status,
+            # Interrupted, read so: marked running, its process gone, no writer since.
+            "process_gone": run.process_gone,
             "seen": stats.get("seen"), "new": run.new, "changed": run.changed,
             "unchanged": run.unchanged, "withdrawn": stats.get("withdrawn", 0),
             "errors": run.errors, "drift": run.drift, "blocked": stats.get("blocked", 0),
             "requests": (stats.get("listing_requests", 0) + stats.get("article_requests", 0)
                          if stats else run.pages),
+            "listing_requests": stats.get("listing_requests"),
+            "article_requests": stats.get("article_requests"),
             "not_modified": stats.get("not_modified", 0), "sites": stats.get("sites"),
+            # Issue 15: withdrawn pages that answered again; archived articles a re-read
+            # listing no longer named, found still on the site by a fetch.
+            "reinstated": stats.get("reinstated", 0), "unlisted": stats.get("unlisted", 0),
             "budget": stats.get("budget")}
 
 
