@@ -393,6 +393,15 @@ class Archive:
         self._insert_version(db, record, version + 1, blob)
         return StoreOutcome.CHANGED
 
+    def outcome_of(self, record: Communique) -> StoreOutcome:
+        """What storing this record would do (nothing is written)."""
+        row = self._db.execute(
+            "SELECT v.content_hash FROM communiques c JOIN versions v ON v.id = c.id"
+            " AND v.version = c.current_version WHERE c.id = ?", (record.id,)).fetchone()
+        if row is None:
+            return StoreOutcome.NEW
+        return StoreOutcome.UNCHANGED if row[0] == record.content_hash else StoreOutcome.CHANGED
+
     def store_many(self, records: list[Communique]) -> list[StoreOutcome]:
         """Store several records in one transaction (bulk loads: benchmarks, imports).
 

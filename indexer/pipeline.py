@@ -17,9 +17,10 @@ from typing import Any
 from indexer.archive import Archive, CrawlRun
 from indexer.build import IndexHome, IndexUpdate, rebuild_index, update_index
 from indexer.lock import WriterLock
-from scrapers.crawl import CrawlIssue, CrawlOptions, CrawlReport, crawl_source
-from scrapers.fetch import Fetcher, FetchSettings
-from scrapers.outcomes import IssueKind, RunStatus
+from scrapers.crawl import CrawlIssue, CrawlOptions, CrawlReport, KnownArticle, crawl_source
+from scrapers.fetch import FetchedPage, Fetcher, FetchSettings
+from scrapers.outcomes import IssueKind, RunStatus, StoreOutcome
+from scrapers.record import Communique
 from scrapers.sources import Source
 
 # An event of the run: its name and its fields (see webapp/cli.py for how they are shown).
@@ -130,6 +131,62 @@ def assess(report: CrawlReport, history: list[dict]) -> list[CrawlIssue]:
     return found
 
 
+class HeldBack:
+    """The archive as one source's crawl sees it, with the run's new and changed records
+    held back until the run is judged (`assess`): a run that broke (bodies suddenly short,
+    dates no longer read) leaves the archive's texts as they were. Everything else (what
+    is known, validators, checks, withdrawals, listings) goes to the archive at once.
+
+    A run killed before it is judged loses what it held back; the next run fetches it
+    again (nothing of it was marked checked).
+    """
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.pending: list[tuple[Communique, str | None, str | None]] = []
+
+    def store(self, record: Communique, *, etag: str | None = None,
+              last_modified: str | None = None) -> StoreOutcome:
+        outcome = self.archive.outcome_of(record)
+        if outcome == StoreOutcome.UNCHANGED:
+            return self.archive.store(record, etag=etag, last_modified=last_modified)
+        self.pending.append((record, etag, last_modified))
+        return outcome
+
+    def commit(self) -> None:
+        """Store what was held back, each record in its own transaction."""
+        for record, etag, last_modified in self.pending:
+            self.archive.store(record, etag=etag, last_modified=last_modified)
+        self.pending = []
+
+    def validators(self, communique_id: str) -> tuple[str | None, str | None] | None:
+        return self.archive.validators(communique_id)
+
+    def mark_checked(self, communique_id: str) -> None:
+        self.archive.mark_checked(communique_id)
+
+    def known(self, ids: list[str]) -> dict[str, KnownArticle]:
+        return self.archive.known(ids)
+
+    def mark_withdrawn(self, communique_id: str, reason: str) -> bool:
+        return self.archive.mark_withdrawn(communique_id, reason)
+
+    def reinstate(self, communique_id: str) -> bool:
+        return self.archive.reinstate(communique_id)
+
+    def cached_page(self, url: str) -> FetchedPage | None:
+        return self.archive.cached_page(url)
+
+    def cache_page(self, url: str, page: FetchedPage) -> None:
+        self.archive.cache_page(url, page)
+
+    def listed(self, section: str) -> list[tuple[str, str]]:
+        return self.archive.listed(section)
+
+    def set_listed(self, section: str, items: list[tuple[str, str]]) -> None:
+        self.archive.set_listed(section, items)
+
+
 def crawl_sources(
     archive: Archive,
     sources: Iterable[Source | Plan],
@@ -154,16 +211,27 @@ def crawl_sources(
             told = progress_factory(source) if progress_factory else None
             opts = CrawlOptions(base.recheck_all, base.full_listing, sites,
                                 base.max_requests, base.max_seconds)
+            sink = HeldBack(archive)
             try:
                 report = crawl_source(
-                    source, fetcher, archive, site_overrides=site_overrides,
+                    source, fetcher, sink, site_overrides=site_overrides,
                     conditional=conditional, progress=told or progress, options=opts,
                 )
             except Exception as exc:  # noqa: BLE001 - one broken source must not stop the rest
                 report = CrawlReport(source.id)
                 report.issues.append(
                     CrawlIssue("", IssueKind.ERROR, f"{type(exc).__name__}: {exc}"))
-            report.issues += assess(report, _history(archive, source.id))
+            broken = assess(report, _history(archive, source.id))
+            if broken and sink.pending:
+                # The texts this run read are suspect: the archive keeps the ones it had.
+                report.held_back = len(sink.pending)
+                report.new = report.changed = 0
+                broken.append(CrawlIssue("", IssueKind.BREAKAGE,
+                                         f"{report.held_back} new or changed articles held"
+                                         " back: the archive keeps the versions it had"))
+            else:
+                sink.commit()
+            report.issues += broken
             for issue in report.issues:
                 archive.log_error(run_id, source.id, issue.url, issue.kind, issue.message)
             for issue in report.drift:

@@ -132,12 +132,17 @@ class CrawlReport:
     budget: str | None = None  # why the crawl stopped early, if its budget ran out
     # URLs not requested because their host was already failing in this run.
     skipped_down: dict[str, int] = field(default_factory=dict)
+    # New and changed articles not archived because the run broke (indexer.pipeline).
+    held_back: int = 0
 
     @property
     def status(self) -> RunStatus:
-        """ok | partial | failed, by errors alone: drift is reported beside it."""
+        """ok | partial | failed, by errors alone: drift is reported beside it. A run that
+        broke (breakage) failed, whatever it stored."""
         if not self.issues:
             return RunStatus.OK
+        if any(issue.kind == IssueKind.BREAKAGE for issue in self.issues):
+            return RunStatus.FAILED
         stored = self.new + self.changed + self.unchanged + self.skipped
         return RunStatus.PARTIAL if stored else RunStatus.FAILED
 
@@ -164,6 +169,7 @@ class CrawlReport:
             "blocked": self.blocked, "undated": self.undated, "body_chars": self.body_chars,
             "stored": self.new + self.changed, "sites": list(self.sites),
             "budget": self.budget, "skipped_down": self.skipped_down,
+            "held_back": self.held_back,
             "drift": len(self.drift), "errors": len(self.issues),
         }
 
