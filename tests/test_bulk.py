@@ -367,7 +367,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> SearchService:
 
 
 def _results(service: SearchService, request: SearchRequest):  # type: ignore[no-untyped-def]
-    service._current()[0].cache.clear()
+    service.generations.current()[0].cache.clear()
     results = service.search(request)
     return (results.total, [(h.id, h.score) for h in results.hits], results.facets,
             results.histogram, results.next_cursor)
@@ -399,8 +399,8 @@ def test_service_time_limit_applies_to_bulk_searches(service: SearchService) -> 
 
 
 def test_service_uses_one_evaluator_per_generation(service: SearchService) -> None:
-    generation = service._current()[0]
-    assert service._current()[0].bulk is generation.bulk
+    generation = service.generations.current()[0]
+    assert service.generations.current()[0].bulk is generation.bulk
     # Opening the generation read the title and body lengths of every segment.
     offsets = [offset for _, offset in generation.index.reader().leaf_readers()]
     assert {(offset, name) for offset in offsets for name in ("title", "body")} <= \

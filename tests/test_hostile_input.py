@@ -129,7 +129,7 @@ def test_fuzzy_expansion_is_the_words_whoosh_finds(crawled_app, word: str, dista
     from whoosh import query as wq
 
     service = crawled_app.extensions["search"]
-    _, searcher = service._current()
+    _, searcher = service.generations.current()
     reader = searcher.reader()
     node = wq.FuzzyTerm("body", word, maxdist=distance, prefixlength=prefix)
     ours = {b for b in querylimits.fuzzy_candidates(node, reader) if b}
@@ -151,7 +151,7 @@ def test_fuzzy_results_equal_whooshs_own_expansion(client, crawled_app) -> None:
         found = client.get("/api/search", query_string={
             "q": "dacic~2", "size": 100, "collapse": 0, "cursor": found["next"]}).get_json()
     service = crawled_app.extensions["search"]
-    _, searcher = service._current()
+    _, searcher = service.generations.current()
     reference = wq.Or([wq.FuzzyTerm("title", "dacic", maxdist=2, prefixlength=1),
                        wq.FuzzyTerm("body", "dacic", maxdist=2, prefixlength=1)])
     assert ids == {searcher.stored_fields(d)["id"] for d in searcher.docs_for_query(reference)}

@@ -304,7 +304,7 @@ REQUESTS = [
 
 
 def _results(service: SearchService, request: SearchRequest) -> tuple:
-    service._current()[0].cache.clear()
+    service.generations.current()[0].cache.clear()
     results = service.search(request)
     return (results.total, [(h.id, h.score) for h in results.hits], results.facets,
             results.histogram, results.next_cursor)
@@ -338,7 +338,7 @@ def test_the_fast_paths_were_taken_when_on(services: dict[str, SearchService],
     monkeypatch.setattr(BulkEvaluator, "ranking", lambda *a, **k: used.append(1) or real(*a, **k))
     _results(services["fast"], SearchRequest(q=COMMON[0]))
     assert used
-    generation = services["fast"]._current()[0]
+    generation = services["fast"].generations.current()[0]
     assert generation.bulk._lengths  # read when the generation opened
     assert len(generation.index.reader().leaf_readers()) == 1
 
@@ -376,7 +376,7 @@ def test_facet_tables_read_without_internals_are_the_same(
         services: dict[str, SearchService]) -> None:
     from indexer.facets import FACETS, FacetTables
 
-    reader = services["fast"]._current()[0].index.reader()
+    reader = services["fast"].generations.current()[0].index.reader()
     fast = FacetTables(reader)
     fallback = _fallback(services, lambda _: FacetTables(reader))
     everything = np.ones(fast.size, dtype=bool)

@@ -5,6 +5,7 @@ Per index generation, `VersionTables` holds each document's version group as num
 (like the facet tables), so collapsing is array work over the result mask: one result per
 group among the documents that match, the best ranked one when results are ranked, else the
 group's lead (its newest site generation, the source's first language) when it matches.
+`TextCollapse` is the search service's part that does it for a search.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.events.service import EventService
 from indexer.request import EVENT_FILTER, SearchRequest
+
+if TYPE_CHECKING:
+    from indexer.generations import Generation
+    from indexer.matching import Matches
 
 # "event:2015-02-17-ivica-dacic-sergey-lavrov" in the query: a filter, taken out of the text.
 _EVENT_CLAUSE = re.compile(r"(?<![\w-])event:([a-z0-9][a-z0-9-]{0,199})(?=$|[\s)])",
@@ -104,3 +110,37 @@ def event_selection(events: EventService, tables: VersionTables, size: int,
     if len(docnums):
         mask[docnums] = True
     return mask
+
+
+class TextCollapse:
+    """Versions of one text folded into one result: each generation's version tables (read
+    on first use, kept on the generation) and a search's groups and result mask."""
+
+    def __init__(self, events: EventService) -> None:
+        self.events = events
+
+    def tables(self, generation: Generation) -> VersionTables:
+        """The generation's version tables, read once per generation."""
+        if generation.versions is None:
+            # A benign race: two threads may both read them; either result is the same.
+            generation.versions = version_tables(self.events, generation.tables.ids,
+                                                 generation.tables.live)
+        return generation.versions
+
+    def groups(self, request: SearchRequest, generation: Generation) -> np.ndarray | None:
+        """Each document's text (version group, -1: none) as this search folds them: none
+        when versions do not collapse; split by language when it asks for languages."""
+        if not request.collapse:
+            return None
+        versions = self.tables(generation)
+        if request.filters.get("language"):
+            return versions.by_language(generation.tables.values_of("language"))
+        return versions.group
+
+    def collapsed(self, request: SearchRequest, generation: Generation,
+                  matches: Matches) -> np.ndarray:
+        """The result mask, one communiqué per text when versions collapse."""
+        groups = self.groups(request, generation)
+        if groups is None:
+            return matches.matching
+        return self.tables(generation).collapse(matches.matching, matches.ranking, groups)

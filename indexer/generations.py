@@ -1,0 +1,107 @@
+"""The generation cache: what the read side keeps of the index generation it searches.
+
+A generation is one commit of one index directory (`IndexHome` switches directories on a
+rebuild; each commit of a directory is a new generation number). What is read of it once
+(the facet tables, the bulk evaluator's field lengths, the versions of one text) and the
+results of the searches made on it live in a `Generation`, and are dropped with it when
+the index changes. Each thread keeps its own Whoosh searcher on the current generation
+(searchers are not shared between threads), reopened when the generation changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from indexer.backend import SearchResults
+from indexer.build import IndexHome
+from indexer.bulk import BulkEvaluator
+from indexer.facets import FacetTables
+
+if TYPE_CHECKING:
+    from whoosh.index import FileIndex
+    from whoosh.searching import Searcher
+
+    from indexer.events.collapse import VersionTables
+
+RESULT_CACHE_SIZE = 1024  # searches remembered per index generation
+
+
+@dataclass
+class Generation:
+    """What the read side keeps of one index generation."""
+
+    key: tuple[str, int]  # (index directory, generation number)
+    index: FileIndex
+    tables: FacetTables
+    bulk: BulkEvaluator  # keeps the generation's field lengths
+    cache: OrderedDict = field(default_factory=OrderedDict)  # request key -> SearchResults
+    versions: VersionTables | None = None  # events (issue 11): read on first use
+
+    def cached(self, key: Hashable) -> SearchResults | None:
+        """The results remembered for a search on this generation, if any."""
+        results = self.cache.get(key)
+        if results is not None:
+            self.cache.move_to_end(key)  # least recently used goes first
+        return results
+
+    def remember(self, key: Hashable, results: SearchResults) -> None:
+        """Keep a search's results, forgetting the least recently used past the bound."""
+        self.cache[key] = results
+        if len(self.cache) > RESULT_CACHE_SIZE:
+            self.cache.popitem(last=False)
+
+    @property
+    def tag(self) -> str:
+        """Names this generation (directory and number): for ETags and caches."""
+        directory, number = self.key
+        return f"{Path(directory).name}.{number}"
+
+    @property
+    def document_count(self) -> int:
+        """Documents searchable in this generation (deleted ones left out)."""
+        return int(self.tables.live.sum())
+
+
+class Generations:
+    """The current generation of a data directory's index, opened read-only and followed
+    across commits and rebuilds, with this thread's searcher on it."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.home = IndexHome(Path(data_dir))
+        self._lock = threading.Lock()
+        self._generation: Generation | None = None
+        self._local = threading.local()
+
+    def current(self) -> tuple[Generation, Searcher] | None:
+        """The current generation and this thread's searcher on it (None before any index)."""
+        directory = self.home.current_dir()
+        if directory is None:
+            return None
+        with self._lock:
+            generation = self._generation
+            if generation is None or generation.key[0] != str(directory):
+                index = IndexHome.open(directory)
+            else:
+                index = generation.index
+            key = (str(directory), index.latest_generation())
+            if generation is None or generation.key != key:
+                with index.reader() as reader:
+                    tables = FacetTables(reader)
+                    bulk = BulkEvaluator(tables.live)
+                    # Read now rather than by the first search after each update.
+                    bulk.preload_lengths(reader, ("title", "body"))
+                generation = Generation(key, index, tables, bulk)
+                self._generation = generation
+        searcher = getattr(self._local, "searcher", None)
+        if getattr(self._local, "key", None) != generation.key or searcher is None:
+            if searcher is not None:
+                searcher.close()  # its files may belong to a generation being pruned
+            searcher = generation.index.searcher()
+            self._local.searcher = searcher
+            self._local.key = generation.key
+        return generation, searcher

@@ -1,0 +1,83 @@
+"""Versions of one text folded into one result (indexer/events/collapse.py, TextCollapse),
+on the crawled fixture sites: their language versions and the Serbian ministry's two site
+generations."""
+
+from __future__ import annotations
+
+import numpy as np
+from flask import Flask
+
+from indexer.search import SearchRequest, SearchService
+
+
+def _setup(app: Flask, request: SearchRequest):  # type: ignore[no-untyped-def]
+    service: SearchService = app.extensions["search"]
+    current = service.generations.current()
+    assert current is not None
+    generation, searcher = current
+    request = request.validated()
+    return service.texts, generation, request, service._match(request, generation, searcher)
+
+
+def _one_per_group(kept: np.ndarray, matching: np.ndarray, group: np.ndarray) -> None:
+    """Every text with a matching version shows exactly one; ungrouped matches all stay."""
+    assert not (kept & ~matching).any()
+    grouped = group >= 0
+    assert (kept[~grouped] == matching[~grouped]).all()
+    for g in np.unique(group[matching & grouped]):
+        assert int((kept & (group == g)).sum()) == 1, g
+
+
+def test_the_version_tables_are_read_once_per_generation(crawled_app: Flask) -> None:
+    texts, generation, _, _ = _setup(crawled_app, SearchRequest())
+    tables = texts.tables(generation)
+    assert texts.tables(generation) is tables and generation.versions is tables
+    assert tables.grouped.sum() > len(np.unique(tables.group[tables.grouped]))  # versions
+
+
+def test_without_collapse_every_version_is_a_result(crawled_app: Flask) -> None:
+    texts, generation, request, matches = _setup(crawled_app, SearchRequest(collapse=False))
+    assert texts.groups(request, generation) is None
+    assert (texts.collapsed(request, generation, matches) == matches.matching).all()
+
+
+def test_browsing_shows_one_version_per_text(crawled_app: Flask) -> None:
+    texts, generation, request, matches = _setup(crawled_app, SearchRequest(sort="newest"))
+    group = texts.groups(request, generation)
+    assert group is not None and (group == texts.tables(generation).group).all()
+    kept = texts.collapsed(request, generation, matches)
+    _one_per_group(kept, matches.matching, group)
+    assert kept.sum() < matches.matching.sum()
+    # Unranked, a text shows its lead (rank 0) when the lead matches.
+    rank = texts.tables(generation).rank
+    assert (rank[kept & (group >= 0)] == 0).all()
+
+
+def test_a_ranked_search_shows_each_texts_best_ranked_version(crawled_app: Flask) -> None:
+    texts, generation, request, matches = _setup(crawled_app, SearchRequest(q="minister"))
+    assert matches.ranking is not None
+    group = texts.groups(request, generation)
+    assert group is not None
+    kept = texts.collapsed(request, generation, matches)
+    _one_per_group(kept, matches.matching, group)
+    seen: set[int] = set()
+    for docnum in matches.ranking[0].tolist():  # best first
+        if not matches.matching[docnum] or group[docnum] < 0 or group[docnum] in seen:
+            continue
+        seen.add(int(group[docnum]))
+        assert kept[docnum], docnum  # the first of its text in the ranking is the one shown
+    assert seen
+
+
+def test_asking_for_languages_keeps_each_languages_version(crawled_app: Flask) -> None:
+    request = SearchRequest(filters={"language": ("en", "sr-Latn", "sr-Cyrl", "ru")})
+    texts, generation, request, matches = _setup(crawled_app, request)
+    group = texts.groups(request, generation)
+    tables = texts.tables(generation)
+    languages = generation.tables.values_of("language")
+    assert group is not None and (group == tables.by_language(languages)).all()
+    kept = texts.collapsed(request, generation, matches)
+    _one_per_group(kept, matches.matching, group)
+    # Split by language, more versions stay than when texts fold across languages.
+    folded = texts.collapsed(SearchRequest().validated(), generation, matches)
+    assert kept.sum() > folded.sum()
