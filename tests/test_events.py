@@ -151,6 +151,109 @@ def test_the_day_the_text_gives(reader: EncounterReader) -> None:
     assert undated[0].day == later
 
 
+# -- the grammar of readouts in general (issue 11: readouts the patterns were not written on) --
+
+CAMERON_DAY = date(2024, 2, 20)  # David Cameron Foreign Secretary (the registry's span)
+BLINKEN_DAY = date(2023, 11, 14)  # Antony Blinken Secretary of State, Hakan Fidan in office
+
+
+@pytest.mark.parametrize("ministry, published, text, expected", [
+    # The ministry's own head told by office alone: the registry's holder on the day.
+    ("GB", CAMERON_DAY, "The Foreign Secretary met the Prime Minister of Albania Edi Rama in "
+                        "London today.", {"david-cameron", "edi-rama"}),
+    ("US", BLINKEN_DAY, "The following is attributable to Spokesperson Matthew Miller:\n\nThe "
+                        "Secretary met with Serbian President Aleksandar Vucic today.",
+     {"antony-blinken", "aleksandar-vucic"}),
+    # Passive: the side after "by".
+    ("GB", CAMERON_DAY, "Serbian President Aleksandar Vucic was received by the Foreign "
+                        "Secretary at Chevening.", {"david-cameron", "aleksandar-vucic"}),
+    ("US", BLINKEN_DAY, "Turkish Foreign Minister Hakan Fidan was hosted by Secretary Antony "
+                        "Blinken at the Department of State.", {"antony-blinken", "hakan-fidan"}),
+    # An opening phrase holds the encounter, the subject follows it.
+    ("US", BLINKEN_DAY, "During his meeting with Turkish Foreign Minister Hakan Fidan, Secretary "
+                        "Blinken underscored the importance of the Alliance.",
+     {"antony-blinken", "hakan-fidan"}),
+    ("RS", date(2024, 1, 10), "At the meeting with the Minister of Foreign Affairs of Türkiye "
+                              "Hakan Fidan, Minister Ivica Dacic expressed gratitude for the "
+                              "support.", {"ivica-dacic", "hakan-fidan"}),
+    ("US", BLINKEN_DAY, "In a call with Serbian President Aleksandar Vucic, the Secretary "
+                        "welcomed the progress.", {"antony-blinken", "aleksandar-vucic"}),
+    # Hosted, welcomed (a person right after it), on the margins of.
+    ("GB", CAMERON_DAY, "Foreign Secretary David Cameron hosted Turkish Foreign Minister Hakan "
+                        "Fidan for talks in London.", {"david-cameron", "hakan-fidan"}),
+    ("GB", CAMERON_DAY, "Foreign Secretary David Cameron welcomed the Foreign Minister of "
+                        "Türkiye, Hakan Fidan, to London.", {"david-cameron", "hakan-fidan"}),
+    ("US", BLINKEN_DAY, "On the margins of the NATO Foreign Ministers' Meeting in Brussels, "
+                        "Secretary Blinken met Turkish Foreign Minister Hakan Fidan.",
+     {"antony-blinken", "hakan-fidan"}),
+    # Calls, however told.
+    ("CN", BLINKEN_DAY, "Wang Yi spoke with Sergey Lavrov by phone.", {"wang-yi", "sergey-lavrov"}),
+    ("RU", BLINKEN_DAY, "Sergey Lavrov received a telephone call from Wang Yi.",
+     {"wang-yi", "sergey-lavrov"}),
+    # Both sides before the verb.
+    ("US", BLINKEN_DAY, "Secretary Blinken and Foreign Minister Hakan Fidan met in Ankara.",
+     {"antony-blinken", "hakan-fidan"}),
+])
+def test_the_grammar_of_readouts(reader: EncounterReader, ministry: str, published: date,
+                                 text: str, expected: set[str]) -> None:
+    found = read(reader, text, "en", ministry=ministry, published=published)
+    assert pairs(found) == {frozenset(expected)}
+
+
+def test_an_office_the_registry_does_not_hold_is_the_country() -> None:
+    """'The Minister for the Indo-Pacific' is not the Foreign Secretary: with no one named,
+    that side is the United Kingdom, never an invented or a wrong name."""
+    reader = EncounterReader(extractor_for(None))
+    found = read(reader, "The Minister for the Indo-Pacific met Serbian President Aleksandar "
+                         "Vucic in Belgrade.", "en", ministry="GB", published=CAMERON_DAY)
+    assert pairs(found) == {frozenset({"country:GB", "aleksandar-vucic"})}
+    # A day the registry knows no Foreign Secretary for: the country, not a name.
+    old = read(reader, "The Foreign Secretary met Serbian President Aleksandar Vucic.", "en",
+               ministry="GB", published=date(1950, 1, 1))
+    assert pairs(old) == {frozenset({"country:GB", "aleksandar-vucic"})}
+
+
+def test_the_own_minister_is_the_one_the_site_tags_or_its_office_gives() -> None:
+    reader = EncounterReader(extractor_for(None))
+    tagged = read(reader, "In Belgrade, the Minister met President Aleksandar Vucic. In "
+                          "Pristina, he met Prime Minister Albin Kurti.", "en", ministry="GB",
+                  published=date(2023, 3, 30), officials=("Leo Docherty MP",),
+                  title="Minister Docherty visits Serbia and Kosovo")
+    assert {p for pair in pairs(tagged) for p in pair} >= {"aleksandar-vucic"}
+    assert "country:GB" not in {p for pair in pairs(tagged) for p in pair}
+    untagged = read(reader, "Minister for Europe Leo Docherty visited Belgrade. The Minister "
+                            "met President Aleksandar Vucic.", "en", ministry="GB",
+                    published=date(2023, 3, 30))
+    assert len(pairs(untagged)) == 1
+    assert "country:GB" not in next(iter(pairs(untagged)))
+
+
+@pytest.mark.parametrize("text", [
+    "Foreign Secretary David Cameron welcomed the statement by President Aleksandar Vucic on "
+    "the Dialogue.",
+    "The United States welcomed President Aleksandar Vucic's commitment to the Dialogue.",
+    "The meeting of Foreign Secretary David Cameron and Edi Rama was also attended by the "
+    "Ambassador of Serbia.",
+])
+def test_welcoming_a_thing_or_attending_is_no_encounter(reader: EncounterReader,
+                                                        text: str) -> None:
+    found = read(reader, text, "en", ministry="GB", published=CAMERON_DAY)
+    assert all("country:RS" not in p and "aleksandar-vucic" not in p for p in pairs(found))
+
+
+def test_an_office_of_one_named_person_is_that_person(reader: EncounterReader) -> None:
+    """"Кубинский министр" after Cuba's foreign minister is named is him; the Chairman of
+    the Russian Government, whom no one named holds, is another side than Lavrov."""
+    found = read(reader, "22 мая в Москве состоялись переговоры Министра иностранных дел "
+                         "Российской Федерации С.В.Лаврова с Министром иностранных дел "
+                         "Республики Куба Б.Родригесом Паррильей. Кубинский министр был также "
+                         "принят Председателем Правительства Российской Федерации.", "ru",
+                 ministry="RU", published=date(2024, 5, 22), source="russia-mid")
+    sides = [sorted(p) for p in pairs(found)]
+    assert len(found) == 2
+    assert any("country:RU" in s and "sergey-lavrov" not in s for s in sides)
+
+
 # -- grouping -------------------------------------------------------------------------------
 
 DACIC = Participant("ivica-dacic", "Ivica Dačić", "RS")

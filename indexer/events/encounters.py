@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -206,6 +206,12 @@ class _Sentence:
     mentions: list[_Mention]
     own: Participant | None  # the ministry's own official this communiqué names
     used: set[str]  # sides already read as the other side of an earlier trigger
+    # Everyone the communiqué names, by country, with their offices: whom "the Cuban
+    # minister" or "his Hungarian counterpart" is when one person fits.
+    people: dict[str, list[tuple[Participant, tuple[str, ...]]]] = field(
+        default_factory=dict)
+    # Countries whose office the sentence tells that none of their named people holds.
+    others: set[str] = field(default_factory=set)
 
 
 class EncounterReader:
@@ -293,18 +299,75 @@ class EncounterReader:
 
     def _own(self, record: Communique, entities: Entities) -> Participant | None:
         """The ministry's own official the communiqué names first (or the site tags):
-        whom "the Minister", "he" or "the Foreign Secretary" stands for."""
+        whom "the Minister", "he" or "the Foreign Secretary" stands for.
+
+        The people the site tags (GOV.UK's) are its own ministers first; then the first
+        person named of the ministry's country; then the first found official whose office
+        the text gives with no country ("Minister for Europe Leo Docherty",
+        "Development Minister Andrew Mitchell": a ministry names its own people so) if it
+        is a minister's or secretary's, not a spokesperson's who only signs the readout."""
         country = record.ministry_country
         if not country:
             return None
-        for name in (*entities.officials, *record.officials):
+        for tag in record.officials:
+            official = self.people.lookup(tag)
+            if official is not None and official.country in (country, ""):
+                return Participant(official.id, official.name, country)
+            tag_key = merge_key(key_tokens(tag))
+            for person in entities.found:
+                key = merge_key(key_tokens(person.name))
+                if person.name in tag or (key and tag_key[-len(key):] == key):
+                    if person.country in (country, ""):
+                        return Participant(slug(person.name), person.name, country)
+            # Tagged, named nowhere else: the name extraction took from the tag.
+            name = next((n for n in entities.officials if n in tag), None)
+            if name is not None:
+                return Participant(slug(name), name, country)
+        for name in entities.officials:
             official = self.people.lookup(name)
             if official is not None and official.country == country:
                 return self._participant(official)
             found = next((f for f in entities.found if f.name == name), None)
             if official is None and found is not None and found.country == country:
                 return Participant(slug(found.name), found.name, country)
+        for person in entities.found:
+            if not person.country and _OWN_ROLE.search(fold(person.role)):
+                return Participant(slug(person.name), person.name, country)
         return None
+
+    def _holder(self, country: str, day: date | None, phrase: str,
+                group: str) -> Participant | None:
+        """The registry's holder, on a day, of the office a ministry's text names alone
+        ("the Foreign Secretary", "the Secretary", "the Minister"): one person or none."""
+        needs = lexicon.OWN_OFFICES[group].get(phrase)
+        if not needs or not country or day is None:
+            return None
+        holders = {o.id: o for o in self.extractor.registry.curated if o.country == country
+                   and any(all(w in _title_words(r.title) for w in needs)
+                           for r in self.extractor.registry.roles_on(o, day))}
+        if len(holders) != 1:
+            return None
+        return self._participant(next(iter(holders.values())))
+
+    def _office_side(self, sentence: _Sentence, record: Communique, start: int,
+                     stop: int) -> list[Participant]:
+        """The ministry's own side told by office alone in words [start, stop): its
+        holder on the day if the registry knows them, else the official the communiqué
+        names as the ministry's own for a bare "the Minister", else the ministry's
+        country; [] when the words name no such office."""
+        phrase = _office_phrase(sentence.text, start, stop, sentence.group)
+        if phrase is None:
+            return []
+        holder = self._holder(record.ministry_country, record.published, phrase,
+                              sentence.group)
+        if holder is not None:
+            return [holder]
+        if sentence.own is not None:
+            return [sentence.own]
+        if record.ministry_country:
+            code = record.ministry_country
+            return [Participant("", gazetteer().names.get(code, code), code)]
+        return []
 
     # -- one communiqué ---------------------------------------------------------------
 
@@ -318,6 +381,8 @@ class EncounterReader:
         if not sentences:
             return []
         names = None
+        people: dict[str, list[tuple[Participant, tuple[str, ...]]]] | None = None
+        others: set[frozenset[str]] = set()
         own = self._own(record, entities)
         encounters: dict[frozenset[str], Encounter] = {}
         headline: set[frozenset[str]] = set()  # pairs the title tells
@@ -336,8 +401,10 @@ class EncounterReader:
             if names is None:
                 names = self._names(entities)
             last = len(text.tokens)
+            if people is None:
+                people = self._people_by_country(entities, record.published)
             sentence = _Sentence(text, 0, last, group, self._mentions(text, *names), own,
-                                 set())
+                                 set(), people)
             joined, offsets = _joined(text, 0, last)
             triggers = [(m, kind, needs_with, reach)
                         for pattern, kind, needs_with, reach in lexicon.TRIGGERS[group]
@@ -350,7 +417,13 @@ class EncounterReader:
                 if start in used_words or self._not_reported(sentence, start):
                     continue
                 used_words.update(range(start, end))
-                keep(self._around(sentence, record, start, end, kind, needs_with, reach))
+                found = self._around(sentence, record, start, end, kind, needs_with, reach)
+                # A side told by an office none of its country's named people holds is
+                # someone else ("принят Председателем Правительства" after Lavrov's talks).
+                others.update(e.pair for e in found if not e.named and (
+                    e.first.country if not e.first.named else e.second.country)
+                    in sentence.others)
+                keep(found)
             if lexicon.DELEGATION.search(joined) and lexicon.LED.search(joined):
                 keep(self._delegations(sentence, record))
             if a == 0:
@@ -361,7 +434,8 @@ class EncounterReader:
         # that country the communiqué names.
         result = list(encounters.values())
         named = [e for e in result if e.named]
-        result = [e for e in result if e.named or not any(_covers(n, e) for n in named)]
+        result = [e for e in result if e.named or e.pair in others
+                  or not any(_covers(n, e) for n in named)]
         by_country: dict[str, set[Participant]] = {}
         for person in self._people(entities):
             by_country.setdefault(person.country, set()).add(person)
@@ -389,6 +463,22 @@ class EncounterReader:
                 people.append(Participant(slug(found.name), found.name, found.country))
         return people
 
+    def _people_by_country(self, entities: Entities, day: date | None,
+                           ) -> dict[str, list[tuple[Participant, tuple[str, ...]]]]:
+        """Everyone a communiqué names whose country is known, by country, with the
+        titles of their offices (the registry's on the day, or the one the text gives)."""
+        registry = self.extractor.registry
+        result: dict[str, list[tuple[Participant, tuple[str, ...]]]] = {}
+        for person in self._people(entities):
+            official = registry.by_id.get(person.id)
+            if official is not None and day is not None:
+                titles = tuple(r.title for r in registry.roles_on(official, day))
+            else:
+                titles = tuple(f.role for f in entities.found
+                               if slug(f.name) == person.id and f.role)
+            result.setdefault(person.country, []).append((person, titles))
+        return result
+
     @staticmethod
     def _not_reported(sentence: _Sentence, start: int) -> bool:
         """Whether the words before a trigger make it a plan ("will meet", "ће се
@@ -415,6 +505,8 @@ class EncounterReader:
         # A verb taking its other side directly looks for "with" only close by ("met
         # today in Belgrade with"), not in a later clause ("repaired with UK support").
         reach = reach if needs_with else min(reach, DIRECT_WITH_REACH)
+        if set(words[end:min(last, end + 4)]) & lexicon.PRESENT[group]:
+            return []  # "The meeting was also attended by ...": present, not a side
         for i in range(end, min(last, end + max(reach, 1))):
             if not needs_with and i >= first_named:
                 break  # "received Ambassador X": the other side follows the verb itself
@@ -444,16 +536,30 @@ class EncounterReader:
             if not subjects and between_words:
                 # A noun first: "переговоры Министра ... С.В.Лаврова с ...".
                 subjects = [between_words[0][2]]
-            objects = self._side(sentence, preposition + 1 if preposition is not None
-                                 else end, exclude={p.key for p in subjects},
-                                 avoid={p.country for p in subjects if p.country})
+            opening = not subjects and _opening(sentence, start)
+            side_start = preposition + 1 if preposition is not None else end
+            greeting = lexicon.GREETING.get(group)
+            if greeting is not None and greeting.fullmatch(" ".join(words[start:end])) \
+                    and not self._greets(sentence, side_start):
+                return []  # "welcomed the decision of ...": no one greeted
+            objects = self._side(sentence, record, side_start,
+                                 exclude={p.key for p in subjects},
+                                 avoid={p.country for p in subjects if p.country},
+                                 stop_at_comma=opening)
             if len(subjects) >= 2 and not objects:
                 subjects, objects = subjects[:1], subjects[1:]  # "X and Y meet"
+            if opening and objects:
+                # "During his meeting with X, Secretary Y underscored ...".
+                subjects = self._subject_after(sentence, record, end, objects)
             if not subjects and objects:
-                unnamed = self._unnamed(text, group, max(first, start - UNNAMED_REACH), start,
-                                        record.ministry_country)
+                lo = max(first, start - UNNAMED_REACH)
+                office = self._office_side(sentence, record, lo, start)
+                unnamed = self._unnamed(text, group, lo, start, record.ministry_country,
+                                        people=sentence.people)
                 own = sentence.own
-                if own is not None and (not unnamed or unnamed[0].country == own.country):
+                if office:
+                    subjects = office  # "The Secretary met ...": the holder on the day
+                elif own is not None and (not unnamed or unnamed[0].country == own.country):
                     subjects = [own]  # "The Minister met ...", "In my talks with ..."
                 else:
                     subjects = unnamed
@@ -482,10 +588,59 @@ class EncounterReader:
             k -= 1
         return subjects
 
-    def _side(self, sentence: _Sentence, start: int, exclude: set[str],
-              avoid: set[str]) -> list[Participant]:
+    def _subject_after(self, sentence: _Sentence, record: Communique, end: int,
+                       objects: list[Participant]) -> list[Participant]:
+        """The subject of a sentence that opens on the encounter ("During his meeting
+        with X, Secretary Y ...", "At a meeting with X, the Minister discussed ...", "In
+        a call with X, he ..."): who comes after the comma that closes the opening."""
+        text, group = sentence.text, sentence.group
+        keys = {p.key for p in objects}
+        object_end = max((m[1] for m in sentence.mentions if m[2].key in keys and m[0] >= end),
+                         default=end)
+        for i in range(object_end, sentence.last):
+            if not text.separator(i).strip().startswith(","):
+                continue
+            stop = min(sentence.last, i + 5)
+            mention = next((m for m in sentence.mentions
+                            if i <= m[0] < stop and m[2].key not in keys), None)
+            if mention is not None:
+                return [mention[2]]
+            office = self._office_side(sentence, record, i, stop)
+            if office:
+                return office
+            if text.words[i] in lexicon.PRONOUNS[group] and sentence.own is not None:
+                return [sentence.own]
+            return []
+        return []
+
+    @staticmethod
+    def _greets(sentence: _Sentence, start: int) -> bool:
+        """Whether a person follows a greeting verb at once, with only a title between
+        ("welcomed the Prime Minister of Albania, Edi Rama", "welcomed his counterpart")."""
+        text, group = sentence.text, sentence.group
+        fillers = lexicon.TITLE_FILLERS.get(group, frozenset())
+        named = {m[0]: m[1] for m in sentence.mentions}
+        for i in range(start, min(sentence.last, start + SIDE_REACH)):
+            if i in named:
+                # "welcomed President Vucic's commitment": a thing of theirs, not them.
+                after = named[i]
+                return not (after < len(text.tokens) and text.words[after] == "s"
+                            and text.separator(after) in ("'", "’"))
+            word = text.tokens[i].word
+            if text.words[i] in fillers or word[:1].isupper() or \
+                    text.words[i].startswith(lexicon.ROLE_WORDS[group]):
+                if text.words[i] in ("counterpart", "colleague"):
+                    return True
+                continue
+            return False
+        return False
+
+    def _side(self, sentence: _Sentence, record: Communique, start: int, exclude: set[str],
+              avoid: set[str], stop_at_comma: bool = False) -> list[Participant]:
         """The people after a preposition or verb: named ones (several joined by "and"
-        or commas), or those described by office and country."""
+        or commas, only by "and" in an opening phrase), or those described by office
+        and country, or the ministry's own side by office alone ("was received by the
+        Foreign Secretary")."""
         text, group = sentence.text, sentence.group
         words = text.words
         people: list[Participant] = []
@@ -499,8 +654,8 @@ class EncounterReader:
                 continue
             if people:
                 gap = words[end:mention[0]]
-                if not gap or not (gap[0] in lexicon.AND[group] or
-                                   text.separator(end).strip().startswith(",")) or \
+                comma = text.separator(end).strip().startswith(",") and not stop_at_comma
+                if not gap or not (gap[0] in lexicon.AND[group] or comma) or \
                         set(gap) & lexicon.CLAUSE_END[group] or len(gap) > 15:
                     break
             if mention[2].key not in exclude:
@@ -508,15 +663,24 @@ class EncounterReader:
                 end = mention[1]
         if people:
             return people
-        return self._unnamed(text, group, start, min(sentence.last, start + UNNAMED_REACH), "",
-                             avoid)
+        stop = min(sentence.last, start + UNNAMED_REACH)
+        unnamed = self._unnamed(text, group, start, stop, "", avoid, sentence.people,
+                                sentence.others)
+        if unnamed:
+            return unnamed
+        office = self._office_side(sentence, record, start, min(stop, start + 5))
+        return [p for p in office if p.country not in avoid]
 
     def _unnamed(self, text: _Text, group: str, start: int, stop: int,
                  default_country: str, avoid: frozenset[str] | set[str] = frozenset(),
-                 ) -> list[Participant]:
+                 people: dict[str, list[tuple[Participant, tuple[str, ...]]]] | None = None,
+                 others: set[str] | None = None) -> list[Participant]:
         """Sides told by office: a role word and a country ("Russian counterpart",
         "ministrom inostranih poslova Ruske Federacije", "сербским коллегой"); with a
-        plural office, one per country ("the ministers of Austria, Bulgaria and ...")."""
+        plural office, one per country ("the ministers of Austria, Bulgaria and ...").
+        A singular office whose country has one person of that office named in the
+        communiqué (`people`) is that person ("Кубинский министр" after "Б.Родригес
+        Паррилья", Cuba's foreign minister; not its President)."""
         window: list[int] = []
         roles: list[str] = []
         for i in range(start, stop):
@@ -542,9 +706,17 @@ class EncounterReader:
             return []  # "representatives of the Serbian community in Germany"
         if not countries:
             countries = [default_country] if default_country else []
+        names = gazetteer().names
         if not any(lexicon.PLURAL_ROLE.search(r) for r in roles):
             countries = countries[:1]
-        names = gazetteer().names
+            if countries and people:
+                ranks = {text.words[i] for i in window} & lexicon.RANK_MODIFIERS
+                fitting = [person for person, titles in people.get(countries[0], [])
+                           if any(_fits(roles, ranks, group, t) for t in titles)]
+                if len(fitting) == 1:
+                    return fitting
+                if not fitting and people.get(countries[0]) and others is not None:
+                    others.add(countries[0])
         return [Participant("", names.get(c, c), c) for c in countries]
 
     def _delegations(self, sentence: _Sentence, record: Communique) -> list[Encounter]:
@@ -632,6 +804,74 @@ def _joined(text: _Text, first: int, last: int) -> tuple[str, list[int]]:
 @lru_cache(maxsize=65_536)
 def _trigger_word(word: str, group: str) -> bool:
     return any(pattern.fullmatch(word) for pattern, *_ in lexicon.TRIGGERS[group])
+
+
+_ANY_OFFICE = ("counterpart", "colleague", "koleg")
+
+
+def _fits(roles: list[str], ranks: set[str], group: str, title: str) -> bool:
+    """Whether an office told by role words ("minister", "counterpart") and rank words
+    ("deputy", "prime") is the one a title names ("Minister of Foreign Affairs")."""
+    words = _title_words(title)
+    if ranks != words & lexicon.RANK_MODIFIERS:
+        return False
+    for role in roles:
+        if role.startswith(_ANY_OFFICE):
+            continue
+        prefix = next((p for p in lexicon.ROLE_WORDS[group] if role.startswith(p)), role)
+        if not any(w.startswith(prefix[:6]) for w in words):
+            return False
+    return True
+
+
+def _opening(sentence: _Sentence, start: int) -> bool:
+    """Whether a trigger stands in a phrase the sentence opens on ("During his meeting
+    with", "At a meeting with", "In a telephone call with", "Tokom razgovora sa")."""
+    words, group = sentence.text.words, sentence.group
+    opening = words[sentence.first:start]
+    return bool(opening) and opening[0] in lexicon.OPENING_FIRST[group] and all(
+        w in lexicon.OPENING[group] for w in opening)
+
+
+# A found official whose office makes them whom "the Minister" stands for (folded role).
+_OWN_ROLE = re.compile(r"(?<![\w])(?:minist\w*|secretary|sekretar\w*)")
+
+
+@lru_cache(maxsize=4096)
+def _title_words(title: str) -> frozenset[str]:
+    """A registry title's folded words, "minist" for any minister's and "foreign" for
+    "external" ("Minister of External Affairs")."""
+    words = set(fold(title).replace("-", " ").split())
+    if any(w.startswith("minist") for w in words):
+        words.add("minist")
+    if "external" in words:
+        words.add("foreign")
+    return frozenset(words)
+
+
+def _office_phrase(text: _Text, start: int, stop: int, group: str) -> str | None:
+    """The own-office phrase ("foreign secretary", "secretary", "minister") the words
+    [start, stop) hold on their own: a run of office words after "the" or a sentence's
+    start, with no capitalised word around it that would make it another office
+    ("Minister for Europe", "Development Minister", "Serbian Foreign Minister")."""
+    words = text.words
+    table = lexicon.OWN_OFFICES[group]
+    i = start
+    while i < stop:
+        if words[i] not in lexicon.OFFICE_WORDS or words[i] in ("of", "for", "state"):
+            i += 1
+            continue
+        j = i
+        while j < stop and words[j] in lexicon.OFFICE_WORDS:
+            j += 1
+        phrase = " ".join(words[i:j])
+        before = text.tokens[i - 1].word if i > 0 else ""
+        after = text.tokens[j].word if j < len(text.tokens) else ""
+        if phrase in table and (not before[:1].isupper() or words[i - 1] == "the") and not (
+                after[:1].isupper() and not text.separator(j).strip()):
+            return phrase
+        i = j
+    return None
 
 
 def _kind(sentence: str, kind: str) -> str:

@@ -45,6 +45,9 @@ TRIGGERS: dict[str, tuple[tuple[re.Pattern[str], str, bool, int], ...]] = {
         (_words(r"convened", r"co ?chaired"), "talks", False, 0),
         (_words(r"met", r"meets?", r"meetings?", r"received", r"receives?", r"receiving",
                 r"hosted", r"hosts", r"summoned"), "meeting", False, 25),
+        # Only with a person right after it (`GREETING`): "welcomed Prime Minister Rama to
+        # London", not "welcomed the work of the Special Representative, Miroslav Lajcak".
+        (_words(r"welcomed", r"welcomes", r"greeted"), "meeting", False, 0),
     ),
     # Serbian, both scripts folded to Latin.
     "sr": (
@@ -164,6 +167,62 @@ ROLE_WORDS = {
            "premer", "kancler", "poslannik", "glav", "predsedatel", "predstavitel",
            "direktor", "zamestitel"),
 }
+
+# Verbs that report an encounter only when a person follows them at once, with nothing
+# but a title between ("welcomed the Prime Minister of Albania, Edi Rama, to ..."): the
+# same verbs welcome statements, decisions and progress.
+GREETING: dict[str, re.Pattern[str] | None] = {
+    "en": _words(r"welcomed", r"welcomes", r"greeted"), "sr": None, "ru": None}
+# Words a title may hold between such a verb and the name (besides capitalised words).
+TITLE_FILLERS: dict[str, frozenset[str]] = {
+    "en": frozenset({"the", "his", "her", "their", "its", "of", "for", "and", "to",
+                     "counterpart", "colleague"})}
+
+# A sentence opening on a phrase that holds the trigger ("During his meeting with X, the
+# Minister stressed ...", "At a meeting with X, Y discussed", "In a call with X, ..."):
+# the subject comes after the phrase. Words allowed before the trigger in that phrase.
+OPENING = {
+    "en": frozenset({"during", "at", "in", "on", "following", "after", "his", "her", "their",
+                     "its", "a", "an", "the", "today", "s", "bilateral", "separate",
+                     "telephone", "phone", "video", "yesterday"}),
+    "sr": frozenset({"tokom", "na", "u", "nakon", "posle", "prilikom", "danasnjem",
+                     "jucerasnjem", "bilateralnom", "telefonskom"}),
+    "ru": frozenset({"v", "vo", "na", "hode", "posle", "ramkah", "sostojavsejsja",
+                     "sostojavsihsja", "telefonnom", "telefonnogo"}),
+}
+OPENING_FIRST = {"en": frozenset({"during", "at", "in", "on", "following", "after"}),
+                 "sr": frozenset({"tokom", "na", "u", "nakon", "posle", "prilikom"}),
+                 "ru": frozenset({"v", "vo", "na", "posle"})}
+PRONOUNS = {"en": frozenset({"he", "she"}), "sr": frozenset({"on", "ona"}),
+            "ru": frozenset({"on", "ona"})}
+
+# The ministry's own head told by office alone: "the Foreign Secretary", "The Secretary",
+# "the Minister", "министр". Each phrase (folded, words joined by spaces) with what the
+# office holder's registry title must hold (every word, folded) to be the one meant.
+OWN_OFFICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"foreign secretary": ("foreign", "secretary"),
+           "secretary of state": ("secretary", "state"),
+           "secretary": ("secretary",),
+           "foreign minister": ("minist", "foreign"),
+           "minister of foreign affairs": ("minist", "foreign"),
+           "minister for foreign affairs": ("minist", "foreign"),
+           "minister": ("minist", "foreign")},
+    "sr": {"ministar": ("minist", "foreign"),
+           "ministar spoljnih poslova": ("minist", "foreign"),
+           "sef diplomatije": ("minist", "foreign")},
+    "ru": {"ministr": ("minist", "foreign"),
+           "ministr inostrannyh del": ("minist", "foreign"),
+           "glava mid": ("minist", "foreign")},
+}
+# Words an office phrase is made of (beyond these it is another office: "Minister for
+# Europe", "Development Minister").
+OFFICE_WORDS = frozenset(w for table in OWN_OFFICES.values() for phrase in table
+                         for w in phrase.split())
+# Offices a role word does not stand for alone: "the Cuban minister" is not its Prime
+# Minister, "the Russian President" not its Vice President.
+RANK_MODIFIERS = frozenset({"prime", "premer", "premijer", "deputy", "vice", "zamestitel",
+                            "zamenik", "first", "pervyj", "prvi", "state", "assistant",
+                            "pomocnik", "acting"})
 
 # Delegations' heads: consultations whose two delegations the text says who led.
 DELEGATION = _words(r"delegations?", r"delegacij\w*")
