@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from indexer.events.service import EventService
 from indexer.request import EVENT_FILTER, SearchRequest
 
 if TYPE_CHECKING:
-    from indexer.generations import Generation
+    from indexer.facets import FacetTables
     from indexer.matching import Matches
 
 # "event:2015-02-17-ivica-dacic-sergey-lavrov" in the query: a filter, taken out of the text.
@@ -110,6 +110,14 @@ def event_selection(events: EventService, tables: VersionTables, size: int,
     if len(docnums):
         mask[docnums] = True
     return mask
+
+
+class Generation(Protocol):
+    """What collapsing needs of an index generation (`indexer.generations.Generation`):
+    its tables, and a place to keep its version tables."""
+
+    tables: FacetTables
+    versions: VersionTables | None
 
 
 class TextCollapse:
