@@ -13,15 +13,18 @@ an old one.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexer.errors import IndexingError
+from indexer.lock import LockHolder, WriterLock, process_alive, process_start
 from scrapers.outcomes import IssueKind, RunStatus, StoreOutcome
 from scrapers.record import Communique
 
@@ -153,6 +156,8 @@ INSERT INTO withdrawals (id, withdrawn_at, reason)
     WHERE withdrawn_at IS NOT NULL;
 """
 
+log = logging.getLogger(__name__)
+
 # Columns added since the first archives: (table, column, definition).
 ADDED_COLUMNS = (
     ("crawl_runs", "drift", "INTEGER NOT NULL DEFAULT 0"),
@@ -203,6 +208,13 @@ def _add_column(table: str, column: str, definition: str
     return step
 
 
+def _add_columns(table: str, *columns: tuple[str, str]) -> Callable[[sqlite3.Connection], None]:
+    def step(db: sqlite3.Connection) -> None:
+        for column, definition in columns:
+            _add_column(table, column, definition)(db)
+    return step
+
+
 # MIGRATIONS[n] moves an archive from schema version n to n + 1. Version 0 is any
 # archive made before versions were kept (user_version 0), so the first steps take
 # whatever such an archive already has into account.
@@ -214,6 +226,9 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     # Withdrawals (issue 15): what each listing last listed, and every withdrawal with
     # its end (history kept when a page comes back); those marked so far start it.
     lambda db: _run_script(LISTINGS_SCHEMA)(db),
+    # Killed crawls (issue 16): the process running each crawl (pid and its start time),
+    # so a run whose process is gone reads as interrupted and any writer marks it.
+    _add_columns("crawl_runs", ("pid", "INTEGER"), ("pid_start", "TEXT")),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -232,7 +247,9 @@ class CrawlRun:
     """One crawl of one source (see RunStatus).
 
     An interrupted run's process died before it finished: its finished_at is when the
-    next run noticed, and its counts were never recorded (they read 0).
+    next writer noticed, and its counts were never recorded (they read 0). Until a writer
+    notices, a run still marked running whose process is gone reads as interrupted with
+    `process_gone` set and no finished_at (a read-only view writes nothing).
     """
 
     run_id: int
@@ -246,6 +263,7 @@ class CrawlRun:
     errors: int
     status: RunStatus
     drift: int = 0  # articles read by the generic extractor: the definition drifted
+    process_gone: bool = False  # marked running, but its process is gone (not yet marked)
 
 
 @dataclass(frozen=True)
@@ -268,6 +286,17 @@ def _crawl_run(row: tuple) -> CrawlRun:
                     finished_at=datetime.fromisoformat(row[3]) if row[3] else None,
                     pages=row[4], new=row[5], changed=row[6], unchanged=row[7], errors=row[8],
                     status=RunStatus(row[9]), drift=row[10])
+
+
+def _run_alive(started_at: datetime, pid: int | None, pid_start: str | None,
+               holder: LockHolder | None) -> bool:
+    """Whether the process of a run marked running still runs: its recorded pid; for a
+    run recorded before pids were, the writer lock's holder, if it took the lock before
+    the run started (every crawl holds the lock) and still runs."""
+    if pid is not None:
+        return process_alive(pid, pid_start)
+    return (holder is not None and holder.since is not None
+            and holder.since <= started_at and holder.is_running())
 
 
 def _issue_kind(value: str) -> IssueKind:
@@ -303,6 +332,9 @@ class Archive:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._migrate()
+            # Every writer command opens the archive for writing: a crawl killed before
+            # is recorded as interrupted now, whatever the command (not only a crawl).
+            self.mark_dead_runs()
 
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
@@ -589,9 +621,56 @@ class Archive:
         stats = "stats" if "stats" in columns else "NULL"
         rows = self._db.execute(
             "SELECT run_id, source_id, started_at, finished_at, pages, new, changed, unchanged,"
-            f" errors, status, {drift}, {stats} FROM crawl_runs WHERE source_id = ?"
-            " ORDER BY run_id DESC LIMIT ?", (source_id, limit)).fetchall()
-        return [(_crawl_run(r[:11]), json.loads(r[11]) if r[11] else {}) for r in rows]
+            f" errors, status, {drift}, {self._pid_columns()}, {stats} FROM crawl_runs"
+            " WHERE source_id = ? ORDER BY run_id DESC LIMIT ?", (source_id, limit)).fetchall()
+        runs = self._as_read([r[:13] for r in rows])
+        return [(run, json.loads(r[13]) if r[13] else {}) for run, r in zip(runs, rows,
+                                                                          strict=True)]
+
+    def _pid_columns(self) -> str:
+        return "pid, pid_start" if "pid" in self._columns("crawl_runs") else "NULL, NULL"
+
+    def _as_read(self, rows: list[tuple]) -> list[CrawlRun]:
+        """CrawlRuns from rows of _crawl_run's columns then pid, pid_start: a run marked
+        running whose process is gone reads as interrupted (see CrawlRun)."""
+        holder: LockHolder | None = None
+        runs = []
+        for row in rows:
+            run = _crawl_run(row[:11])
+            if run.status is RunStatus.RUNNING:
+                holder = holder or WriterLock.holder(self.data_dir)
+                if not _run_alive(run.started_at, row[11], row[12], holder):
+                    run = replace(run, status=RunStatus.INTERRUPTED, process_gone=True)
+            runs.append(run)
+        return runs
+
+    def mark_dead_runs(self, *, this_process: bool = False) -> list[int]:
+        """Mark interrupted the runs marked running whose process is gone (and, with
+        `this_process`, those of this process: it runs one crawl at a time, and is
+        starting another). Returns their ids."""
+        if self.readonly or "pid" not in self._columns("crawl_runs"):
+            return []
+        rows = self._db.execute(
+            "SELECT run_id, source_id, started_at, pid, pid_start FROM crawl_runs"
+            " WHERE status = ?", (RunStatus.RUNNING,)).fetchall()
+        if not rows:
+            return []
+        holder = WriterLock.holder(self.data_dir)
+        dead = [(run_id, source_id) for run_id, source_id, started, pid, start in rows
+                if (this_process and pid == os.getpid())
+                or not _run_alive(datetime.fromisoformat(started), pid, start, holder)]
+        if dead:
+            now = _now()
+            with self._transaction() as db:
+                db.executemany(
+                    "UPDATE crawl_runs SET status = ?, finished_at = ?"
+                    " WHERE run_id = ? AND status = ?",
+                    [(RunStatus.INTERRUPTED, now, run_id, RunStatus.RUNNING)
+                     for run_id, _ in dead])
+            for run_id, source_id in dead:
+                log.warning("crawl run %d of %s was interrupted (its process is gone):"
+                            " marked so", run_id, source_id)
+        return [run_id for run_id, _ in dead]
 
     def source_ids_crawled(self) -> list[str]:
         return [r for (r,) in self._db.execute(
@@ -615,19 +694,18 @@ class Archive:
     def start_run(self, source_id: str) -> int:
         """Record a crawl run of `source_id` as running.
 
-        The caller holds the writer lock, so a run still marked running belongs to a
-        process that died (killed, or the machine went down): it is marked interrupted
-        first, its finished_at being when this run noticed.
+        A run still marked running whose process died (killed, or the machine went
+        down), or of this process (which runs one at a time), is marked interrupted
+        first, its finished_at being when this run noticed. The run records this
+        process (pid and start time), so readers can tell when it is gone.
         """
+        self.mark_dead_runs(this_process=True)
+        pid = os.getpid()
         with self._transaction() as db:
-            now = _now()
-            db.execute(
-                "UPDATE crawl_runs SET status = ?, finished_at = ? WHERE status = ?",
-                (RunStatus.INTERRUPTED, now, RunStatus.RUNNING)
-            )
             cur = db.execute(
-                "INSERT INTO crawl_runs (source_id, started_at, status) VALUES (?, ?, ?)",
-                (source_id, now, RunStatus.RUNNING)
+                "INSERT INTO crawl_runs (source_id, started_at, status, pid, pid_start)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (source_id, _now(), RunStatus.RUNNING, pid, process_start(pid))
             )
             assert cur.lastrowid is not None  # an INSERT sets it
             return cur.lastrowid
@@ -750,10 +828,10 @@ class Archive:
         drift = "drift" if "drift" in self._columns("crawl_runs") else "0"
         rows = self._db.execute(
             "SELECT run_id, source_id, started_at, finished_at, pages, new, changed, unchanged,"
-            f" errors, status, {drift} FROM crawl_runs WHERE run_id IN"
+            f" errors, status, {drift}, {self._pid_columns()} FROM crawl_runs WHERE run_id IN"
             " (SELECT MAX(run_id) FROM crawl_runs GROUP BY source_id) ORDER BY source_id"
         ).fetchall()
-        return [_crawl_run(r) for r in rows]
+        return self._as_read(rows)
 
     def run_errors(self, run_id: int) -> list[CrawlErrorRow]:
         rows = self._db.execute(

@@ -70,17 +70,21 @@ class FacetTables:
         self.size = size
         self.live = np.zeros(size, dtype=bool)
         self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        # An index of no documents (a first crawl found none) is an EmptyReader, which
+        # has no columns to read.
         self.ids: list[str] = [
             value.decode() if isinstance(value, bytes) else str(value)
             for value in reader.column_reader("id")
-        ] if reader.has_column("id") else [reader.stored_fields(d)["id"] for d in range(size)]
+        ] if size and reader.has_column("id") else [
+            reader.stored_fields(d)["id"] for d in range(size)]
         self.id_rank = np.empty(size, dtype=np.int64)
         # Fixed-width strings: numpy compares them in C (an object array calls Python).
         self.id_rank[np.argsort(np.array(self.ids, dtype=str), kind="stable")] = \
             np.arange(size)
         # An undated document holds the column's out-of-range default.
         ticks = np.fromiter((t if 0 < t < _MAX_TICKS else 0
-                             for t in reader.column_reader("date", translate=False)),
+                             for t in (reader.column_reader("date", translate=False)
+                                       if size else ())),
                             dtype=np.int64, count=size)
         # Day ordinals (date.toordinal), 0 for undated documents.
         self.ordinal = np.where(ticks > 0, ticks // _TICKS_PER_DAY + 1, 0).astype(np.int64)

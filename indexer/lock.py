@@ -84,6 +84,16 @@ def _is_running(pid: int, start: str | None) -> bool:
     return True
 
 
+def process_start(pid: int) -> str | None:
+    """What tells process `pid` from a later one given the same pid (None: unknown)."""
+    return _process_start(pid)
+
+
+def process_alive(pid: int, start: str | None) -> bool:
+    """Whether the process that was `pid` (started at `start`, see process_start) runs."""
+    return _is_running(pid, start)
+
+
 def _command_line(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:

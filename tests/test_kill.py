@@ -1,5 +1,5 @@
 """Killed writers: a SIGKILLed rebuild leaves no writer process and no held lock, and a
-SIGKILLed crawl is marked interrupted by the next one.
+SIGKILLed crawl reads as interrupted at once and is marked so by the next writer.
 
 Every test runs the real `communiques` command (or a script taking the real lock) in a
 subprocess and kills it with SIGKILL, as an operator or the OOM killer would.
@@ -305,22 +305,22 @@ def _runs(data_dir: Path) -> list[tuple[int, str, str, str | None]]:
         db.close()
 
 
-def test_a_killed_crawl_is_marked_interrupted_by_the_next_run(  # type: ignore[no-untyped-def]
-    app, local_sites,
-) -> None:
+def _kill_a_crawl(app, base_urls: dict[str, str], *args: str) -> int:  # type: ignore[no-untyped-def]
+    """Start `communiques crawl ARGS` slowly (a page every 0.3 s), SIGKILL it once its run
+    is recorded, and return that run's id; the status shows the live crawl first."""
     data = Path(app.config["DATA_DIR"])
+    before = {r[0] for r in _runs(data)} if (data / Archive.FILENAME).exists() else set()
     env = {**os.environ,
-           "COMMUNIQUES_SITE_OVERRIDES": json.dumps(local_sites.base_urls),
+           "COMMUNIQUES_SITE_OVERRIDES": json.dumps(base_urls),
            "COMMUNIQUES_FETCH_ALLOW_PRIVATE_ADDRESSES": "true",
            "COMMUNIQUES_FETCH_MAX_RETRIES": "0",
-           # Slow enough to be killed mid-crawl (a page every 0.3 s).
            "COMMUNIQUES_FETCH_DELAY": "0.3"}
-    crawl = subprocess.Popen(communiques("--data-dir", str(data), "crawl", "--source", "us-state"),
+    crawl = subprocess.Popen(communiques("--data-dir", str(data), "crawl", *args),
                              cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
         running = wait_for(lambda: (data / Archive.FILENAME).exists() and [
-            r for r in _runs(data) if r[2] == "running"], timeout=60)
+            r for r in _runs(data) if r[2] == "running" and r[0] not in before], timeout=60)
         assert running, "the crawl never started a run"
         assert crawl.poll() is None
         status = run_cli(app, "status").output
@@ -329,26 +329,91 @@ def test_a_killed_crawl_is_marked_interrupted_by_the_next_run(  # type: ignore[n
     finally:
         crawl.kill()
         crawl.wait()
-    killed_run = running[0][0]
-    assert _runs(data) == [(killed_run, "us-state", "running", None)]
-    # Until a writer comes, status says what it can: no live writer holds that run.
-    status = run_cli(app, "status").output
-    assert "us-state: last crawl started" in status and "no writer is alive" in status
-    assert "running (no live writer)" in run_cli(app, "sources").output
+    return int(running[0][0])
 
+
+def test_a_killed_crawl_reads_interrupted_and_any_writer_marks_it(  # type: ignore[no-untyped-def]
+    app, local_sites,
+) -> None:
+    data = Path(app.config["DATA_DIR"])
+    killed_run = _kill_a_crawl(app, local_sites.base_urls, "--source", "us-state")
+    assert _runs(data) == [(killed_run, "us-state", "running", None)]
+    # Before any writer comes, the read-only views say it: its process is gone.
+    status = run_cli(app, "status").output
+    assert re.search(r"us-state: last crawl started \S+, interrupted: its process is gone",
+                     status)
+    assert re.search(r"us-state .* interrupted", run_cli(app, "sources").output)
+    health = app.test_client().get("/api/status").get_json()
+    [us_state] = [s for s in health["sources"] if s["id"] == "us-state"]
+    assert us_state["last_status"] == "interrupted" and us_state["state"] == "failing"
+    assert _runs(data) == [(killed_run, "us-state", "running", None)]  # nothing written
+
+    # A writer that is not a crawl marks it, with when it noticed.
     before = time.time()
+    result = run_cli(app, "index")
+    assert result.exit_code == 0, result.output
+    [(run_id, source, state, noticed)] = _runs(data)
+    assert (run_id, source, state) == (killed_run, "us-state", "interrupted")
+    assert noticed is not None and datetime.fromisoformat(noticed).timestamp() >= before - 1
+    status = run_cli(app, "status").output
+    assert re.search(r"us-state: last crawl started \S+, interrupted: its process died"
+                     r" \(noticed ", status)
+
+    # The next crawl leaves it as it is and records its own.
     result = run_cli(app, "crawl", "--source", "serbia-mfa")
     assert result.exit_code == 0, result.output
     runs = {run_id: (source, state, finished) for run_id, source, state, finished in _runs(data)}
-    source, state, noticed = runs[killed_run]
-    assert (source, state) == ("us-state", "interrupted")
-    assert datetime.fromisoformat(noticed).timestamp() >= before - 1
+    assert runs[killed_run] == ("us-state", "interrupted", noticed)
     assert [s for src, s, _ in runs.values() if src == "serbia-mfa"] == ["ok"]
-    status = run_cli(app, "status").output
-    assert re.search(r"us-state: last crawl started \S+, interrupted: its process died", status)
     sources = run_cli(app, "sources").output
     assert re.search(r"us-state .* interrupted", sources)
     assert re.search(r"serbia-mfa .* ok", sources)
+
+
+def test_an_update_with_nothing_due_marks_a_killed_refetch(  # type: ignore[no-untyped-def]
+    app, local_sites,
+) -> None:
+    data = Path(app.config["DATA_DIR"])
+    result = run_cli(app, "crawl")  # every source crawled well: none is due for a while
+    assert result.exit_code == 0, result.output
+    killed_run = _kill_a_crawl(app, local_sites.base_urls, "--source", "us-state", "--refetch")
+    assert [r[2] for r in _runs(data) if r[0] == killed_run] == ["running"]
+    result = run_cli(app, "update")
+    assert result.exit_code == 0, result.output
+    assert result.output.count('"event": "not_due"') == 5  # no crawl ran
+    assert [r[2] for r in _runs(data) if r[0] == killed_run] == ["interrupted"]
+    assert "crawl run" in result.output and "interrupted" in result.output  # the run log says
+
+
+def test_a_live_crawl_of_another_process_is_left_running(tmp_path: Path) -> None:
+    """A writer (or a reader) never marks the run of a crawl whose process runs."""
+    script = textwrap.dedent("""
+        import sys, time
+        from indexer.archive import Archive
+        with Archive(sys.argv[1]) as archive:
+            archive.start_run("us-state")
+            print("started", flush=True)
+            time.sleep(120)
+    """)
+    crawler = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=REPO,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert crawler.stdout is not None and crawler.stdout.readline().strip() == "started"
+        with Archive(tmp_path) as archive:  # a writer opening the archive
+            [run] = archive.last_runs()
+            assert run.status == "running" and not run.process_gone
+            assert archive.mark_dead_runs() == []
+        crawler.send_signal(signal.SIGKILL)
+        crawler.wait()
+        with Archive(tmp_path, readonly=True) as archive:
+            [run] = archive.last_runs()
+            assert run.status == "interrupted" and run.process_gone and run.finished_at is None
+        with Archive(tmp_path) as archive:
+            [run] = archive.last_runs()
+            assert run.status == "interrupted" and not run.process_gone and run.finished_at
+    finally:
+        crawler.kill()
+        crawler.wait()
 
 
 def test_a_killed_writer_process_stops_the_rebuild_at_once(tmp_path: Path,

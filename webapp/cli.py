@@ -426,6 +426,9 @@ def _run_is_live(run: CrawlRun, holder: LockHolder | None) -> bool:
 
 def _run_summary(run: CrawlRun, holder: LockHolder | None) -> str:
     started = run.started_at.isoformat(timespec="seconds")
+    if run.status == "interrupted" and run.process_gone:  # nothing has marked it yet
+        return (f"last crawl started {started}, interrupted: its process is gone (killed?),"
+                " and the next writer command records it so; its counts were not recorded")
     if run.status == "interrupted":
         noticed = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "-"
         return (f"last crawl started {started}, interrupted: its process died (noticed"
