@@ -48,6 +48,7 @@ class RunLog:
         tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.json = fmt == "json" or (fmt == "auto" and not tty)
         self.bars = tty and not self.json
+        self._bar: Any = None  # the progress bar of the source being crawled (a tqdm)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -56,9 +57,19 @@ class RunLog:
             record = {"ts": _timestamp(), "level": level, "event": event, "message": message,
                       **fields}
             self.stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        elif self._bar is not None:
+            # A line while a bar is drawn: the bar steps aside and is drawn again under it.
+            self._bar.clear()
+            self.stream.write(f"{_timestamp()} {level.upper():7} {message}\n")
+            self._bar.refresh()
         else:
             self.stream.write(f"{_timestamp()} {level.upper():7} {message}\n")
         self.stream.flush()
+
+    def _end_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()  # leave=False: the line is cleared for the source's summary
+            self._bar = None
 
     def event(self, name: str, fields: dict[str, Any]) -> None:
         """An event of the pipeline (indexer.pipeline.EventLog)."""
@@ -76,6 +87,7 @@ class RunLog:
             self.emit("warning", name, f"recovered the writer lock from pid {fields['pid']}"
                       f" (`{fields['command']}`), which died holding it", **fields)
         elif name == "source_done":
+            self._end_bar()
             self.report(fields["report"])
         else:
             self.emit("info", name, name, **fields)
@@ -118,7 +130,8 @@ class RunLog:
             return None
         from tqdm import tqdm
 
-        bar = tqdm(desc=source.id, unit=" articles", file=self.stream, leave=False)
+        self._end_bar()
+        bar = self._bar = tqdm(desc=source.id, unit=" articles", file=self.stream, leave=False)
 
         def told(outcome: str) -> None:
             bar.update(1)
