@@ -190,6 +190,10 @@ BLINKEN_DAY = date(2023, 11, 14)  # Antony Blinken Secretary of State, Hakan Fid
     ("CN", BLINKEN_DAY, "Wang Yi spoke with Sergey Lavrov by phone.", {"wang-yi", "sergey-lavrov"}),
     ("RU", BLINKEN_DAY, "Sergey Lavrov received a telephone call from Wang Yi.",
      {"wang-yi", "sergey-lavrov"}),
+    # "The Secretary" is the Secretary of State, whoever is Deputy Secretary that day.
+    ("US", date(2025, 4, 2), "The Secretary met with Bosnia and Herzegovina Foreign Minister "
+                             "Elmedin Konakovic today in Washington.",
+     {"marco-rubio", "elmedin-konakovic"}),
     # Both sides before the verb.
     ("US", BLINKEN_DAY, "Secretary Blinken and Foreign Minister Hakan Fidan met in Ankara.",
      {"antony-blinken", "hakan-fidan"}),
@@ -198,6 +202,15 @@ def test_the_grammar_of_readouts(reader: EncounterReader, ministry: str, publish
                                  text: str, expected: set[str]) -> None:
     found = read(reader, text, "en", ministry=ministry, published=published)
     assert pairs(found) == {frozenset(expected)}
+
+
+def test_a_second_side_after_a_relative_clause(reader: EncounterReader) -> None:
+    found = read(reader, "Minister Marko Djuric met with Minister of Foreign Affairs of Turkiye "
+                         "Hakan Fidan, with whom he discussed the situation in the region, and "
+                         "with Minister of Foreign Affairs of Albania Igli Hasani.", "en",
+                 published=date(2024, 9, 25))
+    assert pairs(found) == {frozenset({"marko-djuric", "hakan-fidan"}),
+                            frozenset({"marko-djuric", "igli-hasani"})}
 
 
 def test_an_office_the_registry_does_not_hold_is_the_country() -> None:

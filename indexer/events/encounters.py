@@ -342,8 +342,10 @@ class EncounterReader:
         needs = lexicon.OWN_OFFICES[group].get(phrase)
         if not needs or not country or day is None:
             return None
+        # "The Secretary" is the Secretary of State, not the Deputy Secretary of State.
         holders = {o.id: o for o in self.extractor.registry.curated if o.country == country
                    and any(all(w in _title_words(r.title) for w in needs)
+                           and not _title_words(r.title) & lexicon.RANK_MODIFIERS - {"state"}
                            for r in self.extractor.registry.roles_on(o, day))}
         if len(holders) != 1:
             return None
@@ -662,6 +664,14 @@ class EncounterReader:
                 people.append(mention[2])
                 end = mention[1]
         if people:
+            # "met with A, with whom he discussed ..., and with B": B is a side too.
+            for i in range(end, sentence.last - 2):
+                if words[i] in lexicon.AND[group] and words[i + 1] in lexicon.WITH[group] \
+                        and text.separator(i).strip().startswith(","):
+                    later = self._side(sentence, record, i + 2, exclude | {p.key for p in people},
+                                       avoid, stop_at_comma)
+                    people += [p for p in later if p.named]
+                    break
             return people
         stop = min(sentence.last, start + UNNAMED_REACH)
         unnamed = self._unnamed(text, group, start, stop, "", avoid, sentence.people,

@@ -222,7 +222,7 @@ OFFICE_WORDS = frozenset(w for table in OWN_OFFICES.values() for phrase in table
 # Minister, "the Russian President" not its Vice President.
 RANK_MODIFIERS = frozenset({"prime", "premer", "premijer", "deputy", "vice", "zamestitel",
                             "zamenik", "first", "pervyj", "prvi", "state", "assistant",
-                            "pomocnik", "acting"})
+                            "pomocnik", "acting", "under"})
 
 # Delegations' heads: consultations whose two delegations the text says who led.
 DELEGATION = _words(r"delegations?", r"delegacij\w*")
