@@ -570,3 +570,101 @@ def search_request_kwargs(spec: dict) -> dict:
 
 
 QUERY_MIX: list[dict] = query_mix()
+
+
+# -- the cold mix: searches that are each sent once ------------------------------------------
+
+COLD_MIX_SIZE = 500
+COLD_SEED = 18  # the cold mix's own seed, apart from the corpus's
+# Words a cold search draws: the most frequent diplomatic words ("common"), a wider band
+# for the second word of two, and the tail (rare words, a few in a thousand records or none).
+_COLD_COMMON = 100
+_COLD_SECOND = 250
+_LANGUAGE_CODES = tuple(code.lower() for code, _ in LANGUAGES)
+# A doc type as the type facet selects it ("press release" -> "press-release").
+_TYPE_TERMS = tuple(name.replace(" ", "-") for name, _ in DOC_TYPES)
+
+
+def _cold_range(rng: random.Random) -> tuple[date, date]:
+    """A day, a month, a year or a span of years, within the corpus's dates."""
+    shape = rng.randrange(4)
+    if shape == 3:
+        first_year = rng.randint(FIRST_DAY.year, LAST_DAY.year - 1)
+        return date(first_year, 1, 1), date(rng.randint(first_year + 1, LAST_DAY.year), 12, 31)
+    day = date.fromordinal(rng.randint(_FIRST_ORDINAL, _LAST_ORDINAL))
+    if shape == 0:
+        return day, day
+    if shape == 1:
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return day.replace(day=1), date.fromordinal(following.toordinal() - 1)
+    return date(day.year, 1, 1), date(day.year, 12, 31)
+
+
+def _cold_spec(kind: str, rng: random.Random, common: list[str], phrases: list[str]) -> dict:
+    word = common[rng.randrange(_COLD_COMMON)]
+    if kind == "common":
+        return _spec(kind, word)
+    if kind == "rare":
+        return _spec(kind, TAIL_WORDS[rng.randrange(len(TAIL_WORDS))])
+    if kind == "two_words":
+        return _spec(kind, f"{word} {common[rng.randrange(_COLD_SECOND)]}")
+    if kind == "phrase":
+        phrase = f'"{phrases[rng.randrange(len(phrases))]}"'
+        # Only about 30 collocations exist: most phrase searches also name a word.
+        return _spec(kind, phrase if rng.random() < 0.3 else f"{phrase} {word}")
+    if kind == "official":
+        return _spec(kind, f'official:"{PEOPLE[_pick(rng, _PEOPLE_CUM)]}"')
+    if kind == "country":
+        return _spec(kind, f'country:"{COUNTRIES[_pick(rng, _COUNTRY_CUM)][1]}"')
+    if kind == "date_range":
+        first, last = _cold_range(rng)
+        return _spec(kind, word, date_from=first, date_to=last)
+    if kind == "facets":
+        languages = tuple(sorted(rng.sample(_LANGUAGE_CODES, rng.randint(1, 2))))
+        types = tuple(sorted(rng.sample(_TYPE_TERMS, rng.randint(1, 3))))
+        return _spec(kind, word, filters={"language": languages, "type": types})
+    if kind == "sort_newest":
+        return _spec(kind, word if rng.random() < 0.5 else
+                     f'official:"{PEOPLE[_pick(rng, _PEOPLE_CUM)]}"', sort="newest")
+    raise ValueError(f"unknown query kind {kind!r}")
+
+
+def spec_key(spec: dict) -> tuple:
+    """What makes two searches of a mix the same search (the result cache's view)."""
+    filters = tuple(sorted((name, tuple(sorted(values)))
+                           for name, values in (spec.get("filters") or {}).items() if values))
+    return (spec.get("q", ""), spec.get("sort", "relevance"), spec.get("date_from"),
+            spec.get("date_to"), filters)
+
+
+def cold_query_mix(count: int = COLD_MIX_SIZE, seed: int = COLD_SEED) -> list[dict]:
+    """`count` distinct searches, none of them in QUERY_MIX, for the web stage's cold run.
+
+    The kinds of QUERY_MIX take turns, so the cold mix weighs them as the search stage
+    does; each draws from the corpus's own tables: words from the most frequent
+    diplomatic words (a second word from a wider band), rare words from the tail, phrases
+    from the collocations (most with a word beside them), officials and countries with
+    the corpus's own skew, date ranges of a day, a month, a year or several years, facet
+    selections of languages and types, and newest-first pages. Each search is sent once,
+    so none is answered from a worker's result cache. The same (count, seed) always
+    gives the same list, and a longer list starts with the shorter one.
+    """
+    if count < 0:
+        raise ValueError("count must not be negative")
+    rng = random.Random(seed)
+    common = common_words()
+    phrases = [c for c in COLLOCATIONS if query_safe(c)]
+    seen = {spec_key(spec) for spec in QUERY_MIX}
+    mix: list[dict] = []
+    attempts = 0
+    while len(mix) < count:
+        kind = QUERY_KINDS[len(mix) % len(QUERY_KINDS)]
+        spec = _cold_spec(kind, rng, common, phrases)
+        key = spec_key(spec)
+        attempts += 1
+        if attempts > 100 * (count + 10):
+            raise ValueError(f"cannot draw {count} distinct searches")
+        if key not in seen:
+            seen.add(key)
+            mix.append(spec)
+    return mix

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from benchmarks.measure import (
 REPO = Path(__file__).resolve().parent.parent
 LOAD_BATCH = 2000
 INCREMENTAL_BATCH = 1000
+WRK_THREADS = 2
 WEB_WARMUP_PASSES = 10  # sequential passes over the mix before wrk (two workers to fill)
 
 
@@ -137,33 +139,113 @@ def stage_incremental(docs: int, data: Path) -> dict:
     }
 
 
+def search_path(spec: dict) -> str:
+    """A mix entry as the /api/search URL a client would send."""
+    from urllib.parse import urlencode
+
+    params: list[tuple[str, str]] = [("q", spec.get("q", "")),
+                                     ("sort", spec.get("sort", "relevance"))]
+    for key, name in (("date_from", "from"), ("date_to", "to")):
+        if spec.get(key):
+            params.append((name, str(spec[key])))
+    for name, values in (spec.get("filters") or {}).items():
+        params += [(name, v) for v in values]
+    return "/api/search?" + urlencode(params)
+
+
+def wrk_script(paths: list[str], *, once: int = 0, threads: int = WRK_THREADS,
+               done_file: Path | None = None) -> str:
+    """A wrk Lua script requesting `paths`.
+
+    once=0: cycle through them for as long as wrk runs. once=N: each of the `threads` wrk
+    threads takes every `threads`-th path from its own start, so no path is sent twice;
+    a thread stops after its share of the first N responses and appends a line to
+    `done_file`. Its other connections may have sent a few more paths by then (distinct
+    too: pass N plus the connections' worth of paths); those responses are not counted.
+    wrk itself runs until its duration ends or it gets SIGINT (see `_wrk`).
+    """
+    table = "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+    if not once:
+        return table + (
+            "counter = 0\n"
+            "request = function()\n  counter = counter + 1\n"
+            "  return wrk.format('GET', paths[(counter % #paths) + 1])\nend\n")
+    if done_file is None:
+        raise ValueError("once= needs a done_file")
+    return table + f"""
+local created = 0
+function setup(thread)
+  thread:set("number", created)
+  created = created + 1
+end
+function init(args)
+  sent = 0
+  received = 0
+  share = 0
+  for k = number + 1, {once}, {threads} do share = share + 1 end
+end
+function request()
+  local k = number + 1 + sent * {threads}
+  sent = sent + 1
+  if k > #paths then k = #paths end
+  return wrk.format('GET', paths[k])
+end
+function response(status, headers, body)
+  received = received + 1
+  if received == share then
+    local f = io.open({json.dumps(str(done_file))}, "a")
+    f:write("done\\n")
+    f:close()
+    wrk.thread:stop()
+  end
+end
+"""
+
+
+def _wrk(wrk: str, port: int, paths: list[str], connections: int, seconds: int,
+         once: int = 0) -> dict:
+    """Run wrk over `paths` (see `wrk_script`) and parse its figures.
+
+    With once=N, wrk gets SIGINT as soon as every thread has had its share of the N
+    responses: wrk then reports on the time it actually ran (it would otherwise sleep
+    out its whole duration).
+    """
+    directory = Path(tempfile.mkdtemp())
+    script = directory / "mix.lua"
+    done = directory / "done"
+    script.write_text(wrk_script(paths, once=once, done_file=done if once else None))
+    process = subprocess.Popen(
+        [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-s", str(script), f"http://127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if once:
+        while process.poll() is None:
+            if done.exists() and done.read_text().count("done") >= WRK_THREADS:
+                process.send_signal(signal.SIGINT)
+                break
+            time.sleep(0.01)
+    stdout, _ = process.communicate()
+    shutil.rmtree(directory, ignore_errors=True)
+    return {**parse_wrk(stdout), "wrk_output": stdout}
+
+
 def stage_web(data: Path, seconds: int, connections: int) -> dict:
-    """/api/search under load from wrk, served by gunicorn with two workers."""
-    from benchmarks.corpus import QUERY_MIX
+    """/api/search under load from wrk, served by gunicorn with two workers, with two mixes.
+
+    cold: COLD_MIX_SIZE distinct searches (benchmarks.corpus.cold_query_mix), each sent
+    once, so no worker answers one from its result cache; the workers have only opened
+    the generation (by searches outside the mix). warm: the 27 searches of QUERY_MIX
+    cycled for `seconds`, after sequential passes that fill both workers' caches.
+    """
+    from benchmarks.corpus import COLD_MIX_SIZE, QUERY_MIX, cold_query_mix
 
     wrk = shutil.which("wrk")
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     if not wrk or not Path(gunicorn).exists():
         return {"skipped": "wrk or gunicorn is not installed (make bench installs both)"}
-    from urllib.parse import urlencode
-
-    paths = []
-    for spec in QUERY_MIX:
-        params: list[tuple[str, str]] = [("q", spec.get("q", "")),
-                                         ("sort", spec.get("sort", "relevance"))]
-        for key in ("date_from", "date_to"):
-            if spec.get(key):
-                params.append(("from" if key == "date_from" else "to", str(spec[key])))
-        for name, values in (spec.get("filters") or {}).items():
-            params += [(name, v) for v in values]
-        paths.append("/api/search?" + urlencode(params))
-    script = Path(tempfile.mkdtemp()) / "mix.lua"
-    script.write_text(
-        "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
-        "counter = 0\n"
-        "request = function()\n  counter = counter + 1\n"
-        "  return wrk.format('GET', paths[(counter % #paths) + 1])\nend\n"
-    )
+    warm_paths = [search_path(spec) for spec in QUERY_MIX]
+    # Spare distinct searches for the requests in flight when a wrk thread stops.
+    cold_paths = [search_path(spec) for spec in cold_query_mix(COLD_MIX_SIZE + connections)]
     port = 18000 + os.getpid() % 1000
     # Capacity is measured, so the per-client limits (one wrk client) are off.
     env = {**os.environ, "COMMUNIQUES_DATA_DIR": str(data), "COMMUNIQUES_RATE_LIMIT": "",
@@ -174,33 +256,41 @@ def stage_web(data: Path, seconds: int, connections: int) -> dict:
     )
     try:
         import urllib.request
+        from concurrent.futures import ThreadPoolExecutor
+
+        import psutil
+
+        def get(path: str) -> None:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=120).read()
 
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=", timeout=5)
+                get("/api/search?q=")
                 break
             except OSError:
                 time.sleep(0.2)
-        # Steady state: each worker has opened the generation and cached the mix (cold
-        # searches are measured in the search stage; here they would only time out).
+        # Both workers open the generation (concurrent requests reach both; none of
+        # these searches is in the cold mix).
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(get, [f"/api/search?q=&page={n}" for n in range(1, 9)]))
+        cold = _wrk(wrk, port, cold_paths, connections, max(seconds, 900),
+                    once=COLD_MIX_SIZE)
+        workers = psutil.Process(server.pid).children()
+        cold["worker_rss_mb"] = [rss_mb(w.pid) for w in workers]
+        # Steady state for the warm mix: each worker has cached the mix.
         warm_start = time.perf_counter()
         for _ in range(WEB_WARMUP_PASSES):
-            for path in paths:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read()
+            for path in warm_paths:
+                get(path)
         warmup_seconds = time.perf_counter() - warm_start
-        result = subprocess.run(
-            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-             f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=False)
-        import psutil
-
-        workers = psutil.Process(server.pid).children()
-        memory = [rss_mb(w.pid) for w in workers]
+        warm = _wrk(wrk, port, warm_paths, connections, seconds)
+        warm["worker_rss_mb"] = [rss_mb(w.pid) for w in workers]
+        warm["warmup_seconds"] = round(warmup_seconds, 1)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"connections": connections, "seconds": seconds, **parse_wrk(result.stdout),
-            "worker_rss_mb": memory, "warmup_seconds": round(warmup_seconds, 1),
-            "wrk_output": result.stdout}
+    return {"connections": connections, "seconds": seconds,
+            "cold": {"queries": COLD_MIX_SIZE, **cold}, "warm": warm}
 
 
 def parse_wrk(output: str) -> dict:
@@ -216,8 +306,11 @@ def parse_wrk(output: str) -> dict:
         elif "Non-2xx" in line:
             figures["errors"] = int(figures["errors"]) + int(words[-1])
         elif line.strip().startswith("Socket errors"):
-            figures["errors"] = int(figures["errors"]) + sum(
-                int(part.split()[-1]) for part in line.split(":", 1)[1].split(","))
+            counts = {part.split()[0]: int(part.split()[-1])
+                      for part in line.split(":", 1)[1].split(",")}
+            figures["errors"] = int(figures["errors"]) + sum(counts.values())
+            # Requests wrk gave up on after its 2 s timeout (counted in the errors too).
+            figures["timeouts"] = counts.get("timeout", 0)
         elif "requests in" in line:
             figures["requests"] = int(words[0])
     return figures
@@ -231,17 +324,37 @@ def _ms(text: str) -> float:
 
 
 def stage_tantivy(docs: int, repeat: int) -> dict:
+    """tantivy on the same corpus: the rebuild, the query mix, a fresh open of the index,
+    and the incremental batch (added, committed, opened again and found by a search)."""
     from benchmarks import tantivy_engine
     from benchmarks.corpus import QUERY_MIX, generate
 
     directory = Path(tempfile.mkdtemp(prefix="tantivy-"))
     try:
         built = tantivy_engine.build(generate(docs), directory)
-        index = tantivy_engine.open_index(directory)
+        open_seconds, index = timed(lambda: _tantivy_open(directory))
         searched = tantivy_engine.measure(index, QUERY_MIX, repeat)
+        records = list(generate(INCREMENTAL_BATCH, start=docs))
+        start = time.perf_counter()
+        tantivy_engine.build(iter(records), directory)
+        found = tantivy_engine.run_query(
+            _tantivy_open(directory), {"q": records[-1].title.split()[0]})["total"] > 0
+        searchable = time.perf_counter() - start
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    return {"build": built, "search": searched, "peak_rss_mb": peak_rss_mb()}
+    return {"build": built, "search": searched, "peak_rss_mb": peak_rss_mb(),
+            "open_index_ms": round(open_seconds * 1000, 1),
+            "incremental": {"documents": INCREMENTAL_BATCH,
+                            "index_seconds_to_searchable": round(searchable, 2),
+                            "found_after": found}}
+
+
+def _tantivy_open(directory: Path):  # type: ignore[no-untyped-def]
+    from benchmarks import tantivy_engine
+
+    index = tantivy_engine.open_index(directory)
+    index.searcher()
+    return index
 
 
 # -- the whole benchmark ------------------------------------------------------------------

@@ -287,3 +287,77 @@ def test_tantivy_build_and_one_query_of_each_kind(records: list[Communique],
                                      warmup=False)
     assert set(summary["kinds"]) == set(QUERY_KINDS)
     assert summary["overall"]["n"] == len(QUERY_KINDS)
+
+
+# -- the cold mix (the web stage's searches, each sent once) ---------------------------------
+
+def test_cold_mix_is_distinct_deterministic_and_apart_from_the_warm_mix() -> None:
+    from indexer.search import SearchRequest
+
+    mix = corpus.cold_query_mix()
+    assert len(mix) == corpus.COLD_MIX_SIZE == 500
+    assert corpus.cold_query_mix() == mix
+    assert corpus.cold_query_mix(516)[:500] == mix  # the web stage's spares come after
+    assert corpus.cold_query_mix(seed=7) != mix
+
+    # Distinct as the result cache sees them: no two share a fingerprint, and none is a
+    # search of the warm mix.
+    def fingerprint(spec: dict) -> str:
+        return SearchRequest(**search_request_kwargs(spec)).validated().fingerprint()
+
+    fingerprints = {fingerprint(spec) for spec in mix}
+    assert len(fingerprints) == len(mix)
+    assert not fingerprints & {fingerprint(spec) for spec in QUERY_MIX}
+    # The kinds take turns, as in the search stage's mix.
+    counts = Counter(spec["kind"] for spec in mix)
+    assert set(counts) == set(QUERY_KINDS)
+    assert max(counts.values()) - min(counts.values()) <= 1
+
+
+def test_cold_mix_draws_from_the_corpus_tables() -> None:
+    mix = corpus.cold_query_mix()
+    by_kind: dict[str, list[dict]] = {}
+    for spec in mix:
+        by_kind.setdefault(spec["kind"], []).append(spec)
+    common = set(corpus.common_words())
+    assert {s["q"] for s in by_kind["common"]} <= common
+    assert {s["q"] for s in by_kind["rare"]} <= set(corpus.TAIL_WORDS)
+    assert all(set(s["q"].split()) <= common for s in by_kind["two_words"])
+    for spec in by_kind["phrase"]:
+        phrase = spec["q"].split('"')[1]
+        assert phrase in corpus.COLLOCATIONS
+    officials = {s["q"].split('"')[1] for s in by_kind["official"]}
+    assert officials <= set(corpus.PEOPLE) and len(officials) == len(by_kind["official"])
+    # Skewed as the corpus names them: mostly the often named (a uniform draw from the
+    # pool of 2,000 would have a median rank near 1,000).
+    ranks = sorted(corpus.PEOPLE.index(name) for name in officials)
+    assert ranks[len(ranks) // 2] < 500
+    countries = {s["q"].split('"')[1] for s in by_kind["country"]}
+    assert countries <= {name for _, name in corpus.COUNTRIES}
+    for spec in by_kind["date_range"]:
+        assert corpus.FIRST_DAY <= spec["date_from"] <= spec["date_to"] <= date(2026, 12, 31)
+    assert len({(s["date_from"], s["date_to"]) for s in by_kind["date_range"]}) > 40
+    types = {t.replace(" ", "-") for t, _ in corpus.DOC_TYPES}
+    for spec in by_kind["facets"]:
+        assert spec["filters"]["language"] and spec["filters"]["type"]
+        assert set(spec["filters"]["type"]) <= types
+    assert {s["sort"] for s in by_kind["sort_newest"]} == {"newest"}
+
+
+def test_cold_mix_urls_ask_the_web_app_for_the_same_searches() -> None:
+    """What the web stage sends: the URL the API reads back as the mix's own search."""
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from benchmarks.run import search_path
+    from indexer.search import SearchRequest
+    from webapp.params import search_request_from_args
+
+    for spec in corpus.cold_query_mix()[:60] + QUERY_MIX:
+        path = search_path(spec)
+        assert path.startswith("/api/search?")
+        args = MultiDict(parse_qsl(path.split("?", 1)[1], keep_blank_values=True))
+        sent = search_request_from_args(args, 10).validated()
+        expected = SearchRequest(**search_request_kwargs(spec)).validated()
+        assert sent.fingerprint() == expected.fingerprint(), path
