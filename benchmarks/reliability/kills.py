@@ -10,13 +10,17 @@ Three kinds, each killed `kills` times:
 - `update`: `communiques update` (crawl + index) of the bundled fixture sites served on
   loopback, into a fresh data directory; every other kill lands in a `crawl --refetch`
   of the directory the previous round filled. The next command is `communiques update`.
+- `crawl`: `communiques crawl` of the fixture sites into a fresh data directory; every
+  other kill lands in a `crawl --refetch` of the directory the previous round filled. The
+  next command is `communiques index`, a writer that is not a crawl: it must mark the
+  killed run interrupted.
 - `index`: incremental `communiques index` after a batch of new synthetic communiqués
   was committed to the archive. The next command is `communiques index`.
 
 After each kill: every (id, version, content hash) committed to the archive before the
 recovery must still be there after it, the next command must start (it retries while it
 exits 75, "busy", and the wait is recorded) and succeed, and the index must hold exactly
-the archive's communiqués.
+the archive's communiqués, and no crawl run may be left marked running.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from benchmarks.reliability.common import (
     synthetic_index,
 )
 
-KINDS = ("rebuild", "update", "index")
+KINDS = ("rebuild", "update", "crawl", "index")
 REBUILD_MODES = ("group", "main", "writer")
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the lock
 RETRY_BUSY_FOR = 180.0  # seconds the next command keeps retrying while it exits 75
@@ -180,7 +184,7 @@ def _runs_left_running(data: Path) -> int:
     db = sqlite3.connect(path, timeout=30)
     try:
         return int(db.execute(
-            "SELECT COUNT(*) FROM crawl_runs WHERE finished_at IS NULL").fetchone()[0])
+            "SELECT COUNT(*) FROM crawl_runs WHERE status = 'running'").fetchone()[0])
     finally:
         db.close()
 
@@ -238,7 +242,7 @@ def one_kill(workload: Workload, n: int, rng: random.Random, log: Path) -> dict:
         "runs_left_running": _runs_left_running(data),
     }
     row["ok"] = (row["killed"] and row["recovery_exit"] == 0 and row["lost"] == 0
-                 and row["index_matches"] and not missing)
+                 and row["index_matches"] and not missing and row["runs_left_running"] == 0)
     return row
 
 
@@ -282,9 +286,34 @@ def _index_workload(work: Path, docs: int, batch: int, log: Path) -> Workload:
                     seconds, prepare=prepare)
 
 
+def _sites_env(sites: dict[str, str]) -> dict[str, str]:
+    return {"COMMUNIQUES_SITE_OVERRIDES": json.dumps(sites),
+            "COMMUNIQUES_FETCH_ALLOW_PRIVATE_ADDRESSES": "true", "COMMUNIQUES_FETCH_DELAY": "0"}
+
+
+def _crawl_workload(work: Path, sites: dict[str, str], log: Path) -> Workload:
+    env = _sites_env(sites)
+    root = work / "crawl-kills"
+
+    def data(n: int) -> Path:
+        return root / f"round-{n - n % 2:02d}"  # odd rounds refetch the previous directory
+
+    def command(n: int) -> list[str]:
+        cli = [*communiques(), "--data-dir", str(data(n))]
+        return [*cli, "crawl", "--refetch"] if n % 2 else [*cli, "crawl"]
+
+    def recovery(n: int) -> list[str]:
+        return [*communiques(), "--data-dir", str(data(n)), "index"]
+
+    start = time.perf_counter()
+    run_command([*communiques(), "--data-dir", str(root / "unkilled"), "crawl"], log,
+                env={**os.environ, **env})
+    seconds = time.perf_counter() - start
+    return Workload("crawl", data, command, recovery, seconds, env=env)
+
+
 def _update_workload(work: Path, sites: dict[str, str], log: Path) -> Workload:
-    env = {"COMMUNIQUES_SITE_OVERRIDES": json.dumps(sites),
-           "COMMUNIQUES_FETCH_ALLOW_PRIVATE_ADDRESSES": "true", "COMMUNIQUES_FETCH_DELAY": "0"}
+    env = _sites_env(sites)
     root = work / "crawls"
 
     def data(n: int) -> Path:
@@ -319,9 +348,10 @@ def run(work: Path, kills: int = DEFAULT_KILLS, seed: int = 16,
     for kind in kinds:
         log = logs / f"kill-{kind}.log"
         started = time.perf_counter()
-        if kind == "update":
+        if kind in ("update", "crawl"):
             with LocalSites(DEMO_SITES) as local:
-                workload = _update_workload(work, local.base_urls, log)
+                make = _update_workload if kind == "update" else _crawl_workload
+                workload = make(work, local.base_urls, log)
                 rows = _rounds(workload, kills, rng, log)
         elif kind == "rebuild":
             workload = _rebuild_workload(work, rebuild_docs)

@@ -60,12 +60,13 @@ def summary_rows(figures: dict) -> list[tuple[str, str, str, bool]]:
                       f"{stage['slow_after_seconds']:g} s, {stage['rate_limited']} 429; "
                       f"{len(stage['causes'])} distinct causes")
         elif name == "kills":
-            kinds = [k for k in ("rebuild", "update", "index") if k in stage]
+            kinds = [k for k in KIND_TITLES if k in stage]
             what = " + ".join(f"{stage[k]['kills']} × {k}" for k in kinds) + " SIGKILLs"
             result = "; ".join(
                 f"{k}: {stage[k]['recovered']}/{len(stage[k]['rounds'])} recovered, "
                 f"{stage[k]['lost_records']} records lost, index = archive "
-                f"{stage[k]['index_matches_archive']}/{len(stage[k]['rounds'])}"
+                f"{stage[k]['index_matches_archive']}/{len(stage[k]['rounds'])}, "
+                f"{stage[k]['runs_left_running']} runs left running"
                 for k in kinds)
         elif name == "readers":
             what = (f"{stage['readers']} reader threads during {len(stage['rebuilds'])} "
@@ -202,6 +203,8 @@ KIND_TITLES = {
     "rebuild": "`communiques index --rebuild` (then `communiques index`)",
     "update": "`communiques update` / `crawl --refetch` of the fixture sites "
               "(then `communiques update`)",
+    "crawl": "`communiques crawl` / `crawl --refetch` of the fixture sites "
+             "(then `communiques index`, which must mark the killed run interrupted)",
     "index": "incremental `communiques index` after a new batch (then `communiques index`)",
 }
 
@@ -221,7 +224,8 @@ def _kills(stage: dict) -> list[str]:
         "generations left besides the current one and the one kept for readers; "
         "**at (s) (tries)** is when the kill landed and how many runs it took to land one "
         "(a run that ends before its kill moment is run again with an earlier one); "
-        "**running** counts crawl runs never marked finished; the next command's exit "
+        "**running** counts crawl runs still marked running after the next command (a round "
+        "with one fails); the next command's exit "
         "says whether its indexing was incremental or a rebuild. The synthetic archive has "
         f"{stage['rebuild_documents']:,} communiqués (benchmarks/corpus.py); incremental "
         f"rounds add {stage['batch_documents']} each.",
