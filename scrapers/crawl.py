@@ -481,7 +481,7 @@ def _recheck_unlisted(
                 fetch(url, etag, last_modified)
             except HttpStatusError as exc:
                 if exc.status in (404, 410):
-                    if incremental.mark_withdrawn(this_id, f"dropped from its listing;"
+                    if incremental.mark_withdrawn(this_id, f"no longer listed;"
                                                            f" HTTP {exc.status}"):
                         report.withdrawn += 1
                         if progress:

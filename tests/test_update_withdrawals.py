@@ -65,7 +65,7 @@ def test_an_article_dropped_from_its_listing_and_gone_is_withdrawn_found_and_mar
         assert archive.count() == first["new"]  # kept
         assert list(archive.withdrawn_ids()) == [cid]
         when, reason = archive.withdrawn(cid)  # type: ignore[misc]
-        assert reason == "dropped from its listing; HTTP 404"
+        assert reason == "no longer listed; HTTP 404"
     day, long_day = when.date().isoformat(), when.strftime("%-d %B %Y")
 
     client = app.test_client()
@@ -172,3 +172,32 @@ def test_a_withdrawn_page_that_comes_back_is_reinstated_with_its_history(
         assert (f"Withdrawn from <time datetime=\"{gone[path].isoformat()}\">"
                 f"{gone[path].strftime('%-d %B %Y')}</time> to") in page
         assert "it is back on the ministry's site" in page
+
+
+def test_an_article_dropped_from_a_feed_and_gone_is_withdrawn(
+        app: Flask, site_copy: Path) -> None:
+    """The Russian English RSS feed is the only place naming one speech; another item it
+    drops is still on the news listing, so it is not dropped from the site's view."""
+    first = run_cli(app, "update", "--source", "russia-mid")
+    assert first.exit_code == 0, first.output
+    only_in_feed = "en/press_service/minister_speeches/2046312/"
+    also_listed = "en/press_service/minister_speeches/2050231/"
+    with Archive(app.config["DATA_DIR"], readonly=True) as archive:
+        [cid] = [r.id for r in archive.all_current() if r.url.endswith(only_in_feed)]
+    feed = site_copy / "www.mid.ru/en/rss.php"
+    xml = feed.read_text(encoding="utf-8")
+    for article in (only_in_feed, also_listed):
+        shorter = re.sub(rf"\s*<item>\s*<title>[^<]*</title>\s*<link>[^<]*{article}</link>"
+                         r".*?</item>", "", xml, count=1, flags=re.S)
+        assert shorter != xml
+        xml = shorter
+        (site_copy / "www.mid.ru" / article / "index.html").unlink()
+    feed.write_text(xml, encoding="utf-8")
+
+    result = run_cli(app, "update", "--source", "russia-mid")
+    assert result.exit_code == 0, result.output
+    with Archive(app.config["DATA_DIR"], readonly=True) as archive:
+        assert list(archive.withdrawn_ids()) == [cid]
+        assert archive.withdrawn(cid)[1] == "no longer listed; HTTP 404"  # type: ignore[index]
+    hit = app.test_client().get("/api/search?status=withdrawn").get_json()["results"][0]
+    assert hit["id"] == cid and hit["withdrawn"] is not None
