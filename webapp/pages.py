@@ -345,6 +345,23 @@ def export_url(fmt: str) -> str:
     return url_for("api.export", format=fmt, **args)
 
 
+# The highest rank "Load more" may ask cards from (the cursor goes deeper than pages do).
+MAX_RESULT_RANK = 1_000_000
+
+
+@bp.get("/results")
+def result_cards() -> ResponseReturnValue:
+    """The result cards after a cursor, drawn by the template that draws the page's own
+    (`_hit.html`), so cards added by "Load more" show all a first-page card shows (the
+    event line, "Also in", withdrawals). `rank` is the first card's place in the
+    results; the list carries the next cursor and the total for the page's script."""
+    req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
+    rank = whole_number(request.args, "rank", 1, 1, MAX_RESULT_RANK)
+    results = service().search(replace(req, with_facets=False))
+    return render_template("_results.html", results=results, first_rank=rank,
+                           document_args=document_args)
+
+
 @bp.get("/help")
 def help_page() -> ResponseReturnValue:
     return render_template("help.html")

@@ -145,107 +145,43 @@
     if (window.location.hash === "#filters" && phone.matches) open();
   }
 
-  // "Load more": the next results through the API's cursor, drawn as the page draws them.
+  // "Load more": the next results after the cursor, as cards the server draws with the
+  // page's own template (/results), so they show all a first-page card shows.
   var more = document.getElementById("load-more");
   if (more) {
     more.parentNode.hidden = false;
     var status = document.getElementById("load-more-status");
     var results = form.querySelector("ol.results");
     var search = new URLSearchParams(window.location.search);
-    ["page", "cursor"].forEach(function (k) { search.delete(k); });
-    var carried = new URLSearchParams(search);
-    carried.delete("facet_size");
-    var languages = window.Intl && Intl.DisplayNames ? new Intl.DisplayNames(["en"], { type: "language" }) : null;
-
-    var element = function (tag, className, text) {
-      var node = document.createElement(tag);
-      if (className) node.className = className;
-      if (text !== undefined) node.textContent = text;
-      return node;
-    };
-    var entityLinks = function (label, kind, names) {
-      var span = element("span", kind + "s");
-      span.appendChild(element("span", "muted", label + ":"));
-      names.slice(0, 4).forEach(function (name, i) {
-        span.appendChild(document.createTextNode(i ? ", " : " "));
-        var a = element("a", "", name);
-        a.href = "/lookup/" + kind + "/" + encodeURIComponent(name);
-        span.appendChild(a);
-      });
-      if (names.length > 4) span.appendChild(element("span", "muted", " +" + (names.length - 4)));
-      return span;
-    };
-    var card = function (hit, rank) {
-      var li = element("li", "hit");
-      li.id = "hit-" + rank;
-      var h2 = element("h2");
-      h2.lang = hit.language;
-      var link = element("a", "", hit.title);
-      var args = new URLSearchParams(carried);
-      args.set("hit", String(rank));
-      link.href = "/communiques/" + encodeURIComponent(hit.id) + "?" + args.toString();
-      h2.appendChild(link);
-      li.appendChild(h2);
-      var meta = element("p", "meta");
-      var time = element("time", "", hit.published ? new Date(hit.published + "T12:00:00Z")
-        .toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }) : "undated");
-      time.setAttribute("datetime", hit.published || "");
-      meta.appendChild(time);
-      meta.appendChild(element("span", "badge source", hit.ministry));
-      meta.appendChild(element("span", "badge language", languages ? languages.of(hit.language) : hit.language));
-      meta.appendChild(element("span", "badge doctype", hit.doc_type));
-      if (hit.withdrawn) {  // gone from the ministry's site: the same badge as the page's
-        var gone = element("span", "badge withdrawn", "Withdrawn ");
-        gone.title = "No longer on the ministry's site; the archived text is kept";
-        var when = element("time", "", new Date(hit.withdrawn + "T12:00:00Z")
-          .toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }));
-        when.setAttribute("datetime", hit.withdrawn);
-        gone.appendChild(when);
-        meta.appendChild(gone);
-      }
-      li.appendChild(meta);
-      var snippet = element("p", "snippet");
-      snippet.lang = hit.language;
-      snippet.innerHTML = hit.snippet_html;  // escaped by the server, with <mark> only
-      li.appendChild(snippet);
-      if (hit.more_matches) {
-        li.appendChild(element("p", "more-matches", hit.more_matches + " more match" +
-          (hit.more_matches === 1 ? "" : "es") + " in this document"));
-      }
-      if (hit.officials.length || hit.countries.length) {
-        var entities = element("p", "entities");
-        if (hit.officials.length) entities.appendChild(entityLinks("Officials", "official", hit.officials));
-        if (hit.countries.length) entities.appendChild(entityLinks("Countries", "country", hit.countries));
-        li.appendChild(entities);
-      }
-      return li;
-    };
+    ["page", "cursor", "rank"].forEach(function (k) { search.delete(k); });
 
     more.addEventListener("click", function () {
       var args = new URLSearchParams(search);
+      var rank = parseInt(more.getAttribute("data-next-rank"), 10);
       args.set("cursor", more.getAttribute("data-cursor"));
+      args.set("rank", String(rank));
       more.disabled = true;
       more.textContent = "Loading…";
-      fetch("/api/search?" + args.toString())
-        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-        .then(function (data) {
-          var rank = parseInt(more.getAttribute("data-next-rank"), 10);
-          var first = null;
-          data.results.forEach(function (hit) {
-            var li = card(hit, rank++);
-            results.appendChild(li);
-            first = first || li;
-          });
+      fetch("/results?" + args.toString())
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        .then(function (html) {
+          var list = new DOMParser().parseFromString(html, "text/html").querySelector("ol.results");
+          if (!list) throw new Error("no results");
+          var cards = Array.prototype.slice.call(list.children);
+          cards.forEach(function (li) { results.appendChild(document.importNode(li, true)); });
+          rank += cards.length;
           more.setAttribute("data-next-rank", String(rank));
-          status.textContent = "Loaded " + data.results.length + " more: " + (rank - 1) + " of " +
-            data.total + " shown.";
-          if (data.next) {
-            more.setAttribute("data-cursor", data.next);
+          status.textContent = "Loaded " + cards.length + " more: " + (rank - 1) + " of " +
+            list.getAttribute("data-total") + " shown.";
+          var next = list.getAttribute("data-next");
+          if (next) {
+            more.setAttribute("data-cursor", next);
             more.disabled = false;
             more.textContent = "Load more results";
           } else {
             more.parentNode.removeChild(more);
           }
+          var first = cards.length ? document.getElementById(cards[0].id) : null;
           if (first) first.querySelector("h2 a").focus();
         })
         .catch(function () {
