@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -27,7 +28,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex, Index
 
-from indexer import whoosh_adapter
+from indexer import gendata, whoosh_adapter
 from indexer.archive import Archive
 from indexer.entities import extractor_for
 from indexer.entities.directory import FoundDirectory, Tallies, build_directory, merged, tally
@@ -142,6 +143,17 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_generation_data(generation_dir: Path, ix: Index) -> None:
+    """The arrays every reader needs, computed once now (indexer.gendata). A failure only
+    costs speed: readers then build the arrays themselves, as they did before."""
+    try:
+        gendata.write(generation_dir, ix)
+    except Exception as error:  # noqa: BLE001 (the index itself is committed and sound)
+        logging.getLogger("communiques").warning(
+            "generation data not written (%s: %s); readers will build it",
+            type(error).__name__, error)
 
 
 def _verify(ix: Index, expected: int, what: str) -> int:
@@ -431,6 +443,8 @@ def rebuild_index(
                                                     progress)
         _commit_segments(ix, [segment for share in shares for segment in share.segments])
         total = _verify(ix, archive.count(), "rebuild")
+        # Before CURRENT switches: no reader ever opens this generation without its data.
+        _write_generation_data(generation, ix)
         # The found officials the new index names, before the state that makes it current
         # (a changed state is how readers notice to reload them).
         archive.replace_found(list(directory.entries.values()),
@@ -513,6 +527,9 @@ def update_index(
     else:
         writer.cancel()
     total = _verify(ix, archive.count(), "incremental update")
+    if indexed:
+        # A reader that opens the new TOC before these files exist builds its own arrays.
+        _write_generation_data(generation, ix)
     archive.set_entities(found)
     archive.update_found([e for k, e in directory.entries.items() if k not in old.entries],
                          changed, mentions)

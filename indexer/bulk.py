@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -198,6 +198,17 @@ class BulkEvaluator:
             for fieldname in fieldnames:
                 if fieldname in leaf.schema:
                     self.field_lengths(leaf, offset, fieldname)
+
+    def use_lengths(self, reader, lengths: Mapping[str, np.ndarray]) -> None:
+        """Take every segment's field lengths from whole-index arrays (`reader`: the whole
+        index), such as the mapped generation data (`indexer.gendata`) holds: each
+        segment's share is a view, nothing is copied or read from the index."""
+        for leaf, offset in reader.leaf_readers():
+            size = leaf.doc_count_all()
+            for fieldname, values in lengths.items():
+                with self._lock:
+                    self._lengths[(offset, fieldname)] = \
+                        values[offset:offset + size].view(np.ndarray)
 
     def field_lengths(self, reader, offset: int, fieldname: str) -> np.ndarray:
         """The segment's stored length of `fieldname` per document (as doc_field_length)."""
@@ -555,6 +566,12 @@ def _decode_one_by_one(chosen: list[bytes], fmt: formats.Positions
     counts = np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded))
     return counts, np.fromiter(chain.from_iterable(decoded), dtype=np.int64,
                                count=int(counts.sum()))
+
+
+def read_lengths(reader, fieldname: str) -> np.ndarray:
+    """A segment's stored length of `fieldname` per document, as the evaluator reads it
+    (for the generation data the writer computes, indexer.gendata)."""
+    return _read_lengths(reader, fieldname)
 
 
 def _read_lengths(reader, fieldname: str) -> np.ndarray:

@@ -7,15 +7,19 @@ a search turns its filters into boolean masks and counts facets with `bincount`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from whoosh.reading import IndexReader
 
 from indexer import whoosh_adapter
 from indexer.bulk import read_postings
+
+if TYPE_CHECKING:
+    from indexer.gendata import GenerationData
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,73 @@ class _Facet:
     values: np.ndarray  # single: value index per document (-1 none); multi: value per pair
 
 
+class MappedIds(Sequence[str]):
+    """Document ids kept as the mapped UTF-8 bytes of the generation data, decoded one
+    at a time as they are asked for (a list of a million str would be each worker's own)."""
+
+    def __init__(self, encoded: np.ndarray) -> None:
+        self._encoded = encoded
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [bytes(v).decode() for v in self._encoded[index]]
+        return bytes(self._encoded[index]).decode()
+
+    def __iter__(self) -> Iterator[str]:
+        for value in self._encoded:
+            yield bytes(value).decode()
+
+
+def _plain(array: np.ndarray) -> np.ndarray:
+    """A mapped array as a plain ndarray over the same memory (numpy's memmap subclass
+    would make every result of an operation on it a memmap too)."""
+    return array.view(np.ndarray)
+
+
 class FacetTables:
     """Facet values, dates and ids of every document of one generation."""
+
+    size: int
+    live: np.ndarray
+    ids: list[str]
+    id_rank: np.ndarray
+    ordinal: np.ndarray
+    year: np.ndarray
+    month: np.ndarray
+    dated: np.ndarray
+    _facets: dict[str, _Facet]
+
+    @classmethod
+    def from_data(cls, data: GenerationData) -> FacetTables:
+        """The tables of a generation from its mapped data (`indexer.gendata`), which the
+        writer computed with this class's own constructor: nothing is read from the index."""
+        tables = cls.__new__(cls)
+        arrays = data.arrays
+        tables.size = len(arrays["live"])
+        tables.live = _plain(arrays["live"])
+        # Read as a list is (index, len, iteration) by every user; typed list[str] until
+        # events' version_tables (issue 11) takes a Sequence.
+        tables.ids = MappedIds(_plain(arrays["ids"]))  # type: ignore[assignment]
+        for name in ("id_rank", "ordinal", "year", "month", "dated"):
+            setattr(tables, name, _plain(arrays[name]))
+        tables._facets = {}
+        for spec in FACETS:
+            terms = data.facet_terms[spec.name]
+            docs = (_plain(arrays[f"facet-{spec.name}-docs"]) if spec.multi
+                    else np.empty(0, np.int64))
+            tables._facets[spec.name] = _Facet(
+                terms, {t: i for i, t in enumerate(terms)}, docs,
+                _plain(arrays[f"facet-{spec.name}-values"]))
+        return tables
 
     def __init__(self, reader: IndexReader) -> None:
         size = reader.doc_count_all()
@@ -72,7 +141,7 @@ class FacetTables:
         self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         # An index of no documents (a first crawl found none) is an EmptyReader, which
         # has no columns to read.
-        self.ids: list[str] = [
+        self.ids = [
             value.decode() if isinstance(value, bytes) else str(value)
             for value in reader.column_reader("id")
         ] if size and reader.has_column("id") else [

@@ -1,0 +1,177 @@
+"""Generation data (indexer.gendata): the arrays a reader needs, written once by the writer
+after each commit and mapped by readers, equal to what a reader would build itself, and
+never used when they do not describe the index the reader has open."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from benchmarks.corpus import common_words, generate
+from indexer import gendata, whoosh_adapter
+from indexer.archive import Archive
+from indexer.build import IndexHome, rebuild_index, update_index
+from indexer.bulk import BulkEvaluator, read_lengths
+from indexer.facets import FACETS, FacetTables
+from indexer.folding import folded_analyzer
+from indexer.schema import build_schema, document_for
+
+WORD = next(iter(folded_analyzer()(common_words()[0]))).text
+
+
+def assert_same_tables(mapped: FacetTables, built: FacetTables) -> None:
+    """Every array and facet of the mapped tables is the one the reader would build."""
+    assert mapped.size == built.size
+    assert list(mapped.ids) == list(built.ids)
+    assert [mapped.ids[d] for d in range(0, built.size, 7)] == built.ids[::7]
+    for name in ("live", "id_rank", "ordinal", "year", "month", "dated"):
+        ours, theirs = getattr(mapped, name), getattr(built, name)
+        assert ours.dtype == theirs.dtype, name
+        assert np.array_equal(ours, theirs), name
+    for spec in FACETS:
+        assert mapped._facets[spec.name].terms == built._facets[spec.name].terms
+        assert np.array_equal(mapped.values_of(spec.name), built.values_of(spec.name))
+        assert mapped.count(spec.name, mapped.live) == built.count(spec.name, built.live)
+        some = built._facets[spec.name].terms[:2]
+        assert np.array_equal(mapped.selection(spec.name, some),
+                              built.selection(spec.name, some))
+
+
+def loaded(generation: Path, ix: whoosh_index.Index) -> tuple[gendata.GenerationData,
+                                                                  FacetTables]:
+    with ix.reader() as reader:
+        data = gendata.load(generation, reader, ix.latest_generation())
+        assert data is not None
+        assert_same_tables(FacetTables.from_data(data), FacetTables(reader))
+        for field in gendata.LENGTH_FIELDS:
+            expected = np.concatenate([read_lengths(leaf, field)
+                                       for leaf, _ in reader.leaf_readers()])
+            assert np.array_equal(data.lengths[field], expected)
+        return data, FacetTables(reader)
+
+
+@pytest.fixture
+def built(tmp_path: Path):  # type: ignore[no-untyped-def]
+    records = list(generate(240))
+    with Archive(tmp_path) as archive:
+        archive.store_many(records[:200])
+        update = rebuild_index(archive, tmp_path)
+    return tmp_path, update.generation_dir, records
+
+
+def test_a_rebuild_writes_the_data_a_reader_would_build(built) -> None:  # type: ignore[no-untyped-def]
+    data_dir, generation, _ = built
+    ix = IndexHome.open(generation)
+    data, _ = loaded(generation, ix)
+    assert data.directory.parent == generation / gendata.DATA_DIR
+    # Mapped, not read into each process's own memory.
+    assert isinstance(data.arrays["ordinal"], np.memmap)
+    assert isinstance(data.lengths["body"], np.memmap)
+
+
+def test_an_incremental_update_writes_the_new_commit_s_data(built) -> None:  # type: ignore[no-untyped-def]
+    data_dir, generation, records = built
+    ix = IndexHome.open(generation)
+    before = ix.latest_generation()
+    with Archive(data_dir) as archive:
+        # New communiqués, and a changed one (its old document deleted in its segment).
+        changed = replace(records[3], title="Revised title")
+        archive.store_many(records[200:] + [replace(changed,
+                                                    content_hash=changed.compute_hash())])
+        update_index(archive, data_dir)
+    ix = IndexHome.open(generation)
+    assert ix.latest_generation() > before
+    with ix.reader() as reader:
+        # The previous commit's data does not describe this index.
+        assert gendata.load(generation, reader, before) is None
+    data, tables = loaded(generation, ix)
+    assert tables.live.sum() == 240
+    mapped = FacetTables.from_data(data)
+    live_ids = [mapped.ids[d] for d in np.flatnonzero(mapped.live)]
+    assert len(live_ids) == len(set(live_ids)) == 240 and records[3].id in live_ids
+    # The previous commit's data is kept for a reader still on it; older ones go.
+    kept = sorted(p.name for p in (generation / gendata.DATA_DIR).iterdir())
+    assert kept == [f"toc-{before}", f"toc-{ix.latest_generation()}"]
+
+
+def test_missing_stale_or_damaged_data_is_never_used(built, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, generation, _ = built
+    ix = IndexHome.open(generation)
+    toc = ix.latest_generation()
+    directory = generation / gendata.DATA_DIR / f"toc-{toc}"
+    with ix.reader() as reader:
+        assert gendata.load(generation, reader, toc) is not None
+        # Written with the other setting of the fast paths.
+        monkeypatch.setattr(whoosh_adapter, "FAST_PATHS", not whoosh_adapter.FAST_PATHS)
+        assert gendata.load(generation, reader, toc) is None
+        monkeypatch.undo()
+        # Another index's segments.
+        manifest = json.loads((directory / gendata.MANIFEST).read_text())
+        changed = {**manifest, "segments": [{**manifest["segments"][0], "deleted": 1}]}
+        (directory / gendata.MANIFEST).write_text(json.dumps(changed))
+        assert gendata.load(generation, reader, toc) is None
+        (directory / gendata.MANIFEST).write_text(json.dumps(manifest))
+        # A damaged array.
+        (directory / "ordinal.npy").write_bytes(b"not numpy")
+        assert gendata.load(generation, reader, toc) is None
+        # Written again, it is used again; removed (an index older than this), None.
+        gendata.write(generation, ix)
+        assert gendata.load(generation, reader, toc) is not None
+        for path in directory.iterdir():
+            path.unlink()
+        directory.rmdir()
+        assert gendata.load(generation, reader, toc) is None
+
+
+def test_a_half_written_directory_is_not_used_and_is_cleared(built) -> None:  # type: ignore[no-untyped-def]
+    _, generation, _ = built
+    ix = IndexHome.open(generation)
+    toc = ix.latest_generation()
+    directory = generation / gendata.DATA_DIR / f"toc-{toc}"
+    (directory / gendata.MANIFEST).unlink()  # the manifest is written last
+    leftover = generation / gendata.DATA_DIR / ".toc-9-deadbeef"
+    leftover.mkdir()
+    with ix.reader() as reader:
+        assert gendata.load(generation, reader, toc) is None
+    gendata.write(generation, ix)
+    assert not leftover.exists()
+    loaded(generation, ix)
+
+
+def test_segments_with_deletions_and_mapped_lengths_score_as_read_ones(tmp_path: Path) -> None:
+    """Two segments with deleted and updated documents, written by Whoosh's own writer:
+    searches over the mapped data give the documents and scores of the built arrays."""
+    (tmp_path / "segments").mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / "segments"), build_schema())
+    records = list(generate(160))
+    writer = ix.writer()
+    for record in records[:100]:
+        writer.add_document(**document_for(record))
+    writer.commit(merge=False)
+    writer = ix.writer()
+    for record in records[100:]:
+        writer.add_document(**document_for(record))
+    writer.update_document(**document_for(replace(records[5], body=records[5].body + " x")))
+    writer.delete_by_term("id", records[7].id)
+    writer.commit(merge=False)
+    assert gendata.write(tmp_path, ix) is not None
+    data, built_tables = loaded(tmp_path, ix)
+    mapped_tables = FacetTables.from_data(data)
+    query = wq.Or([wq.Term("body", WORD), wq.Term("title", WORD)])
+    with ix.searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) == 2
+        read = BulkEvaluator(built_tables.live)
+        mapped = BulkEvaluator(mapped_tables.live)
+        mapped.use_lengths(searcher.reader(), data.lengths)
+        if not read.supports(query, searcher):
+            pytest.skip("the fast paths are off")
+        ours, theirs = mapped.ranking(query, searcher), read.ranking(query, searcher)
+    assert len(ours[0]) > 10
+    assert np.array_equal(ours[0], theirs[0])
+    assert np.array_equal(ours[1], theirs[1])
