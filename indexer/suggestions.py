@@ -100,25 +100,32 @@ class Lexicon:
         """The lexicon of an open Whoosh reader's title and body fields.
 
         Raises LexiconUnavailable past `deadline` (time.monotonic()), past `max_terms`
-        terms, or when `stop()` turns true (checked every few thousand terms)."""
+        terms (counted per segment), or when `stop()` turns true (checked every few
+        thousand terms)."""
         read = 0
 
         def terms(fields: tuple[str, ...]) -> Iterable[tuple[str, int]]:
             nonlocal read
             for name in fields:
-                # Term infos come with the terms: one walk, not a lookup per term.
-                for term, info in reader.iter_field(name):
-                    read += 1
-                    if read % 4096 == 1:  # the first term too: a spent deadline reads nothing
-                        if deadline is not None and time.monotonic() > deadline:
-                            raise LexiconUnavailable(f"not read in time ({read:,} terms)")
-                        if stop is not None and stop():
-                            raise LexiconUnavailable("no longer wanted")
-                    if read > max_terms:
-                        raise LexiconUnavailable(f"over {max_terms:,} terms")
+                # Segment by segment, summed: a segment walks its terms with their infos
+                # in one pass, where a multi-segment reader looks each term up in every
+                # segment (about 50 times slower).
+                documents: dict[bytes | str, int] = {}
+                for leaf, _ in reader.leaf_readers():
+                    for term, info in leaf.iter_field(name):
+                        read += 1
+                        if read % 4096 == 1:  # the first term too: a spent deadline reads none
+                            if deadline is not None and time.monotonic() > deadline:
+                                raise LexiconUnavailable(f"not read in time ({read:,} terms)")
+                            if stop is not None and stop():
+                                raise LexiconUnavailable("no longer wanted")
+                        if read > max_terms:
+                            raise LexiconUnavailable(f"over {max_terms:,} terms")
+                        documents[term] = documents.get(term, 0) + info.doc_frequency()
+                for term, df in documents.items():
                     text = term.decode("utf-8") if isinstance(term, bytes) else term
                     if not text.isdigit():
-                        yield text, info.doc_frequency()
+                        yield text, df
 
         return cls.from_terms(terms(("title", "body")), terms(("title_exact", "body_exact")))
 

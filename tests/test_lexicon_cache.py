@@ -25,10 +25,13 @@ class FakeTermInfo:
 
 
 class FakeReader:
-    """A reader of a few terms in each searched field (what from_reader reads)."""
+    """A one-segment reader of a few terms in each searched field (what from_reader reads)."""
 
     def __init__(self, words: dict[str, int]) -> None:
         self.words = words
+
+    def leaf_readers(self) -> list[tuple[FakeReader, int]]:
+        return [(self, 0)]
 
     def iter_field(self, name: str) -> Iterator[tuple[bytes, FakeTermInfo]]:
         for word, df in sorted(self.words.items()):
@@ -53,6 +56,20 @@ class GatedOpener:
 def test_from_reader_reads_terms_with_their_frequencies() -> None:
     lexicon = Lexicon.from_reader(FakeReader({"lavrov": 20, "2018": 5}))
     assert lexicon.folded == {"lavrov": 20} and lexicon.exact == {"lavrov": 20}
+
+
+class FakeMultiReader:
+    def __init__(self, *segments: FakeReader) -> None:
+        self.segments = segments
+
+    def leaf_readers(self) -> list[tuple[FakeReader, int]]:
+        return [(segment, 0) for segment in self.segments]
+
+
+def test_from_reader_sums_a_term_over_segments() -> None:
+    lexicon = Lexicon.from_reader(FakeMultiReader(FakeReader({"lavrov": 20, "moscow": 2}),
+                                                  FakeReader({"lavrov": 5})))
+    assert lexicon.folded == {"lavrov": 25, "moscow": 2}
 
 
 def test_from_reader_gives_up_past_its_bounds() -> None:
