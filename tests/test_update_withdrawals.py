@@ -162,6 +162,15 @@ def test_a_withdrawn_page_that_comes_back_is_reinstated_with_its_history(
         assert len(archive.versions(ids[same])) == 1  # the 304: nothing new to keep
         assert len(archive.versions(ids[edited])) == 2
     assert client.get("/api/search?status=withdrawn").get_json()["total"] == 0
+    # The feed shows their entries again, as of the day they came back, titled plainly.
+    feed = feedparser.parse(client.get("/feed.atom?source=china-mfa").get_data())
+    entries = {e.id: e for e in feed.entries}
+    with Archive(app.config["DATA_DIR"], readonly=True) as archive:
+        for path in kept:
+            entry = entries[f"urn:communique-search:{ids[path]}"]
+            back = archive.withdrawal_history(ids[path])[0][1]
+            assert back is not None and not entry.title.startswith("[Withdrawn")
+            assert entry.updated.startswith(back.isoformat(timespec="seconds")[:19])
     for path in kept:
         document = client.get(f"/api/communiques/{ids[path]}").get_json()
         assert document["withdrawn"] is None

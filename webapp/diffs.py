@@ -124,10 +124,15 @@ def _close_archive(exc: BaseException | None) -> None:
 
 def withdrawn_hit(hit: SearchHit) -> SearchHit:
     """A feed's entry of a withdrawn communiqué is updated: its title says so and its
-    `updated` is when it was withdrawn, so feed readers show it again."""
+    `updated` is when it was withdrawn, so feed readers show it again; when it comes
+    back, `updated` is when it did (its title is plain again)."""
     with _archive() as archive:
         gone = archive.withdrawn(hit.id)
+        history = archive.withdrawal_history(hit.id) if gone is None else []
     if gone is None:
+        back = history[-1][1] if history else None
+        if back is not None and (hit.updated is None or back > hit.updated):
+            return replace(hit, updated=back)
         return hit
     return replace(hit, title=f"[Withdrawn {gone[0].date().isoformat()}] {hit.title}",
                    updated=gone[0])
