@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -229,6 +229,9 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     # Killed crawls (issue 16): the process running each crawl (pid and its start time),
     # so a run whose process is gone reads as interrupted and any writer marks it.
     _add_columns("crawl_runs", ("pid", "INTEGER"), ("pid_start", "TEXT")),
+    # Stable event ids (issue 11): the ids of events absorbed by another on regrouping,
+    # each with the event it now is, so links to them keep working.
+    lambda db: _run_script(Archive.EVENT_ALIASES_SCHEMA)(db),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1047,6 +1050,42 @@ class Archive:
     """
     EVENT_TABLES = ("event_documents", "encounters", "events", "event_readouts",
                     "event_participants", "version_groups")
+    # An event id, once given, is never given to another event: when regrouping merges an
+    # event into another (a new readout joins, a rebuild reads more), its id is kept here
+    # with the id of the event that absorbed it.
+    EVENT_ALIASES_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS event_aliases (
+        id       TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS event_aliases_by_event ON event_aliases (event_id);
+    """
+
+    def event_alias(self, event_id: str) -> str | None:
+        """The event an absorbed event's id now stands for, if it is one."""
+        if not self._has_table("event_aliases"):
+            return None
+        row = self._db.execute("SELECT event_id FROM event_aliases WHERE id = ?",
+                               (event_id,)).fetchone()
+        return row[0] if row else None
+
+    def event_ids_in(self, partitions: list[str] | None) -> list[str]:
+        """The ids of the events of some country partitions (None: of every one)."""
+        if not self._event_tables():
+            return []
+        if partitions is None:
+            return [row[0] for row in self._db.execute("SELECT id FROM events")]
+        return [row[0] for row in self._chunked(
+            "SELECT id FROM events WHERE countries IN ({})", partitions)]
+
+    def event_ids_given(self) -> set[str]:
+        """Every event id given so far: the events' and the absorbed ones'."""
+        if not self._event_tables():
+            return set()
+        ids = {row[0] for row in self._db.execute("SELECT id FROM events")}
+        if self._has_table("event_aliases"):
+            ids |= {row[0] for row in self._db.execute("SELECT id FROM event_aliases")}
+        return ids
 
     def _event_tables(self) -> bool:
         """Whether the events tables exist: a migration step makes them, so only an
@@ -1094,11 +1133,18 @@ class Archive:
         return self._db.execute(query + " ORDER BY communique_id, n").fetchall()
 
     def replace_events(self, events: list[tuple], readouts: list[tuple],
-                       participants: list[tuple], partitions: list[str] | None = None) -> None:
+                       participants: list[tuple], partitions: list[str] | None = None,
+                       aliases: Sequence[tuple[str, str]] = ()) -> None:
         """Store events (events rows, event_readouts rows, event_participants rows),
-        replacing every event of the given country partitions (None: every event)."""
+        replacing every event of the given country partitions (None: every event), and
+        the (absorbed id, event id) aliases of the events merged away (an alias pointing
+        at an absorbed id follows it)."""
         self._event_tables()
         with self._transaction() as db:
+            for old, new in aliases:
+                db.execute("UPDATE event_aliases SET event_id = ? WHERE event_id = ?",
+                           (new, old))
+                db.execute("INSERT OR REPLACE INTO event_aliases VALUES (?, ?)", (old, new))
             if partitions is None:
                 for table in ("events", "event_readouts", "event_participants"):
                     db.execute(f"DELETE FROM {table}")

@@ -12,7 +12,8 @@ import pytest
 from indexer.entities import extractor_for
 from indexer.events.collapse import VersionTables, with_event_clauses
 from indexer.events.encounters import Encounter, EncounterReader, Participant
-from indexer.events.grouping import Sighting, group
+from indexer.events.grouping import Event, Sighting, group
+from indexer.events.store import stable_ids
 from indexer.events.versions import document_key, link_versions
 from indexer.request import SearchRequest
 from scrapers.record import Communique, communique_id
@@ -312,6 +313,41 @@ def test_two_readouts_each_naming_its_own_minister_are_one_event() -> None:
     events = group([sighting("ru", LAVROV, SERBIAN, day), sighting("rs", DACIC, RUSSIAN, day)])
     assert readouts(events) == [{"rs", "ru"}]
     assert {p.key for p in events[0].participants} == {"ivica-dacic", "sergey-lavrov"}
+
+
+def event(event_id: str, *communiques: str) -> Event:
+    day = date(2015, 2, 17)
+    return Event(event_id, day, day, (DACIC, LAVROV), "talks", "", "", "RS RU",
+                 [Sighting(c, 0, Encounter(DACIC, LAVROV, day, "talks")) for c in communiques])
+
+
+def test_an_event_keeps_its_id_when_a_readout_joins() -> None:
+    events, aliases = stable_ids([event("2015-02-17-ivica-dacic-sergey-lavrov", "a", "b")],
+                                 {"2015-02-17-ivica-dacic-ru": {"a"}},
+                                 {"2015-02-17-ivica-dacic-ru"})
+    assert [e.id for e in events] == ["2015-02-17-ivica-dacic-ru"] and aliases == []
+
+
+def test_merged_events_keep_the_larger_one_s_id_and_alias_the_other() -> None:
+    events, aliases = stable_ids([event("new", "a", "b", "c")],
+                                 {"first": {"a"}, "second": {"b", "c"}}, {"first", "second"})
+    assert [e.id for e in events] == ["second"]
+    assert aliases == [("first", "second")]
+
+
+def test_a_split_event_s_other_part_gets_an_id_never_given_before() -> None:
+    given = {"2015-02-17-ivica-dacic-sergey-lavrov", "2015-02-17-ivica-dacic-sergey-lavrov-2"}
+    events, aliases = stable_ids(
+        [event("2015-02-17-ivica-dacic-sergey-lavrov", "a"),
+         event("2015-02-17-ivica-dacic-sergey-lavrov", "b", "c")],
+        {"2015-02-17-ivica-dacic-sergey-lavrov": {"a", "b", "c"}}, given)
+    assert events[1].id == "2015-02-17-ivica-dacic-sergey-lavrov"  # most readouts
+    assert events[0].id not in given and aliases == []
+
+
+def test_an_event_no_readout_reports_is_kept_as_gone() -> None:
+    events, aliases = stable_ids([event("x", "b")], {"old": {"a"}}, {"old"})
+    assert [e.id for e in events] == ["x"] and aliases == [("old", "")]
 
 
 def test_undated_encounters_make_no_event() -> None:

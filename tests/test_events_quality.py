@@ -125,11 +125,46 @@ def test_an_update_regroups_only_what_it_touches(tmp_path: Path) -> None:
         assert update_index(archive, tmp_path).mode == "incremental"
         service = EventService(tmp_path)
         after = {e["id"]: e for e in service.events(EventFilter(official="ivica-dacic"))[1]}
-        # The Russian readout names both: the two readouts are now one event.
-        assert "2022-12-20-ivica-dacic-ru" not in after
-        call = after["2022-12-20-ivica-dacic-sergey-lavrov"]
+        # The Russian readout names both: the two readouts are now one event, which keeps
+        # the id it had (links to it keep working), whatever its sides are called now.
+        call = after["2022-12-20-ivica-dacic-ru"]
         assert (call["readout_count"], call["ministries"]) == (2, ["russia-mid", "serbia-mfa"])
+        assert [p["id"] for p in call["participants"]] == ["ivica-dacic", "sergey-lavrov"]
+        assert "2022-12-20-ivica-dacic-sergey-lavrov" not in after
         assert after[moscow["id"]] == moscow  # another day's event, untouched
+        # A rebuild regroups everything from scratch and still gives the same ids.
+        assert rebuild_index(archive, tmp_path).mode == "rebuild"
+        rebuilt = {e["id"]: e for e in EventService(tmp_path).events(
+            EventFilter(official="ivica-dacic"))[1]}
+        assert rebuilt.keys() == after.keys()
+
+
+def test_an_absorbed_event_s_id_leads_to_the_event_that_absorbed_it(tmp_path: Path) -> None:
+    """Links to an event merged into another (a new readout, a rebuild) keep working: the
+    page and the API redirect to it and the event filter finds its readouts; an id no
+    readout reports any more is a 404 that says so."""
+    from webapp import create_app
+
+    with Archive(tmp_path) as archive:
+        archive.store_many([record_of(u) for u in MOSCOW["readouts"]])
+        assert rebuild_index(archive, tmp_path).mode == "rebuild"
+        moscow = "2015-02-17-ivica-dacic-sergey-lavrov"
+        readouts = EventService(tmp_path).event_members([moscow])
+        # As the regrouping stores a merge (see test_events.py for how ids are chosen).
+        archive.replace_events([], [], [], partitions=[], aliases=[
+            ("2015-02-17-ivica-dacic-ru", moscow), ("2015-02-16-old-gone", "")])
+    assert EventService(tmp_path).event_members(["2015-02-17-ivica-dacic-ru"]) == readouts
+    client = create_app({"DATA_DIR": str(tmp_path), "TESTING": True}).test_client()
+    page = client.get("/events/2015-02-17-ivica-dacic-ru?versions=all&x=<script>")
+    assert page.status_code == 301
+    assert page.headers["Location"].endswith(f"/events/{moscow}?versions=all")
+    api = client.get("/api/events/2015-02-17-ivica-dacic-ru")
+    assert api.status_code == 301 and api.headers["Location"].endswith(f"/api/events/{moscow}")
+    assert client.get(api.headers["Location"]).get_json()["id"] == moscow
+    search = client.get("/api/search?event=2015-02-17-ivica-dacic-ru&collapse=0").get_json()
+    assert sorted(hit["id"] for hit in search["results"]) == readouts
+    gone = client.get("/api/events/2015-02-16-old-gone")
+    assert gone.status_code == 404 and "no longer reported" in gone.get_json()["error"]["message"]
 
 
 def test_encounters_hold_their_floor_on_the_unseen_set() -> None:

@@ -8,7 +8,16 @@ sections ("Also reported by", "Also in", "Met with", the pair's events).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from indexer.entities.countries import gazetteer
@@ -89,10 +98,28 @@ def events_json() -> ResponseReturnValue:
                     "events": [_links(e) for e in events]})
 
 
+def _absorbed(endpoint: str, event_id: str) -> ResponseReturnValue | None:
+    """A permanent redirect from the id of an event merged into another (a new readout
+    joined, a rebuild regrouped) to that event, so links in articles and embeds keep
+    working; a 404 saying so for one no longer reported; None for any other id."""
+    target = events_service().absorbed_into(event_id)
+    if target is None:
+        return None
+    if not target:
+        abort(404, description=f"event '{event_id}' is no longer reported by any readout")
+    # Only the event routes' own parameter goes on (no unknown one reaches url_for).
+    if all_versions(request.args):
+        return redirect(url_for(endpoint, event_id=target, versions="all"), 301)
+    return redirect(url_for(endpoint, event_id=target), 301)
+
+
 @bp.get("/api/events/<event_id>")
 def event_json(event_id: str) -> ResponseReturnValue:
     event = events_service().event(event_id, all_versions(request.args))
     if event is None:
+        moved = _absorbed("events.event_json", event_id)
+        if moved is not None:
+            return moved
         abort(404, description=f"no event with id '{event_id}'")
     for readout in event["readouts"]:
         readout["ministry"] = source_name(readout["source"])
@@ -108,6 +135,9 @@ def event_page(event_id: str) -> ResponseReturnValue:
     every = all_versions(request.args)
     event = events_service().event(event_id, every)
     if event is None:
+        moved = _absorbed("events.event_page", event_id)
+        if moved is not None:
+            return moved
         abort(404, description=f"no event with id '{event_id}'")
     return render_template("event.html", event=event, all_versions=every,
                            search_url=url_for("pages.search", event=event_id))

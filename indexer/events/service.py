@@ -269,8 +269,16 @@ class EventService:
         return found
 
     def event_members(self, event_ids: list[str]) -> list[str]:
-        """The communiqués that are readouts of some events."""
-        return sorted({r[1] for r in self.archive().readout_rows(event_ids=event_ids)})
+        """The communiqués that are readouts of some events (an absorbed event's id is
+        the event that absorbed it)."""
+        archive = self.archive()
+        ids = [archive.event_alias(i) or i for i in event_ids]
+        return sorted({r[1] for r in archive.readout_rows(event_ids=ids)})
+
+    def absorbed_into(self, event_id: str) -> str | None:
+        """For the id of an event that regrouping merged into another, that event's id
+        ("" when its readouts report no event any more); None for any other id."""
+        return self.archive().event_alias(event_id)
 
     def all_versions(self) -> list[tuple[str, str, int]]:
         """(communiqué id, group id, position) of every communiqué in a version group."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
 from indexer.archive import Archive
@@ -23,7 +24,7 @@ from scrapers.record import Communique
 
 # Bumped whenever a change here or in the reading changes what is stored: the next
 # `communiques index` then rebuilds (the index state records it).
-EVENTS_VERSION = 1
+EVENTS_VERSION = 2
 
 
 def document_rows(record: Communique, entities: Entities,
@@ -95,6 +96,61 @@ def _bodies(archive: Archive):
     return lambda ids: {i: r.body for i, r in archive.get_many(ids).items()}
 
 
+def stable_ids(events: list[Event], before: dict[str, set[str]],
+               given: set[str]) -> tuple[list[Event], list[tuple[str, str]]]:
+    """Events with ids that last, and the aliases of the ids that stop being events.
+
+    `before` holds the events these replace, by id, with their communiqués; `given`
+    every id given before (kept or not, never given to another event). An event keeps
+    the id of the old event it shares most communiqués with (each old id going to one
+    event: the one sharing most with it, then the earlier); one sharing none gets a new
+    id (its day and sides, as `grouping` names it, numbered past any id given). An old
+    id no event kept is an alias of the event holding most of its communiqués, so a
+    link to an event that a new readout or a rebuild merged into another still leads
+    to it ("" when none holds any: it is no longer reported). Ids are assigned in a
+    fixed order, so the same archive gives the same ids."""
+    members = [set(e.communiques) for e in events]
+    overlaps = sorted(((len(members[i] & old), old_id, i)
+                       for old_id, old in before.items()
+                       for i in range(len(events)) if members[i] & old),
+                      key=lambda t: (-t[0], t[1], t[2]))
+    id_of: dict[int, str] = {}
+    kept: set[str] = set()
+    for _shared, old_id, i in overlaps:
+        if old_id not in kept and i not in id_of:
+            id_of[i] = old_id
+            kept.add(old_id)
+    taken = given | set(before) | kept
+    for i, event in enumerate(events):
+        if i in id_of:
+            continue
+        event_id, number = event.id, 2
+        while event_id in taken:
+            event_id = f"{event.id}-{number}"
+            number += 1
+        id_of[i] = event_id
+        taken.add(event_id)
+    aliases = []
+    for old_id in sorted(set(before) - kept):
+        best = max(range(len(events)), key=lambda i: (len(members[i] & before[old_id]), -i),
+                   default=None)
+        if best is not None and members[best] & before[old_id]:
+            aliases.append((old_id, id_of[best]))
+        else:
+            aliases.append((old_id, ""))  # no longer reported: kept, never given again
+    return [replace(e, id=id_of[i]) for i, e in enumerate(events)], aliases
+
+
+def _previous(archive: Archive, partitions: list[str] | None) -> dict[str, set[str]]:
+    """The stored events a regrouping replaces (those of the partitions regrouped, every
+    one for None), each with its communiqués."""
+    replaced = archive.event_ids_in(partitions)
+    before: dict[str, set[str]] = {event_id: set() for event_id in replaced}
+    for event_id, communique_id, _n in archive.readout_rows(event_ids=replaced):
+        before[event_id].add(communique_id)
+    return before
+
+
 def _event_rows(events: list[Event], group_of: dict[str, str]) -> tuple[list, list, list]:
     rows, readouts, participants = [], [], []
     for event in events:
@@ -121,7 +177,9 @@ def rebuild(archive: Archive) -> tuple[int, int]:
     archive.replace_versions(_version_rows(groups))
     group_of = {m: g.id for g in groups for m in g.members}
     events = group(sighting_of(row) for row in archive.encounter_rows())
-    archive.replace_events(*_event_rows(events, group_of))
+    events, aliases = stable_ids(events, _previous(archive, None),
+                                 archive.event_ids_given())
+    archive.replace_events(*_event_rows(events, group_of), aliases=aliases)
     return len(events), len(groups)
 
 
@@ -150,7 +208,10 @@ def update(archive: Archive, ids: list[str], before: dict[str, tuple[set, set]])
     sightings = [sighting_of(row) for row in archive.encounter_rows(
         partitions=sorted(partitions))]
     events = group(sightings)
-    archive.replace_events(*_event_rows(events, group_of), partitions=sorted(partitions))
+    events, aliases = stable_ids(events, _previous(archive, sorted(partitions)),
+                                 archive.event_ids_given())
+    archive.replace_events(*_event_rows(events, group_of), partitions=sorted(partitions),
+                           aliases=aliases)
 
 
 def touched(archive: Archive, ids: list[str]) -> dict[str, tuple[set, set]]:
