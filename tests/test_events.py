@@ -198,6 +198,15 @@ BLINKEN_DAY = date(2023, 11, 14)  # Antony Blinken Secretary of State, Hakan Fid
     # Both sides before the verb.
     ("US", BLINKEN_DAY, "Secretary Blinken and Foreign Minister Hakan Fidan met in Ankara.",
      {"antony-blinken", "hakan-fidan"}),
+    ("US", BLINKEN_DAY, "Secretary Blinken and Foreign Minister Hakan Fidan held talks in "
+                        "Ankara.", {"antony-blinken", "hakan-fidan"}),
+    ("CN", BLINKEN_DAY, "In Beijing, President Xi Jinping and President Aleksandar Vucic had "
+                        "in-depth communication on bilateral relations.",
+     {"xi-jinping", "aleksandar-vucic"}),
+    # "The two heads of state": the two people of two countries named just before.
+    ("CN", BLINKEN_DAY, "At the invitation of President Xi Jinping, President Aleksandar Vucic "
+                        "paid a state visit to China. The two heads of state held talks in a "
+                        "cordial atmosphere.", {"xi-jinping", "aleksandar-vucic"}),
 ])
 def test_the_grammar_of_readouts(reader: EncounterReader, ministry: str, published: date,
                                  text: str, expected: set[str]) -> None:
@@ -243,6 +252,8 @@ def test_the_own_minister_is_the_one_the_site_tags_or_its_office_gives() -> None
 
 
 @pytest.mark.parametrize("text", [
+    "Since the meeting between President Xi Jinping and President Aleksandar Vucic in "
+    "Belgrade, the two sides have maintained communication.",
     "Foreign Secretary David Cameron welcomed the statement by President Aleksandar Vucic on "
     "the Dialogue.",
     "The United States welcomed President Aleksandar Vucic's commitment to the Dialogue.",

@@ -212,6 +212,10 @@ class _Sentence:
         default_factory=dict)
     # Countries whose office the sentence tells that none of their named people holds.
     others: set[str] = field(default_factory=set)
+    # The sentence before this one, and how names are read in this communiqué: whom "the
+    # two heads of state" are when this sentence names them no more.
+    previous: str = ""
+    names: tuple = ()
 
 
 class EncounterReader:
@@ -382,6 +386,7 @@ class EncounterReader:
         sentences = _trigger_sentences(full, group)
         if not sentences:
             return []
+        spans = _sentence_spans(full) if lexicon.BOTH_SIDES[group].search(fold(full)) else []
         names = None
         people: dict[str, list[tuple[Participant, tuple[str, ...]]]] | None = None
         others: set[frozenset[str]] = set()
@@ -405,8 +410,10 @@ class EncounterReader:
             last = len(text.tokens)
             if people is None:
                 people = self._people_by_country(entities, record.published)
+            previous = next((full[c:d] for c, d in reversed(spans) if d <= a), "") \
+                if spans else ""
             sentence = _Sentence(text, 0, last, group, self._mentions(text, *names), own,
-                                 set(), people)
+                                 set(), people, set(), previous, names)
             joined, offsets = _joined(text, 0, last)
             triggers = [(m, kind, needs_with, reach)
                         for pattern, kind, needs_with, reach in lexicon.TRIGGERS[group]
@@ -524,7 +531,18 @@ class EncounterReader:
             if i > end and _trigger_word(words[i], group):
                 break
         if needs_with and preposition is None:
-            return []
+            # "X and Y held talks"; "The two heads of state held talks": those named
+            # just before.
+            both = self._subjects(sentence, start)
+            last_named = max((m[1] for m in sentence.mentions if m[1] <= start), default=-9)
+            if start - last_named > 3 or any(text.separator(i).strip()
+                                              for i in range(last_named + 1, start + 1)):
+                both = []  # the pair must be the clause's subject, right before the verb
+            if len(both) < 2:
+                both = self._both_sides(sentence, start)
+            if len(both) < 2 or both[0].country == both[1].country:
+                return []
+            return self._encounters(sentence, record, both[:1], both[1:2], kind)
         subjects: list[Participant] = []
         objects: list[Participant] = []
         if between and preposition is not None:
@@ -613,6 +631,26 @@ class EncounterReader:
             if text.words[i] in lexicon.PRONOUNS[group] and sentence.own is not None:
                 return [sentence.own]
             return []
+        return []
+
+    def _both_sides(self, sentence: _Sentence, start: int) -> list[Participant]:
+        """The two people "the two heads of state", "the two ministers", "dvojica
+        ministara" right before a trigger stand for: the last two of different countries
+        named before it in the sentence, or else in the sentence before."""
+        words, group = sentence.text.words, sentence.group
+        phrase = " ".join(words[max(sentence.first, start - 5):start])
+        if not lexicon.BOTH_SIDES[group].search(phrase):
+            return []
+        named = [m[2] for m in sentence.mentions if m[1] <= start]
+        if len({p.country for p in named}) < 2 and sentence.previous:
+            text = _Text(sentence.previous)
+            named = [m[2] for m in self._mentions(text, *sentence.names)] + named
+        chosen: list[Participant] = []
+        for person in reversed(named):
+            if person.country and all(p.country != person.country for p in chosen):
+                chosen.insert(0, person)
+            if len(chosen) == 2:
+                return chosen
         return []
 
     @staticmethod

@@ -38,7 +38,8 @@ TRIGGERS: dict[str, tuple[tuple[re.Pattern[str], str, bool, int], ...]] = {
                 r"calls?", r"called"), "call", True, 3),
         (_words(r"spoke", r"speaks?", r"talked"), "talks", True, 8),
         (_words(r"(?:held|hold|holds|holding|had|has|have) (?:\w+ ){0,3}?"
-                r"(?:talks|conversation|consultations|discussions)", r"talks",
+                r"(?:talks|conversation|consultations|discussions)",
+                r"(?:held|had) (?:[\w-]+ ){0,2}?(?:communication|exchanges?)", r"talks",
                 r"conversation"), "talks", True, 25),
         (_words(r"discussed", r"discusses"), "talks", True, 8),
         (_words(r"negotiations"), "talks", True, 8),
@@ -223,6 +224,18 @@ OFFICE_WORDS = frozenset(w for table in OWN_OFFICES.values() for phrase in table
 RANK_MODIFIERS = frozenset({"prime", "premer", "premijer", "deputy", "vice", "zamestitel",
                             "zamenik", "first", "pervyj", "prvi", "state", "assistant",
                             "pomocnik", "acting", "under"})
+
+# The two sides told together, named before ("The two heads of state held talks",
+# "Dvojica ministara razgovarala su"): a pair of the last two people named.
+BOTH_SIDES = {
+    "en": _words(r"(?:the|both) two (?:heads of state|heads of government|presidents|leaders|"
+                 r"foreign ministers|ministers|prime ministers|secretaries)",
+                 r"both (?:leaders|presidents|ministers)"),
+    "sr": _words(r"(?:dvojica|dva|oba) (?:ministr\w*|predsednik\w*|sef\w* drzav\w*|"
+                 r"lider\w*)"),
+    "ru": _words(r"(?:dva|oba) (?:ministr\w*|prezident\w*|lider\w*)",
+                 r"glavy gosudarstv", r"ministry"),
+}
 
 # Delegations' heads: consultations whose two delegations the text says who led.
 DELEGATION = _words(r"delegations?", r"delegacij\w*")
