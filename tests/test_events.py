@@ -133,6 +133,10 @@ def test_the_minister_unnamed_is_the_ministry_s_own(reader: EncounterReader) -> 
            "Москве переговоры с Ивицей Дачичем."),
     ("sr-Cyrl", "Министар Дачић ће се сутра састати са министром Лавровим."),
     ("en", "Minister Dacic expressed condolences to Minister Lavrov in a letter."),
+    ("ru", "Напомню, что в ходе переговоров С.В.Лаврова с И.Дачичем, состоявшихся в Москве в "
+           "прошлом году, стороны подтвердили позицию по Косову."),
+    ("en", "The Minister recalled that Minister Dacic held talks with Sergey Lavrov in Moscow "
+           "last year."),
 ])
 def test_plans_questions_and_recollections_are_no_encounters(
         reader: EncounterReader, language: str, text: str) -> None:

@@ -499,6 +499,9 @@ class EncounterReader:
         if any(words[k] in lexicon.ABOUT[group]
                for k in range(max(sentence.first + 1, start - 3), start)):
             return True
+        if lexicon.RECALLED_SENTENCE[group].search(" ".join(words[sentence.first:
+                                                                  sentence.last])):
+            return True  # "Напомню, что в ходе переговоров ... в прошлом году"
         return bool(set(words[sentence.first:start]) & lexicon.FUTURE[sentence.group])
 
     def _around(self, sentence: _Sentence, record: Communique, start: int, end: int,

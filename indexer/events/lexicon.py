@@ -103,6 +103,16 @@ RECALLED = {
     "ru": frozenset({"nedavn", "nedavnej", "nedavnih", "predyduscej", "predyduscih", "posle",
                      "prosloj", "proslom"}),
 }
+# Anywhere in its sentence, what makes an encounter one recalled, not reported ("I would
+# recall that during the talks of Lavrov and Djuric in Moscow last year", "Напомню",
+# "прошле године").
+RECALLED_SENTENCE = {
+    "en": _words(r"recalled that", r"(?:we|i) (?:would )?recall", r"last year",
+                 r"the previous year"),
+    "sr": _words(r"podse(?:tio|tila|tili|camo|cam)", r"prosle godine", r"prosle nedelje",
+                 r"prethodne godine"),
+    "ru": _words(r"napomn\w*", r"v proslom godu", r"na prosloj nedele"),
+}
 # Words before a trigger that make its subject someone present, not a side ("took part in
 # the talks", "participated in the meeting", "присутствовал на встрече").
 PRESENT = {
