@@ -187,6 +187,15 @@ COMMUNIQUE = {
         "extraction": {"type": "string", "enum": ["definition", "generic"],
                        "description": "read by the source's selectors, or by the generic"
                                       " extractor (no selectors, or they no longer match)"},
+        "withdrawn": {"type": ["string", "null"], "format": "date",
+                      "description": "The day it was marked gone from the ministry's site;"
+                                     " null while it is there"},
+        "withdrawals": {"type": "array", "description": "Each time it was withdrawn, and"
+                        " when it came back (reinstated null: still withdrawn)",
+                        "items": {"type": "object", "properties": {
+                            "withdrawn": {"type": "string", "format": "date-time"},
+                            "reinstated": {"type": ["string", "null"], "format": "date-time"},
+                            "reason": {"type": "string"}}}},
     },
 }
 
