@@ -9,6 +9,8 @@
   `communiques entities-quality --set fixtures` scores officials, countries and events.
 - `UNSEEN`: communiqués naming officials the registry does not know
   (`entities-unseen/README.md`); `communiques entities-quality --set unseen`.
+- `READOUTS`: readouts in the four languages with their annotated encounter pairs
+  (`readouts/README.md`); `communiques entities-quality --set readouts`.
 - `EXTRACTION`: article pages of many kinds of sites with their annotated title, date,
   language and body (`extraction/README.md`); `communiques extract-quality`.
 
@@ -26,3 +28,5 @@ HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 UNSEEN = HERE / "entities-unseen" / "communiques.json"
 EXTRACTION = HERE / "extraction"
+# Encounter extraction on readouts written apart from the rules (readouts/README.md).
+READOUTS = HERE / "readouts"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import GOLDEN, UNSEEN, run_cli
 
+import evaluation
 from indexer.archive import Archive
 from indexer.build import rebuild_index, update_index
 from indexer.entities import extractor_for
@@ -96,6 +97,15 @@ def test_entities_quality_prints_the_events_table(app) -> None:  # type: ignore[
     assert wrongly <= MAX_JOINED_WRONGLY and missed <= MAX_MISSED
 
 
+def test_entities_quality_scores_the_readouts_set(app) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(app, "entities-quality", "--set", "readouts", "--verbose")
+    assert result.exit_code == 0, result.output
+    table = result.output.split("events, readouts set: encounter pairs", 1)[1].splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in table[2:] if line.strip()}
+    assert set(LANGUAGES) | {"all"} <= set(rows)
+    assert "officials P" not in result.output  # encounters only: no entity annotations
+
+
 # -- incremental updates --------------------------------------------------------------------
 
 
@@ -167,21 +177,22 @@ def test_an_absorbed_event_s_id_leads_to_the_event_that_absorbed_it(tmp_path: Pa
     assert gone.status_code == 404 and "no longer reported" in gone.get_json()["error"]["message"]
 
 
-def test_encounters_hold_their_floor_on_the_unseen_set() -> None:
-    """The unseen entity set's encounter pairs (annotated before the reading ever ran on
-    them): a check of what the patterns, written on the fixture sites, do elsewhere. First
-    measured at P 0.81 R 0.75; the floor holds today's figures after the fixes that
-    measurement led to (P 0.94 R 0.86)."""
-    from indexer.events.quality import PairTally, evaluate_encounters
+@pytest.mark.parametrize("communiques, pairs, least", [
+    (UNSEEN, GOLDEN / "events" / "unseen.json", 55),
+    (evaluation.READOUTS / "communiques.json", evaluation.READOUTS / "pairs.json", 30),
+], ids=["unseen", "readouts"])
+def test_encounters_meet_the_targets_on_texts_written_apart(communiques: Path, pairs: Path,
+                                                            least: int) -> None:
+    """Encounter pairs on the unseen entity set and on the readouts set, both annotated
+    before the reading ran on them (see evaluation/readouts/README.md for what was then
+    fixed on them): the issue's targets in every language. The unseen set first measured
+    P 0.81 R 0.75 (English 0.80 / 0.63); both are at 1.000 now, on rules that have seen
+    them, so these floors are the targets, not today's figures."""
+    from indexer.events.quality import evaluate_encounters
 
-    tallies = evaluate_encounters(UNSEEN,
-                                  GOLDEN / "events" / "unseen.json", extractor_for(None))
-    overall = PairTally()
-    for tally in tallies.values():
-        overall.right += tally.right
-        overall.wrong += tally.wrong
-        overall.missed += tally.missed
-    assert overall.right >= 45
-    assert overall.precision >= 0.9 and overall.recall >= 0.8
-    for language in ("sr-Latn", "sr-Cyrl", "ru"):
-        assert tallies[language].precision >= 0.9 and tallies[language].recall >= 0.85
+    tallies = evaluate_encounters(communiques, pairs, extractor_for(None))
+    assert set(tallies) == set(LANGUAGES)
+    assert sum(t.right for t in tallies.values()) >= least
+    for language, tally in tallies.items():
+        assert tally.precision >= MIN_ENCOUNTER_PRECISION, (language, tally.wrong_examples)
+        assert tally.recall >= MIN_ENCOUNTER_RECALL, (language, tally.missed_examples)

@@ -781,9 +781,11 @@ UNSEEN_SET = evaluation.UNSEEN
 
 
 @cli.command("entities-quality")
-@click.option("--set", "which", type=click.Choice(["fixtures", "unseen", "all"]), default="all",
-              show_default=True, help="Evaluation set: the fixture articles the registry was "
-              "seeded from, communiqués naming officials it lacks, or both.")
+@click.option("--set", "which", type=click.Choice(["fixtures", "unseen", "readouts", "all"]),
+              default="all", show_default=True,
+              help="Evaluation set: the fixture articles the registry was seeded from, "
+              "communiqués naming officials it lacks, readouts scoring encounters only "
+              "(evaluation/readouts/), or all of them.")
 @click.option("--golden", type=click.Path(exists=True, file_okay=False),
               default=str(GOLDEN_FIXTURES), show_default=True,
               help="The fixtures set: one golden file per source.")
@@ -839,7 +841,16 @@ def entities_quality(ctx: click.Context, which: str, golden: str, unseen: str,
     if which in ("unseen", "all") and encounters.exists():
         tallies = events_quality.evaluate_encounters(Path(unseen), encounters, extractor)
         click.echo(f"\nevents, unseen set: encounter pairs ({encounters})")
-        for line in events_quality.encounters_report(tallies):
+        for line in events_quality.encounters_report(tallies, verbose):
+            click.echo(line)
+    readouts = evaluation.READOUTS
+    if which in ("readouts", "all") and (readouts / "pairs.json").exists():
+        tallies = events_quality.evaluate_encounters(readouts / "communiques.json",
+                                                     readouts / "pairs.json", extractor)
+        shown = readouts.relative_to(REPO_ROOT) if readouts.is_relative_to(REPO_ROOT) \
+            else readouts
+        click.echo(f"\nevents, readouts set: encounter pairs ({shown})")
+        for line in events_quality.encounters_report(tallies, verbose):
             click.echo(line)
 
 

@@ -230,8 +230,9 @@ def report(scores: EventScores, verbose: bool = False) -> list[str]:
     return lines
 
 
-def encounters_report(tallies: dict[str, PairTally]) -> list[str]:
-    """Encounter pairs precision and recall per language (and all), as table lines."""
+def encounters_report(tallies: dict[str, PairTally], verbose: bool = False) -> list[str]:
+    """Encounter pairs precision and recall per language (and all), as table lines; with
+    `verbose`, every pair found wrongly and every pair missed."""
     overall = PairTally()
     lines = [f"{'language':10} {'encounters P':>13} {'R':>6}"]
     for language, tally in sorted(tallies.items()):
@@ -240,4 +241,8 @@ def encounters_report(tallies: dict[str, PairTally]) -> list[str]:
         overall.missed += tally.missed
         lines.append(f"{language:10} {tally.precision:13.3f} {tally.recall:6.3f}")
     lines.append(f"{'all':10} {overall.precision:13.3f} {overall.recall:6.3f}")
+    if verbose:
+        for language, tally in sorted(tallies.items()):
+            lines += [f"encounter extra  [{language}] {x}" for x in tally.wrong_examples]
+            lines += [f"encounter missed [{language}] {x}" for x in tally.missed_examples]
     return lines
