@@ -26,6 +26,19 @@ COMMON_MARKERS: tuple[str, ...] = (
 _SHORT_PAGE_CHARS = 1500
 
 
+def gone_reason(soup: BeautifulSoup, markers: tuple[str, ...]) -> str | None:
+    """Whether this is the site's own "page does not exist" page (served with HTTP 200,
+    often after a redirect): which of `markers` it shows, or None."""
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    body = soup.body or soup
+    text = element_text(body) if markers else ""
+    for marker in markers:
+        if marker.lower() in title.lower() or (
+                len(text) <= _SHORT_PAGE_CHARS and marker.lower() in text.lower()):
+            return marker
+    return None
+
+
 def block_reason(soup: BeautifulSoup, extra_markers: tuple[str, ...] = ()) -> str | None:
     """Why this page looks like a block page, or None if it looks like content."""
     markers = COMMON_MARKERS + extra_markers

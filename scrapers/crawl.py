@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from scrapers.blockpages import block_reason
+from scrapers.blockpages import block_reason, gone_reason
 from scrapers.errors import (
     BlockPageError,
     FetchError,
@@ -179,6 +179,25 @@ class BudgetExhausted(FetchError):
     (what it did not reach is new next time, so nothing is lost)."""
 
 
+class PageGone(HttpStatusError):
+    """An article answered HTTP 200 with the site's own "page does not exist" page (its
+    definition's `gone_markers`): for an archived article, as good as a 404."""
+
+    def __init__(self, url: str, marker: str) -> None:
+        super().__init__(url, 404)
+        self.args = (url, f"the site says the page does not exist ('{marker}', HTTP 200)")
+
+    def __str__(self) -> str:
+        return f"{self.args[1]}: {self.args[0]}"
+
+
+def gone_because(exc: HttpStatusError) -> str:
+    """A withdrawal's reason, from the answer that showed the page gone."""
+    if isinstance(exc, PageGone):
+        return "the site says the page does not exist (HTTP 200)"
+    return f"HTTP {exc.status}"
+
+
 class HostDown(FetchError):
     """The host already failed to answer in this run: the URL is not requested."""
 
@@ -332,7 +351,13 @@ def crawl_source(
         content_type = page.headers.get("Content-Type", "text/html").lower()
         # Block pages are HTML; a feed or a JSON answer is judged by its own parser.
         if not page.not_modified and ("html" in content_type or "text/plain" in content_type):
-            reason = block_reason(parse_html(page.text), source.block_markers)
+            soup = parse_html(page.text)
+            # An article page the site says does not exist (a listing so answering is
+            # an error: it is the block check's).
+            marker = gone_reason(soup, source.gone_markers) if not discovering else None
+            if marker:
+                raise PageGone(url, marker)
+            reason = block_reason(soup, source.block_markers)
             if reason:
                 report.blocked += 1
                 if page.url != url:
@@ -408,7 +433,7 @@ def crawl_source(
                 except HttpStatusError as exc:
                     if archived is not None and exc.status in (404, 410):
                         # Gone from the ministry's site: kept, searchable, marked.
-                        if sink.mark_withdrawn(this_id, f"HTTP {exc.status}"):  # type: ignore[attr-defined]
+                        if sink.mark_withdrawn(this_id, gone_because(exc)):  # type: ignore[attr-defined]
                             report.withdrawn += 1
                             if progress:
                                 progress(f"withdrawn: {link.url}")
@@ -481,8 +506,8 @@ def _recheck_unlisted(
                 fetch(url, etag, last_modified)
             except HttpStatusError as exc:
                 if exc.status in (404, 410):
-                    if incremental.mark_withdrawn(this_id, f"no longer listed;"
-                                                           f" HTTP {exc.status}"):
+                    if incremental.mark_withdrawn(this_id, "no longer listed; "
+                                                           + gone_because(exc)):
                         report.withdrawn += 1
                         if progress:
                             progress(f"withdrawn: {url}")

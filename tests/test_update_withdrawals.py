@@ -210,3 +210,30 @@ def test_an_article_dropped_from_a_feed_and_gone_is_withdrawn(
         assert archive.withdrawn(cid)[1] == "no longer listed; HTTP 404"  # type: ignore[index]
     hit = app.test_client().get("/api/search?status=withdrawn").get_json()["results"][0]
     assert hit["id"] == cid and hit["withdrawn"] is not None
+
+
+def test_an_article_the_site_says_is_gone_is_withdrawn(app: Flask, site_copy: Path) -> None:
+    """fmprc.gov.cn answers a removed article with a redirect to a page saying it does not
+    exist (HTTP 200): its definition's gone markers make that a withdrawal, whether the
+    article was dropped from its listing or is re-checked; a listing page so answering
+    stays an error."""
+    china_run(app)
+    rechecked = "202607/t20260722_11990356.html"
+    ids = {article: archived_id(app, article)[0] for article in (DROPPED, rechecked)}
+    sidecar = site_copy / CHINA / "_headers.json"
+    headers = json.loads(sidecar.read_text(encoding="utf-8"))
+    for article in (DROPPED, rechecked):
+        headers[f"/{NEWS.relative_to(CHINA).as_posix()}/{article}"] = {
+            "status": 302, "headers": {"Location": "/web/system/index_17321.shtml"}}
+    sidecar.write_text(json.dumps(headers), encoding="utf-8")
+    unlist(site_copy, "index.html", DROPPED)
+
+    run = china_run(app)
+    assert run["withdrawn"] == 1 and run["errors"] == 0
+    run = china_run(app, "--recheck")
+    assert run["withdrawn"] == 1 and run["errors"] == 0
+    with Archive(app.config["DATA_DIR"], readonly=True) as archive:
+        assert set(archive.withdrawn_ids()) == set(ids.values())
+        reasons = {a: archive.withdrawn(i)[1] for a, i in ids.items()}  # type: ignore[index]
+    said = "the site says the page does not exist (HTTP 200)"
+    assert reasons == {DROPPED: f"no longer listed; {said}", rechecked: said}

@@ -140,6 +140,9 @@ class Source:
     sites: tuple[Site, ...]
     host_aliases: dict[str, str] = field(default_factory=dict)
     block_markers: tuple[str, ...] = ()
+    # What the site's own "page does not exist" page says, where it answers HTTP 200 (often
+    # after a redirect): an archived article answering with it is withdrawn as on a 404.
+    gone_markers: tuple[str, ...] = ()
     doc_types: dict[str, str] = field(default_factory=dict)  # raw label -> normalised
     # Names the site puts beside the headline in <title> ("... - Ministry of Foreign
     # Affairs"); stripped from a title read there. The source's names count too.
@@ -263,6 +266,7 @@ def parse_source(data: dict, where: str, text: str | None = None) -> Source:
         sites=tuple(sites),
         host_aliases=dict(data.get("host_aliases", {})),
         block_markers=_as_tuple(data.get("block_markers")),
+        gone_markers=_as_tuple(data.get("gone_markers")),
         doc_types={str(k): str(v) for k, v in data.get("doc_types", {}).items()},
         site_names=_as_tuple(data.get("site_names")),
         **_schedule(data, where),
