@@ -313,6 +313,8 @@ def openapi_document() -> dict:
                 ],
                 "responses": {"200": {"description": "The event", "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+                    "301": {"description": "The id of an event regrouping merged into "
+                            "another: Location is that event (ids are never reused)"},
                     **_errors(404)},
             }},
             "/api/communiques/{id}": {"get": {
