@@ -38,6 +38,9 @@ BREAKAGE_MIN_ITEMS = 5
 BREAKAGE_UNDATED_SHARE = 0.5
 BREAKAGE_BODY_SHARE = 0.4
 HISTORY_RUNS = 10
+# A run's new and changed texts are judged for breakage every this many and archived if
+# nothing looks broken, so a long crawl killed half-way keeps most of what it read.
+HOLD_BATCH = 25
 
 
 def _no_event(name: str, fields: dict[str, Any]) -> None:
@@ -133,30 +136,48 @@ def assess(report: CrawlReport, history: list[dict]) -> list[CrawlIssue]:
 
 class HeldBack:
     """The archive as one source's crawl sees it, with the run's new and changed records
-    held back until the run is judged (`assess`): a run that broke (bodies suddenly short,
-    dates no longer read) leaves the archive's texts as they were. Everything else (what
-    is known, validators, checks, withdrawals, listings) goes to the archive at once.
+    held back until they are judged (`assess`, against the source's recent runs): every
+    HOLD_BATCH texts and at the end of the run. Texts judged sound are archived; those of
+    a run that broke (bodies suddenly short, dates no longer read) are not, and the archive
+    keeps what it had. Everything else (what is known, validators, checks, withdrawals,
+    listings) goes to the archive at once.
 
-    A run killed before it is judged loses what it held back; the next run fetches it
+    A run killed between two judgements loses what it held back; the next run fetches it
     again (nothing of it was marked checked).
     """
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, source_id: str, history: list[dict]) -> None:
         self.archive = archive
-        self.pending: list[tuple[Communique, str | None, str | None]] = []
+        self.history = history
+        self.pending: list[tuple[Communique, str | None, str | None, StoreOutcome]] = []
+        # The figures of every text held this run, archived or pending, as assess reads
+        # them (articles found is not known yet: any, so that rule waits for the end).
+        self.held = CrawlReport(source_id, articles_found=1)
 
     def store(self, record: Communique, *, etag: str | None = None,
               last_modified: str | None = None) -> StoreOutcome:
         outcome = self.archive.outcome_of(record)
         if outcome == StoreOutcome.UNCHANGED:
             return self.archive.store(record, etag=etag, last_modified=last_modified)
-        self.pending.append((record, etag, last_modified))
+        self.pending.append((record, etag, last_modified, outcome))
+        self.held.add(outcome)
+        self.held.undated += record.published is None
+        self.held.body_chars += len(record.body)
+        if len(self.pending) >= HOLD_BATCH and not assess(self.held, self.history):
+            self.commit()
         return outcome
 
     def commit(self) -> None:
         """Store what was held back, each record in its own transaction."""
-        for record, etag, last_modified in self.pending:
+        for record, etag, last_modified, _ in self.pending:
             self.archive.store(record, etag=etag, last_modified=last_modified)
+        self.pending = []
+
+    def discard(self, report: CrawlReport) -> None:
+        """Drop what is held back, and take it out of the run's figures."""
+        report.held_back = len(self.pending)
+        report.new -= sum(o == StoreOutcome.NEW for *_, o in self.pending)
+        report.changed -= sum(o == StoreOutcome.CHANGED for *_, o in self.pending)
         self.pending = []
 
     def validators(self, communique_id: str) -> tuple[str | None, str | None] | None:
@@ -211,7 +232,8 @@ def crawl_sources(
             told = progress_factory(source) if progress_factory else None
             opts = CrawlOptions(base.recheck_all, base.full_listing, sites,
                                 base.max_requests, base.max_seconds)
-            sink = HeldBack(archive)
+            history = _history(archive, source.id)
+            sink = HeldBack(archive, source.id, history)
             try:
                 report = crawl_source(
                     source, fetcher, sink, site_overrides=site_overrides,
@@ -221,11 +243,10 @@ def crawl_sources(
                 report = CrawlReport(source.id)
                 report.issues.append(
                     CrawlIssue("", IssueKind.ERROR, f"{type(exc).__name__}: {exc}"))
-            broken = assess(report, _history(archive, source.id))
+            broken = assess(report, history)
             if broken and sink.pending:
                 # The texts this run read are suspect: the archive keeps the ones it had.
-                report.held_back = len(sink.pending)
-                report.new = report.changed = 0
+                sink.discard(report)
                 broken.append(CrawlIssue("", IssueKind.BREAKAGE,
                                          f"{report.held_back} new or changed articles held"
                                          " back: the archive keeps the versions it had"))

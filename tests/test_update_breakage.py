@@ -117,3 +117,38 @@ def test_a_site_that_breaks_fails_the_update_and_leaves_the_archive_alone(
     assert archive_state(data_dir) == before
     status = app.test_client().get("/api/status").get_json()
     assert status["failing"] == []
+
+
+def test_texts_judged_sound_are_archived_as_the_run_goes(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held-back texts are judged every HOLD_BATCH, so a long crawl killed half-way keeps
+    most of what it read: here, batches of 5 are in the archive while the crawl goes on."""
+    from indexer import pipeline
+    from scrapers.sources import load_sources
+    from webapp.config import fetch_settings
+
+    monkeypatch.setattr(pipeline, "HOLD_BATCH", 5)
+    archived_when_told: list[int] = []
+    with Archive(app.config["DATA_DIR"]) as archive:
+        def told(outcome: str) -> None:
+            archived_when_told.append(archive.count())
+
+        [report] = pipeline.crawl_sources(
+            archive, [load_sources()["china-mfa"]], fetch_settings(app.config),
+            site_overrides=app.config["SITE_OVERRIDES"], progress=told)
+        assert report.new == archive.count() == 19
+    # After the 5th, 10th and 15th new text, their batch was archived before the next.
+    assert archived_when_told[:16] == [0, 0, 0, 0, 5, 5, 5, 5, 5, 10, 10, 10, 10, 10, 15, 15]
+
+
+def test_a_long_broken_run_is_held_back_batch_after_batch(
+        app: Flask, site_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer import pipeline
+
+    monkeypatch.setattr(pipeline, "HOLD_BATCH", 5)
+    assert run_cli(app, "update", "--source", "china-mfa").exit_code == 0
+    before = archive_state(app.config["DATA_DIR"])
+    rewrite(articles(site_copy), short_bodies)
+    result = run_cli(app, "update", "--source", "china-mfa", "--recheck")
+    assert result.exit_code == 1, result.output
+    assert archive_state(app.config["DATA_DIR"]) == before
