@@ -224,6 +224,7 @@ class EncounterReader:
     def __init__(self, extractor: EntityExtractor) -> None:
         self.extractor = extractor
         self.people = extractor.people  # curated and found officials
+        self._by_country: dict[str, list[Official]] | None = None  # curated, for offices
 
     # -- officials in the text --------------------------------------------------------
 
@@ -346,9 +347,13 @@ class EncounterReader:
         needs = lexicon.OWN_OFFICES[group].get(phrase)
         if not needs or not country or day is None:
             return None
+        if self._by_country is None:
+            self._by_country = {}
+            for official in self.extractor.registry.curated:
+                self._by_country.setdefault(official.country, []).append(official)
         # "The Secretary" is the Secretary of State, not the Deputy Secretary of State.
-        holders = {o.id: o for o in self.extractor.registry.curated if o.country == country
-                   and any(all(w in _title_words(r.title) for w in needs)
+        holders = {o.id: o for o in self._by_country.get(country, [])
+                   if any(all(w in _title_words(r.title) for w in needs)
                            and not _title_words(r.title) & lexicon.RANK_MODIFIERS - {"state"}
                            for r in self.extractor.registry.roles_on(o, day))}
         if len(holders) != 1:
