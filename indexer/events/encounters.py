@@ -8,10 +8,15 @@ the verb ("Dačić razgovarao je ...", "Lavrov's talks with ...") or right after
 ("переговоры С.В.Лаврова с ..."), and the side after "with", "sa", "с" (or right after
 "received", "примио", "принял"). A side the text does not name but describes by office
 and country ("with his Russian counterpart", "сербским коллегой") is kept as that
-country's minister, so a readout naming one side still meets the other ministry's; an
-unnamed "Minister" or "she" is the ministry's own official the communiqué names (or the
-site tags). Plans ("will meet"), questions and meetings recalled from before ("since the
-meeting in San Francisco") are not encounters.
+country's minister (or the one person of that country and office the communiqué names),
+so a readout naming one side still meets the other ministry's. The ministry's own side
+told by office alone ("the Foreign Secretary", "The Secretary", "the Minister") is the
+registry's holder of that office on the day, else the official the site tags or the text
+names as its own, else the ministry's country; "he", "she" are that official. Passives
+("was received by"), sentences opening on the encounter ("During his meeting with X,
+Secretary Y ..."), "X and Y held talks" and "the two heads of state held talks" are read
+too. Plans ("will meet"), questions, meetings recalled from before ("since the meeting in
+San Francisco", "Напомню ... в прошлом году") and people attending are not encounters.
 """
 
 from __future__ import annotations
