@@ -618,6 +618,7 @@ def extract(ctx: click.Context, target: str, page_url: str | None, source_id: st
         for key in ("source_id", "ministry_country"):
             data[key] = data[key] or None  # a page of no known source
         data["versions"] = []  # read now, not from the archive
+        data["withdrawn"], data["withdrawals"] = None, []  # (issue 15) the API's shape
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     published = record.published.isoformat() if record.published else "- (the page shows none)"
