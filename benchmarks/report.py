@@ -131,6 +131,9 @@ def issue_18_targets(runs: list[dict]) -> list[str]:
 def _fmt(value: object, suffix: str = "") -> str:
     if value is None:
         return "–"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        # Worker memory: private (RssAnon) / PSS of each worker.
+        return ", ".join(f"{_fmt(v.get('private'))} / {_fmt(v.get('pss'))}" for v in value)
     if isinstance(value, float):
         return f"{value:,.1f}{suffix}" if value >= 10 else f"{value:.2f}{suffix}"
     if isinstance(value, int):
@@ -181,6 +184,8 @@ ROWS = [
     ("/api/search p99 under load, cold mix (ms)", ("web", "cold", "p99_ms"), None),
     ("/api/search errors, cold mix", ("web", "cold", "errors"), None),
     ("Web worker memory, cold mix (MB each)", ("web", "cold", "worker_rss_mb"), None),
+    ("Web worker memory, cold mix: private / PSS (MB, each worker)",
+     ("web", "cold", "worker_memory_mb"), None),
 ]
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.measure import (
+    memory_mb,
     peak_rss_children_mb,
     peak_rss_mb,
     rss_mb,
@@ -277,6 +278,7 @@ def stage_web(data: Path, seconds: int, connections: int) -> dict:
                     once=COLD_MIX_SIZE)
         workers = psutil.Process(server.pid).children()
         cold["worker_rss_mb"] = [rss_mb(w.pid) for w in workers]
+        cold["worker_memory_mb"] = [memory_mb(w.pid) for w in workers]
         # Steady state for the warm mix: each worker has cached the mix.
         warm_start = time.perf_counter()
         for _ in range(WEB_WARMUP_PASSES):
@@ -285,6 +287,7 @@ def stage_web(data: Path, seconds: int, connections: int) -> dict:
         warmup_seconds = time.perf_counter() - warm_start
         warm = _wrk(wrk, port, warm_paths, connections, seconds)
         warm["worker_rss_mb"] = [rss_mb(w.pid) for w in workers]
+        warm["worker_memory_mb"] = [memory_mb(w.pid) for w in workers]
         warm["warmup_seconds"] = round(warmup_seconds, 1)
     finally:
         server.terminate()

@@ -151,6 +151,7 @@ def _write_generation_data(generation_dir: Path, ix: Index) -> None:
     try:
         gendata.write(generation_dir, ix)
     except Exception as error:  # noqa: BLE001 (the index itself is committed and sound)
+        gendata.withdraw(generation_dir, ix.latest_generation())
         logging.getLogger("communiques").warning(
             "generation data not written (%s: %s); readers will build it",
             type(error).__name__, error)
@@ -523,13 +524,23 @@ def update_index(
         writer.cancel()
         raise
     if indexed:
-        writer.commit()
+        # Readers that open the new commit before its data is written wait for it.
+        announced = ix.latest_generation() + 1  # Whoosh numbers each commit's TOC so
+        gendata.announce(generation, announced)
+        try:
+            writer.commit()
+        except BaseException:
+            gendata.withdraw(generation, announced)
+            raise
+        if ix.latest_generation() != announced:
+            gendata.withdraw(generation, announced)
     else:
         writer.cancel()
-    total = _verify(ix, archive.count(), "incremental update")
-    if indexed:
-        # A reader that opens the new TOC before these files exist builds its own arrays.
-        _write_generation_data(generation, ix)
+    try:
+        total = _verify(ix, archive.count(), "incremental update")
+    finally:
+        if indexed:
+            _write_generation_data(generation, ix)
     archive.set_entities(found)
     archive.update_found([e for k, e in directory.entries.items() if k not in old.entries],
                          changed, mentions)

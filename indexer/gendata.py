@@ -125,6 +125,8 @@ def write(generation_dir: Path | str, index: Any) -> Path | None:
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+    finally:
+        withdraw(generation_dir, toc_generation)
     _prune(generation_dir, toc_generation)
     return target
 
@@ -141,6 +143,35 @@ def _prune(generation_dir: Path, newest: int) -> None:
         shutil.rmtree(root / f"toc-{number}", ignore_errors=True)
     for leftover in root.glob(".toc-*"):  # a writer killed half-way
         shutil.rmtree(leftover, ignore_errors=True)
+    for announcement in root.glob("writing-*"):  # ... or between its commit and its data
+        announced = announcement.name.removeprefix("writing-")
+        if announced.isdigit() and int(announced) <= newest:
+            announcement.unlink(missing_ok=True)
+
+
+def _announcement(generation_dir: Path, toc_generation: int) -> Path:
+    return Path(generation_dir) / DATA_DIR / f"writing-{toc_generation}"
+
+
+def announce(generation_dir: Path | str, toc_generation: int) -> None:
+    """Say, before a commit, that the writer will write the data of the TOC generation
+    it makes: a reader that opens that TOC first then waits for the data (`pending`)
+    instead of building the arrays itself. `write` takes the announcement back."""
+    path = _announcement(Path(generation_dir), toc_generation)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+
+
+def pending(generation_dir: Path | str, toc_generation: int) -> bool:
+    """Whether a writer announced the data of this TOC generation and has not written it
+    yet (nor given up: a writer that fails takes its announcement back)."""
+    return _announcement(Path(generation_dir), toc_generation).exists() and not \
+        (_directory(Path(generation_dir), toc_generation) / MANIFEST).exists()
+
+
+def withdraw(generation_dir: Path | str, toc_generation: int) -> None:
+    """Take an announcement back (the commit or the data did not happen)."""
+    _announcement(Path(generation_dir), toc_generation).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ the index changes. Each thread keeps its own Whoosh searcher on the current gene
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from indexer import gendata
 from indexer.backend import SearchResults
 from indexer.build import IndexHome
 from indexer.bulk import BulkEvaluator
@@ -29,6 +31,12 @@ if TYPE_CHECKING:
     from indexer.events.collapse import VersionTables
 
 RESULT_CACHE_SIZE = 1024  # searches remembered per index generation
+# After an incremental commit, the writer writes the new generation's data (indexer.gendata)
+# a moment after the commit itself, and announces it before. A reader that sees the commit
+# first waits for it up to this long (idle, where building the arrays would cost it as
+# long in CPU and memory), then builds them itself.
+GENERATION_DATA_WAIT = 15.0
+GENERATION_DATA_POLL = 0.05
 
 
 @dataclass
@@ -90,12 +98,7 @@ class Generations:
                 index = generation.index
             key = (str(directory), index.latest_generation())
             if generation is None or generation.key != key:
-                with index.reader() as reader:
-                    tables = FacetTables(reader)
-                    bulk = BulkEvaluator(tables.live)
-                    # Read now rather than by the first search after each update.
-                    bulk.preload_lengths(reader, ("title", "body"))
-                generation = Generation(key, index, tables, bulk)
+                generation = self._open(index, directory, key)
                 self._generation = generation
         searcher = getattr(self._local, "searcher", None)
         if getattr(self._local, "key", None) != generation.key or searcher is None:
@@ -105,3 +108,25 @@ class Generations:
             self._local.searcher = searcher
             self._local.key = generation.key
         return generation, searcher
+
+    @staticmethod
+    def _open(index: FileIndex, directory: Path, key: tuple[str, int]) -> Generation:
+        """A generation's tables and lengths: mapped from the data the writer wrote for
+        this commit (waited for while the writer announces it is writing it), or, without
+        usable data (an older index, a stale or damaged file, another fast-paths setting),
+        built from the index as before."""
+        deadline = time.monotonic() + GENERATION_DATA_WAIT
+        while gendata.pending(directory, key[1]) and time.monotonic() < deadline:
+            time.sleep(GENERATION_DATA_POLL)
+        with index.reader() as reader:
+            data = gendata.load(directory, reader, key[1])
+            if data is not None:
+                tables = FacetTables.from_data(data)
+                bulk = BulkEvaluator(tables.live)
+                bulk.use_lengths(reader, data.lengths)
+            else:
+                tables = FacetTables(reader)
+                bulk = BulkEvaluator(tables.live)
+                # Read now rather than by the first search after each update.
+                bulk.preload_lengths(reader, ("title", "body"))
+        return Generation(key, index, tables, bulk)

@@ -5,7 +5,11 @@ never used when they do not describe the index the reader has open."""
 from __future__ import annotations
 
 import json
+import shutil
+import threading
+import time
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +22,11 @@ from indexer import gendata, whoosh_adapter
 from indexer.archive import Archive
 from indexer.build import IndexHome, rebuild_index, update_index
 from indexer.bulk import BulkEvaluator, read_lengths
-from indexer.facets import FACETS, FacetTables
+from indexer.facets import FACETS, FacetTables, MappedIds
 from indexer.folding import folded_analyzer
 from indexer.schema import build_schema, document_for
+from indexer.search import SearchRequest, SearchService
+from scrapers.record import Communique
 
 WORD = next(iter(folded_analyzer()(common_words()[0]))).text
 
@@ -175,3 +181,81 @@ def test_segments_with_deletions_and_mapped_lengths_score_as_read_ones(tmp_path:
     assert len(ours[0]) > 10
     assert np.array_equal(ours[0], theirs[0])
     assert np.array_equal(ours[1], theirs[1])
+
+
+# -- the read side: the search service maps the data ------------------------------------------
+
+def _searches() -> list[SearchRequest]:
+    words = common_words()
+    return [
+        SearchRequest(q=words[0]),
+        SearchRequest(q=f"{words[1]} {words[2]}", filters={"language": ("en", "ru")}),
+        SearchRequest(q=words[3], sort="newest", page_size=5),
+        SearchRequest(q=words[0], date_from=date(2005, 1, 1), date_to=date(2015, 12, 31)),
+        SearchRequest(q="", filters={"type": ("statement",)}, sort="oldest"),
+        SearchRequest(q=f'"{words[0]}"', filters={"year": ("2010", "2011")}),
+    ]
+
+
+def _answers(service: SearchService) -> list[tuple]:
+    answers = []
+    for request in _searches():
+        results = service.search(request)
+        page = [(hit.id, hit.score, hit.published) for hit in results.hits]
+        following = None
+        if results.next_cursor:  # the cursor's date key reads the ids and ordinals
+            following = [hit.id for hit in service.search(
+                replace(request, cursor=results.next_cursor)).hits]
+        answers.append((results.total, page, following,
+                        [(f.name, [(v.value, v.count) for v in f.values])
+                         for f in results.facets],
+                        [(b.key, b.count) for b in results.histogram]))
+    return answers
+
+
+def test_the_search_service_maps_the_data_and_answers_as_without_it(built) -> None:  # type: ignore[no-untyped-def]
+    data_dir, generation, records = built
+    mapped = SearchService(data_dir)
+    current = mapped.generations.current()
+    assert current is not None
+    assert isinstance(current[0].tables.ids, MappedIds)
+    with_data = _answers(mapped)
+    assert with_data[0][0] > 0 and with_data[0][3]
+    # The same searches with no data (an index older than it): built by the reader.
+    shutil.rmtree(generation / gendata.DATA_DIR)
+    built_service = SearchService(data_dir)
+    current = built_service.generations.current()
+    assert current is not None
+    assert not isinstance(current[0].tables.ids, MappedIds)
+    assert _answers(built_service) == with_data
+
+
+def test_a_reader_waits_for_announced_data_and_not_for_a_commit_without_it(built) -> None:  # type: ignore[no-untyped-def]
+    data_dir, generation, records = built
+    service = SearchService(data_dir)
+    assert service.generations.current() is not None
+    ix = IndexHome.open(generation)
+
+    def commit(record: Communique) -> int:
+        writer = ix.writer()
+        writer.add_document(**document_for(record))
+        writer.commit()
+        return ix.latest_generation()
+
+    # Announced: the commit is seen first, the data comes later; the reader waits for it.
+    gendata.announce(generation, ix.latest_generation() + 1)
+    toc = commit(records[200])
+    assert gendata.pending(generation, toc)
+    writer = threading.Thread(target=lambda: (time.sleep(0.3), gendata.write(generation, ix)))
+    writer.start()
+    current = service.generations.current()
+    writer.join()
+    assert current is not None and current[0].key[1] == toc
+    assert isinstance(current[0].tables.ids, MappedIds)
+    assert not gendata.pending(generation, toc)
+    # Not announced (a writer that writes no data): the reader builds its arrays at once.
+    toc = commit(records[201])
+    current = service.generations.current()
+    assert current is not None and current[0].key[1] == toc
+    assert not isinstance(current[0].tables.ids, MappedIds)
+    assert current[0].tables.live.sum() == 202
