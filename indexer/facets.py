@@ -260,8 +260,15 @@ class FacetTables:
             docs, values = docs[values >= 0], values[values >= 0]
         if groups is not None and len(values):
             # One (value, text) pair per text: a grouped document stands for its group.
-            text = np.where(groups[docs] >= 0, groups[docs], -1 - docs)
-            values = np.unique(np.stack([values, text]), axis=1)[0]
+            # An ungrouped document's pairs are distinct already (a document holds a value
+            # once), so only grouped ones are deduplicated, by one integer key each (a
+            # unique over (value, text) columns sorted 2-D rows: most of a cold search).
+            group = groups[docs]
+            grouped = group >= 0
+            if grouped.any():
+                width = int(group.max()) + 1
+                keys = np.unique(values[grouped].astype(np.int64) * width + group[grouped])
+                values = np.concatenate([values[~grouped], keys // width])
         counts = np.bincount(values, minlength=len(table.terms))
         return {table.terms[i]: int(n) for i in np.nonzero(counts)[0] for n in (counts[i],)}
 

@@ -259,3 +259,28 @@ def test_a_reader_waits_for_announced_data_and_not_for_a_commit_without_it(built
     assert current is not None and current[0].key[1] == toc
     assert not isinstance(current[0].tables.ids, MappedIds)
     assert current[0].tables.live.sum() == 202
+
+
+def test_facet_counts_per_text_count_each_value_of_a_text_once(built) -> None:  # type: ignore[no-untyped-def]
+    """Versions of one text (events, issue 11) count once per value: checked against
+    counting the distinct (value, text) pairs by hand, for single and multi facets."""
+    _, generation, _ = built
+    with IndexHome.open(generation).reader() as reader:
+        tables = FacetTables(reader)
+    rng = np.random.default_rng(18)
+    groups = np.where(rng.random(tables.size) < 0.4, rng.integers(0, 25, tables.size), -1)
+    mask = tables.live & (rng.random(tables.size) < 0.8)
+    for spec in FACETS:
+        table = tables._facets[spec.name]
+        if spec.multi:
+            pairs = [(int(v), int(d)) for d, v in zip(table.docs, table.values, strict=True)
+                     if mask[d]]
+        else:
+            pairs = [(int(table.values[d]), d) for d in np.flatnonzero(mask)
+                     if table.values[d] >= 0]
+        texts = {(value, f"g{groups[d]}" if groups[d] >= 0 else f"d{d}") for value, d in pairs}
+        expected: dict[str, int] = {}
+        for value, _ in texts:
+            expected[table.terms[value]] = expected.get(table.terms[value], 0) + 1
+        assert tables.count(spec.name, mask, groups) == expected, spec.name
+        assert sum(tables.count(spec.name, mask).values()) == len(pairs)
