@@ -3,6 +3,7 @@ bounded, and never waited for by a request."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -171,3 +172,29 @@ def test_the_service_answers_at_once_then_with_the_lexicon(crawled) -> None:  # 
     assert service.lexicons.wait_idle(120)
     assert service.did_you_mean(SearchRequest(q="Lavrof"))[:2] == ["Lavrov", "Sergey Lavrov"]
     assert service.lexicons.builds == 1
+
+
+def test_a_forked_worker_builds_its_own() -> None:
+    """A worker forked while its parent's build was under way (the builder thread is not
+    copied by fork) starts a builder of its own instead of waiting for it forever."""
+    cache = LexiconCache()
+    stuck = GatedOpener({"lavrov": 20})  # the parent's build waits at its gate
+    cache.get("gen1", stuck)
+    while not stuck.opened:
+        time.sleep(0.01)
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if it got the lexicon by itself
+        code = 1
+        try:
+            ready = GatedOpener({"lavrov": 20})
+            ready.gate.set()
+            cache.get("gen1", ready)
+            if cache.wait_idle(30):
+                built = cache.get("gen1", ready)
+                code = 0 if built is not None and built.folded == {"lavrov": 20} else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    stuck.gate.set()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache.wait_idle(30)
