@@ -43,10 +43,20 @@ from indexer.segments import share_writer
 WRITER_MEMORY_MB = 256
 MAX_WRITER_PROCESSES = 2
 PARALLEL_REBUILD_MIN_DOCUMENTS = 5000
-# A rebuild's writer holds a segment's words in memory (4 bytes each, and about 40 while
-# it sorts and encodes them to write the segment): about 55,000 communiqués a segment
-# (~900 words each, title and body counted folded and exact), 2-2.5 GB at the peak.
-SEGMENT_POSTINGS_LIMIT = 48_000_000
+# The memory (MB) each of a rebuild's writer processes may use: a setting, read from the
+# environment when a rebuild starts. A writer cuts its share into segments small enough
+# for it (see segment_postings_limit); more memory, fewer and larger segments.
+WRITER_MEMORY_ENV = "COMMUNIQUES_WRITER_MEMORY_MB"
+DEFAULT_WRITER_MEMORY_MB = 1024
+MIN_WRITER_MEMORY_MB = 512
+# Measured (a writer process at 20k-100k documents): about this much before its first
+# segment (the registry, the gazetteer, its share's extracted entities), then about
+# WRITER_BYTES_PER_WORD for each word of the segment it is writing, at the peak (the
+# sort that inverts it). A communiqué is about 900 words (title and body, folded and exact).
+WRITER_BASE_MB = 350
+WRITER_BYTES_PER_WORD = 28
+# Tests set a fixed number of words a segment instead (None: from the memory setting).
+SEGMENT_POSTINGS_LIMIT: int | None = None
 PROGRESS_EVERY = 1000
 # Derived entities a writer process stores per transaction: few transactions, bounded memory.
 ENTITY_BATCH = 5000
@@ -168,6 +178,25 @@ def _verify(ix: Index, expected: int, what: str) -> int:
     return count
 
 
+def writer_memory_mb() -> int:
+    """The writer memory setting (COMMUNIQUES_WRITER_MEMORY_MB), or IndexingError saying
+    what is wrong with it."""
+    raw = os.environ.get(WRITER_MEMORY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_WRITER_MEMORY_MB
+    if not raw.isdigit() or int(raw) < MIN_WRITER_MEMORY_MB:
+        raise IndexingError(f"{WRITER_MEMORY_ENV} must be a whole number of megabytes, at "
+                            f"least {MIN_WRITER_MEMORY_MB} (got {raw!r})")
+    return int(raw)
+
+
+def segment_postings_limit(memory_mb: int) -> int:
+    """Words (and other postings) a writer process puts in one segment within `memory_mb`."""
+    if SEGMENT_POSTINGS_LIMIT is not None:
+        return SEGMENT_POSTINGS_LIMIT
+    return max(1_000_000, (memory_mb - WRITER_BASE_MB) * 2**20 // WRITER_BYTES_PER_WORD)
+
+
 def writer_processes(documents: int) -> int:
     """Writer processes for a rebuild: both cores for a large one, one for a small one
     (a process costs its start-up, and each leaves a segment behind)."""
@@ -195,7 +224,8 @@ def _index_share(
 
     Runs in a writer process (or in the caller for a one-process rebuild): it reads the
     archive itself, extracts entities and inverts documents, so the processes share
-    nothing but the disk. Segments are cut at SEGMENT_POSTINGS_LIMIT to bound memory.
+    nothing but the disk. Segments are cut to keep the process within the writer memory
+    setting (`segment_postings_limit`).
     A writer process passes its parent's pid, and stops if it finds itself orphaned.
 
     Two passes over the share: the first extracts every communiqué's entities and tallies
@@ -204,6 +234,7 @@ def _index_share(
     officials; the second names them as the directory does and writes the documents.
     """
     ix = whoosh_index.open_dir(segments_dir)
+    limit = segment_postings_limit(writer_memory_mb())
     extractor = extractor_for(data_dir, found=False)
     segments = []
     indexed = 0
@@ -242,7 +273,7 @@ def _index_share(
                     readouts.flush(derived)
                     found = []
                 indexed += 1
-                if writer.postings_count >= SEGMENT_POSTINGS_LIMIT:
+                if writer.postings_count >= limit:
                     segments += writer.finish_segment()
                     writer = share_writer(ix)
                 if indexed % PROGRESS_EVERY == 0 and progress:
@@ -253,7 +284,12 @@ def _index_share(
         segments += writer.finish_segment()
     except BaseException:
         if writer is not None:
-            writer.cancel()
+            try:
+                writer.cancel()
+            except OSError:
+                # Another writer process failing at once may have cleared the shared
+                # temporary files first: the error to report is the one that stopped us.
+                pass
         raise
     return _Share(segments, indexed, mentions)
 
@@ -416,6 +452,7 @@ def rebuild_index(
     procs: int | None = None,
 ) -> IndexUpdate:
     """Build a complete new index generation, verify it, then switch to it."""
+    writer_memory_mb()  # a bad setting is an error before anything is written
     home = IndexHome(data_dir)
     home.discard_incomplete()
     generation = home.new_generation()

@@ -29,10 +29,33 @@ from indexer import whoosh_adapter
 from indexer.folding import WORD
 from indexer.schema import ONE_POSITION_VALUES, FastText, encode_positions
 
-# zlib level for posting blocks (Whoosh's default is 3). Off: a rebuild runs 15% and a
-# cold search 15-20% faster (no block to deflate when written or inflate when read).
-# Readers need no setting: each block says whether it is compressed.
+# zlib level for posting blocks (Whoosh's default is 3) unless postings_compression says
+# otherwise. Off: a rebuild runs 15% and a cold search 15-20% faster (no block to deflate
+# when written or inflate when read). Readers need no setting: each block says whether
+# it is compressed.
 POSTINGS_COMPRESSION = 0
+# zlib level of the blocks that are compressed: a block shrinks to about a third (level 3
+# gains 2% more, deflating 20% slower); inflating costs about as much as unpickling.
+COMPRESSED_LEVEL = 1
+# In the folded text fields, a term found in fewer than this share of a segment's
+# documents has its blocks compressed: about half of those fields' bytes, while the
+# common terms that make most of a search's block reads stay uncompressed.
+RARE_TERM_SHARE = 0.1
+
+
+def postings_compression(field: Any, doc_frequency: int, doc_count: int) -> int:
+    """The zlib level of one term's posting blocks in a new segment (0: none).
+
+    The exact-spelling fields are read only by exact searches (exact=1), never by the
+    default search, so all their blocks are compressed: they are half the postings.
+    In the folded text fields, rare terms' blocks are. Keyword, id and date postings are
+    small (and facets read them when a generation opens): left as they are.
+    """
+    if not isinstance(field, FastText):
+        return POSTINGS_COMPRESSION
+    if field.terms == "exact" or doc_frequency < RARE_TERM_SHARE * doc_count:
+        return COMPRESSED_LEVEL
+    return POSTINGS_COMPRESSION
 # Whoosh pickles a block's (ids, weights, values) with protocol 2, which has no opcode
 # for bytes: each posting's value is pickled as a call to codecs.encode on a latin-1
 # string, and unpickling a block of 128 runs 128 such calls (42 us a block against 4 us
@@ -80,35 +103,67 @@ class _TextTokens:
         return count
 
     def inverted(self) -> Iterator[tuple[bytes, array, array, list[bytes]]]:
-        """(term, docnums, weights, posting values) per term, in term order."""
+        """(term, docnums, weights, posting values) per term, in term order.
+
+        Memory: the posting values (a bytes object each, the largest part) are encoded
+        VALUE_CHUNK postings at a time as the terms are written, not for the whole
+        segment at once; the word-length arrays go as soon as the postings are known.
+        """
         tokens = np.frombuffer(self.tokens, dtype=np.int32)
         if not len(tokens):
             return
-        counts = np.frombuffer(self.counts, dtype=np.int32)
-        starts = np.cumsum(counts) - counts
-        docnums = np.repeat(np.frombuffer(self.docnums, dtype=np.int32), counts)
-        positions = np.arange(len(tokens), dtype=np.int32) - np.repeat(starts, counts)
+        # Term numbers in term order (code point order is UTF-8 byte order), so the
+        # sorted postings come term after term in the order they are written.
+        terms = sorted(self.numbers)
+        rank = np.empty(len(terms), dtype=np.int32)
+        rank[np.fromiter(map(self.numbers.__getitem__, terms), dtype=np.int64,
+                         count=len(terms))] = np.arange(len(terms), dtype=np.int32)
+        tokens = rank[tokens]
+        del rank
+        self.tokens = array("i")  # the words as added are not needed again
         # Stable: within a term, documents and positions stay in the order they came.
         order = np.argsort(tokens, kind="stable")
-        tokens, docnums, positions = tokens[order], docnums[order], positions[order]
+        tokens = tokens[order]
+        # Each word's document and position, in the sorted order, made one at a time
+        # (the peak of a segment's write is here: a few arrays as long as its words).
+        counts = np.frombuffer(self.counts, dtype=np.int32)
+        starts = (np.cumsum(counts) - counts).astype(np.int32)
+        word_doc = np.repeat(np.arange(len(counts), dtype=np.int32), counts)[order]
+        positions = order.astype(np.int32) - starts[word_doc]
         del order
+        docnums = np.frombuffer(self.docnums, dtype=np.int32)[word_doc]
+        del word_doc
         first = np.ones(len(tokens), dtype=bool)  # a posting starts: new term or document
         first[1:] = (tokens[1:] != tokens[:-1]) | (docnums[1:] != docnums[:-1])
         posting_starts = np.flatnonzero(first)
+        del first
         posting_counts = np.diff(np.append(posting_starts, len(tokens)))
         posting_terms = tokens[posting_starts]
         posting_docnums = docnums[posting_starts].astype(np.uint32)
+        del tokens, docnums
         assert self.field.format is not None  # text fields have a format
         weights = (posting_counts * self.field.format.field_boost).astype(np.float32)
-        values = _encoded_values(positions, posting_starts, posting_counts)
         term_starts = np.flatnonzero(np.diff(posting_terms, prepend=-1))
-        term_stops = np.append(term_starts[1:], len(posting_terms))
-        numbers = self.numbers
-        for term in sorted(numbers):  # code point order is UTF-8 byte order
-            number = numbers[term]
+        del posting_terms
+        term_stops = np.append(term_starts[1:], len(posting_starts))
+        chunk: list[bytes] = []
+        chunk_start = chunk_stop = 0
+        for number, term in enumerate(terms):
             start, stop = int(term_starts[number]), int(term_stops[number])
+            if stop > chunk_stop:
+                # The next chunk: whole terms, from this one, about VALUE_CHUNK postings.
+                last = int(np.searchsorted(term_starts, start + VALUE_CHUNK)) - 1
+                chunk_start, chunk_stop = start, max(stop, int(term_stops[last]))
+                chunk = []  # the previous chunk's values go before the next are made
+                chunk = _encoded_values(positions, posting_starts[chunk_start:chunk_stop],
+                                        posting_counts[chunk_start:chunk_stop])
             yield (term.encode("utf-8"), array("I", posting_docnums[start:stop].tobytes()),
-                   array("f", weights[start:stop].tobytes()), values[start:stop])
+                   array("f", weights[start:stop].tobytes()),
+                   chunk[start - chunk_start:stop - chunk_start])
+
+
+# Posting values encoded at a time by a text field's inversion (a bytes object each).
+VALUE_CHUNK = 1 << 20
 
 
 _last_words: list = [None, []]  # (text, its words): one rebuild runs in one thread
@@ -273,7 +328,8 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
             lengths = self._lengths.get(fieldname, array("I"))
             lengths.extend([0] * (self.docnum - len(lengths)))
             lengths_array = np.frombuffer(lengths, dtype=np.uint32)
-            sink.start_field(fieldname, self.schema[fieldname])
+            field = self.schema[fieldname]
+            sink.start_field(fieldname, field)
             if fieldname in self._texts:
                 inverted = self._texts.pop(fieldname).inverted()
             else:
@@ -281,7 +337,9 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
                 inverted = ((term, p.ids, p.weights, _split(p.values, p.ends))
                             for term, p in sorted(terms.items()))
             for term, docnums, weights, values in inverted:
-                sink.add_term(term, docnums, weights, values, lengths_array)
+                sink.add_term(term, docnums, weights, values, lengths_array,
+                              compression=postings_compression(field, len(docnums),
+                                                               self.docnum))
             sink.finish_field()
 
 

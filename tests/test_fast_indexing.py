@@ -57,13 +57,21 @@ def _postings(reader, fieldname: str, term: bytes) -> list[tuple]:  # type: igno
     return found
 
 
-def test_bulk_segment_writer_writes_the_index_whooshs_writer_writes(tmp_path: Path) -> None:
+# The whole segment's values at once, and a few dozen postings at a time (a chunk ends
+# within the terms of a field; a common word alone is longer than a chunk).
+@pytest.mark.parametrize("value_chunk", [None, 50])
+def test_bulk_segment_writer_writes_the_index_whooshs_writer_writes(
+        tmp_path: Path, value_chunk: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
     from whoosh import index as whoosh_index
     from whoosh.writing import SegmentWriter
 
+    from indexer import segments
     from indexer.entities import extractor_for
     from indexer.schema import document_for
     from indexer.segments import BulkSegmentWriter
+
+    if value_chunk:
+        monkeypatch.setattr(segments, "VALUE_CHUNK", value_chunk)
 
     extractor = extractor_for(None)
     documents = [document_for(r, extractor.extract(r)) for r in generate(400)]

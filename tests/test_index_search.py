@@ -235,6 +235,32 @@ def test_a_writer_process_that_fails_stops_the_rebuild(data_dir: Path, monkeypat
     assert len(titles(SearchService(data_dir), q="Filipovic")) == 3
 
 
+def test_the_writer_memory_setting_sizes_segments(data_dir: Path, monkeypatch) -> None:
+    """COMMUNIQUES_WRITER_MEMORY_MB (default 1 GB) bounds each writer process: its
+    segments hold what fits beside the process's base, at the measured cost per word."""
+    import indexer.build as build
+
+    monkeypatch.delenv(build.WRITER_MEMORY_ENV, raising=False)
+    assert build.writer_memory_mb() == 1024
+    default = build.segment_postings_limit(1024)
+    assert build.WRITER_BASE_MB * 2**20 + default * build.WRITER_BYTES_PER_WORD <= 2**30
+    assert default > 15_000_000  # still thousands of communiqués a segment
+    assert build.segment_postings_limit(2048) > default
+    monkeypatch.setenv(build.WRITER_MEMORY_ENV, "2048")
+    assert build.writer_memory_mb() == 2048
+    home = IndexHome(data_dir)
+    before = home.current_dir()
+    for bad in ("lots", "100", "-5", "1.5"):
+        monkeypatch.setenv(build.WRITER_MEMORY_ENV, bad)
+        with pytest.raises(IndexingError, match=build.WRITER_MEMORY_ENV):
+            build.writer_memory_mb()
+        with Archive(data_dir) as archive, pytest.raises(IndexingError,
+                                                         match=build.WRITER_MEMORY_ENV):
+            rebuild_index(archive, data_dir)
+    assert home.current_dir() == before
+    assert sorted(p.name for p in home.root.glob("gen-*")) == [before.name]
+
+
 def test_a_rebuild_cuts_segments_to_bound_memory(tmp_path: Path, monkeypatch) -> None:
     import indexer.build as build
     from benchmarks.corpus import generate
