@@ -29,33 +29,10 @@ from indexer import whoosh_adapter
 from indexer.folding import WORD
 from indexer.schema import ONE_POSITION_VALUES, FastText, encode_positions
 
-# zlib level for posting blocks (Whoosh's default is 3) unless postings_compression says
-# otherwise. Off: a rebuild runs 15% and a cold search 15-20% faster (no block to deflate
-# when written or inflate when read). Readers need no setting: each block says whether
-# it is compressed.
+# zlib level for posting blocks (Whoosh's default is 3). Off: a rebuild runs 15% and a
+# cold search 15-20% faster (no block to deflate when written or inflate when read).
+# Readers need no setting: each block says whether it is compressed.
 POSTINGS_COMPRESSION = 0
-# zlib level of the blocks that are compressed: a block shrinks to about a third (level 3
-# gains 2% more, deflating 20% slower); inflating costs about as much as unpickling.
-COMPRESSED_LEVEL = 1
-# In the folded text fields, a term found in fewer than this share of a segment's
-# documents has its blocks compressed: about half of those fields' bytes, while the
-# common terms that make most of a search's block reads stay uncompressed.
-RARE_TERM_SHARE = 0.1
-
-
-def postings_compression(field: Any, doc_frequency: int, doc_count: int) -> int:
-    """The zlib level of one term's posting blocks in a new segment (0: none).
-
-    The exact-spelling fields are read only by exact searches (exact=1), never by the
-    default search, so all their blocks are compressed: they are half the postings.
-    In the folded text fields, rare terms' blocks are. Keyword, id and date postings are
-    small (and facets read them when a generation opens): left as they are.
-    """
-    if not isinstance(field, FastText):
-        return POSTINGS_COMPRESSION
-    if field.terms == "exact" or doc_frequency < RARE_TERM_SHARE * doc_count:
-        return COMPRESSED_LEVEL
-    return POSTINGS_COMPRESSION
 # Whoosh pickles a block's (ids, weights, values) with protocol 2, which has no opcode
 # for bytes: each posting's value is pickled as a call to codecs.encode on a latin-1
 # string, and unpickling a block of 128 runs 128 such calls (42 us a block against 4 us
@@ -328,8 +305,7 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
             lengths = self._lengths.get(fieldname, array("I"))
             lengths.extend([0] * (self.docnum - len(lengths)))
             lengths_array = np.frombuffer(lengths, dtype=np.uint32)
-            field = self.schema[fieldname]
-            sink.start_field(fieldname, field)
+            sink.start_field(fieldname, self.schema[fieldname])
             if fieldname in self._texts:
                 inverted = self._texts.pop(fieldname).inverted()
             else:
@@ -337,9 +313,7 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
                 inverted = ((term, p.ids, p.weights, _split(p.values, p.ends))
                             for term, p in sorted(terms.items()))
             for term, docnums, weights, values in inverted:
-                sink.add_term(term, docnums, weights, values, lengths_array,
-                              compression=postings_compression(field, len(docnums),
-                                                               self.docnum))
+                sink.add_term(term, docnums, weights, values, lengths_array)
             sink.finish_field()
 
 
