@@ -16,7 +16,9 @@ checks every one against the installed Whoosh):
   `_minlength`, `_maxlength` are set, then `_write_block` runs. `_BlockWriter` is
   `W3PostingsWriter._write_block` copied (with `_mini_ids`, `_mini_weights`,
   `_mini_values`, `_blockcount`, `_postfile`, `_terminfo`, `_compression`) to pickle
-  block data with protocol 4 instead of 2. Writer processes make their segments
+  block data with protocol 4 instead of 2; its `_mini_weights` writes a block's
+  differing weights as an array("f"); `PostingSink.add_term` sets `_compression` per
+  term (indexer/segments.py's `postings_compression`). Writer processes make their segments
   with `_finalize_segment` (or `_close_segment` when empty) and no lock (`_lk=False`).
 - Reading posting blocks (indexer/bulk.py, indexer/facets.py): a `W3LeafMatcher`'s
   `_read_data`, `_data`, `_maxid`, `_next_block`, `_atend`, `_byteids`; and a
@@ -378,6 +380,16 @@ def _bulk_codec_class() -> type:
 
         pickle_protocol = 2
 
+        def _mini_weights(self) -> Any:
+            # Whoosh keeps differing weights as a tuple of floats: 9 bytes each in the
+            # pickle. An array("f") pickles them in 4 (the values are already float32),
+            # loads faster, and is what W3LeafMatcher._read_weights makes of the other
+            # shapes; below ARRAY_WEIGHTS_MIN the array's own header would cost more.
+            weights = super()._mini_weights()
+            if isinstance(weights, tuple) and len(weights) >= ARRAY_WEIGHTS_MIN:
+                return array("f", weights)
+            return weights
+
         def _write_block(self, last: bool = False) -> None:
             # As W3PostingsWriter._write_block (whoosh3 3.54.0; COPIED_CODE holds its
             # digest), but for the pickle protocol of the block data.
@@ -420,6 +432,11 @@ def _bulk_codec_class() -> type:
     return _BulkCodec
 
 
+# Fewest differing weights in a block written as an array("f") instead of a tuple: the
+# array's pickle has a header of about 70 bytes, a tuple 9 bytes a weight against 4.
+ARRAY_WEIGHTS_MIN = 16
+
+
 def bulk_codec(compression: int, pickle_protocol: int) -> Any:
     """A W3 codec whose posting blocks are zlib-compressed at `compression` (0: never)
     and whose block data is pickled with `pickle_protocol`. The files are W3's format;
@@ -448,9 +465,12 @@ class PostingSink:
         self._fieldwriter.start_field(fieldname, field)
 
     def add_term(self, term: bytes, docnums: array, weights: array, values: list[bytes],
-                 lengths: np.ndarray) -> None:
+                 lengths: np.ndarray, *, compression: int) -> None:
         """One term's postings in docnum order. `values`: the non-empty posting values
-        in order; `lengths`: every document's stored field length (stored_length)."""
+        in order; `lengths`: every document's stored field length (stored_length);
+        `compression`: the zlib level of this term's blocks (0: none). Each block's info
+        records its own level, so readers need no setting."""
+        self._fieldwriter._postwriter._compression = compression
         self._fieldwriter.start_term(term)
         write_posting_blocks(self._fieldwriter._postwriter, docnums, weights, values,
                              lengths)
