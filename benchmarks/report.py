@@ -114,8 +114,8 @@ def issue_18_targets(runs: list[dict]) -> list[str]:
         for row in TARGETS:
             label, ours, theirs, op = row[0], row[1], row[2], row[3]
             limit = row[column]
-            value = ours(run)  # type: ignore[operator]
-            their_value = theirs(run) if theirs else None  # type: ignore[operator]
+            value = ours(run)
+            their_value = theirs(run) if theirs else None
             checked = value
             target = f"{'≥' if op.startswith('>=') else '≤'} {_fmt(limit)}"
             if op.endswith("x"):  # the ratio to tantivy is what the target bounds

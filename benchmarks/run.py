@@ -38,7 +38,7 @@ WRK_THREADS = 2
 WEB_WARMUP_PASSES = 10  # sequential passes over the mix before wrk (two workers to fill)
 
 
-def _request(spec: dict):  # type: ignore[no-untyped-def]
+def _request(spec: dict):
     from benchmarks.corpus import search_request_kwargs
     from indexer.search import SearchRequest
 
@@ -352,7 +352,7 @@ def stage_tantivy(docs: int, repeat: int) -> dict:
                             "found_after": found}}
 
 
-def _tantivy_open(directory: Path):  # type: ignore[no-untyped-def]
+def _tantivy_open(directory: Path):
     from benchmarks import tantivy_engine
 
     index = tantivy_engine.open_index(directory)

@@ -54,7 +54,7 @@ def crawl_config(data_dir: Path, base_urls: dict[str, str]) -> dict:
     }
 
 
-def run_cli(app: Flask, *args: str):  # type: ignore[no-untyped-def]
+def run_cli(app: Flask, *args: str):
     """Invoke the `communiques` command against a configured app."""
     return CliRunner().invoke(cli, list(args), obj=app, catch_exceptions=False)
 
@@ -76,7 +76,7 @@ def local_sites(site_copy: Path) -> Iterator:
 
 
 @pytest.fixture
-def app(tmp_path: Path, local_sites) -> Flask:  # type: ignore[no-untyped-def]
+def app(tmp_path: Path, local_sites) -> Flask:
     """An app whose crawler points at this test's copy of the sites; nothing crawled yet."""
     return create_app(crawl_config(tmp_path / "data", local_sites.base_urls))
 
@@ -104,10 +104,10 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, d
 
 
 @pytest.fixture
-def crawled_app(crawled) -> Flask:  # type: ignore[no-untyped-def]
+def crawled_app(crawled) -> Flask:
     return crawled[0]
 
 
 @pytest.fixture
-def client(crawled_app: Flask):  # type: ignore[no-untyped-def]
+def client(crawled_app: Flask):
     return crawled_app.test_client()

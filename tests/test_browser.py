@@ -19,7 +19,7 @@ if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
 
 
 @pytest.fixture(scope="module")
-def base_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def base_url(crawled) -> Iterator[str]:
     """The app served by waitress on a loopback port, in a background thread."""
     from waitress.server import create_server
 
@@ -32,7 +32,7 @@ def base_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:  # type: ignore[no-untyped-def]
+def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -47,7 +47,7 @@ def browser() -> Iterator:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
+def page(browser):
     context = browser.new_context()
     page = context.new_page()
     yield page
@@ -78,7 +78,7 @@ def test_bad_query_shows_a_message_and_the_literal_search(page, base_url: str) -
     assert "Kosovo" in page.inner_text("#result-count")
 
 
-def result_count(page) -> int:  # type: ignore[no-untyped-def]
+def result_count(page) -> int:
     text = page.inner_text("#result-count").split()[0]
     return int(text) if text.isdigit() else 0
 

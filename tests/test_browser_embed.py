@@ -28,7 +28,7 @@ HOST_CSS = """
 """
 
 
-def _serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def _serve(app) -> Iterator[str]:
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
@@ -40,9 +40,9 @@ def _serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
         server.close()
 
 
-def _host_site(pages: dict[str, str]):  # type: ignore[no-untyped-def]
+def _host_site(pages: dict[str, str]):
     """A newsroom's site: another origin serving the given pages."""
-    def app(environ, start_response):  # type: ignore[no-untyped-def]
+    def app(environ, start_response):
         body = pages.get(environ["PATH_INFO"])
         if body is None:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -53,13 +53,13 @@ def _host_site(pages: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def service_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def service_url(crawled) -> Iterator[str]:
     # Its own app on the crawled data: links are built from the address it is served on.
     yield from _serve(create_app({"TESTING": True, "DATA_DIR": crawled[0].config["DATA_DIR"]}))
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:  # type: ignore[no-untyped-def]
+def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -72,7 +72,7 @@ def browser() -> Iterator:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
+def page(browser):
     context = browser.new_context()
     page = context.new_page()
     yield page
@@ -139,7 +139,7 @@ XSS = '<img src=x onerror="window.__xss=1;alert(1)">'
 
 
 @pytest.fixture(scope="module")
-def hostile_url(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def hostile_url(tmp_path_factory) -> Iterator[str]:
     data = Path(tmp_path_factory.mktemp("hostile"))
     with Archive(data) as archive:
         for n, (title, body, url) in enumerate([

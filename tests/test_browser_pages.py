@@ -35,7 +35,7 @@ if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
 
 
 @pytest.fixture(scope="module")
-def base_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def base_url(crawled) -> Iterator[str]:
     """The app served by waitress on a loopback port, in a background thread."""
     from waitress.server import create_server
 
@@ -48,7 +48,7 @@ def base_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:  # type: ignore[no-untyped-def]
+def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -62,7 +62,7 @@ def browser() -> Iterator:  # type: ignore[no-untyped-def]
         browser.close()
 
 
-def open_context(browser, viewport: dict | None = None, scheme: str = "light", **options):  # type: ignore[no-untyped-def]
+def open_context(browser, viewport: dict | None = None, scheme: str = "light", **options):
     # bypass_csp: axe-core is injected as an inline script, which the pages' CSP forbids.
     return browser.new_context(viewport=viewport or DESKTOP, color_scheme=scheme,
                                is_mobile=(viewport or DESKTOP)["width"] < 500,
@@ -70,14 +70,14 @@ def open_context(browser, viewport: dict | None = None, scheme: str = "light", *
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
+def page(browser):
     context = open_context(browser)
     page = context.new_page()
     yield page
     context.close()
 
 
-def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+def axe_violations(page) -> list[str]:
     """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is."""
     page.add_script_tag(path=str(AXE))
     found = page.evaluate("""async () => {
@@ -89,16 +89,16 @@ def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     return list(found)
 
 
-def count_of(page) -> int:  # type: ignore[no-untyped-def]
+def count_of(page) -> int:
     first = page.inner_text("#result-count").split()[0]
     return int(first) if first.isdigit() else 0
 
 
-def api(page, base_url: str, query: str) -> dict:  # type: ignore[no-untyped-def]
+def api(page, base_url: str, query: str) -> dict:
     return page.request.get(f"{base_url}/api/search?{query}").json()
 
 
-def document_url(page, base_url: str) -> str:  # type: ignore[no-untyped-def]
+def document_url(page, base_url: str) -> str:
     """A document opened from a search for Lavrov (its second result)."""
     page.goto(base_url + "/?q=Lavrov")
     return base_url + page.locator("li.hit h2 a").nth(1).get_attribute("href")

@@ -83,7 +83,7 @@ def test_withdrawn_cards_are_marked_whether_drawn_or_loaded(
             browser.close()
 
 
-def first_text(page, base_url: str, cid: str) -> str:  # type: ignore[no-untyped-def]
+def first_text(page, base_url: str, cid: str) -> str:
     """The badge's text as the server draws it for the same communiqué."""
     other = page.context.new_page()
     other.goto(base_url + "/?source=china-mfa&sort=oldest")

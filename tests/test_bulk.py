@@ -53,7 +53,7 @@ PHRASE_TERMS = [term(w) for w in PHRASES[0].split()]
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def index(tmp_path_factory: pytest.TempPathFactory):
     """Two segments, each with deleted documents, some updated into the second one."""
     directory = tmp_path_factory.mktemp("bulk")
     ix = whoosh_index.create_in(str(directory), build_schema())
@@ -80,7 +80,7 @@ def index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 
 
 @pytest.fixture(scope="module")
-def searcher(index):  # type: ignore[no-untyped-def]
+def searcher(index):
     with index.searcher() as searcher:
         segments = searcher.reader().leaf_readers()
         assert len(segments) == 2 and all(r.has_deletions() for r, _ in segments)
@@ -88,7 +88,7 @@ def searcher(index):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def tables(searcher) -> FacetTables:  # type: ignore[no-untyped-def]
+def tables(searcher) -> FacetTables:
     return FacetTables(searcher.reader())
 
 
@@ -98,7 +98,7 @@ def evaluator(tables: FacetTables) -> BulkEvaluator:
 
 
 @pytest.fixture(scope="module")
-def parse(tmp_path_factory: pytest.TempPathFactory, searcher):  # type: ignore[no-untyped-def]
+def parse(tmp_path_factory: pytest.TempPathFactory, searcher):
     service = SearchService(tmp_path_factory.mktemp("parser"))  # only its query parser
 
     def parse(q: str, exact: bool = False) -> wq.Query:
@@ -107,7 +107,7 @@ def parse(tmp_path_factory: pytest.TempPathFactory, searcher):  # type: ignore[n
     return parse
 
 
-def whoosh_ranking(searcher, query: wq.Query, within: set[int] | None = None):  # type: ignore[no-untyped-def]
+def whoosh_ranking(searcher, query: wq.Query, within: set[int] | None = None):
     collector = searcher.collector(limit=None, filter=within)
     searcher.search_with_collector(query, collector)
     top = collector.results().top_n
@@ -126,7 +126,7 @@ def and_not_as_and(query: wq.Query) -> wq.Query:
     return query.apply(and_not_as_and)
 
 
-def assert_same_as_whoosh(searcher, evaluator: BulkEvaluator, query: wq.Query) -> list[int]:  # type: ignore[no-untyped-def]
+def assert_same_as_whoosh(searcher, evaluator: BulkEvaluator, query: wq.Query) -> list[int]:
     assert evaluator.supports(query, searcher), query
     expected = set(searcher.docs_for_query(and_not_as_and(query)))
     docnums, scores = evaluator.matches(query, searcher, scored=False)
@@ -162,7 +162,7 @@ def test_and_not_excludes_what_whoosh_misses() -> None:
                                    if d == 2]
 
 
-def whoosh_ranking_items(searcher, query: wq.Query) -> list[tuple[float, int]]:  # type: ignore[no-untyped-def]
+def whoosh_ranking_items(searcher, query: wq.Query) -> list[tuple[float, int]]:
     collector = searcher.collector(limit=None)
     searcher.search_with_collector(query, collector)
     return list(collector.results().top_n)
@@ -206,14 +206,14 @@ MAY_BE_EMPTY = {RARE[1], f'"{PHRASES[0]} {COMMON[0]}"'}
 
 @pytest.mark.parametrize("exact", [False, True], ids=["folded", "exact"])
 @pytest.mark.parametrize("q", QUERIES)
-def test_same_documents_scores_and_order_as_whoosh(searcher, evaluator, parse, q: str,  # type: ignore[no-untyped-def]
+def test_same_documents_scores_and_order_as_whoosh(searcher, evaluator, parse, q: str,
                                                     exact: bool) -> None:
     found = assert_same_as_whoosh(searcher, evaluator, parse(q, exact))
     if q not in MAY_BE_EMPTY and not (exact and q == to_cyrillic(NAME)):
         assert found, q
 
 
-def test_words_apart_are_not_a_phrase(searcher, evaluator, parse) -> None:  # type: ignore[no-untyped-def]
+def test_words_apart_are_not_a_phrase(searcher, evaluator, parse) -> None:
     for exact in (False, True):
         phrase = set(assert_same_as_whoosh(searcher, evaluator, parse(f'"{PHRASES[0]}"', exact)))
         words = set(assert_same_as_whoosh(searcher, evaluator, parse(PHRASES[0], exact)))
@@ -228,7 +228,7 @@ def test_words_apart_are_not_a_phrase(searcher, evaluator, parse) -> None:  # ty
         assert phrase <= near <= words
 
 
-def test_deleted_documents_never_match_and_updates_do(searcher, evaluator, parse) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_documents_never_match_and_updates_do(searcher, evaluator, parse) -> None:
     reader = searcher.reader()
     docnums, _ = evaluator.matches(parse(f"{COMMON[0]} OR NOT {COMMON[0]}"), searcher)
     assert not any(reader.is_deleted(d) for d in docnums.tolist())
@@ -238,7 +238,7 @@ def test_deleted_documents_never_match_and_updates_do(searcher, evaluator, parse
     assert len(revised) == len(UPDATED) and (revised >= offset).all()
 
 
-def test_a_term_missing_from_one_segment(searcher, evaluator) -> None:  # type: ignore[no-untyped-def]
+def test_a_term_missing_from_one_segment(searcher, evaluator) -> None:
     (first, _), (second, _) = searcher.reader().leaf_readers()
     only_second = next(t for t in second.lexicon("body") if ("body", t) not in first)
     only_first = next(t for t in first.lexicon("title") if ("title", t) not in second)
@@ -268,11 +268,11 @@ def test_a_term_missing_from_one_segment(searcher, evaluator) -> None:  # type: 
     wq.Phrase("body", [PHRASE_TERMS[0], PHRASE_TERMS[0]], slop=3),
     wq.Phrase("body", PHRASE_TERMS, slop=0),
 ])
-def test_edge_queries(searcher, evaluator, query: wq.Query) -> None:  # type: ignore[no-untyped-def]
+def test_edge_queries(searcher, evaluator, query: wq.Query) -> None:
     assert_same_as_whoosh(searcher, evaluator, query)
 
 
-def test_a_restriction_acts_as_whoosh_filter(searcher, evaluator, tables, parse) -> None:  # type: ignore[no-untyped-def]
+def test_a_restriction_acts_as_whoosh_filter(searcher, evaluator, tables, parse) -> None:
     dates = tables.in_date_range(date(2005, 1, 1), date(2015, 12, 31))
     within = set(np.flatnonzero(dates).tolist())
     for q in (COMMON[0], f'"{PHRASES[0]}"', f"NOT {COMMON[1]}"):
@@ -283,7 +283,7 @@ def test_a_restriction_acts_as_whoosh_filter(searcher, evaluator, tables, parse)
         np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
 
 
-def test_union_tree_for_big_segments(searcher, evaluator, parse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_union_tree_for_big_segments(searcher, evaluator, parse, monkeypatch) -> None:
     # Over 5,000 documents Whoosh ORs three or more clauses with a tree of UnionMatchers
     # instead of an array; pretend these segments are that big.
     monkeypatch.setattr(bulk, "_OR_PRELOAD_MAX_DOCS", 0)
@@ -295,7 +295,7 @@ def test_union_tree_for_big_segments(searcher, evaluator, parse, monkeypatch) ->
     np.testing.assert_allclose(scores, [by_doc[d] for d in docnums.tolist()], rtol=1e-5)
 
 
-def test_other_matchers_are_stepped_through(searcher, evaluator, parse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_other_matchers_are_stepped_through(searcher, evaluator, parse, monkeypatch) -> None:
     # Posting lists that are not W3 block lists (e.g. inlined in the term info) are read
     # one posting at a time; pretend none is a block list.
     monkeypatch.setattr(whoosh_adapter, "W3LeafMatcher", type("NotAMatcher", (), {}))
@@ -303,7 +303,7 @@ def test_other_matchers_are_stepped_through(searcher, evaluator, parse, monkeypa
         assert_same_as_whoosh(searcher, evaluator, parse(q))
 
 
-def test_field_lengths_are_whoosh_s_and_read_once(searcher, evaluator, parse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_field_lengths_are_whoosh_s_and_read_once(searcher, evaluator, parse, monkeypatch) -> None:
     for reader, offset in searcher.reader().leaf_readers():
         for field in ("title", "body", "official"):
             lengths = evaluator.field_lengths(reader, offset, field)
@@ -318,7 +318,7 @@ def test_field_lengths_are_whoosh_s_and_read_once(searcher, evaluator, parse, mo
     assert len(reads) == 4  # title and body, in each of the two segments
 
 
-def test_positions_of_every_shape_decode_as_whoosh_does(searcher) -> None:  # type: ignore[no-untyped-def]
+def test_positions_of_every_shape_decode_as_whoosh_does(searcher) -> None:
     from whoosh.formats import Positions
 
     fmt = searcher.schema["body"].format
@@ -339,7 +339,7 @@ def test_positions_of_every_shape_decode_as_whoosh_does(searcher) -> None:  # ty
     f"{COMMON[0][:-1]}x~",
     f"({COMMON[0][:5]}* OR {COMMON[1]}) {COMMON[2]}",
 ])
-def test_unsupported_nodes_are_refused(searcher, evaluator, parse, q: str) -> None:  # type: ignore[no-untyped-def]
+def test_unsupported_nodes_are_refused(searcher, evaluator, parse, q: str) -> None:
     query = parse(q)
     assert not evaluator.supports(query, searcher)
     refused = evaluator.unsupported(query, searcher)
@@ -348,7 +348,7 @@ def test_unsupported_nodes_are_refused(searcher, evaluator, parse, q: str) -> No
         evaluator.matches(query, searcher)
 
 
-def test_other_node_types_are_refused(searcher, evaluator) -> None:  # type: ignore[no-untyped-def]
+def test_other_node_types_are_refused(searcher, evaluator) -> None:
     for query in (wq.Every(), wq.DateRange("date", datetime(2010, 1, 1), datetime(2011, 1, 1)),
                   wq.Or([wq.Term("body", "a"), wq.Term("body", "b")], scale=0.5),
                   wq.Term("body", "a", minquality=1.0), wq.Phrase("body", [])):
@@ -366,7 +366,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> SearchService:
     return SearchService(data_dir)
 
 
-def _results(service: SearchService, request: SearchRequest):  # type: ignore[no-untyped-def]
+def _results(service: SearchService, request: SearchRequest):
     service.generations.current()[0].cache.clear()
     results = service.search(request)
     return (results.total, [(h.id, h.score) for h in results.hits], results.facets,
@@ -383,7 +383,7 @@ def _results(service: SearchService, request: SearchRequest):  # type: ignore[no
     {"q": NAME, "exact": True},
     {"q": f"{COMMON[0][:5]}*"},  # the fallback both ways
 ])
-def test_service_results_are_the_fallback_s(service: SearchService, monkeypatch,  # type: ignore[no-untyped-def]
+def test_service_results_are_the_fallback_s(service: SearchService, monkeypatch,
                                             kwargs: dict) -> None:
     request = SearchRequest(page_size=20, **kwargs)
     with_bulk = _results(service, request)

@@ -27,7 +27,7 @@ def test_the_demo_serves_its_own_copy_of_every_source(tmp_path: Path) -> None:
 
 
 def test_the_default_data_dir_is_index_in_the_working_directory(tmp_path: Path,
-                                                                monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                                monkeypatch) -> None:
     monkeypatch.delenv("COMMUNIQUES_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
     app = create_app({"TESTING": True})

@@ -27,13 +27,13 @@ def communiques_args(command: str) -> list[str]:
     return words[at + 1:]
 
 
-def assert_accepted(app, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+def assert_accepted(app, args: list[str]) -> None:
     # --help is eager but click parses every option first: an unknown one exits 2.
     result = run_cli(app, *args, "--help")
     assert result.exit_code == 0, (args, result.output)
 
 
-def test_the_crontab_line(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_crontab_line(app) -> None:
     lines = [line for line in (DEPLOY / "crontab").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
     jobs = [line for line in lines if not re.match(r"^[A-Z_]+=", line)]
@@ -62,7 +62,7 @@ def unit(name: str) -> dict[str, dict[str, list[str]]]:
     return sections
 
 
-def test_the_systemd_units(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_systemd_units(app, tmp_path: Path) -> None:
     service = unit("communique-search-update.service")
     timer = unit("communique-search-update.timer")
     web = unit("communique-search-web.service")

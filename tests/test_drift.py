@@ -56,7 +56,7 @@ def article_files(site_copy: Path, host: str) -> dict[str, Path]:
     return files
 
 
-def rewrite(path: Path, change) -> None:  # type: ignore[no-untyped-def]
+def rewrite(path: Path, change) -> None:
     raw = path.read_bytes()
     try:
         path.write_text(change(raw.decode("utf-8")), encoding="utf-8")
@@ -64,7 +64,7 @@ def rewrite(path: Path, change) -> None:  # type: ignore[no-untyped-def]
         path.write_bytes(change(raw.decode("windows-1251")).encode("windows-1251"))
 
 
-def records(app) -> list[Communique]:  # type: ignore[no-untyped-def]
+def records(app) -> list[Communique]:
     with Archive(Path(app.config["DATA_DIR"]), readonly=True) as archive:
         return list(archive.all_current())
 

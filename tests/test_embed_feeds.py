@@ -33,7 +33,7 @@ def strict_atom_problems(xml: bytes) -> list[str]:
     if feed.tag != f"{ATOM}feed":
         return [f"root is {feed.tag}, not atom:feed"]
 
-    def one(element, name: str, where: str):  # type: ignore[no-untyped-def]
+    def one(element, name: str, where: str):
         found = element.findall(f"{ATOM}{name}")
         if len(found) != 1:
             problems.append(f"{where}: {len(found)} atom:{name}, exactly one required")
@@ -85,7 +85,7 @@ def strict_atom_problems(xml: bytes) -> list[str]:
     return problems
 
 
-def first_page(client, **params) -> dict:  # type: ignore[no-untyped-def]
+def first_page(client, **params) -> dict:
     return client.get("/api/search", query_string={"sort": "newest", **params}).get_json()
 
 
@@ -116,7 +116,7 @@ def test_a_search_feed_is_valid_atom_with_the_first_page_newest_first(client) ->
                                              for h in _all(client, q="kosovo")}
 
 
-def _all(client, **params) -> list[dict]:  # type: ignore[no-untyped-def]
+def _all(client, **params) -> list[dict]:
     return first_page(client, size=100, **params)["results"]
 
 
@@ -286,7 +286,7 @@ XSS = '<img src=x onerror="window.__xss=1">'
 
 
 @pytest.fixture
-def hostile(tmp_path: Path):  # type: ignore[no-untyped-def]
+def hostile(tmp_path: Path):
     with Archive(tmp_path) as archive:
         archive.store(replace(
             make_record(1, body=f"Kosovo {XSS} and <script>window.__xss=2</script> talks."),

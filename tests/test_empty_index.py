@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import run_cli
 
 
-def test_every_search_surface_answers_over_an_empty_index(app) -> None:  # type: ignore[no-untyped-def]
+def test_every_search_surface_answers_over_an_empty_index(app) -> None:
     result = run_cli(app, "index")
     assert result.exit_code == 0, result.output
     assert "0 in the index" in result.output

@@ -18,7 +18,7 @@ from webapp import create_app
 SEED_TITLE = "Serbian-Russian consultations on security challenges and threats held in Moscow"
 
 
-def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
+def api(client, **params) -> dict:
     # collapse=0: every text, so a query and a filter list the same language versions
     # (collapsed, each shows the version its own order puts first).
     response = client.get("/api/search", query_string={"size": 100, "collapse": 0, **params})

@@ -36,7 +36,7 @@ def reader() -> EncounterReader:
     return EncounterReader(extractor_for(None))
 
 
-def read(reader: EncounterReader, text: str, language: str, **kwargs) -> list[Encounter]:  # type: ignore[no-untyped-def]
+def read(reader: EncounterReader, text: str, language: str, **kwargs) -> list[Encounter]:
     item = record(text, language, **kwargs)
     return reader.read(item, reader.extractor.extract(item))
 
@@ -297,7 +297,7 @@ def sighting(communique: str, a: Participant, b: Participant, day: date) -> Sigh
     return Sighting(communique, 0, Encounter(one, two, day, "talks"))
 
 
-def readouts(events) -> list[set[str]]:  # type: ignore[no-untyped-def]
+def readouts(events) -> list[set[str]]:
     return sorted((set(e.communiques) for e in events), key=sorted)
 
 

@@ -25,7 +25,7 @@ CANDIDATES = ("q=Lavrov&sort=newest", "q=Dacic&sort=newest", "q=Serbia&sort=newe
 
 
 @pytest.fixture(scope="module")
-def base_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def base_url(crawled) -> Iterator[str]:
     from waitress.server import create_server
 
     server = create_server(crawled[0], host="127.0.0.1", port=0, threads=4)
@@ -36,7 +36,7 @@ def base_url(crawled) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def page(base_url: str) -> Iterator:  # type: ignore[type-arg]
+def page(base_url: str) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -50,11 +50,11 @@ def page(base_url: str) -> Iterator:  # type: ignore[type-arg]
         browser.close()
 
 
-def cards(page, selector: str = "li.hit") -> list[str]:  # type: ignore[no-untyped-def]
+def cards(page, selector: str = "li.hit") -> list[str]:
     return page.eval_on_selector_all(selector, "nodes => nodes.map(n => n.outerHTML)")
 
 
-def test_load_more_cards_are_the_page_s_cards_event_line_included(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_load_more_cards_are_the_page_s_cards_event_line_included(page, base_url: str) -> None:
     query = next((q for q in CANDIDATES
                   if any(hit.get("event") for hit in page.request.get(
                       f"{base_url}/api/search?{q}&page=2").json()["results"])), None)
@@ -77,7 +77,7 @@ def test_load_more_cards_are_the_page_s_cards_event_line_included(page, base_url
     assert " of " in line.inner_text() and "readout" in line.inner_text()
 
 
-def test_the_results_fragment_refuses_bad_parameters_with_a_400(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_results_fragment_refuses_bad_parameters_with_a_400(page, base_url: str) -> None:
     for args in ("q=Serbia&rank=0", "q=Serbia&rank=x", "q=Serbia&cursor=%00", "q=(Serbia"):
         response = page.request.get(f"{base_url}/results?{args}")
         assert response.status == 400, args

@@ -54,12 +54,12 @@ def test_golden_events_span_three_ministries_and_every_language() -> None:
 
 
 @pytest.fixture(scope="module")
-def scores():  # type: ignore[no-untyped-def]
+def scores():
     return evaluate(GOLDEN, extractor_for(None))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_encounter_pairs_meet_the_targets(scores, language: str) -> None:  # type: ignore[no-untyped-def]
+def test_encounter_pairs_meet_the_targets(scores, language: str) -> None:
     tally = scores.encounters[language]
     assert tally.right > 0
     assert tally.precision >= MIN_ENCOUNTER_PRECISION, tally.wrong_examples
@@ -67,7 +67,7 @@ def test_encounter_pairs_meet_the_targets(scores, language: str) -> None:  # typ
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_readouts_are_grouped_within_the_targets(scores, language: str) -> None:  # type: ignore[no-untyped-def]
+def test_readouts_are_grouped_within_the_targets(scores, language: str) -> None:
     readouts = scores.readouts[language]
     assert readouts.right > 0
     assert readouts.wrong_share <= MAX_JOINED_WRONGLY, readouts.wrong_examples
@@ -77,14 +77,14 @@ def test_readouts_are_grouped_within_the_targets(scores, language: str) -> None:
     assert versions.missed_share <= MAX_MISSED, versions.missed_examples
 
 
-def test_the_totals_are_the_ones_counted(scores) -> None:  # type: ignore[no-untyped-def]
+def test_the_totals_are_the_ones_counted(scores) -> None:
     total = scores.total("encounters")
     assert total.right == sum(t.right for t in scores.encounters.values())
     assert scores.events == len(EVENTS["events"])
     assert scores.communiques == len(golden_records())
 
 
-def test_entities_quality_prints_the_events_table(app) -> None:  # type: ignore[no-untyped-def]
+def test_entities_quality_prints_the_events_table(app) -> None:
     result = run_cli(app, "entities-quality", "--set", "fixtures")
     assert result.exit_code == 0, result.output
     table = result.output.split("\nevents: ", 1)[1].splitlines()
@@ -97,7 +97,7 @@ def test_entities_quality_prints_the_events_table(app) -> None:  # type: ignore[
     assert wrongly <= MAX_JOINED_WRONGLY and missed <= MAX_MISSED
 
 
-def test_entities_quality_scores_the_readouts_set(app) -> None:  # type: ignore[no-untyped-def]
+def test_entities_quality_scores_the_readouts_set(app) -> None:
     result = run_cli(app, "entities-quality", "--set", "readouts", "--verbose")
     assert result.exit_code == 0, result.output
     table = result.output.split("events, readouts set: encounter pairs", 1)[1].splitlines()
@@ -109,7 +109,7 @@ def test_entities_quality_scores_the_readouts_set(app) -> None:  # type: ignore[
 # -- incremental updates --------------------------------------------------------------------
 
 
-def record_of(url: str):  # type: ignore[no-untyped-def]
+def record_of(url: str):
     source, entry = golden_records()[url]
     return replace(golden_record(entry, source), published=date.fromisoformat(entry["published"]),
                    ministry_country=load_sources()[source].country)

@@ -20,14 +20,14 @@ EVENTS = json.loads((GOLDEN / "events" / "events.json").read_text(encoding="utf-
 MOSCOW_2015 = "2015-02-17-ivica-dacic-sergey-lavrov"
 
 
-def ids_of(crawled, urls: list[str]) -> set[str]:  # type: ignore[no-untyped-def]
+def ids_of(crawled, urls: list[str]) -> set[str]:
     """The archive ids of golden URLs (crawled from the loopback copies)."""
     _, base_urls = crawled
     aliases = {k: v for s in load_sources().values() for k, v in s.host_aliases.items()}
     return {communique_id(canonical_url(local_url(u, base_urls), aliases)) for u in urls}
 
 
-def event_of(client, communique: str) -> str:  # type: ignore[no-untyped-def]
+def event_of(client, communique: str) -> str:
     html = client.get(f"/communiques/{communique}").get_data(as_text=True)
     return re.search(r'href="/events/([a-z0-9-]+)"', html).group(1)
 

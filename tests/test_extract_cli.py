@@ -48,14 +48,14 @@ def saved_file(url: str, root: Path = SITES) -> Path:
     return path
 
 
-def extract_json(app, *args: str) -> dict:  # type: ignore[no-untyped-def]
+def extract_json(app, *args: str) -> dict:
     result = run_cli(app, "extract", "--json", *args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
 @pytest.fixture
-def plain_app(tmp_path: Path):  # type: ignore[no-untyped-def]
+def plain_app(tmp_path: Path):
     return create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data")})
 
 

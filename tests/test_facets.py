@@ -30,11 +30,11 @@ def term(entry: dict, facet: str) -> str:
     return entry[facet]
 
 
-def expected_counts(facet: str, keep) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def expected_counts(facet: str, keep) -> dict[str, int]:
     return dict(Counter(term(e, facet) for e in CORPUS if keep(e)))
 
 
-def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
+def api(client, **params) -> dict:
     # Every communiqué, as the golden records count them (not one result per text).
     response = client.get("/api/search", query_string={"facet_size": 500, "collapse": 0,
                                                        **params})
@@ -166,7 +166,7 @@ def test_command_line_search_offers_the_same_filters(crawled_app) -> None:
     assert len(walked) == len(set(walked)) == sum(1 for e in CORPUS if e["language"] == "en")
 
 
-def _ids(client, **params) -> set[str]:  # type: ignore[no-untyped-def]
+def _ids(client, **params) -> set[str]:
     found, cursor = set(), None
     while True:
         data = api(client, size=100, **params, **({"cursor": cursor} if cursor else {}))

@@ -46,7 +46,7 @@ def test_folding_by_runs_matches_folding_the_whole_text() -> None:
         assert fold(text) == _fold_letters(text)
 
 
-def _postings(reader, fieldname: str, term: bytes) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _postings(reader, fieldname: str, term: bytes) -> list[tuple]:
     matcher = reader.postings(fieldname, term)
     found = []
     while matcher.is_active():

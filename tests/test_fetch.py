@@ -209,7 +209,7 @@ def test_get_returns_decoded_page_with_case_insensitive_headers(site, make_fetch
         page.headers["content-type"] == page.headers["Content-Type"] == "text/html; charset=utf-8"
     )
     with pytest.raises(TypeError):
-        page.headers["X-New"] = "read-only"  # type: ignore[index]
+        page.headers["X-New"] = "read-only"
 
 
 def test_requests_carry_only_minimal_headers(site, make_fetcher):

@@ -375,7 +375,7 @@ def test_tls_to_a_pinned_address_checks_the_hostname(
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     sni: list[str | None] = []
-    context.sni_callback = lambda sock, name, ctx: sni.append(name)  # type: ignore[assignment]
+    context.sni_callback = lambda sock, name, ctx: sni.append(name)
     server, tls_site = _serve(("127.0.0.1", 0))
     server.socket = context.wrap_socket(server.socket, server_side=True)
     tls_site.route("/p", html("over TLS"))

@@ -39,7 +39,7 @@ def record(body: str, language: str = "en", title: str = "Statement", n: int = 1
 
 
 def found(body: str, language: str = "en", title: str = "Statement",
-          extractor: EntityExtractor | None = None):  # type: ignore[no-untyped-def]
+          extractor: EntityExtractor | None = None):
     """(officials, found officials) the extractor makes of a text."""
     entities = (extractor or extractor_for(None)).extract(record(body, language, title))
     return entities.officials, {f.name: f for f in entities.found}
@@ -296,19 +296,19 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def corpus_app(indexed: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+def corpus_app(indexed: Path, tmp_path: Path):
     """A writable copy of the indexed corpus (curation changes it)."""
     data_dir = tmp_path / "data"
     shutil.copytree(indexed, data_dir, symlinks=True)
     return create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SERVER_NAME": "localhost"})
 
 
-def _hits(client) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+def _hits(client) -> dict[str, dict]:
     data = client.get("/api/search", query_string={"size": 100}).get_json()
     return {hit["title"]: hit for hit in data["results"]}
 
 
-def _facet(client, **params) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _facet(client, **params) -> dict[str, int]:
     data = client.get("/api/search", query_string={"size": 1, **params}).get_json()
     return {v["value"]: v["count"] for v in data["facets"]["official"]["values"]}
 
@@ -378,7 +378,7 @@ def test_officials_found_lists_them(corpus_app) -> None:
 
 # -- curation, through the command line and the next index -------------------------------
 
-def _index(app) -> str:  # type: ignore[no-untyped-def]
+def _index(app) -> str:
     result = run_cli(app, "index")
     assert result.exit_code == 0, result.output
     return result.output

@@ -63,7 +63,7 @@ def loaded(generation: Path, ix: whoosh_index.Index) -> tuple[gendata.Generation
 
 
 @pytest.fixture
-def built(tmp_path: Path):  # type: ignore[no-untyped-def]
+def built(tmp_path: Path):
     records = list(generate(240))
     with Archive(tmp_path) as archive:
         archive.store_many(records[:200])
@@ -71,7 +71,7 @@ def built(tmp_path: Path):  # type: ignore[no-untyped-def]
     return tmp_path, update.generation_dir, records
 
 
-def test_a_rebuild_writes_the_data_a_reader_would_build(built) -> None:  # type: ignore[no-untyped-def]
+def test_a_rebuild_writes_the_data_a_reader_would_build(built) -> None:
     data_dir, generation, _ = built
     ix = IndexHome.open(generation)
     data, _ = loaded(generation, ix)
@@ -81,7 +81,7 @@ def test_a_rebuild_writes_the_data_a_reader_would_build(built) -> None:  # type:
     assert isinstance(data.lengths["body"], np.memmap)
 
 
-def test_an_incremental_update_writes_the_new_commit_s_data(built) -> None:  # type: ignore[no-untyped-def]
+def test_an_incremental_update_writes_the_new_commit_s_data(built) -> None:
     data_dir, generation, records = built
     ix = IndexHome.open(generation)
     before = ix.latest_generation()
@@ -106,7 +106,7 @@ def test_an_incremental_update_writes_the_new_commit_s_data(built) -> None:  # t
     assert kept == [f"toc-{before}", f"toc-{ix.latest_generation()}"]
 
 
-def test_missing_stale_or_damaged_data_is_never_used(built, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_missing_stale_or_damaged_data_is_never_used(built, monkeypatch) -> None:
     _, generation, _ = built
     ix = IndexHome.open(generation)
     toc = ix.latest_generation()
@@ -135,7 +135,7 @@ def test_missing_stale_or_damaged_data_is_never_used(built, monkeypatch) -> None
         assert gendata.load(generation, reader, toc) is None
 
 
-def test_a_half_written_directory_is_not_used_and_is_cleared(built) -> None:  # type: ignore[no-untyped-def]
+def test_a_half_written_directory_is_not_used_and_is_cleared(built) -> None:
     _, generation, _ = built
     ix = IndexHome.open(generation)
     toc = ix.latest_generation()
@@ -213,7 +213,7 @@ def _answers(service: SearchService) -> list[tuple]:
     return answers
 
 
-def test_the_search_service_maps_the_data_and_answers_as_without_it(built) -> None:  # type: ignore[no-untyped-def]
+def test_the_search_service_maps_the_data_and_answers_as_without_it(built) -> None:
     data_dir, generation, records = built
     mapped = SearchService(data_dir)
     current = mapped.generations.current()
@@ -230,7 +230,7 @@ def test_the_search_service_maps_the_data_and_answers_as_without_it(built) -> No
     assert _answers(built_service) == with_data
 
 
-def test_a_reader_waits_for_announced_data_and_not_for_a_commit_without_it(built) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_waits_for_announced_data_and_not_for_a_commit_without_it(built) -> None:
     data_dir, generation, records = built
     service = SearchService(data_dir)
     assert service.generations.current() is not None
@@ -261,7 +261,7 @@ def test_a_reader_waits_for_announced_data_and_not_for_a_commit_without_it(built
     assert current[0].tables.live.sum() == 202
 
 
-def test_facet_counts_per_text_count_each_value_of_a_text_once(built) -> None:  # type: ignore[no-untyped-def]
+def test_facet_counts_per_text_count_each_value_of_a_text_once(built) -> None:
     """Versions of one text (events, issue 11) count once per value: checked against
     counting the distinct (value, text) pairs by hand, for single and multi facets."""
     _, generation, _ = built

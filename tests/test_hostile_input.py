@@ -183,7 +183,7 @@ QUOTED_OFFICIAL = 'Petar "Pera" Perić'
 
 
 @pytest.fixture
-def hostile_web(tmp_path: Path):  # type: ignore[no-untyped-def]
+def hostile_web(tmp_path: Path):
     with Archive(tmp_path) as archive:
         archive.store(replace(make_record(1, body="+cmd|' /C calc'!A0 Kosovo talks."),
                               title=FORMULA_TITLE))
@@ -255,7 +255,7 @@ def test_a_client_may_run_only_a_few_requests_at_once(crawled_app, monkeypatch) 
     entered, release = threading.Event(), threading.Event()
     original = service.search
 
-    def held_search(request):  # type: ignore[no-untyped-def]
+    def held_search(request):
         entered.set()
         release.wait(5)
         return original(request)
@@ -298,7 +298,7 @@ SHARED_CLIENT = [HealthCheck.function_scoped_fixture]
 SEARCH_ROUTES = ["/", "/api/search", "/api/export.csv", "/api/export.jsonl"]
 
 
-def _answer_in_time(client, url: str, query_string: object = None) -> int:  # type: ignore[no-untyped-def]
+def _answer_in_time(client, url: str, query_string: object = None) -> int:
     started = time.monotonic()
     response = client.get(url, query_string=query_string)
     response.get_data()  # a streamed export is read to its end

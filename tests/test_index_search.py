@@ -157,7 +157,7 @@ def test_a_crash_mid_rebuild_leaves_the_current_index_serving(data_dir: Path,
     calls = {"n": 0}
     real = build.document_for
 
-    def failing(record, entities=None):  # type: ignore[no-untyped-def]
+    def failing(record, entities=None):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("power cut")
@@ -224,7 +224,7 @@ def test_a_writer_process_that_fails_stops_the_rebuild(data_dir: Path, monkeypat
     home = IndexHome(data_dir)
     before = home.current_dir()
 
-    def failing(record, entities=None):  # type: ignore[no-untyped-def]
+    def failing(record, entities=None):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(build, "document_for", failing)

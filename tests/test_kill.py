@@ -72,7 +72,7 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
-def wait_for(condition, timeout: float, step: float = 0.02):  # type: ignore[no-untyped-def]
+def wait_for(condition, timeout: float, step: float = 0.02):
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -305,7 +305,7 @@ def _runs(data_dir: Path) -> list[tuple[int, str, str, str | None]]:
         db.close()
 
 
-def _kill_a_crawl(app, base_urls: dict[str, str], *args: str) -> int:  # type: ignore[no-untyped-def]
+def _kill_a_crawl(app, base_urls: dict[str, str], *args: str) -> int:
     """Start `communiques crawl ARGS` slowly (a page every 0.3 s), SIGKILL it once its run
     is recorded, and return that run's id; the status shows the live crawl first."""
     data = Path(app.config["DATA_DIR"])
@@ -332,7 +332,7 @@ def _kill_a_crawl(app, base_urls: dict[str, str], *args: str) -> int:  # type: i
     return int(running[0][0])
 
 
-def test_a_killed_crawl_reads_interrupted_and_any_writer_marks_it(  # type: ignore[no-untyped-def]
+def test_a_killed_crawl_reads_interrupted_and_any_writer_marks_it(
     app, local_sites,
 ) -> None:
     data = Path(app.config["DATA_DIR"])
@@ -370,7 +370,7 @@ def test_a_killed_crawl_reads_interrupted_and_any_writer_marks_it(  # type: igno
     assert re.search(r"serbia-mfa .* ok", sources)
 
 
-def test_an_update_with_nothing_due_marks_a_killed_refetch(  # type: ignore[no-untyped-def]
+def test_an_update_with_nothing_due_marks_a_killed_refetch(
     app, local_sites,
 ) -> None:
     data = Path(app.config["DATA_DIR"])
@@ -417,7 +417,7 @@ def test_a_live_crawl_of_another_process_is_left_running(tmp_path: Path) -> None
 
 
 def test_a_killed_writer_process_stops_the_rebuild_at_once(tmp_path: Path,
-                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                           monkeypatch) -> None:
     """The OOM killer's pick, the largest writer, is SIGKILLed: the rebuild fails then,
     stopping the other writer, instead of waiting for it to finish its share first."""
     import indexer.build as build
@@ -430,7 +430,7 @@ def test_a_killed_writer_process_stops_the_rebuild_at_once(tmp_path: Path,
     before = home.current_dir()
     real = build._index_share
 
-    def share(segments_dir, data_dir, part, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def share(segments_dir, data_dir, part, *args, **kwargs):
         if part == 1:
             os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(60)  # writer 0: a long share, still running when writer 1 dies

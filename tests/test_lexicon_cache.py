@@ -164,7 +164,7 @@ def test_suggestions_stop_at_their_time_limit() -> None:
     assert suggestions("Lavrof", words, officials, time_limit=0.0) == []
 
 
-def test_the_service_answers_at_once_then_with_the_lexicon(crawled) -> None:  # type: ignore[no-untyped-def]
+def test_the_service_answers_at_once_then_with_the_lexicon(crawled) -> None:
     # A service of its own, on the crawled data: its lexicon is not read yet.
     service = SearchService(Path(crawled[0].config["DATA_DIR"]))
     first = service.did_you_mean(SearchRequest(q="Lavrof"))

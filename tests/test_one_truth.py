@@ -17,7 +17,7 @@ from indexer.archive import Archive
 SEED_TITLE = "Serbian-Russian consultations on security challenges and threats held in Moscow"
 
 
-def _every_hit(client) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+def _every_hit(client) -> dict[str, dict]:
     hits, cursor = {}, None
     while True:
         data = client.get("/api/search", query_string={

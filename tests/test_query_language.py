@@ -40,7 +40,7 @@ DOCS = [
 
 
 def record(n: int, title: str, body: str, officials=(), countries=(), doc_type="news",
-           language="en", published=None) -> Communique:  # type: ignore[no-untyped-def]
+           language="en", published=None) -> Communique:
     url = f"https://example.org/communique/{n}"
     return Communique(
         id=communique_id(url), url=url, source_id="serbia-mfa" if n % 2 else "russia-mid",
@@ -60,7 +60,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> SearchService:
     return SearchService(data_dir)
 
 
-def titles(service: SearchService, q: str, **kwargs) -> set[str]:  # type: ignore[no-untyped-def]
+def titles(service: SearchService, q: str, **kwargs) -> set[str]:
     return {hit.title for hit in service.search(SearchRequest(q=q, page_size=100,
                                                               **kwargs)).hits}
 
@@ -146,7 +146,7 @@ TOTAL = 1234
 
 
 @pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def big(tmp_path_factory: pytest.TempPathFactory):
     """A synthetic archive of more than 1,000 communiqués, with many dates shared."""
     data_dir = tmp_path_factory.mktemp("big")
     rng = random.Random(7)

@@ -68,7 +68,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def messages(problems, severity: str) -> list[tuple[str, int, str]]:  # type: ignore[no-untyped-def]
+def messages(problems, severity: str) -> list[tuple[str, int, str]]:
     return [(p.path.name, p.line, p.message) for p in problems if p.severity == severity]
 
 

@@ -56,11 +56,11 @@ def app(tmp_path: Path) -> Flask:
     app = create_app({"DATA_DIR": str(data), "RATE_LIMIT": "", "CONCURRENT_PER_CLIENT": 0})
 
     @app.get("/boom/<word>")
-    def boom(word: str):  # type: ignore[no-untyped-def]
+    def boom(word: str):
         raise RuntimeError("boom")  # whatever the word
 
     @app.get("/slow")
-    def slow():  # type: ignore[no-untyped-def]
+    def slow():
         time.sleep(SLOW_SECONDS)
         return "late"
 
@@ -69,8 +69,8 @@ def app(tmp_path: Path) -> Flask:
     sent: list[int] = []
     inner = app.wsgi_app
 
-    def recording(environ, start_response):  # type: ignore[no-untyped-def]
-        def record(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+    def recording(environ, start_response):
+        def record(status, headers, exc_info=None):
             sent.append(int(status.split()[0]))
             return start_response(status, headers, exc_info)
         return inner(environ, record)

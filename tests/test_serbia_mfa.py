@@ -16,7 +16,7 @@ GOLDEN = load_golden("serbia-mfa")
 SEED_TITLE = "Serbian-Russian consultations on security challenges and threats held in Moscow"
 
 
-def archive_path_of(app) -> Path:  # type: ignore[no-untyped-def]
+def archive_path_of(app) -> Path:
     return Path(app.config["DATA_DIR"])
 
 
@@ -27,7 +27,7 @@ def test_the_fixture_is_big_enough() -> None:
         "arhiviranisajt.msp.gov.rs", "www.mfa.gov.rs"}
 
 
-def api_titles(client, **params) -> list[str]:  # type: ignore[no-untyped-def]
+def api_titles(client, **params) -> list[str]:
     # collapse=0: every text as the golden records list them, language versions included.
     response = client.get("/api/search", query_string={"size": 100, "collapse": 0, **params})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -90,7 +90,7 @@ def _seed_file(site_copy: Path) -> Path:
     return site_copy / "arhiviranisajt.msp.gov.rs" / path.lstrip("/") / "index.html"
 
 
-def crawl_serbia(app, *options: str):  # type: ignore[no-untyped-def]
+def crawl_serbia(app, *options: str):
     return run_cli(app, "crawl", "--source", "serbia-mfa", *options)
 
 

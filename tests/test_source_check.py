@@ -41,7 +41,7 @@ def _error(path: Path) -> str:
     return str(caught.value)
 
 
-def _check(*paths: Path):  # type: ignore[no-untyped-def]
+def _check(*paths: Path):
     return CliRunner().invoke(cli, ["sources", "--check", *map(str, paths)],
                               obj=create_app({"TESTING": True}))
 

@@ -27,7 +27,7 @@ LAVROV_TITLE = "Wang Yi Holds Talks with Russian Foreign Minister Sergey Lavrov"
 DJURIC_TITLE = "Wang Yi Holds Phone Call with Serbian Foreign Minister Marko Djuric"
 
 
-def data_dir(app) -> Path:  # type: ignore[no-untyped-def]
+def data_dir(app) -> Path:
     return Path(app.config["DATA_DIR"])
 
 
@@ -154,7 +154,7 @@ def test_removed_listing_page_is_an_error_not_the_end_of_the_listing(
     assert {urlsplit(g["url"]).path for g in GOLDEN if g["doc_type"] != "news"} <= paths
 
 
-def api_hits(client, **params) -> list[dict]:  # type: ignore[no-untyped-def]
+def api_hits(client, **params) -> list[dict]:
     response = client.get("/api/search", query_string={"size": 100, **params})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["results"]
@@ -196,7 +196,7 @@ def test_without_meta_tags_the_headline_then_the_title_without_the_site_name(tmp
     match = match_url(entry["url"], {SOURCE: source})
     assert match is not None
 
-    def read(page: str):  # type: ignore[no-untyped-def]
+    def read(page: str):
         return read_page_as(source, page, entry["url"], datetime.now(UTC), match=match)
 
     older = re.sub(r'<meta name="(ArticleTitle|PubDate)"[^>]*>', "", html)

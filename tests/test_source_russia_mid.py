@@ -61,12 +61,12 @@ def marker_id(article: dict, base_urls: dict[str, str]) -> str:
     return golden_id({"url": f"https://{HOST}{article['section']}{article['id']}/"}, base_urls)
 
 
-def records(app) -> dict:  # type: ignore[no-untyped-def]
+def records(app) -> dict:
     with Archive(Path(app.config["DATA_DIR"]), readonly=True) as archive:
         return {r.id: r for r in archive.all_current() if r.source_id == SOURCE}
 
 
-def crawl(app):  # type: ignore[no-untyped-def]
+def crawl(app):
     return run_cli(app, "crawl", "--source", SOURCE)
 
 
@@ -209,7 +209,7 @@ def test_block_page_is_an_error_and_never_archived(app, site_copy: Path, local_s
 # --------------------------------------------------------------------------- searching
 
 
-def api(client, **params) -> dict:  # type: ignore[no-untyped-def]
+def api(client, **params) -> dict:
     # collapse=0: every text as the golden records list them, language versions included.
     response = client.get("/api/search", query_string={"size": 100, "collapse": 0, **params})
     assert response.status_code == 200, response.get_data(as_text=True)

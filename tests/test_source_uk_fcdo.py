@@ -54,13 +54,13 @@ def article_data(fragment: str) -> dict:
     return next(a for a in ARTICLES if fragment in a["path"])
 
 
-def record_of(app, base_urls: dict[str, str], entry: dict):  # type: ignore[no-untyped-def]
+def record_of(app, base_urls: dict[str, str], entry: dict):
     record_id = communique_id(canonical_url(local_url(entry["url"], base_urls)))
     with Archive(Path(app.config["DATA_DIR"]), readonly=True) as archive:
         return archive.get(record_id)
 
 
-def archived_titles(app) -> set[str]:  # type: ignore[no-untyped-def]
+def archived_titles(app) -> set[str]:
     with Archive(Path(app.config["DATA_DIR"]), readonly=True) as archive:
         return {r.title for r in archive.all_current() if r.source_id == SOURCE}
 

@@ -35,13 +35,13 @@ def record_id(entry: dict, base_urls: dict[str, str]) -> str:
     return communique_id(canonical_url(local_url(entry["url"], base_urls), aliases))
 
 
-def archived(app, base_urls: dict[str, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def archived(app, base_urls: dict[str, str]) -> dict[str, object]:
     """Golden title -> archived record (or None)."""
     with Archive(Path(app.config["DATA_DIR"]), readonly=True) as archive:
         return {g["title"]: archive.get(record_id(g, base_urls)) for g in GOLDEN}
 
 
-def all_titles(app) -> set[str]:  # type: ignore[no-untyped-def]
+def all_titles(app) -> set[str]:
     with Archive(Path(app.config["DATA_DIR"]), readonly=True) as archive:
         return {r.title for r in archive.all_current()}
 
@@ -90,7 +90,7 @@ def test_feed_and_rest_only_articles_are_on_no_listing_page() -> None:
     assert not (site / urlsplit(reach("feed")[0]["url"]).path.strip("/")).exists()
 
 
-def test_crawl_reads_three_doors_once_each(app, local_sites) -> None:  # type: ignore[no-untyped-def]
+def test_crawl_reads_three_doors_once_each(app, local_sites) -> None:
     result = run_cli(app, "crawl", "--source", SOURCE)
     assert result.exit_code == 0, result.output
     records = archived(app, local_sites.base_urls)
@@ -108,7 +108,7 @@ def test_crawl_reads_three_doors_once_each(app, local_sites) -> None:  # type: i
     assert "U.S. & Serbia Launch Civil Nuclear Cooperation Working Group" in records
 
 
-def test_end_markers_index_captions_and_chrome_are_stripped(  # type: ignore[no-untyped-def]
+def test_end_markers_index_captions_and_chrome_are_stripped(
     app, local_sites
 ) -> None:
     assert run_cli(app, "crawl", "--source", SOURCE).exit_code == 0
@@ -128,7 +128,7 @@ def test_end_markers_index_captions_and_chrome_are_stripped(  # type: ignore[no-
     assert remarks.speaker == "Marco Rubio, Secretary of State" and remarks.doc_type == "speech"
 
 
-def test_block_page_on_an_article_is_a_source_error(  # type: ignore[no-untyped-def]
+def test_block_page_on_an_article_is_a_source_error(
     app, local_sites, site_copy: Path
 ) -> None:
     article_file(site_copy, HEWITT).write_text(block_page(site_copy), encoding="utf-8")
@@ -141,7 +141,7 @@ def test_block_page_on_an_article_is_a_source_error(  # type: ignore[no-untyped-
     assert sum(r is not None for r in records.values()) == len(GOLDEN) - 1
 
 
-def test_block_page_instead_of_rest_json_is_a_source_error(  # type: ignore[no-untyped-def]
+def test_block_page_instead_of_rest_json_is_a_source_error(
     app, local_sites, site_copy: Path
 ) -> None:
     root = site_copy / HOST
@@ -166,7 +166,7 @@ def test_block_page_instead_of_rest_json_is_a_source_error(  # type: ignore[no-u
     assert run.status == "partial" and run.errors >= 1
 
 
-def api_hits(client, **params) -> list[dict]:  # type: ignore[no-untyped-def]
+def api_hits(client, **params) -> list[dict]:
     response = client.get("/api/search", query_string={"size": 100, **params})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["results"]
@@ -241,7 +241,7 @@ def test_an_archived_page_is_read_with_the_definition(tmp_path: Path) -> None:
     assert {"Antony Blinken", "Marko Đurić"} <= set(record["officials"])
 
 
-def test_a_listing_linking_to_an_archive_host_is_crawled(  # type: ignore[no-untyped-def]
+def test_a_listing_linking_to_an_archive_host_is_crawled(
     app, local_sites, site_copy: Path
 ) -> None:
     # After a transition the listing links some releases to where they now live.

@@ -16,7 +16,7 @@ SOURCE_IDS = sorted(path.stem for path in GOLDEN.glob("*.json"))
 CASES = [(source_id, entry) for source_id in SOURCE_IDS for entry in load_golden(source_id)]
 
 
-def record_for(crawled, entry: dict):  # type: ignore[no-untyped-def]
+def record_for(crawled, entry: dict):
     app, base_urls = crawled
     source = load_sources()[entry["_source"]] if "_source" in entry else None
     aliases = source.host_aliases if source else {}

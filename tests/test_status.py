@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCES = {"china-mfa", "russia-mid", "serbia-mfa", "uk-fcdo", "us-state"}
 
 
-def test_status_pages_show_every_source_with_its_last_success(client) -> None:  # type: ignore[no-untyped-def]
+def test_status_pages_show_every_source_with_its_last_success(client) -> None:
     data = client.get("/api/status").get_json()
     assert {s["id"] for s in data["sources"]} == SOURCES
     for source in data["sources"]:
@@ -38,7 +38,7 @@ def test_status_pages_show_every_source_with_its_last_success(client) -> None:  
     assert "No source is failing." in html
 
 
-def test_status_json_and_text(crawled_app) -> None:  # type: ignore[no-untyped-def]
+def test_status_json_and_text(crawled_app) -> None:
     result = run_cli(crawled_app, "status", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -48,7 +48,7 @@ def test_status_json_and_text(crawled_app) -> None:  # type: ignore[no-untyped-d
     assert "china-mfa: ok; last success" in text.output
 
 
-def test_options_are_accepted_after_the_subcommand(crawled_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_options_are_accepted_after_the_subcommand(crawled_app, tmp_path: Path) -> None:
     data_dir = crawled_app.config["DATA_DIR"]
     runner = CliRunner()
     before = runner.invoke(cli, ["--data-dir", data_dir, "status", "--json"],
@@ -82,7 +82,7 @@ def test_read_only_commands_on_an_empty_directory_say_how_to_make_an_archive(
     assert list(empty.iterdir()) == []
 
 
-def test_a_taken_port_is_one_line(crawled_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_taken_port_is_one_line(crawled_app) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -97,7 +97,7 @@ def test_a_taken_port_is_one_line(crawled_app) -> None:  # type: ignore[no-untyp
     assert "--port" in result.stderr
 
 
-def test_an_unreadable_definition_is_one_line(crawled_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_definition_is_one_line(crawled_app, monkeypatch) -> None:
     from scrapers.sources import SourceDefinitionError, load_source_file
 
     broken = Path(crawled_app.config["DATA_DIR"]).parent / "broken.toml"

@@ -64,7 +64,7 @@ def test_registry_names_in_the_script_typed(officials: list) -> None:
     assert registry_suggestions("Lavrof Moscow", officials)[0] == '"Sergey Lavrov" Moscow'
 
 
-def test_service_did_you_mean_over_the_crawled_index(crawled_app) -> None:  # type: ignore[no-untyped-def]
+def test_service_did_you_mean_over_the_crawled_index(crawled_app) -> None:
     service = crawled_app.extensions["search"]
     assert service.search(SearchRequest(q="Lavrof")).total == 0
     offered = service.did_you_mean(SearchRequest(q="Lavrof"))
@@ -78,7 +78,7 @@ def test_service_did_you_mean_over_the_crawled_index(crawled_app) -> None:  # ty
     assert service.did_you_mean(SearchRequest(q="")) == []
 
 
-def test_api_offers_did_you_mean_only_for_few_results(client) -> None:  # type: ignore[no-untyped-def]
+def test_api_offers_did_you_mean_only_for_few_results(client) -> None:
     data = client.get("/api/search?q=Lavrof").get_json()
     assert data["total"] == 0
     assert data["did_you_mean"][0] == "Lavrov"

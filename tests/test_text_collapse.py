@@ -10,7 +10,7 @@ from flask import Flask
 from indexer.search import SearchRequest, SearchService
 
 
-def _setup(app: Flask, request: SearchRequest):  # type: ignore[no-untyped-def]
+def _setup(app: Flask, request: SearchRequest):
     service: SearchService = app.extensions["search"]
     current = service.generations.current()
     assert current is not None

@@ -68,7 +68,7 @@ class SlowProxy:
 
 
 @pytest.fixture
-def slow_china(app: Flask, local_sites) -> Iterator[tuple[Flask, SlowProxy]]:  # type: ignore[no-untyped-def]
+def slow_china(app: Flask, local_sites) -> Iterator[tuple[Flask, SlowProxy]]:
     proxy = SlowProxy(local_sites.base_urls[CHINA])
     app.config["SITE_OVERRIDES"] = {**local_sites.base_urls, CHINA: proxy.url}
     try:

@@ -82,7 +82,7 @@ def on_a_terminal(env: dict[str, str]) -> tuple[int, str]:
 
 
 def test_on_a_terminal_timestamped_lines_and_a_progress_bar_per_source(
-        tmp_path: Path, local_sites) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, local_sites) -> None:
     code, drawn = on_a_terminal(environment(tmp_path, local_sites.base_urls))
     assert code == 1, drawn  # Serbia's hosts are down
     assert "Traceback" not in drawn
@@ -101,7 +101,7 @@ def test_on_a_terminal_timestamped_lines_and_a_progress_bar_per_source(
 
 
 def test_not_on_a_terminal_one_json_object_per_line_and_per_failing_host(
-        tmp_path: Path, local_sites) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, local_sites) -> None:
     run = subprocess.run(command(), cwd=REPO, env=environment(tmp_path,
                                                                local_sites.base_urls),
                          capture_output=True, text=True, timeout=240)

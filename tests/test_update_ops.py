@@ -24,7 +24,7 @@ CHINA = "www.fmprc.gov.cn"
 CHINA_LISTINGS = "eng/xw/zyxw"
 
 
-def runs_of(app, source_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def runs_of(app, source_id: str) -> list[dict]:
     result = run_cli(app, "status", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -35,7 +35,7 @@ def china_article(site_copy: Path) -> Path:
     return sorted((site_copy / CHINA / CHINA_LISTINGS).glob("2026*/t*.html"))[0]
 
 
-def test_second_update_fetches_only_listings_and_gets_304s(app) -> None:  # type: ignore[no-untyped-def]
+def test_second_update_fetches_only_listings_and_gets_304s(app) -> None:
     first = run_cli(app, "update", "--log-format", "json")
     assert first.exit_code == 0, first.output
     with Archive(app.config["DATA_DIR"], readonly=True) as archive:
@@ -63,7 +63,7 @@ def test_second_update_fetches_only_listings_and_gets_304s(app) -> None:  # type
         assert archive.count_versions() == archived
 
 
-def test_first_runs_walk_every_listing_page_later_runs_stop_at_known_ones(app) -> None:  # type: ignore[no-untyped-def]
+def test_first_runs_walk_every_listing_page_later_runs_stop_at_known_ones(app) -> None:
     assert run_cli(app, "update", "--source", "china-mfa").exit_code == 0
     first = runs_of(app, "china-mfa")[0]
     assert run_cli(app, "update", "--source", "china-mfa").exit_code == 0
@@ -72,7 +72,7 @@ def test_first_runs_walk_every_listing_page_later_runs_stop_at_known_ones(app) -
     assert second["requests"] < first["requests"]
 
 
-def test_an_edited_article_becomes_a_new_version_with_a_word_diff(app, site_copy) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_article_becomes_a_new_version_with_a_word_diff(app, site_copy) -> None:
     assert run_cli(app, "update", "--source", "china-mfa").exit_code == 0
     page = china_article(site_copy)
     html = page.read_text(encoding="utf-8")
@@ -107,7 +107,7 @@ def test_an_edited_article_becomes_a_new_version_with_a_word_diff(app, site_copy
     assert client.get(f"/communiques/{cid}/diff?from=1&to=9").status_code == 404
 
 
-def test_a_broken_site_fails_the_update_and_leaves_the_archive_alone(app, site_copy) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_site_fails_the_update_and_leaves_the_archive_alone(app, site_copy) -> None:
     assert run_cli(app, "update", "--source", "china-mfa").exit_code == 0
     data_dir = Path(app.config["DATA_DIR"])
     before = (data_dir / Archive.FILENAME).stat()
@@ -129,7 +129,7 @@ def test_a_broken_site_fails_the_update_and_leaves_the_archive_alone(app, site_c
     assert before.st_size > 0
 
 
-def test_a_host_that_is_down_is_one_line(app, local_sites) -> None:  # type: ignore[no-untyped-def]
+def test_a_host_that_is_down_is_one_line(app, local_sites) -> None:
     # Point the Serbian sites at a port nobody listens on.
     import socket
 
@@ -175,7 +175,7 @@ def wait_for_lock_holder(data_dir: Path, timeout: float = 60) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL and /proc")
-def test_two_updates_at_once_one_exits_with_the_lock_code(tmp_path, local_sites) -> None:  # type: ignore[no-untyped-def]
+def test_two_updates_at_once_one_exits_with_the_lock_code(tmp_path, local_sites) -> None:
     data_dir = tmp_path / "data"
     env = env_for(data_dir, local_sites.base_urls, pause=8)
     first = subprocess.Popen(communiques("update", "--source", "china-mfa"), cwd=REPO, env=env,
@@ -195,7 +195,7 @@ def test_two_updates_at_once_one_exits_with_the_lock_code(tmp_path, local_sites)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL and /proc")
 def test_an_update_killed_between_crawl_and_index_leaves_nothing_stale(
-        tmp_path, local_sites) -> None:  # type: ignore[no-untyped-def]
+        tmp_path, local_sites) -> None:
     data_dir = tmp_path / "data"
     env = env_for(data_dir, local_sites.base_urls, pause=30)
     run = subprocess.Popen(communiques("update", "--source", "china-mfa",
@@ -230,7 +230,7 @@ def test_an_update_killed_between_crawl_and_index_leaves_nothing_stale(
     assert index["documents"] > 0
 
 
-def test_a_source_stops_at_its_budget_and_loses_nothing(app) -> None:  # type: ignore[no-untyped-def]
+def test_a_source_stops_at_its_budget_and_loses_nothing(app) -> None:
     from indexer import pipeline
     from scrapers.crawl import CrawlOptions
     from scrapers.sources import load_sources

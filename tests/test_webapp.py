@@ -31,7 +31,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def web(data_dir: Path):  # type: ignore[no-untyped-def]
+def web(data_dir: Path):
     return create_app({"TESTING": True, "DATA_DIR": str(data_dir)}).test_client()
 
 

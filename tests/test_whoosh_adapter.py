@@ -134,7 +134,7 @@ def test_a_vanished_internal_turns_the_fast_paths_off(monkeypatch: pytest.Monkey
     monkeypatch.delattr(whoosh_adapter.W3LeafMatcher, "_next_block")
     real = scoring.BM25F.__init__
 
-    def without_field_b(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def without_field_b(self, *args, **kwargs):
         real(self, *args, **kwargs)
         del self._field_B
 
@@ -310,7 +310,7 @@ def _results(service: SearchService, request: SearchRequest) -> tuple:
             results.histogram, results.next_cursor)
 
 
-def _fallback(services: dict[str, SearchService], call):  # type: ignore[no-untyped-def]
+def _fallback(services: dict[str, SearchService], call):
     """`call` run with the fast paths off, as with another Whoosh."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(whoosh_adapter, "FAST_PATHS", False)

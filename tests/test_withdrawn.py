@@ -15,7 +15,7 @@ from indexer.archive import ADDED_COLUMNS, Archive
 CHINA_ARTICLES = "www.fmprc.gov.cn/eng/xw/zyxw"
 
 
-def test_a_removed_page_is_withdrawn_not_deleted(app, site_copy) -> None:  # type: ignore[no-untyped-def]
+def test_a_removed_page_is_withdrawn_not_deleted(app, site_copy) -> None:
     assert run_cli(app, "update", "--source", "china-mfa").exit_code == 0
     gone = sorted((site_copy / CHINA_ARTICLES).glob("2026*/t*.html"))[0]
     with Archive(app.config["DATA_DIR"], readonly=True) as archive:

@@ -712,7 +712,7 @@ def cause_from_log(text: str) -> str | None:
     return lines[exception_at].strip()[:300] + (f" ({where})" if where else "")
 
 
-def replay(server, failures: list[dict], timeout: float) -> list[dict]:  # type: ignore[no-untyped-def]
+def replay(server, failures: list[dict], timeout: float) -> list[dict]:
     """Send each distinct failing URL alone and cut its traceback from the server log;
     group them by cause. `server` has `base_url`, `log_size()` and `log_since(offset)`."""
     parts = urlsplit(server.base_url)

@@ -170,7 +170,7 @@ def run(work: Path, seconds: int = DEFAULT_SECONDS, connections: int = DEFAULT_C
             capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - started
     figures = parse_figures(result.stdout)
-    requests = int(figures.get("requests", 0))  # type: ignore[call-overload]
+    requests = int(figures.get("requests", 0))
     figures.update({
         "connections": connections, "seconds": seconds, "wall_seconds": round(elapsed, 1),
         "server": "gunicorn -w 2 (sync workers)", "distinct_searches": len(searches),

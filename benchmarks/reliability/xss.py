@@ -180,7 +180,7 @@ def build_archive(data: Path) -> tuple[list[str], list[str]]:
     return ids, [slug(name) for name in promoted]
 
 
-def page_plan(app, ids: list[str], official_ids: list[str]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def page_plan(app, ids: list[str], official_ids: list[str]) -> list[tuple[str, str]]:
     """(surface, path) of every page load: every GET route of the app's url_map with good
     values (each communiqué and official for routes that take one), payloads as queries on
     every route that reads a search, as selected facet values and dates, and as the path
@@ -266,7 +266,7 @@ def run(work: Path) -> dict:
         context = browser.new_context(bypass_csp=True, accept_downloads=True)
         current = {"url": ""}
 
-        def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
+        def on_dialog(dialog) -> None:
             dialogs.append({"url": current["url"], "type": dialog.type,
                             "message": dialog.message[:100]})
             dialog.dismiss()
@@ -316,7 +316,7 @@ CONTROL_PAGE = ("<!doctype html><html><head><title>{p}</title></head><body><p>{p
 CONTROL_FLOOR = 0.5  # of the payloads the checks must catch on the control page
 
 
-def control(context) -> dict:  # type: ignore[no-untyped-def]
+def control(context) -> dict:
     """The same checks on a page that inserts each payload unescaped (text, attribute and
     textarea contexts): proof that they see a payload that runs, in this browser."""
     import http.server
@@ -360,7 +360,7 @@ def control(context) -> dict:  # type: ignore[no-untyped-def]
             "missed": [corpus[n] for n in range(len(corpus)) if n not in caught]}
 
 
-def _fresh_page(context, page, on_dialog):  # type: ignore[no-untyped-def]
+def _fresh_page(context, page, on_dialog):
     """A new tab (after a download or a navigation error, a tab may be left mid-way)."""
     if page is not None:
         try:
@@ -373,7 +373,7 @@ def _fresh_page(context, page, on_dialog):  # type: ignore[no-untyped-def]
     return page
 
 
-def _type_payloads(page, base_url: str, texts: list[str], current: dict) -> list[dict]:  # type: ignore[no-untyped-def]
+def _type_payloads(page, base_url: str, texts: list[str], current: dict) -> list[dict]:
     """Type payloads into the search box so the suggestion script handles them."""
     rows = []
     page.goto(base_url + "/")
