@@ -35,13 +35,13 @@ from whoosh import formats, scoring
 from whoosh import query as wq
 from whoosh.searching import TimeLimit
 
-from indexer import whoosh_adapter
+from indexer import phrases, whoosh_adapter
 
 _INT_SIZE = 4  # Positions values start with pack_uint(len(deltas))
 _LIST_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO 2, EMPTY_LIST, BINPUT 0
 _BININT1, _BININT2, _BININT = ord("K"), ord("M"), ord("J")
 _PICKLE_BATCH = 1000  # longer lists are pickled in several MARK ... APPENDS batches
-_POSITION_BITS = 32  # phrase keys are docnum << 32 | position
+_BLOCK_POSTINGS = 128  # postings per block as the writers write them (W3Codec blocklimit)
 # Or's heuristics (whoosh.query.compound.Or._matcher) when matcher_type is AUTO.
 _OR_TOO_MANY_CLAUSES = wq.Or.TOO_MANY_CLAUSES
 _OR_PRELOAD_MAX_DOCS = 5000
@@ -100,6 +100,17 @@ class _Segment:
             cached = read_postings(self.reader, fieldname, btext, values)
             self._postings[key] = cached
         return cached
+
+    def phrase_postings(self, fieldname: str, btext: bytes,
+                        within: np.ndarray | None) -> _Postings:
+        """A term's postings with their values, of at least the documents `within`
+        (ascending; None: all): only the posting blocks holding one of them are read,
+        unless the whole list was read already. A partial read is not kept."""
+        cached = self._postings.get((fieldname, btext))
+        if within is None or (cached is not None and cached.values is not None):
+            return self.postings(fieldname, btext, values=True)
+        self.check_time()
+        return read_postings(self.reader, fieldname, btext, values=True, within=within)
 
     def term_scores(self, fieldname: str, btext: bytes, weights: np.ndarray,
                     ids: np.ndarray) -> np.ndarray:
@@ -358,8 +369,43 @@ def _binary_tree(results: Sequence[_Dense], combine: Callable[[_Dense, _Dense], 
 
 def _and(q: wq.And, subs: list[wq.Query], seg: _Segment) -> _Dense:
     # And._matcher: a weighted tree of IntersectionMatchers, the largest estimates first.
-    weighted = [(0 - sub.estimate_size(seg.reader), _evaluate(sub, seg)) for sub in subs]
+    results = _phrases_last(subs, seg)
+    weighted = [(0 - sub.estimate_size(seg.reader), result)
+                for sub, result in zip(subs, results, strict=True)]
     return _boosted(_weighted_tree(weighted, _intersect), q.boost)
+
+
+def _phrases_last(subs: list[wq.Query], seg: _Segment) -> list[_Dense]:
+    """Each clause of an And evaluated, those holding a phrase last and only within the
+    documents every other clause matches ('"visa regime" adopted': positions are decoded
+    only where "adopted" is). A clause's result within a subset of the documents is its
+    result there (every node is evaluated document by document), and the intersection
+    leaves out every other document: the And's result is the same."""
+    results: list[_Dense | None] = [None] * len(subs)
+    later = [_has_phrase(sub) for sub in subs]
+    within: np.ndarray | None = None
+    for i in sorted(range(len(subs)), key=lambda i: later[i]):
+        if not later[i] or within is None:
+            result = _evaluate(subs[i], seg)
+        elif not within.any():
+            result = seg.empty()  # the And matches nothing here: scores 0.0, as the tree's
+        else:
+            result = _evaluate(subs[i], _restricted(seg, within))
+        within = result.mask if within is None else within & result.mask
+        results[i] = result
+    return [result for result in results if result is not None]
+
+
+def _has_phrase(q: wq.Query) -> bool:
+    return type(q) is wq.Phrase or any(_has_phrase(child) for child in q.children())
+
+
+def _restricted(seg: _Segment, mask: np.ndarray) -> _Segment:
+    """The segment context with only the documents of `mask` allowed."""
+    other = _Segment.__new__(_Segment)
+    other.__dict__.update(seg.__dict__)
+    other.allowed = seg.allowed & mask
+    return other
 
 
 def _or(q: wq.Or, subs: list[wq.Query], seg: _Segment) -> _Dense:
@@ -415,52 +461,68 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
     """Documents where the words occur in order, each within `slop` of the previous.
 
     This is SpanNear2(ordered=True, mindist=1), which Phrase.matcher builds: positions
-    p0 < p1 < ... with 1 <= p[i] - p[i-1] <= slop. Positions are decoded only for the
-    documents still in the running, word by word. The score is that of the wrapped
-    IntersectionMatcher tree of the words' terms (times the phrase's boost).
+    p0 < p1 < ... with 1 <= p[i] - p[i-1] <= slop (indexer.phrases). The words are read
+    rarest first (fewest documents in the segment), each only in its posting blocks that
+    hold a document every rarer word is in (and the And around the phrase allows), when
+    those are few: a common word beside a rare one costs the few blocks around the rare
+    one's documents. Positions
+    are decoded only for the documents that hold every word and are still in the
+    running, word by word. The score is that of the wrapped IntersectionMatcher tree of
+    the words' terms (times the phrase's boost).
     """
     fieldname = q.fieldname
-    btexts = [_term_bytes(seg.schema, fieldname, word) for word in q.words]
-    if any(b is None or (fieldname, b) not in seg.reader for b in btexts):
+    terms = [_term_bytes(seg.schema, fieldname, word) for word in q.words]
+    btexts = [b for b in terms if b is not None and (fieldname, b) in seg.reader]
+    if len(btexts) < len(terms):
         return seg.empty()  # Phrase.matcher: a missing word is a NullMatcher
-    words = [seg.postings(fieldname, b, values=True) for b in btexts]  # type: ignore[arg-type]
-    candidates = seg.allowed.copy()
-    for postings in words:
-        present = np.zeros(seg.size, dtype=bool)
-        present[postings.ids] = True
-        candidates &= present
-    docs = np.flatnonzero(candidates)
-    fmt = seg.schema[fieldname].format
-    slop = q.slop
-    reach = np.empty(0, np.int64)
-    for i, postings in enumerate(words):
+    distinct = list(dict.fromkeys(btexts))  # a repeated word is read once
+    distinct.sort(key=lambda b: seg.reader.doc_frequency(fieldname, b))
+    read: dict[bytes, _Postings] = {}
+    # The documents still possible: those allowed (a phrase inside an And is only asked
+    # about the documents the And's other clauses match), then those with every word
+    # read so far.
+    docs = np.flatnonzero(seg.allowed)
+    for btext in distinct:
+        # They pick the blocks to read when they are fewer than the word's blocks (of 128
+        # postings): more would reach nearly every block anyway.
+        few = len(docs) * _BLOCK_POSTINGS < seg.reader.doc_frequency(fieldname, btext)
+        postings = seg.phrase_postings(fieldname, btext, docs if few else None)
+        read[btext] = postings
+        docs = phrases.narrow(docs, postings.ids)
         if not len(docs):
-            break
+            return seg.empty()
+    fmt = seg.schema[fieldname].format
+    joined: dict[bytes, _Joined] = {}
+    decoded: dict[bytes, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
+
+    def positions(i: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        btext = btexts[i]
+        earlier = decoded.get(btext)  # a repeated word, for the same documents
+        if earlier is not None and np.array_equal(earlier[0], docs):
+            return earlier[1]
         seg.check_time()
+        postings = read[btext]
         assert postings.values is not None
-        counts, positions = _decode_positions(
-            postings.values, np.searchsorted(postings.ids, docs), fmt)
-        keys = (np.repeat(docs, counts) << _POSITION_BITS) | positions
-        if i:
-            # The latest reached position before each one, in the same document.
-            before = np.searchsorted(reach, keys - 1, side="right") - 1
-            ok = before >= 0
-            found = reach[before[ok]]
-            ok[ok] = (found >= keys[ok] - slop) & \
-                ((found >> _POSITION_BITS) == (keys[ok] >> _POSITION_BITS))
-            keys = keys[ok]
-        reach = keys  # sorted: documents ascending, positions ascending within each
-        owners = reach >> _POSITION_BITS
-        docs = owners[np.flatnonzero(np.diff(owners, prepend=-1))] if len(owners) else owners
+        # Joining all of a word's values pays when most are decoded (or again): else only
+        # the chosen ones are joined.
+        if btext not in joined and 4 * len(docs) >= len(postings.values):
+            joined[btext] = _joined(postings.values)
+        found = _decode_positions(postings.values, np.searchsorted(postings.ids, docs), fmt,
+                                  joined.get(btext))
+        decoded[btext] = (docs, found)
+        return found
+
+    docs = phrases.in_order(docs, len(btexts), positions, q.slop)
     mask = np.zeros(seg.size, dtype=bool)
     mask[docs] = True
     if not seg.scored:
         return _Dense(mask, None)
     parts = []
-    for btext, postings in zip(btexts, words, strict=True):
+    for btext in btexts:
+        postings = read[btext]
         at = np.searchsorted(postings.ids, docs)
         scores = np.zeros(seg.size)
-        scores[docs] = seg.term_scores(fieldname, btext, postings.weights[at], docs)  # type: ignore[arg-type]
+        scores[docs] = seg.term_scores(fieldname, btext, postings.weights[at], docs)
         parts.append(_Dense(mask, scores))
     # SpanNear2Matcher wraps make_binary_tree(IntersectionMatcher, term matchers).
     return _boosted(_binary_tree(parts, _intersect), q.boost)
@@ -468,13 +530,17 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
 
 # -- reading the index ---------------------------------------------------------------------
 
-def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) -> _Postings:
+def read_postings(reader, fieldname: str, btext: bytes, values: bool = False,
+                  within: np.ndarray | None = None) -> _Postings:
     """All postings of a term in a segment, deleted documents included (with the fast
-    paths off, Whoosh's matcher leaves deleted documents out)."""
+    paths off, Whoosh's matcher leaves deleted documents out).
+
+    With `within` (docnums, ascending), the postings of at least those documents: only
+    the posting blocks that hold one of them are read (others may come with them)."""
     # A segment with deletions wraps its matcher in a filter; deletions are the caller's
     # live mask here, so the wrapped matcher is read from its start.
     matcher = whoosh_adapter.unwrap_deletions(reader.postings(fieldname, btext))
-    read = whoosh_adapter.block_postings(matcher, values)
+    read = whoosh_adapter.block_postings(matcher, values, within)
     if read is not None:
         return _Postings(*read)
     # Other matchers (e.g. a ListMatcher over postings inlined in the term info): step.
@@ -492,8 +558,22 @@ def read_postings(reader, fieldname: str, btext: bytes, values: bool = False) ->
                      encoded)
 
 
-def _decode_positions(values: list[bytes], at: np.ndarray,
-                      fmt: formats.Positions) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class _Joined:
+    """A term's encoded values joined into one buffer, for decoding any of them."""
+
+    values: Sequence[bytes]
+    buffer: np.ndarray  # uint8: every value, one after another
+    ends: np.ndarray  # int64: where each value ends in the buffer
+
+
+def _joined(values: Sequence[bytes]) -> _Joined:
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    return _Joined(values, np.frombuffer(b"".join(values), dtype=np.uint8), np.cumsum(lengths))
+
+
+def _decode_positions(values: Sequence[bytes], at: np.ndarray, fmt: formats.Positions,
+                      joined: _Joined | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(positions per value, all positions) of values[at], as Positions.decode_positions.
 
     A value is pack_uint(n) + pickle.dumps(deltas, 2): PROTO 2, EMPTY_LIST, BINPUT 0,
@@ -501,15 +581,25 @@ def _decode_positions(values: list[bytes], at: np.ndarray,
     endian) between MARK and APPENDS ("a" after a single one), then STOP. A pickle.loads
     per value is what made phrases slow; here every value is parsed at once, one integer
     per step, with numpy. Values of another shape are decoded one by one by Whoosh.
+    `joined` (`_joined(values)`), when given, saves joining the chosen values again: a
+    phrase decodes a word's values for most of its documents, or twice ("the the").
     """
-    chosen = [values[i] for i in at.tolist()]
-    count = len(chosen)
+    if joined is None:
+        chosen = values if len(at) == len(values) else [values[i] for i in at.tolist()]
+        joined, picked = _joined(chosen), np.arange(len(chosen))
+    else:
+        picked = at
+    count = len(picked)
     if not count:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    lengths = np.fromiter(map(len, chosen), dtype=np.int64, count=count)
-    buffer = np.frombuffer(b"".join(chosen), dtype=np.uint8)
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
+    buffer = joined.buffer
+    ends = joined.ends[picked]
+    starts = np.where(picked > 0, joined.ends[picked - 1], 0)
+    lengths = ends - starts
+
+    def chosen_value(i: int) -> bytes:
+        return joined.values[int(picked[i])]
+
     head = _INT_SIZE + len(_LIST_HEAD)
     fast = lengths >= head + 4  # the shortest: head, K, one byte, APPENDS, STOP
     at_start = np.where(fast, starts, 0)
@@ -524,7 +614,7 @@ def _decode_positions(values: list[bytes], at: np.ndarray,
     fast &= buffer[ends - 2] == np.where(single, ord("a"), ord("e"))
     fast &= single | (buffer[np.minimum(at_start + head, len(buffer) - 1)] == ord("("))
     slow = np.flatnonzero(~fast)
-    slow_positions = [np.asarray(fmt.decode_positions(chosen[i]), dtype=np.int64)
+    slow_positions = [np.asarray(fmt.decode_positions(chosen_value(i)), dtype=np.int64)
                       for i in slow.tolist()]
     counts[slow] = [len(p) for p in slow_positions]
     firsts = np.cumsum(counts) - counts
@@ -532,7 +622,20 @@ def _decode_positions(values: list[bytes], at: np.ndarray,
     for i, positions in zip(slow.tolist(), slow_positions, strict=True):
         deltas[firsts[i]:firsts[i] + len(positions)] = np.diff(positions, prepend=0)
     cursor = at_start + head + np.where(single, 0, 1)  # past MARK, unless single
-    active = np.flatnonzero(fast)
+    # Values whose items are all BININT1 ("K" + one byte: every gap under 256, most
+    # values) take two bytes an item; their gaps sit at a fixed stride, read in one go.
+    short = fast & (ends - 2 - cursor == 2 * counts)
+    if short.any():
+        short_counts = counts[short]
+        within = np.arange(int(short_counts.sum())) - \
+            np.repeat(np.cumsum(short_counts) - short_counts, short_counts)
+        source = np.repeat(cursor[short] + 1, short_counts) + 2 * within
+        if (buffer[source - 1] == _BININT1).all():
+            deltas[np.repeat(firsts[short], short_counts) + within] = buffer[source]
+            cursor[short] = ends[short] - 2
+        else:
+            short[:] = False  # not what it looked like: step through them below
+    active = np.flatnonzero(fast & ~short)
     step = 0
     while len(active):
         where = cursor[active]
@@ -548,13 +651,13 @@ def _decode_positions(values: list[bytes], at: np.ndarray,
                 (buffer[at4 + 3].astype(np.int64) << 16) | (buffer[at4 + 4].astype(np.int64) << 24)
             value[four] = np.where(word >= 1 << 31, word - (1 << 32), word)  # signed
         if ((op != _BININT1) & ~two & ~four).any():
-            return _decode_one_by_one(chosen, fmt)
+            return _decode_one_by_one([chosen_value(i) for i in range(count)], fmt)
         deltas[firsts[active] + step] = value
         cursor[active] = where + 2 + two + 3 * four
         step += 1
         active = active[counts[active] > step]
     if (cursor[fast] != ends[fast] - 2).any():  # each must stop at its APPENDS
-        return _decode_one_by_one(chosen, fmt)
+        return _decode_one_by_one([chosen_value(i) for i in range(count)], fmt)
     # Cumulative sums restarted at each value: the positions.
     running = np.concatenate(([0], np.cumsum(deltas)))
     return counts, running[1:] - np.repeat(running[firsts], counts)

@@ -54,6 +54,7 @@ import os
 import pickle
 import zlib
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -578,28 +579,44 @@ def unwrap_deletions(matcher: Any) -> Any:
     return matcher
 
 
-def block_postings(matcher: Any, values: bool
+def block_postings(matcher: Any, values: bool, within: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None] | None:
     """(ids int64, weights float64, values or None) of a W3 posting list, read a block
     at a time from its start; None when the matcher is not a W3 block list, a block is
-    not as expected, or the fast paths are off (the caller then steps through it)."""
+    not as expected, or the fast paths are off (the caller then steps through it).
+
+    `within` (docnums, ascending): only the blocks whose range of ids holds one of them
+    are unpickled, the others are passed over on their info alone (a block's info gives
+    its last id, so its ids lie after the previous block's last id, up to its own). The
+    postings returned are then those of the blocks read: every posting of a `within`
+    document, and others."""
     if not FAST_PATHS or type(matcher) is not W3LeafMatcher or matcher._byteids:
         return None
     matcher.reset()
-    read = _read_blocks(matcher, values)
+    read = _read_blocks(matcher, values, within)
     if read is None:
         matcher.reset()
     return read
 
 
-def _read_blocks(matcher: Any, values: bool
+def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None] | None:
     id_deltas: list[tuple] = []
     last_ids: list[int] = []
     weight_parts: list = []
     encoded: list[bytes] | None = [] if values else None
     count = 0
+    # A list: bisect on it costs a fraction of a numpy call per block.
+    wanted = [] if within is None else within.tolist()
+    passed = 0  # how many `within` ids lie at or before the previous block's last id
     while not matcher._atend:
+        if within is not None:
+            # The block holds ids in (previous block's last id, its own last id].
+            upto = bisect_right(wanted, matcher._maxid, passed)
+            if upto == passed:
+                matcher._next_block()  # reads the next block's info only
+                continue
+            passed = upto
         matcher._read_data()  # one (zlib and) unpickle per block of up to 128 postings
         block_ids, block_weights, block_values = matcher._data
         n = len(block_ids)
@@ -619,9 +636,14 @@ def _read_blocks(matcher: Any, values: bool
                 return None
             encoded.extend(block_values)
         count += n
+        if within is not None and passed == len(wanted):
+            break  # no wanted id lies further on
         matcher._next_block()
+    if not count:
+        return np.empty(0, np.int64), np.empty(0, np.float64), encoded
     # Each block's ids are deltas from 0 (its first id is absolute): make the first one
-    # relative to the previous block's last id, and one cumulative sum decodes them all.
+    # relative to the last id of the block read before it (blocks passed over leave no
+    # gap: the sum restarts from an absolute id), and one cumulative sum decodes them all.
     deltas = np.fromiter(chain.from_iterable(id_deltas), dtype=np.int64, count=count)
     starts = np.cumsum([len(part) for part in id_deltas[:-1]], dtype=np.int64)
     deltas[starts] -= np.array(last_ids[:-1], dtype=np.int64)
