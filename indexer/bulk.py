@@ -482,13 +482,15 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
     # about the documents the And's other clauses match), then those with every word
     # read so far.
     docs = np.flatnonzero(seg.allowed)
-    for btext in distinct:
+    for n, btext in enumerate(distinct):
         # They pick the blocks to read when they are fewer than the word's blocks (of 128
         # postings): more would reach nearly every block anyway.
         few = len(docs) * _BLOCK_POSTINGS < seg.reader.doc_frequency(fieldname, btext)
         postings = seg.phrase_postings(fieldname, btext, docs if few else None)
         read[btext] = postings
-        docs = phrases.narrow(docs, postings.ids)
+        # The first word's whole list against the mask costs less than a search.
+        docs = postings.ids[seg.allowed[postings.ids]] if not n and not few \
+            else phrases.narrow(docs, postings.ids)
         if not len(docs):
             return seg.empty()
     fmt = seg.schema[fieldname].format
