@@ -41,6 +41,7 @@ _INT_SIZE = 4  # Positions values start with pack_uint(len(deltas))
 _LIST_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO 2, EMPTY_LIST, BINPUT 0
 _BININT1, _BININT2, _BININT = ord("K"), ord("M"), ord("J")
 _PICKLE_BATCH = 1000  # longer lists are pickled in several MARK ... APPENDS batches
+_FEW_STEPS = 8  # values of up to this many positions are parsed a step per position
 _BLOCK_POSTINGS = 128  # postings per block as the writers write them (W3Codec blocklimit)
 # Or's heuristics (whoosh.query.compound.Or._matcher) when matcher_type is AUTO.
 _OR_TOO_MANY_CLAUSES = wq.Or.TOO_MANY_CLAUSES
@@ -505,9 +506,10 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
         seg.check_time()
         postings = read[btext]
         assert postings.values is not None
-        # Joining all of a word's values pays when most are decoded (or again): else only
-        # the chosen ones are joined.
-        if btext not in joined and 4 * len(docs) >= len(postings.values):
+        # Joining all of a word's values pays when nearly all are decoded, or a repeated
+        # word's twice: else only the chosen ones are joined.
+        if btext not in joined and (4 * len(docs) >= 3 * len(postings.values)
+                                    or btexts.count(btext) > 1):
             joined[btext] = _joined(postings.values)
         found = _decode_positions(postings.values, np.searchsorted(postings.ids, docs), fmt,
                                   joined.get(btext))
@@ -626,7 +628,8 @@ def _decode_positions(values: Sequence[bytes], at: np.ndarray, fmt: formats.Posi
     cursor = at_start + head + np.where(single, 0, 1)  # past MARK, unless single
     # Values whose items are all BININT1 ("K" + one byte: every gap under 256, most
     # values) take two bytes an item; their gaps sit at a fixed stride, read in one go.
-    short = fast & (ends - 2 - cursor == 2 * counts)
+    # (Only worth it when stepping would take many steps: a few are cheaper.)
+    short = fast & (ends - 2 - cursor == 2 * counts) & (counts > _FEW_STEPS)
     if short.any():
         short_counts = counts[short]
         within = np.arange(int(short_counts.sum())) - \

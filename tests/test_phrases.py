@@ -40,7 +40,7 @@ def _text(rng: random.Random, second: bool) -> str:
 
 
 @pytest.fixture(scope="module")
-def searcher():  # type: ignore[no-untyped-def]
+def searcher():
     analyzer = RegexTokenizer() | LowercaseFilter()
     schema = Schema(id=ID(stored=True, unique=True), body=TEXT(analyzer=analyzer),
                     title=TEXT(analyzer=analyzer, field_boost=3.0))
@@ -61,13 +61,13 @@ def searcher():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def evaluator(searcher) -> BulkEvaluator:  # type: ignore[no-untyped-def]
+def evaluator(searcher) -> BulkEvaluator:
     reader = searcher.reader()
     live = np.array([not reader.is_deleted(d) for d in range(reader.doc_count_all())])
     return BulkEvaluator(live)
 
 
-def assert_as_whoosh(searcher, evaluator: BulkEvaluator, query: wq.Query) -> list[int]:  # type: ignore[no-untyped-def]
+def assert_as_whoosh(searcher, evaluator: BulkEvaluator, query: wq.Query) -> list[int]:
     assert evaluator.supports(query, searcher), query
     expected = sorted(searcher.docs_for_query(query))
     docnums, _ = evaluator.matches(query, searcher, scored=False)
@@ -104,7 +104,7 @@ QUERY = st.one_of(
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=QUERY, narrowed=st.booleans())
-def test_phrases_match_and_score_as_whoosh(searcher, evaluator, monkeypatch,  # type: ignore[no-untyped-def]
+def test_phrases_match_and_score_as_whoosh(searcher, evaluator, monkeypatch,
                                            query: wq.Query, narrowed: bool) -> None:
     # Narrowed: every word after the rarest is read only in the blocks holding a rarer
     # word's documents whenever they are fewer than its postings (not only fewer than its
@@ -113,11 +113,11 @@ def test_phrases_match_and_score_as_whoosh(searcher, evaluator, monkeypatch,  # 
     assert_as_whoosh(searcher, evaluator, query)
 
 
-def test_narrowed_reads_happen(searcher, evaluator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_narrowed_reads_happen(searcher, evaluator, monkeypatch) -> None:
     calls: list[int] = []
     real = bulk.read_postings
 
-    def counted(*args, within=None, **kwargs):  # type: ignore[no-untyped-def]
+    def counted(*args, within=None, **kwargs):
         if within is not None:
             calls.append(len(within))
         return real(*args, within=within, **kwargs)
@@ -141,7 +141,7 @@ def test_narrowed_reads_happen(searcher, evaluator, monkeypatch) -> None:  # typ
     (["gamma", ONLY_SECOND, "gamma"], 2),
     (["alpha", "nowhere"], 1),  # in no segment
 ])
-def test_phrase_cases(searcher, evaluator, words: list[str], slop: int) -> None:  # type: ignore[no-untyped-def]
+def test_phrase_cases(searcher, evaluator, words: list[str], slop: int) -> None:
     found = assert_as_whoosh(searcher, evaluator, wq.Phrase("body", words, slop=slop))
     reader = searcher.reader()
     assert not any(reader.is_deleted(d) for d in found)
@@ -151,13 +151,13 @@ def test_phrase_cases(searcher, evaluator, words: list[str], slop: int) -> None:
         assert min(found) >= FIRST
 
 
-def test_a_repeated_word_is_no_single_word(searcher, evaluator) -> None:  # type: ignore[no-untyped-def]
+def test_a_repeated_word_is_no_single_word(searcher, evaluator) -> None:
     twice = set(assert_as_whoosh(searcher, evaluator, wq.Phrase("body", ["rho", "rho"])))
     once = set(assert_as_whoosh(searcher, evaluator, wq.Term("body", "rho")))
     assert twice < once
 
 
-def test_only_the_blocks_holding_the_documents_asked_for_are_read(searcher) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_blocks_holding_the_documents_asked_for_are_read(searcher) -> None:
     reader, _ = searcher.reader().leaf_readers()[0]
     full = bulk.read_postings(reader, "body", b"alpha", values=True)
     rare = bulk.read_postings(reader, "body", b"rho", values=True).ids
@@ -176,3 +176,21 @@ def test_only_the_blocks_holding_the_documents_asked_for_are_read(searcher) -> N
     empty = bulk.read_postings(reader, "body", b"alpha", values=True,
                                within=np.array([], dtype=np.int64))
     assert len(empty.ids) == 0 and len(empty.weights) == 0
+
+
+def test_positions_decode_as_whoosh_does_in_every_path(searcher) -> None:
+    from whoosh.formats import Positions
+
+    fmt = searcher.schema["body"].format
+    rng = random.Random(7)
+    lists = [sorted(rng.sample(range(5000), rng.choice([1, 2, 5, 9, 30, 200])))
+             for _ in range(300)]
+    lists += [list(range(0, 60, 3)), [300, 301, 302], list(range(20)), [70_000]]
+    values = [Positions().encode(p) for p in lists]
+    at = np.array(sorted(rng.sample(range(len(values)), 200)))
+    expected = [fmt.decode_positions(values[i]) for i in at.tolist()]
+    # Only the chosen values joined, and every value joined once (as a phrase does).
+    for joined in (None, bulk._joined(values)):
+        counts, flat = bulk._decode_positions(values, at, fmt, joined)
+        assert counts.tolist() == [len(e) for e in expected]
+        assert flat.tolist() == [p for e in expected for p in e]
