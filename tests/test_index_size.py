@@ -144,3 +144,17 @@ def test_searches_answer_the_same(indexes: tuple[Path, Path],
     assert _answers(compressed) == expected
     monkeypatch.setattr(whoosh_adapter, "FAST_PATHS", False)
     assert _answers(compressed) == expected
+
+
+def test_the_breakdown_accounts_for_the_postings(indexes: tuple[Path, Path]) -> None:
+    """benchmarks.index_size (the figures in docs/performance.md): the posting lists'
+    bytes, per field, add up to the postings files exactly."""
+    from benchmarks.index_size import breakdown
+
+    for data in indexes:
+        found = breakdown(IndexHome(data).current_dir())
+        assert found["files"]["postings (.pst)"] == _postings_bytes(data)
+        assert sum(f["bytes"] for f in found["fields"].values()) == _postings_bytes(data)
+        assert sum(found["files"].values()) == found["total"]
+    compressed, plain = (breakdown(IndexHome(d).current_dir())["fields"] for d in indexes)
+    assert compressed["body_exact"]["bytes"] < 0.75 * plain["body_exact"]["bytes"]
