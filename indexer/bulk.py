@@ -491,7 +491,7 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
         read[btext] = postings
         # The first word's whole list against the mask costs less than a search.
         docs = postings.ids[seg.allowed[postings.ids]] if not n and not few \
-            else phrases.narrow(docs, postings.ids)
+            else phrases.narrow(docs, postings.ids, seg.size)
         if not len(docs):
             return seg.empty()
     fmt = seg.schema[fieldname].format

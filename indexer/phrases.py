@@ -17,13 +17,12 @@ import numpy as np
 POSITION_BITS = 32  # keys are docnum << 32 | position: one sort order for both
 
 
-def narrow(docs: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The documents of `docs` that are in `ids` (both ascending, no repeats)."""
-    if not len(docs) or not len(ids):
-        return docs[:0]
-    at = np.searchsorted(ids, docs)
-    np.minimum(at, len(ids) - 1, out=at)
-    return docs[ids[at] == docs]
+def narrow(docs: np.ndarray, ids: np.ndarray, size: int) -> np.ndarray:
+    """The documents of `docs` that are in `ids` (docnums under `size`, no repeats)."""
+    # A mask over the segment: several times faster than searching sorted arrays.
+    present = np.zeros(size, dtype=bool)
+    present[ids] = True
+    return docs[present[docs]]
 
 
 Positions = Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]]
