@@ -31,6 +31,7 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from whoosh.reading import IndexReader
 
 from indexer import whoosh_adapter
 from indexer.bulk import read_lengths
-from indexer.facets import FACETS, FacetTables
+from indexer.facets import FACETS, FacetTables, MappedIds, _Facet
 
 FORMAT = 1
 DATA_DIR = "data"
@@ -89,22 +90,28 @@ def write(generation_dir: Path | str, index: Any) -> Path | None:
         signature = _signature(reader, toc_generation)
         if any(s["id"] is None for s in signature["segments"]):
             return None
-        tables = FacetTables(reader)
-        lengths = {}
-        if whoosh_adapter.FAST_PATHS:
-            for field in LENGTH_FIELDS:
-                if field in reader.schema:
-                    parts = [read_lengths(leaf, field) for leaf, _ in reader.leaf_readers()]
-                    lengths[field] = (np.concatenate(parts) if parts
-                                      else np.empty(0, np.float64))
+        length_fields = [f for f in LENGTH_FIELDS if f in reader.schema] \
+            if whoosh_adapter.FAST_PATHS else []
+        previous = _previous(generation_dir, toc_generation, signature, length_fields)
+        if previous is not None:
+            tables, encoded_ids, lengths = _extended(previous, reader)
+        else:
+            tables = FacetTables(reader)
+            encoded_ids = _encoded(tables.ids)
+            lengths = {}
+            if whoosh_adapter.FAST_PATHS:
+                for field in LENGTH_FIELDS:
+                    if field in reader.schema:
+                        parts = [read_lengths(leaf, field)
+                                 for leaf, _ in reader.leaf_readers()]
+                        lengths[field] = (np.concatenate(parts) if parts
+                                          else np.empty(0, np.float64))
     temporary = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
     temporary.mkdir(parents=True)
     try:
         for name in _TABLE_ARRAYS:
             np.save(temporary / f"{name}.npy", getattr(tables, name))
-        np.save(temporary / "ids.npy", np.array([i.encode() for i in tables.ids],
-                                                dtype=bytes) if tables.ids
-                else np.empty(0, dtype="S1"))
+        np.save(temporary / "ids.npy", encoded_ids)
         facets: dict[str, list[str]] = {}
         for spec in FACETS:
             table = tables._facets[spec.name]
@@ -129,6 +136,109 @@ def write(generation_dir: Path | str, index: Any) -> Path | None:
         withdraw(generation_dir, toc_generation)
     _prune(generation_dir, toc_generation)
     return target
+
+
+def _encoded(ids: Sequence[str]) -> np.ndarray:
+    """Ids as fixed-width UTF-8 bytes (the order of UTF-8 bytes is that of the str)."""
+    return np.array([i.encode() for i in ids], dtype=bytes) if len(ids) \
+        else np.empty(0, dtype="S1")
+
+
+def _previous(generation_dir: Path, toc_generation: int, signature: dict[str, Any],
+              length_fields: list[str]) -> GenerationData | None:
+    """The newest earlier TOC's data when its segments (ids and sizes) are the first
+    segments of this one: an incremental commit that only added segments and deleted
+    documents. Its arrays then describe those segments' documents still (deletions
+    only change `live`), and only the new segments need reading."""
+    root = generation_dir / DATA_DIR
+    numbers = sorted((int(p.name[4:]) for p in root.glob("toc-*") if p.name[4:].isdigit()
+                      and int(p.name[4:]) < toc_generation), reverse=True)
+    if not numbers:
+        return None
+    directory = _directory(generation_dir, numbers[0])
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    old = manifest.get("segments", [])
+    new = signature["segments"]
+    if manifest.get("format") != FORMAT or \
+            manifest.get("fast_paths") != signature["fast_paths"] or \
+            not old or len(old) >= len(new) or \
+            [(s["id"], s["documents"]) for s in old] != \
+            [(s["id"], s["documents"]) for s in new[:len(old)]] or \
+            sorted(manifest.get("lengths", [])) != sorted(length_fields):
+        return None
+    return _load_arrays(directory, manifest)
+
+
+def _extended(previous: GenerationData, reader: IndexReader
+              ) -> tuple[FacetTables, np.ndarray, dict[str, np.ndarray]]:
+    """The tables, encoded ids and lengths of the reader's index from the previous
+    commit's data and the segments added since, read alone: the same arrays as
+    FacetTables(reader) builds (tests/test_gendata.py compares them)."""
+    old = FacetTables.from_data(previous)
+    leaves = reader.leaf_readers()
+    first_new = next(i for i, (_leaf, offset) in enumerate(leaves) if offset >= old.size)
+    tables = old
+    encoded = np.asarray(previous.ids)
+    lengths = {field: np.asarray(values) for field, values in previous.lengths.items()}
+    for leaf, _offset in leaves[first_new:]:
+        added = FacetTables(leaf)
+        added_ids = _encoded(added.ids)
+        tables = _joined(tables, encoded, added, added_ids)
+        encoded = np.concatenate([encoded, added_ids]) if len(added_ids) else encoded
+        for field in lengths:
+            lengths[field] = np.concatenate([lengths[field], read_lengths(leaf, field)])
+    # Deletions anywhere (old segments lose the changed communiqués' previous versions).
+    live = np.ones(tables.size, dtype=bool)
+    for leaf, offset in leaves:
+        segment = leaf.segment()
+        if segment is not None and segment.has_deletions():
+            live[np.fromiter(segment.deleted_docs(), dtype=np.int64) + offset] = False
+    tables.live = live
+    return tables, encoded, lengths
+
+
+def _joined(first: FacetTables, first_ids: np.ndarray, then: FacetTables,
+            then_ids: np.ndarray) -> FacetTables:
+    """Tables of `first`'s documents followed by `then`'s, as one reader over both
+    segments' documents in that order would build them (live is set by the caller)."""
+    tables = FacetTables.__new__(FacetTables)
+    size = first.size + then.size
+    tables.size = size
+    tables.live = np.concatenate([first.live, then.live])
+    tables.ids = MappedIds(np.concatenate([first_ids, then_ids]))  # type: ignore[assignment]
+    # id_rank: a stable sort of every id; the new ids come after the old in docnum, so an
+    # equal old id ranks first (side="right"). Merged instead of sorting everything again.
+    order = np.empty(first.size, dtype=np.int64)
+    order[first.id_rank] = np.arange(first.size)
+    old_sorted = first_ids[order]
+    new_order = np.argsort(then_ids, kind="stable")
+    inserted = np.searchsorted(old_sorted, then_ids[new_order], side="right")
+    rank = np.empty(size, dtype=np.int64)
+    rank[first.size + new_order] = inserted + np.arange(then.size)
+    rank[:first.size] = first.id_rank + np.searchsorted(inserted, first.id_rank, side="right")
+    tables.id_rank = rank
+    for name in ("ordinal", "year", "month", "dated"):
+        setattr(tables, name, np.concatenate([getattr(first, name), getattr(then, name)]))
+    tables._facets = {}
+    for spec in FACETS:
+        if spec.field is None:
+            tables._facets[spec.name] = tables._date_facet(spec.name)
+            continue
+        a, b = first._facets[spec.name], then._facets[spec.name]
+        terms = list(a.terms) + [t for t in b.terms if t not in a.index]
+        index = {t: i for i, t in enumerate(terms)}
+        remap = np.array([index[t] for t in b.terms] + [-1], dtype=np.int64)
+        if spec.multi:
+            docs = np.concatenate([a.docs, b.docs + first.size]).astype(np.int64)
+            values = np.concatenate([a.values, remap[b.values]]).astype(np.int64)
+        else:
+            docs = np.empty(0, np.int64)
+            values = np.concatenate([a.values, remap[b.values]]).astype(np.int64)
+        tables._facets[spec.name] = _Facet(terms, index, docs, values)
+    return tables
 
 
 def _fsync(path: Path) -> None:
@@ -198,9 +308,20 @@ def load(generation_dir: Path | str, reader: IndexReader,
         return None
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
-        if {k: v for k, v in manifest.items() if k != "lengths"} != \
-                _signature(reader, toc_generation):
-            return None
+    except (OSError, ValueError) as error:
+        log.warning("generation data in %s unreadable (%s): building it instead",
+                    directory, error)
+        return None
+    if {k: v for k, v in manifest.items() if k != "lengths"} != \
+            _signature(reader, toc_generation):
+        return None
+    return _load_arrays(directory, manifest)
+
+
+def _load_arrays(directory: Path, manifest: dict[str, Any]) -> GenerationData | None:
+    """The arrays of a data directory whose manifest was read, mapped; None when a file
+    is missing, unreadable or of the wrong size."""
+    try:
         facet_terms = json.loads((directory / "facets.json").read_text())
         arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r")
                   for name in (*_TABLE_ARRAYS, "ids")}
