@@ -60,6 +60,15 @@ SEGMENT_POSTINGS_LIMIT: int | None = None
 PROGRESS_EVERY = 1000
 # Derived entities a writer process stores per transaction: few transactions, bounded memory.
 ENTITY_BATCH = 5000
+# Segments that updates add are merged by size tiers: a segment's tier is the number of
+# times MERGE_FACTOR divides its live documents; when MERGE_FACTOR segments share a tier
+# they become one segment of the next tier (deleted documents dropped), so an index
+# holds fewer than MERGE_FACTOR segments per tier, and tiers grow logarithmically.
+MERGE_FACTOR = 8
+# Segments larger than this (a rebuild's, or merged ones grown past it) are never merged
+# again by updates: Whoosh's merge copies postings one at a time, and a rebuild is the
+# faster way to rewrite large ones.
+MAX_MERGED_DOCUMENTS = 20_000
 # Generations kept besides the current one, so a reader still using the previous
 # index (a web worker mid-request) does not lose its files.
 KEEP_OLD_GENERATIONS = 1
@@ -604,4 +613,73 @@ def update_index(
                          changed, mentions)
     home.write_state(generation, {"last_seq": newest, "entities": fingerprint,
                                   "events": events_store.EVENTS_VERSION})
+    if indexed and whoosh_adapter.FAST_PATHS:
+        # After the update is searchable: a reader opens the merged commit when it is
+        # committed, with its data, and meanwhile searches the update's commit.
+        _merge_tiers(generation, ix, total)
     return IndexUpdate("incremental", indexed, total, generation)
+
+
+def _tier(documents: int) -> int:
+    size, tier = max(documents, 1), 0
+    while size >= MERGE_FACTOR:
+        size //= MERGE_FACTOR
+        tier += 1
+    return tier
+
+
+def segments_to_merge(segments: list) -> list:
+    """The segments to merge into one so that no tier holds MERGE_FACTOR segments: those
+    of every full tier, and again while the merged segment fills the tier it lands in
+    (segments past MAX_MERGED_DOCUMENTS are left as they are)."""
+    chosen: list = []
+    rest = [segment for segment in segments if segment.doc_count() <= MAX_MERGED_DOCUMENTS]
+    while True:
+        merged = _tier(sum(s.doc_count() for s in chosen)) if chosen else None
+        tiers: dict[int, list] = {}
+        for segment in rest:
+            tiers.setdefault(_tier(segment.doc_count()), []).append(segment)
+        full = [t for t, members in tiers.items()
+                if len(members) + (t == merged) >= MERGE_FACTOR]
+        if not full:
+            return chosen
+        taken = [segment for t in sorted(full) for segment in tiers[t]]
+        chosen += taken
+        rest = [segment for segment in rest if segment not in taken]
+
+
+def _merge_tiers(generation: Path, ix: Index, expected: int) -> None:
+    """Merge full tiers into one segment each (Whoosh's own merge, which leaves deleted
+    documents out), in a commit of its own with its generation data. A failure leaves
+    the update's commit as it is."""
+    from whoosh.reading import SegmentReader
+
+    if not segments_to_merge(ix._segments()):  # type: ignore[attr-defined]
+        return
+    writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
+
+    def policy(merging: Any, existing: list) -> list:
+        chosen = segments_to_merge(existing)
+        for segment in chosen:
+            merging.add_reader(SegmentReader(merging.storage, merging.schema, segment))
+        return [segment for segment in existing if segment not in chosen]
+
+    announced = ix.latest_generation() + 1
+    gendata.announce(generation, announced)
+    try:
+        writer.commit(mergetype=policy)
+    except Exception as error:  # noqa: BLE001 (the update is committed and sound)
+        gendata.withdraw(generation, announced)
+        try:
+            writer.cancel()  # the lock, if the commit failed before releasing it
+        except Exception:  # noqa: BLE001, S110 (closed already)
+            pass
+        logging.getLogger("communiques").warning(
+            "segments not merged (%s: %s)", type(error).__name__, error)
+        return
+    if ix.latest_generation() != announced:
+        gendata.withdraw(generation, announced)
+    try:
+        _verify(ix, expected, "merge")
+    finally:
+        _write_generation_data(generation, ix)

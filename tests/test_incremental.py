@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks.corpus import common_words, generate
-from indexer import gendata, whoosh_adapter
+from indexer import build, gendata, whoosh_adapter
 from indexer.archive import Archive
 from indexer.build import IndexHome, rebuild_index, update_index
 from indexer.facets import FacetTables
@@ -137,3 +137,86 @@ def test_the_data_of_an_update_with_deletions_equals_a_reader_s(tmp_path):
             gendata.load(generation, reader, ix.latest_generation())),  # type: ignore[arg-type]
             FacetTables(reader))
     assert sum(deleted for _, deleted in _segments(tmp_path)) == 3
+
+
+def test_segments_stay_bounded_by_tiers_over_many_updates(tmp_path, monkeypatch):
+    """Many small updates: full tiers are merged (MERGE_FACTOR 3 here), so no tier holds
+    3 segments, and searches find what a rebuild of the same archive finds. (Scores differ
+    by about 1%: Whoosh's merge sums the documents' stored, byte-rounded field lengths
+    into the merged segment's totals, so average lengths move a little.)"""
+    monkeypatch.setattr(build, "MERGE_FACTOR", 3)
+    records = list(generate(130))
+    counts = []
+    with Archive(tmp_path) as archive:
+        archive.store_many(records[:40])
+        rebuild_index(archive, tmp_path)
+        for start in range(40, 130, 5):  # 18 updates of 5
+            archive.store_many(records[start:start + 5])
+            update_index(archive, tmp_path)
+            segments = _segments(tmp_path)
+            counts.append(len(segments))
+            generation = IndexHome(tmp_path).current_dir()
+            assert generation is not None
+            ix = IndexHome.open(generation)
+            assert build.segments_to_merge(ix._segments()) == []
+            assert sum(n for n, _ in segments) == start + 5
+    # Without merging there would be 19 segments; tiers of 3 keep it logarithmic.
+    assert max(counts) <= 6 and counts[-1] < 19
+    generation = IndexHome(tmp_path).current_dir()
+    assert generation is not None
+    loaded(generation, IndexHome.open(generation))  # the merged commit's data is right
+    queries = [common_words()[i] for i in (0, 1, 5, 9)] + [""]
+    service = SearchService(tmp_path)
+    incremental = [_by_date(service, q) for q in queries]
+    facets = [(f.name, [(v.value, v.count) for v in f.values])
+              for f in service.search(SearchRequest(q=queries[0])).facets]
+    assert incremental[-1][0] == 130
+    with Archive(tmp_path) as archive:
+        rebuild_index(archive, tmp_path)
+    rebuilt = SearchService(tmp_path)
+    assert [_by_date(rebuilt, q) for q in queries] == incremental
+    assert [(f.name, [(v.value, v.count) for v in f.values])
+            for f in rebuilt.search(SearchRequest(q=queries[0])).facets] == facets
+
+
+def test_a_merge_drops_the_deleted_documents_of_the_merged_segments(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "MERGE_FACTOR", 3)
+    records = list(generate(60))
+    with Archive(tmp_path) as archive:
+        archive.store_many(records[:40])
+        rebuild_index(archive, tmp_path)
+        archive.store_many(records[40:45])
+        update_index(archive, tmp_path)
+        archive.store_many(records[45:50])
+        update_index(archive, tmp_path)
+        # Changes of documents in the two update segments, with a third update: the
+        # tier of 5-document segments is full and merged without the old versions.
+        archive.store_many(records[50:55] + [_changed(records[41], "Qwzx", "qwzx"),
+                                             _changed(records[46], "Qwzx", "qwzx")])
+        update_index(archive, tmp_path)
+    segments = _segments(tmp_path)
+    assert sum(deleted for _, deleted in segments) == 0
+    assert sum(n for n, _ in segments) == 55
+    total, ids = _by_date(SearchService(tmp_path), "qwzx")
+    assert total == 2 and sorted(ids) == sorted([records[41].id, records[46].id])
+    assert SearchService(tmp_path).search(SearchRequest(q="", page_size=1)).total == 55
+
+
+def test_large_segments_are_left_out_of_tiers(monkeypatch):
+    class Segment:
+        def __init__(self, documents: int) -> None:
+            self.documents = documents
+
+        def doc_count(self) -> int:
+            return self.documents
+
+    monkeypatch.setattr(build, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(build, "MAX_MERGED_DOCUMENTS", 100)
+    large = [Segment(500) for _ in range(4)]
+    small = [Segment(5), Segment(6), Segment(7)]
+    assert build.segments_to_merge(large) == []
+    assert build.segments_to_merge([*large, *small]) == small
+    # 3 of 5-7 documents merge into one of 18, which fills the next tier with two more.
+    more = [Segment(20), Segment(25)]
+    assert build.segments_to_merge([*large, *small, *more]) == [*small, *more]
+    assert build.segments_to_merge([*large, *small[:2], *more]) == []
