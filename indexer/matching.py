@@ -54,6 +54,8 @@ def effective_sort(request: SearchRequest, parsed: wq.Query | None) -> str:
 
 def canonical_values(data_dir: str, facet: str, values: tuple[str, ...]) -> tuple[str, ...]:
     """Officials and countries named in any spelling or script, as the index holds them."""
+    if not values:  # nothing to look up: never load the registry for it
+        return values
     if facet == "official":
         registry = extractor_for(data_dir).registry
         return tuple(getattr(registry.lookup(v), "name", v) for v in values)

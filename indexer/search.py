@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from indexer.aggregations import facet_counts, histogram
 from indexer.archive import Archive
@@ -66,9 +65,6 @@ from indexer.request import (
 from indexer.suggestions import FEW_RESULTS, LexiconCache, suggestions
 from scrapers.record import Communique
 
-if TYPE_CHECKING:
-    from whoosh.searching import Searcher
-
 __all__ = [  # what the web app and the CLI import from here
     "ALL_OF_FACETS", "DEFAULT_FACET_SIZE", "DEFAULT_PAGE_SIZE", "FACET_OPERATORS",
     "FILTER_FIELDS", "MAX_FACET_SIZE", "MAX_FILTER_VALUES", "MAX_PAGE", "MAX_PAGE_SIZE",
@@ -96,9 +92,14 @@ class SearchService:
         """A read-only archive connection for this thread."""
         return self.documents.archive()
 
-    def _current(self) -> tuple[Generation, Searcher] | None:
-        # The benchmark harness times opening a generation through this name.
-        return self.generations.current()
+    def warm(self) -> None:
+        """Read now what the first searches would otherwise read inside a request: the
+        current generation with its version tables, and the officials registry that
+        spells facet values. A web worker calls it once, off the request path."""
+        current = self.generations.current()
+        if current is not None:
+            self.texts.tables(current[0])
+        canonical_values(str(self.data_dir), "official", ("",))
 
     def parse(self, q: str, schema, exact: bool = False):
         """The text query (None when only dates were given) and the query's date range."""

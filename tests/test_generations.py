@@ -95,3 +95,28 @@ def test_the_service_answers_a_repeated_search_from_the_generation(tmp_path: Pat
     _store(tmp_path, range(3, 4))
     assert service.generation_tag() != tag
     assert service.search(SearchRequest(q="kosovo")).total == 4
+
+
+def test_a_web_worker_reads_its_generation_before_the_first_search(tmp_path: Path) -> None:
+    """create_app warms the service off the request path: the first visitor's search
+    finds the generation open and its version tables read."""
+    from webapp import create_app
+
+    _store(tmp_path, range(3))
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
+    service = app.extensions["search"]
+    warm_up = app.extensions["search_warm_up"]
+    warm_up.join(timeout=60)
+    assert not warm_up.is_alive()
+    generation = service.generations._generation
+    assert generation is not None and generation.versions is not None
+    assert service.search(SearchRequest(q="kosovo")).total == 3
+
+
+def test_no_index_yet_is_no_failed_warm_up(tmp_path: Path) -> None:
+    from webapp import create_app
+
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
+    app.extensions["search_warm_up"].join(timeout=60)
+    assert app.extensions["search"].generations._generation is None
+    assert app.test_client().get("/api/search?q=kosovo").status_code == 200

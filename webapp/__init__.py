@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping
 
 from flask import Flask
 
 from indexer.search import SearchService
 from webapp.config import DEFAULTS
+
+log = logging.getLogger(__name__)
+
+
+def _warm(service: SearchService) -> None:
+    # A warm-up that fails (no index yet, a rebuild under way) costs nothing: the first
+    # search then reads what it needs, as it would have.
+    try:
+        service.warm()
+    except Exception as error:  # noqa: BLE001 - never take a worker down for a warm-up
+        log.info("search warm-up skipped: %s", error)
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
@@ -18,8 +31,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["search"] = SearchService(app.config["DATA_DIR"],
-                                             float(app.config["SEARCH_TIME_LIMIT"]))
+    service = SearchService(app.config["DATA_DIR"], float(app.config["SEARCH_TIME_LIMIT"]))
+    app.extensions["search"] = service
+    if app.config["WARM_UP"]:
+        # The generation's version tables and the officials registry, read once per
+        # worker off the request path, rather than by whoever searches first.
+        warm_up = threading.Thread(target=_warm, args=(service,), name="search-warm-up",
+                                   daemon=True)
+        app.extensions["search_warm_up"] = warm_up
+        warm_up.start()
 
     from webapp import api, embed, entities, errors, feeds, http, limits, pages
 

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, object] = {
     "PAGE_SIZE": 10,
     # Seconds a search may score before it is stopped with a 503 (frees the worker).
     "SEARCH_TIME_LIMIT": SEARCH_TIME_LIMIT,
+    # Read the index generation's tables and the officials registry when the app starts
+    # (a background thread), so that no visitor's first search pays for them.
+    "WARM_UP": True,
     # Requests one client (address) may make: Flask-Limiter's syntax, ";" between limits.
     # Empty turns rate limiting off (a benchmark measuring capacity). Per worker process.
     "RATE_LIMIT": "20/second;300/minute",
