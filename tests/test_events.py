@@ -441,3 +441,51 @@ def test_event_clauses_become_the_event_filter() -> None:
                                                  "lavrov sanctions"))
     assert request.q == "kosovo sanctions"
     assert request.filters["event"] == ("2015-02-17-ivica-dacic-sergey-lavrov",)
+
+
+def _stable_ids_by_pairs(events: list[Event], before: dict[str, set[str]],
+                         given: set[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The rule of stable_ids, comparing every old event with every new one."""
+    members = [set(e.communiques) for e in events]
+    overlaps = sorted(((len(members[i] & old), old_id, i) for old_id, old in before.items()
+                       for i in range(len(events)) if members[i] & old),
+                      key=lambda t: (-t[0], t[1], t[2]))
+    id_of: dict[int, str] = {}
+    kept: set[str] = set()
+    for _shared, old_id, i in overlaps:
+        if old_id not in kept and i not in id_of:
+            id_of[i], _ = old_id, kept.add(old_id)
+    taken = given | set(before) | kept
+    for i, new in enumerate(events):
+        if i not in id_of:
+            event_id, number = new.id, 2
+            while event_id in taken:
+                event_id, number = f"{new.id}-{number}", number + 1
+            id_of[i] = event_id
+            taken.add(event_id)
+    aliases = []
+    for old_id in sorted(set(before) - kept):
+        best = max(range(len(events)), key=lambda i: (len(members[i] & before[old_id]), -i),
+                   default=None)
+        held = best is not None and members[best] & before[old_id]
+        aliases.append((old_id, id_of[best] if held else ""))
+    return [id_of[i] for i in range(len(events))], aliases
+
+
+def test_stable_ids_through_the_communiques_equal_the_rule_over_every_pair() -> None:
+    """Counting overlaps through each communiqué's events (linear) decides exactly as
+    comparing every old event with every new one, ties and readouts of two events too."""
+    import random
+
+    for seed in range(300):
+        rng = random.Random(seed)
+        pool = [f"c{n}" for n in range(rng.randint(1, 12))]
+        def some(rng: random.Random = rng, pool: list[str] = pool) -> list[str]:
+            return rng.sample(pool, rng.randint(1, min(3, len(pool))))
+
+        events = [event(f"e{rng.randint(0, 3)}", *some()) for _ in range(rng.randint(0, 6))]
+        before = {f"e{n}": set(some())
+                  for n in rng.sample(range(6), rng.randint(0, 4))}
+        given = set(before) | {f"e{n}" for n in range(rng.randint(0, 5))}
+        got, aliases = stable_ids(events, before, given)
+        assert ([e.id for e in got], aliases) == _stable_ids_by_pairs(events, before, given), seed

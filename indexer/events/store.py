@@ -10,7 +10,7 @@ indexes on (countries, day) and (source, day)), so an update costs what it chang
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
@@ -109,10 +109,19 @@ def stable_ids(events: list[Event], before: dict[str, set[str]],
     link to an event that a new readout or a rebuild merged into another still leads
     to it ("" when none holds any: it is no longer reported). Ids are assigned in a
     fixed order, so the same archive gives the same ids."""
-    members = [set(e.communiques) for e in events]
-    overlaps = sorted(((len(members[i] & old), old_id, i)
-                       for old_id, old in before.items()
-                       for i in range(len(events)) if members[i] & old),
+    # Overlaps counted through the communiqués (each old event's readouts looked up in
+    # the new events holding them), not by comparing every old event with every new one:
+    # a rebuild of an archive with many events stays linear.
+    holders: dict[str, list[int]] = {}
+    for i, event in enumerate(events):
+        for communique in set(event.communiques):
+            holders.setdefault(communique, []).append(i)
+    shared_with: dict[str, Counter[int]] = {
+        old_id: Counter(i for c in old for i in holders.get(c, ()))
+        for old_id, old in before.items()}
+    overlaps = sorted(((shared, old_id, i)
+                       for old_id, counts in shared_with.items()
+                       for i, shared in counts.items()),
                       key=lambda t: (-t[0], t[1], t[2]))
     id_of: dict[int, str] = {}
     kept: set[str] = set()
@@ -132,9 +141,9 @@ def stable_ids(events: list[Event], before: dict[str, set[str]],
         taken.add(event_id)
     aliases = []
     for old_id in sorted(set(before) - kept):
-        best = max(range(len(events)), key=lambda i: (len(members[i] & before[old_id]), -i),
-                   default=None)
-        if best is not None and members[best] & before[old_id]:
+        counts = shared_with[old_id]
+        if counts:  # the event holding most of its communiqués (the earlier on a tie)
+            best = max(counts, key=lambda i: (counts[i], -i))
             aliases.append((old_id, id_of[best]))
         else:
             aliases.append((old_id, ""))  # no longer reported: kept, never given again
