@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -1269,3 +1270,20 @@ class Archive:
         return rows
 
     # -- end of events (issue 11) ---------------------------------------------------------
+
+
+class ReadonlyArchives:
+    """One read-only archive connection per thread (SQLite connections are not shared
+    between threads), opened on first use."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.data_dir = Path(data_dir)
+        self._local = threading.local()
+
+    def get(self) -> Archive:
+        """This thread's read-only connection."""
+        archive = getattr(self._local, "archive", None)
+        if archive is None:
+            archive = Archive(self.data_dir, readonly=True)
+            self._local.archive = archive
+        return archive

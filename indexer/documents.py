@@ -7,12 +7,11 @@ at indexing time, so every surface (hit, document, export, feed, embed) shows th
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from indexer.archive import Archive
+from indexer.archive import Archive, ReadonlyArchives
 from indexer.backend import Document
 from indexer.entities import extractor_for
 from indexer.errors import NotFound
@@ -24,15 +23,11 @@ class DocumentStore:
 
     def __init__(self, data_dir: Path | str) -> None:
         self.data_dir = Path(data_dir)
-        self._local = threading.local()
+        self._archives = ReadonlyArchives(self.data_dir)
 
     def archive(self) -> Archive:
         """A read-only archive connection for this thread."""
-        archive = getattr(self._local, "archive", None)
-        if archive is None:
-            archive = Archive(self.data_dir, readonly=True)
-            self._local.archive = archive
-        return archive
+        return self._archives.get()
 
     def document(self, communique_id: str, version: int | None = None) -> Document:
         """A communiqué (its current or a given archived version) and its history."""

@@ -5,7 +5,6 @@ own side; planted payloads run nowhere."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,14 +12,15 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from browsers import launch, require_chromium, served
 from test_archive import make_record
-from test_browser import CHROMIUM  # noqa: F401 - skips this module as it skips that one
 
 from indexer.archive import Archive
 from indexer.build import update_index
 from webapp import create_app
 
 pytestmark = pytest.mark.browser
+require_chromium()
 
 HOST_CSS = """
   body { color: rgb(0, 128, 0); font-family: serif; font-size: 22px; }
@@ -29,15 +29,9 @@ HOST_CSS = """
 
 
 def _serve(app) -> Iterator[str]:
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
+    # A generator (the fixtures `yield from` it; the tests loop over it once).
+    with served(app) as url:
+        yield url
 
 
 def _host_site(pages: dict[str, str]):
@@ -63,10 +57,7 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"])
+        browser = launch(playwright)
         yield browser
         browser.close()
 

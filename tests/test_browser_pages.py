@@ -14,37 +14,26 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from browsers import launch, require_chromium, served
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 pytestmark = pytest.mark.browser
 
-if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
-    if os.environ.get("COMMUNIQUES_REQUIRE_BROWSER"):
-        raise RuntimeError("browser tests required but /usr/bin/chromium is missing")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
 def base_url(crawled) -> Iterator[str]:
     """The app served by waitress on a loopback port, in a background thread."""
-    from waitress.server import create_server
-
-    app = crawled[0]
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with served(crawled[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +41,7 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
-        )
+        browser = launch(playwright)
         yield browser
         browser.close()
 

@@ -3,25 +3,20 @@ search page's card, drawn by the server or added by "Load more" from the API."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browsers import launch, require_chromium
 from conftest import run_cli
 from flask import Flask
 
 from indexer.archive import Archive
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
-if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
-    if os.environ.get("COMMUNIQUES_REQUIRE_BROWSER"):
-        raise RuntimeError("browser tests required but /usr/bin/chromium is missing")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 
 GONE = "www.fmprc.gov.cn/eng/xw/zyxw/202401/t20240117_11225563.html"  # an old article
 
@@ -52,10 +47,7 @@ def test_withdrawn_cards_are_marked_whether_drawn_or_loaded(
 
     base_url, cid, day = withdrawn_site
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"])
+        browser = launch(playwright)
         try:
             page = browser.new_context().new_page()
             # Oldest first: the server draws the withdrawn card first, marked.

@@ -4,20 +4,14 @@ of 4 readouts", the link to the event) included."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
+from browsers import launch, require_chromium, served
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
-if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
-    if os.environ.get("COMMUNIQUES_REQUIRE_BROWSER"):
-        raise RuntimeError("browser tests required but /usr/bin/chromium is missing")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 
 # Searches whose second page holds readouts of events (the first with one is used).
 CANDIDATES = ("q=Lavrov&sort=newest", "q=Dacic&sort=newest", "q=Serbia&sort=newest",
@@ -26,13 +20,8 @@ CANDIDATES = ("q=Lavrov&sort=newest", "q=Dacic&sort=newest", "q=Serbia&sort=newe
 
 @pytest.fixture(scope="module")
 def base_url(crawled) -> Iterator[str]:
-    from waitress.server import create_server
-
-    server = create_server(crawled[0], host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with served(crawled[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +29,7 @@ def page(base_url: str) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"])
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1280, "height": 900},
                                       reduced_motion="reduce")
         yield context.new_page()

@@ -9,13 +9,12 @@ raises among the event's readouts.
 from __future__ import annotations
 
 import json
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from indexer.archive import Archive
+from indexer.archive import Archive, ReadonlyArchives
 from indexer.events import lexicon
 from indexer.folding import fold
 
@@ -55,14 +54,10 @@ class EventService:
 
     def __init__(self, data_dir: Path | str) -> None:
         self.data_dir = Path(data_dir)
-        self._local = threading.local()
+        self._archives = ReadonlyArchives(self.data_dir)
 
     def archive(self) -> Archive:
-        archive = getattr(self._local, "archive", None)
-        if archive is None:
-            archive = Archive(self.data_dir, readonly=True)
-            self._local.archive = archive
-        return archive
+        return self._archives.get()
 
     # -- lists ----------------------------------------------------------------------------
 
