@@ -49,6 +49,7 @@ from scrapers.dates import (
     numeric_order,
     parse_structured_date,
 )
+from scrapers.htmltext import without_controls
 from scrapers.language import detect_language, dominant_script
 from scrapers.pagemeta import PageMeta, read_page_meta
 
@@ -1239,6 +1240,7 @@ def extract_article(
     html: str, url: str | None = None, languages: tuple[str, ...] = ()
 ) -> ExtractedArticle:
     """Extract the article from a page; `languages` are the candidates when detecting."""
+    html = without_controls(html)  # lxml refuses them in text it builds (_clean's drop_tree)
     root = _parse(html)
     if root is None:
         return ExtractedArticle(title=None, published=None)

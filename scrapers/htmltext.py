@@ -20,11 +20,24 @@ _BREAK = "\x00"
 _LINE = "\x01"  # a <br>: a space, but two in a row end a paragraph (<br>-split texts)
 _LINES = re.compile(f"{_LINE}\\s*(?:{_LINE}\\s*)+")
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
+# Control characters real pages carry (a vertical tab or form feed pasted from a word
+# processor, stray NULs): lxml refuses them in the text it builds, and NUL and \x01 are
+# this module's own paragraph markers. Line and page breaks read as whitespace; the others
+# as nothing.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_AS_SPACE = frozenset("\x0b\x0c")
+
+
+def without_controls(text: str) -> str:
+    """The text without the control characters no page shows (see _CONTROLS)."""
+    if _CONTROLS.search(text) is None:
+        return text
+    return _CONTROLS.sub(lambda m: " " if m.group() in _AS_SPACE else "", text)
 
 
 def parse_html(text: str) -> BeautifulSoup:
     """Parse a page with lxml, which survives malformed markup."""
-    return BeautifulSoup(text, "lxml")
+    return BeautifulSoup(without_controls(text), "lxml")
 
 
 def collapse_whitespace(text: str) -> str:

@@ -178,3 +178,42 @@ def test_a_joomla_page_saved_from_the_current_host_is_read_by_the_joomla_site(
     # The current site's own pages on that host are still read by the current site.
     drupal = extract_json(plain_app, "--url", CASES[2], str(saved_file(CASES[2])))
     assert drupal["extraction"] == "definition" and drupal["published"] == "2023-02-07"
+
+
+@pytest.mark.parametrize("address", ["http://[::1", "javascript:alert(1)", "ftp://x.org/a",
+                                     "https:///a", "https://x.org:99999/a", "notaurl"])
+def test_a_url_that_is_no_page_address_is_a_clear_error(plain_app, address: str) -> None:
+    result = run_cli(plain_app, "extract", "--url", address, str(saved_file(CASES[0])))
+    assert result.exit_code == 2, result.output
+    assert "is not an http(s) address with a host" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_control_characters_in_a_page_are_read_as_nothing_or_space(plain_app,
+                                                                   tmp_path: Path) -> None:
+    # Word's line break (\x0b) beside a script, a stray NUL, binary junk: lxml refused them
+    # in the text the generic extractor builds, and \x00/\x01 are htmltext's own markers.
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html lang='en'><head><title>Minister meets the ambassador of Ruritania</title></head>"
+        "<body><article><h1>Minister meets the ambassador of Ruritania</h1><p>The minister"
+        "\x0breceived the ambassador today<script>x()</script>\x0b and they discussed\x00 the"
+        " many questions of common interest to both countries.</p><p>They agreed to meet"
+        "\x01\x01 again in the spring, in the capital of Ruritania.</p></article></body></html>",
+        encoding="utf-8")
+    record = extract_json(plain_app, "--url", "https://mfa.example.org/news/1", str(page))
+    assert record["paragraphs"] == [
+        "The minister received the ambassador today and they discussed the many questions of"
+        " common interest to both countries.",
+        "They agreed to meet again in the spring, in the capital of Ruritania."]
+    # The definition's path (BeautifulSoup) reads the same page without the markers.
+    drupal = saved_file(CASES[2]).read_text(encoding="utf-8")
+    junk = tmp_path / "junk.html"
+    junk.write_text(drupal.replace("<p>", "<p>\x00\x01\x01\x0b", 1), encoding="utf-8")
+    clean = extract_json(plain_app, "--url", CASES[2], str(saved_file(CASES[2])))
+    dirty = extract_json(plain_app, "--url", CASES[2], str(junk))
+    assert dirty["paragraphs"] == clean["paragraphs"] and dirty["extraction"] == "definition"
+    binary = tmp_path / "binary.html"
+    binary.write_bytes(bytes(range(256)) * 20)
+    result = run_cli(plain_app, "extract", str(binary))
+    assert result.exit_code == 1 and "found no article" in result.output

@@ -544,9 +544,26 @@ def sources(ctx: click.Context, check: bool, files: tuple[Path, ...]) -> None:
         click.echo(line)
 
 
+def _page_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """--url: an http(s) address with a host, the kind a crawled page has."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (
+            parts.port is None or parts.port > 0)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise click.BadParameter(f"{value!r} is not an http(s) address with a host")
+    return value.strip()
+
+
 @cli.command()
 @click.argument("target")
-@click.option("--url", "page_url", metavar="URL",
+@click.option("--url", "page_url", metavar="URL", callback=_page_address,
               help="The address of a saved FILE: picks its source definition and section,"
                    " and is the record's URL and id.")
 @click.option("--source", "source_id", metavar="ID",
