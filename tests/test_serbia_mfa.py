@@ -234,3 +234,19 @@ def test_a_page_and_listing_without_a_date_give_an_undated_record(app, site_copy
     # Neither the page nor its listing shows a date: none, never the fetch date.
     assert record.published is None
     assert record.title == notice["title"] and record.extraction == "definition"
+
+
+def test_a_listing_link_that_does_not_parse_loses_only_itself(app, site_copy: Path) -> None:
+    # Hostile or broken hrefs (an unclosed IPv6 bracket, a port past 65535) on the first
+    # rows once ended the whole listing as an error: now they are skipped, one by one.
+    listing = site_copy / "www.mfa.gov.rs" / "en" / "press-service" / "news" / "index.html"
+    html = listing.read_text(encoding="utf-8")
+    broken = "".join(f'<div class="views-row"><h3><a href="{href}">Broken</a></h3></div>'
+                     for href in ("http://[::1/x", "https://www.mfa.gov.rs:99999/en/x"))
+    listing.write_text(html.replace('<div class="view-content">',
+                                    '<div class="view-content">' + broken, 1), encoding="utf-8")
+    result = crawl_serbia(app)
+    assert result.exit_code == 0, result.output
+    with Archive(archive_path_of(app), readonly=True) as archive:
+        titles = {r.title for r in archive.all_current()}
+    assert {g["title"] for g in GOLDEN} == titles

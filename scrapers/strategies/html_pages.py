@@ -68,8 +68,14 @@ class HtmlPagesStrategy:
                     href = anchor.get("href") if anchor is not None else None
                     if anchor is None or not href or not isinstance(href, str):
                         continue
-                    article_url = ctx.localize(urljoin(page.url, href.strip()))
-                    if urlsplit(article_url).hostname not in hosts or article_url in seen_links:
+                    try:
+                        joined = urljoin(page.url, href.strip())
+                        _ = urlsplit(joined).port  # reading it checks it
+                        article_url = ctx.localize(joined)
+                        host = urlsplit(article_url).hostname
+                    except ValueError:
+                        continue  # an address that does not parse ("http://[::1", port 99999)
+                    if host not in hosts or article_url in seen_links:
                         continue  # external links and repeats are not this section's articles
                     seen_links.add(article_url)
                     links.append(ArticleLink(
