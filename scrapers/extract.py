@@ -155,14 +155,14 @@ _SMALL_WORDS = frozenset("""
     attachments files documents toc bio author authors byline meta metadata info-publi kicker
     overline eyebrow surtitre rubric category section-label date dates time timestamp
     published pubdate posted views counter hits lang language languages font fontsize
-    support pdf email mail icons actions buttonheading createdate modifydate fecha datum
+    support pdf email mail icons actions buttonheading createdate modifydate fecha datum tarih
 """.split())
 SMALL_WIDGET_WORDS = 80  # above this many words, an element named like a widget is read
 # Words that say an element is where the date line and byline live (read for the date,
 # not for the body).
 _META_WORDS = frozenset("""
     meta metadata byline author authors date dates time timestamp published pubdate posted
-    dateline
+    dateline fecha datum tarih
     info-publi createdate kicker overline eyebrow surtitre rubric category
 """.split())
 # Page headers: not the article unless the headline is inside.

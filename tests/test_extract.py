@@ -227,6 +227,27 @@ def test_numeric_dates_read_in_the_order_the_page_uses() -> None:
     assert extract_article(undecided).published is None
 
 
+@pytest.mark.parametrize("name", ["datum", "fecha", "tarih", "news-datum"])
+@pytest.mark.parametrize("above", [True, False])
+def test_a_date_line_named_date_in_the_sites_language_is_read(name: str, above: bool) -> None:
+    # "datum" (Serbian, German, Dutch...), "fecha", "tarih" name the date line as "date"
+    # does; they were taken for widgets, and a page dated only there got no date.
+    line = f"<div class=\"{name}\">Београд, 4. децембар 2019.</div>"
+    headline = "<h2>Потписан споразум о сарадњи у области здравства са Грчком</h2>"
+    text = ("<div class=\"tekst\"><p>Министар здравља и амбасадор Грчке потписали су данас"
+            " споразум о сарадњи у области здравства и медицинских наука.</p><p>Споразумом је"
+            " предвиђена размена стручњака и заједничка истраживања у области медицине.</p>"
+            "</div>")
+    related = ("<div class=\"povezane\"><p><a href=\"/a\">Састанак са министром Кипра</a>"
+               " 2. децембар 2019.</p><p><a href=\"/b\">Посета Атини</a> 28. новембар 2019."
+               "</p></div>")
+    body = (line + headline if above else headline + line) + text + related
+    article = extract_article(_page(body, "<title>Влада Републике Србије</title>", "sr-Cyrl"))
+    assert article.title == "Потписан споразум о сарадњи у области здравства са Грчком"
+    assert (article.published, article.date_source) == (date(2019, 12, 4), "page")
+    assert "4. децембар" not in article.body and "Кипра" not in article.body
+
+
 def test_a_date_line_inside_the_headline_element() -> None:
     page = _page("<h1><span class=\"heading__meta\">28.08.2025 - Artikel</span> <span>"
                  "Regierungspressekonferenz vom 27.08.2025</span></h1>" + _TEXT,
