@@ -138,10 +138,14 @@ class Lexicon:
         ranked.sort(key=lambda c: (c[1], -c[2], c[0]))
         return ranked
 
+    def spellings_in(self, term: str, cyrillic: bool, avoid: str = "") -> list[tuple[str, int]]:
+        """The spellings of a folded term in one script (not `avoid`), with documents."""
+        return [(s, df) for s, df in self.spellings.get(term, {}).items()
+                if s != avoid and is_cyrillic(s) == cyrillic]
+
     def spelling(self, term: str, cyrillic: bool, avoid: str = "") -> tuple[str, int] | None:
         """The most used spelling of a folded term in one script (not `avoid`)."""
-        choices = [(s, df) for s, df in self.spellings.get(term, {}).items()
-                   if s != avoid and is_cyrillic(s) == cyrillic]
+        choices = self.spellings_in(term, cyrillic, avoid)
         if not choices:
             return None
         return max(choices, key=lambda c: (c[1], -len(c[0]), c[0]))
@@ -266,28 +270,37 @@ def correct_word(typed: str, lexicon: Lexicon, exact: bool) -> str | None:
     for candidate, edits, documents in lexicon.near(term, max_distance(term)):
         if not exact and edits == 0:
             continue  # the same folded word: the search already finds its spellings
-        spelled = lexicon.spelling(candidate, cyrillic, avoid=lower)
-        if spelled is None:
-            continue
-        spelling, spelling_documents = spelled
-        found = spelling_documents if exact else documents
-        if found > used and (used == 0 or found >= MORE_COMMON * used):
-            # Folded edits first, then edits as written ("terorism" is nearer
-            # "terrorism" than "terorizma"), then the most used.
-            rank = (edits, Levenshtein.distance(lower, spelling), -found)
-            if best is None or rank < best[0]:
-                best = (rank, spelling)
+        # An exact search runs the spelling offered, so every spelling in the script is
+        # a candidate ("Dačič" -> Dačić, not the more used "Dacic"); a folded search finds
+        # them all, so its most used spelling is shown.
+        if exact:
+            spelled = lexicon.spellings_in(candidate, cyrillic, avoid=lower)
+        else:
+            most_used = lexicon.spelling(candidate, cyrillic, avoid=lower)
+            spelled = [most_used] if most_used else []
+        for spelling, spelling_documents in spelled:
+            found = spelling_documents if exact else documents
+            if found > used and (used == 0 or found >= MORE_COMMON * used):
+                # Folded edits first, then edits as written ("terorism" is nearer
+                # "terrorism" than "terorizma"), then the most used.
+                rank = (edits, Levenshtein.distance(lower, spelling), -found)
+                if best is None or rank < best[0]:
+                    best = (rank, spelling)
     return in_case_of(typed, best[1]) if best else None
 
 
-def _words(q: str) -> list[re.Match[str]]:
-    """The plain words of a query: not operators, fields' values other than text,
-    prefix or fuzzy words, nor numbers."""
+TEXT_FIELDS = ("", "title", "body")  # where the lexicon's words are searched
+NAME_FIELDS = (*TEXT_FIELDS, "official")  # where a person's name may be written
+
+
+def _words(q: str, fields: tuple[str, ...] = TEXT_FIELDS) -> list[re.Match[str]]:
+    """The plain words of a query: not operators, values of fields other than
+    `fields`, prefix or fuzzy words, nor numbers."""
     words = []
     for token in _TOKEN.finditer(q):
         field_name = (token.group("field") or "")[:-1].lower()
         word = token.group("word")
-        if field_name not in ("", "title", "body") or token.group("after"):
+        if field_name not in fields or token.group("after"):
             continue
         if word in _OPERATORS or word.isdigit() or q[token.end():token.end() + 1] == ":":
             continue
@@ -337,6 +350,10 @@ def _name_match(words: list[re.Match[str]], official: object, lexicon: Lexicon |
     for token in words:
         term = folded_term(token.group("word"))
         if len(term) < MIN_WORD_LENGTH:
+            # A short word of the name as written ("Xi" of "Xi Jinpin") is part of it
+            # (replaced with the rest), but never names the person on its own.
+            if term in tokens:
+                matched.append((token, 0))
             continue
         if term in tokens:
             edits, near = 0, term
@@ -359,7 +376,7 @@ def registry_suggestions(q: str, officials: Iterable, lexicon: Lexicon | None = 
     """The query with a misspelt or other-spelt name replaced by the person's name in
     the script typed, for each registry person it names (closest first; those found
     before `deadline`). Not `fuzzy`: only names written as a registry spelling does."""
-    words = _words(q)[:MAX_CORRECTED_WORDS]
+    words = _words(q, NAME_FIELDS)[:MAX_CORRECTED_WORDS]
     if not words:
         return []
     scored: list[tuple[int, str, str]] = []
@@ -377,8 +394,11 @@ def registry_suggestions(q: str, officials: Iterable, lexicon: Lexicon | None = 
         if start > 0 and q[start - 1] == '"':
             text = name  # already inside a phrase
         else:
-            text = f'"{name}"' if len(WORD.findall(name)) > 1 and len(words) > len(matched) \
-                else name
+            # A name of several words is a phrase unless it is the whole query: after
+            # a field, a minus or beside other words, its words must stay together
+            # ("-Lavrof" -> -"Sergey Lavrov", not -Sergey Lavrov).
+            alone = not q[:start].strip() and not q[end:].strip()
+            text = f'"{name}"' if len(WORD.findall(name)) > 1 and not alone else name
         scored.append((sum(d for _, d in matched), official.name,
                        _replace(q, [(start, end, text)])))
     scored.sort()

@@ -86,3 +86,34 @@ def test_api_offers_did_you_mean_only_for_few_results(client) -> None:
     assert plenty["total"] > FEW_RESULTS and plenty["did_you_mean"] == []
     schema = client.get("/api/openapi.json").get_json()
     assert "did_you_mean" in schema["components"]["schemas"]["Search"]["properties"]
+
+
+def test_exact_spelling_offers_the_spelling_nearest_the_typed_one() -> None:
+    # An exact search runs the word offered: Dačič is one letter from Dačić, two from
+    # the more used Dacic.
+    words = lexicon({"dacic": 40, "dačić": 12, "дачић": 25})
+    assert correct_word("Dačič", words, exact=True) == "Dačić"
+    assert correct_word("Dačič", words, exact=False) is None  # folded, it finds them all
+
+
+def test_a_name_replaces_all_its_words_and_stays_a_phrase_inside_a_query(
+        officials: list) -> None:
+    # The short given name is part of the name, not left before it.
+    assert registry_suggestions("Xi Jinpin", officials) == ["Xi Jinping"]
+    # After a minus or a field, the name's words stay together.
+    assert registry_suggestions("-Lavrof", officials)[0] == '-"Sergey Lavrov"'
+    assert registry_suggestions("title:Lavrof", officials)[0] == 'title:"Sergey Lavrov"'
+    # The official: field is corrected too (the index's words are not its values).
+    assert registry_suggestions("official:lavrof", officials)[0] == 'official:"Sergey Lavrov"'
+    assert suggestions("official:lavrof", lexicon({"lavrov": 20}), officials) == \
+        ['official:"Sergey Lavrov"']
+    # A name alone is offered as the whole query, unquoted.
+    assert registry_suggestions("sergei lavrof", officials)[0] == "Sergey Lavrov"
+
+
+def test_corrected_name_queries_find_what_they_name(crawled_app) -> None:
+    service = crawled_app.extensions["search"]
+    for typed in ("official:lavrof", "title:Lavrof", "Xi Jinpin"):
+        offered = service.did_you_mean(SearchRequest(q=typed))
+        assert offered, typed
+        assert all(service.search(SearchRequest(q=text)).total > 0 for text in offered), typed
