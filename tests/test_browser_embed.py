@@ -80,6 +80,8 @@ def _newsroom_page(service: str, oembed_html: str) -> str:
 <div id="widget" data-communiques-q="kosovo" data-communiques-source="russia-mid"
      data-communiques-limit="3"></div>
 <div id="oembed">{oembed_html}</div>
+<div id="russian" data-communiques-language="ru" data-communiques-year="2026"
+     data-communiques-show="snippet" data-communiques-limit="2"></div>
 <script src="{service}/embed.js" async></script>
 </body></html>"""
 
@@ -95,7 +97,9 @@ def test_another_origin_embeds_the_iframe_the_widget_and_an_oembed(page, service
                            timeout=10).json()
     english = requests.get(f"{service_url}/api/search?q=kosovo&language=en&sort=newest&size=5",
                            timeout=10).json()
-    assert russian["total"] > 0 and english["total"] > 0
+    in_russian = requests.get(f"{service_url}/api/search?language=ru&year=2026&sort=newest"
+                              "&size=2", timeout=10).json()
+    assert russian["total"] > 0 and english["total"] > 0 and in_russian["total"] > 0
 
     errors: list[str] = []
     for newsroom in _serve(_host_site({"/": _newsroom_page(service_url, oembed["html"])})):
@@ -111,6 +115,12 @@ def test_another_origin_embeds_the_iframe_the_widget_and_an_oembed(page, service
         page.wait_for_selector("#widget[data-communiques-loaded]")
         widget_titles = page.locator("#widget li a.t").all_inner_texts()
         assert widget_titles == [h["title"] for h in russian["results"][:3]]
+        # A widget named by any search parameter (no q, no source), showing snippets only:
+        # its results still link to the ministry's page and to ours.
+        page.wait_for_selector("#russian[data-communiques-loaded]")
+        links = page.locator("#russian li").evaluate_all(
+            "items => items.map(li => [...li.querySelectorAll('a')].map(a => a.href))")
+        assert links == [[h["url"], h["html_url"]] for h in in_russian["results"]]
         # The oEmbed-discovered iframe shows the English search it was discovered on.
         found = page.frame_locator("#oembed iframe").locator("li.hit a.title")
         found.first.wait_for()

@@ -310,3 +310,121 @@ def test_payloads_stay_text_in_embeds_and_feeds(hostile) -> None:
     card = hostile.get("/embed/communiques/" + hostile.get(
         "/api/search?q=kosovo").get_json()["results"][0]["id"]).get_data(as_text=True)
     assert "<script>window" not in card and 'href="javascript:' not in card
+
+
+# -- found in the issue 13 audit ----------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://localhost:99999/?q=x", "http://[/x",
+                                 "javascript:alert(1)", "//localhost/?q=x"])
+def test_oembed_of_an_unparsable_or_foreign_address_is_a_404_not_a_500(client, url: str) -> None:
+    response = client.get("/oembed", query_string={"url": url})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["type"] == "not_found"
+
+
+def test_oembed_knows_our_host_in_any_case_and_with_its_default_port(client) -> None:
+    for url in ("http://LOCALHOST/?q=kosovo", "http://localhost:80/?q=kosovo"):
+        data = client.get("/oembed", query_string={"url": url}).get_json()
+        assert data["type"] == "rich" and "/embed?q=kosovo" in data["html"], url
+    # Another port of the same host is another site.
+    assert client.get("/oembed", query_string={
+        "url": "http://localhost:8080/?q=kosovo"}).status_code == 404
+
+
+def test_oembed_refuses_a_search_its_iframe_would_refuse(client) -> None:
+    response = client.get("/oembed", query_string={"url": "http://localhost/?q=kosovo+AND+("})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["type"] == "invalid_query"
+
+
+def test_a_preflight_for_a_conditional_get_is_allowed(client) -> None:
+    response = client.options("/api/search?q=kosovo", headers={
+        "Origin": "https://news.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "if-none-match"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    assert "if-none-match" in response.headers["Access-Control-Allow-Headers"].lower()
+    # Pages stay closed to other origins, preflight or not.
+    page = client.options("/?q=kosovo", headers={"Origin": "https://news.example"})
+    assert "Access-Control-Allow-Origin" not in page.headers
+
+
+@pytest.mark.parametrize("origins", ["https://news.example; script-src *",
+                                     "'unsafe-inline'", 'https://news.example "x"'])
+def test_an_embed_origins_setting_that_is_no_origin_list_stops_the_app(
+        crawled_app, origins: str) -> None:
+    from webapp.config import SettingError
+
+    with pytest.raises(SettingError, match="EMBED_ORIGINS"):
+        create_app({"TESTING": True, "DATA_DIR": crawled_app.config["DATA_DIR"],
+                    "EMBED_ORIGINS": origins, "WARM_UP": False})
+
+
+def test_the_cli_says_what_is_wrong_with_a_bad_setting(monkeypatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from webapp.cli import cli
+
+    monkeypatch.setenv("COMMUNIQUES_EMBED_ORIGINS", "https://a.example; script-src *")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "status"])
+    assert result.exit_code == 1
+    assert "COMMUNIQUES_EMBED_ORIGINS" in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+
+
+def test_the_etag_changes_with_the_host_and_the_code(crawled_app) -> None:
+    client = crawled_app.test_client()
+    here = client.get("/embed?q=kosovo").headers["ETag"]
+    # Links in the answer are built from the host: another host, another copy.
+    assert client.get("/embed?q=kosovo", base_url="http://mirror.example").headers[
+        "ETag"] != here
+    # A new release of the app's pages and scripts changes every tag.
+    app = create_app({"TESTING": True, "DATA_DIR": crawled_app.config["DATA_DIR"],
+                      "WARM_UP": False})
+    app.extensions["code_tag"] = "another-release"
+    again = app.test_client().get("/embed?q=kosovo", headers={"If-None-Match": here})
+    assert again.status_code == 200 and again.headers["ETag"] != here
+
+
+@pytest.mark.parametrize("show", ["snippet", "title", "date,ministry,snippet"])
+def test_every_embedded_result_links_the_ministry_and_our_page_whatever_it_shows(
+        client, show: str) -> None:
+    html = client.get(f"/embed?q=kosovo&source=russia-mid&show={show}").get_data(as_text=True)
+    expected = first_page(client, q="kosovo", source="russia-mid", size=5)["results"]
+    blocks = html.split('class="hit"')[1:]
+    assert len(blocks) == len(expected)
+    for block, hit in zip(blocks, expected, strict=True):
+        assert f'href="{hit["url"]}" target="_blank" rel="noopener noreferrer"' in block
+        assert f'href="{hit["html_url"]}" target="_blank" rel="noopener"' in block
+
+
+def test_a_search_with_no_results_yet_is_still_a_subscription(client) -> None:
+    html = client.get("/?q=zyxwvutsrq").get_data(as_text=True)
+    assert "No communiqués found" in html
+    assert 'class="share"' in html
+    assert 'href="http://localhost/feed.atom?q=zyxwvutsrq"' in html
+    assert 'href="http://localhost/api/search?q=zyxwvutsrq"' in html
+    feed = feedparser.parse(client.get("/feed.atom?q=zyxwvutsrq").data)
+    assert not feed.bozo and feed.entries == []
+
+
+def test_the_widget_snippet_carries_every_search_parameter(client) -> None:
+    html = client.get("/?q=kosovo&year=2026&exact=1&collapse=0&language=en"
+                      "&source=russia-mid&source=serbia-mfa").get_data(as_text=True)
+    for attribute in ('data-communiques-q="kosovo"', 'data-communiques-year="2026"',
+                      'data-communiques-exact="1"', 'data-communiques-collapse="0"',
+                      'data-communiques-source="russia-mid;serbia-mfa"'):
+        assert attribute in html, attribute
+    # embed.js sends every data-communiques-* attribute but its own as a search parameter.
+    script = client.get("/embed.js").get_data(as_text=True)
+    assert 'var OWN = ["limit", "refresh", "theme", "compact", "show", "loaded", "mounted"]' \
+        in script
+
+
+def test_the_pair_page_offers_its_feed_embed_and_json(client) -> None:
+    html = client.get("/countries/RS/RU").get_data(as_text=True)
+    assert 'href="http://localhost/countries/RS/RU/feed.atom"' in html
+    assert "http://localhost/embed?country=Serbia&amp;country=Russia&amp;country_op=and" in html
+    assert 'href="http://localhost/api/search?country=Serbia&amp;country=Russia' in html
+    assert 'type="application/json+oembed"' in html

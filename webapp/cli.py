@@ -34,7 +34,7 @@ from scrapers.sources import (
     load_sources,
 )
 from webapp import create_app
-from webapp.config import REPO_ROOT, fetch_settings
+from webapp.config import REPO_ROOT, SettingError, fetch_settings
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_request_from_args
 from webapp.runlog import LOG_FORMATS, RunLog
@@ -101,7 +101,10 @@ class _Cli(click.Group):
 def cli(ctx: click.Context, data_dir: str | None, log_format: str) -> None:
     """Full-text search over foreign-ministry communiqués."""
     if not isinstance(ctx.obj, Flask):  # tests pass a configured app as obj
-        ctx.obj = create_app({"DATA_DIR": data_dir} if data_dir else None)
+        try:
+            ctx.obj = create_app({"DATA_DIR": data_dir} if data_dir else None)
+        except SettingError as error:
+            raise click.ClickException(str(error)) from error
     elif data_dir:
         ctx.obj.config["DATA_DIR"] = data_dir
     ctx.obj.config["LOG_FORMAT"] = log_format

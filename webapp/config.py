@@ -58,6 +58,10 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+class SettingError(ValueError):
+    """A setting's value the app cannot run with (the CLI says it, without a traceback)."""
+
+
 def fetch_settings(config: dict) -> FetchSettings:
     """The fetcher's settings from the app config."""
     return FetchSettings(

@@ -73,10 +73,26 @@ def script() -> ResponseReturnValue:
     return response
 
 
+def _same_host(scheme: str, hostname: str | None, port: int | None) -> bool:
+    """Whether an address names this site: host names compared without case, a scheme's
+    default port the same as none (behind a TLS proxy our own scheme may differ)."""
+    def explicit(scheme: str, port: int | None) -> int | None:
+        return None if port == {"http": 80, "https": 443}.get(scheme) else port
+
+    ours = urlsplit(f"{request.scheme}://{request.host}")
+    return (hostname or "").lower() == (ours.hostname or "").lower() \
+        and explicit(scheme, port) == explicit(request.scheme, ours.port)
+
+
 def _embed_url_for(page_url: str) -> tuple[str, str]:
     """(our embed URL, a title) for the URL of one of our pages; 404 for any other URL."""
-    parts = urlsplit(page_url)
-    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+    try:
+        parts = urlsplit(page_url)
+        ours = parts.scheme in ("http", "https") and _same_host(parts.scheme, parts.hostname,
+                                                                 parts.port)
+    except ValueError:  # "http://[::1", a port past 65535: no address of ours
+        ours = False
+    if not ours:
         abort(404, description="oEmbed covers this site's search, official, country-pair"
                                " and communiqué pages only")
     adapter = current_app.url_map.bind(request.host, url_scheme=parts.scheme)
@@ -86,7 +102,10 @@ def _embed_url_for(page_url: str) -> tuple[str, str]:
         abort(404, description=f"no page of ours at {parts.path}")
     query = MultiDict(parse_qsl(parts.query, keep_blank_values=False))
     if endpoint == "pages.search":
-        search_request_from_args(query, 10)  # a malformed search is a 400 here too
+        # A search the page would refuse (a malformed parameter, a query syntax error) is
+        # a 400 here too, not an iframe showing an error.
+        req = search_request_from_args(query, 1, with_facets=False)
+        service().search(replace(req, page=1, cursor=None))
         args = [(k, v) for k, v in query.items(multi=True) if k in SEARCH_PARAMS
                 and k not in ("page", "cursor", "size", "facet_size")]
         q = query.get("q", "").strip()

@@ -14,16 +14,31 @@ Three kinds of route:
 from __future__ import annotations
 
 import hashlib
+import re
 from enum import StrEnum
+from pathlib import Path
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestURITooLarge
+
+from webapp.config import SettingError
 
 # 50 filter values of 300 characters each fit; the fuzz's 81 KB query strings do not.
 MAX_QUERY_STRING_BYTES = 32 * 1024
 CACHE_SECONDS = 60  # an embed or feed may lag the index by a minute: caches absorb the rest
 # Scripts and styles come from this origin only; embeds show no remote images.
 _PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+
+
+# Preflights (a script sending If-None-Match itself) may send these; answers cached a day.
+_PREFLIGHT_HEADERS = "If-None-Match, If-Modified-Since, Accept, Accept-Language"
+_PREFLIGHT_SECONDS = 86400
+# One CSP source expression: *, 'self', a scheme ("https:") or a host with an optional
+# scheme, "*." prefix, port and path. Nothing that could close the directive (";", ",").
+_CSP_SOURCE = re.compile(
+    r"\*|'self'|[a-z][a-z0-9+.-]*:"
+    r"|(?:[a-z][a-z0-9+.-]*://)?(?:\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
+    r"(?::(?:[0-9]{1,5}|\*))?(?:/[^\s;,'\"]*)?", re.I)
 
 
 class RouteKind(StrEnum):
@@ -46,16 +61,42 @@ def route_kind() -> RouteKind:
     return RouteKind.PAGE
 
 
+def code_tag() -> str:
+    """A digest of the web app's own code, templates and scripts: a new release changes
+    every ETag, so no cache keeps answering 304 with the old pages or embed.js."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".html", ".js", ".css") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def etag() -> str:
-    """The current request's ETag: the index generation and the full request."""
-    tag = f"{current_app.extensions['search'].generation_tag()}|{request.full_path}"
+    """The current request's ETag: the index generation and the full request (with the
+    host our links are built from), and the code that answers it."""
+    tag = (f"{current_app.extensions['search'].generation_tag()}|{request.url}"
+           f"|{current_app.extensions['code_tag']}")
     return hashlib.sha256(tag.encode()).hexdigest()[:24]
+
+
+def parse_embed_origins(configured: object) -> str:
+    """CSP frame-ancestors sources from the EMBED_ORIGINS setting ('*' or origins separated
+    by spaces or commas), or ValueError: a value that is no source list (a ";" that would
+    start another directive, a quote) must not reach the header: SettingError."""
+    sources = str(configured or "*").replace(",", " ").split() or ["*"]
+    if sources == ["'none'"]:
+        return "'none'"
+    bad = [source for source in sources if not _CSP_SOURCE.fullmatch(source)]
+    if bad:
+        raise SettingError(f"COMMUNIQUES_EMBED_ORIGINS: {bad[0]!r} is not an origin; give '*' or"
+                         " origins such as 'https://news.example https://*.news.example'")
+    return " ".join(sources)
 
 
 def embed_origins() -> str:
     """CSP frame-ancestors sources for embeds: '*' or space-separated origins."""
-    configured = str(current_app.config.get("EMBED_ORIGINS") or "*").replace(",", " ")
-    return " ".join(configured.split()) or "*"
+    return str(current_app.extensions["embed_origins"])
 
 
 def not_modified() -> Response | None:
@@ -85,6 +126,11 @@ def apply_headers(response: Response) -> Response:
         # Read-only and cookie-free: any site may read it from the browser.
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+        if request.method == "OPTIONS":
+            # A preflight: only reads, with the conditional headers a cache-aware client sends.
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = _PREFLIGHT_HEADERS
+            response.headers["Access-Control-Max-Age"] = str(_PREFLIGHT_SECONDS)
         response.headers["Vary"] = "Accept-Encoding"
         if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
             response.set_etag(etag())
@@ -101,6 +147,9 @@ def refuse_long_urls() -> None:
 
 
 def init_app(app: Flask) -> None:
+    # A bad EMBED_ORIGINS stops the app at start, not at the first embed.
+    app.extensions["embed_origins"] = parse_embed_origins(app.config.get("EMBED_ORIGINS"))
+    app.extensions["code_tag"] = code_tag()
     # "/countries//JM" is not ours: a 404, not a redirect that repeats the whole URL.
     app.url_map.merge_slashes = False
     app.before_request(refuse_long_urls)

@@ -67,8 +67,9 @@ def search_share_links() -> dict:
     """Subscribe, embed and JSON links of exactly the search on the page."""
     args = {k: v for k, v in search_args(request.args).items() if k not in ("page", "cursor")}
     feed_args = {k: v for k, v in args.items() if k not in ("sort", "facet_size")}
+    # embed.js reads every search parameter (exact, collapse, year, event...) from these.
     widget = [(name.replace("_", "-"), ";".join(values)) for name, values in args.items()
-              if name not in ("size", "facet_size", "exact") and any(values)]
+              if name not in ("size", "facet_size") and any(values)]
     return share_links(
         url_for("api.search", **args, _external=True),
         url_for("feeds.search_feed", format="atom", **feed_args, _external=True),

@@ -2,16 +2,19 @@
    <div data-communiques-q="kosovo" data-communiques-source="serbia-mfa"></div>.
    Renders the newest (or most relevant) results in a shadow root, so neither page's CSS
    reaches the other; reads only this service's JSON API, sends no cookies, runs no
-   document text as HTML. Attributes (all optional): q, source, language, type, official,
-   country, ministry-country, from, to, sort, limit (1-50, default 5), refresh (seconds,
-   at least 60), theme (light|dark|auto), compact (1), show (title,date,ministry,snippet).
-   Several values of one filter are separated by ";". */
+   document text as HTML. Every search parameter of the search page is an attribute
+   (q, source, language, type, official, country, ministry-country, year, month, status,
+   event, from, to, sort, exact, collapse, official-op, country-op; several values of one
+   filter separated by ";"), plus the widget's own: limit (1-50, default 5), refresh
+   (seconds, at least 60, default 300; 0 for none), theme (light|dark|auto), compact (1),
+   show (title,date,ministry,snippet). Elements added later: CommuniquesEmbed.mount(). */
 (function () {
   "use strict";
   var script = document.currentScript;
   var base = script ? new URL(script.src, location.href).origin : "";
-  var FILTERS = ["source", "language", "type", "official", "country", "ministry-country"];
-  var SINGLE = ["q", "from", "to", "sort", "official-op", "country-op"];
+  // The widget's own attributes; every other data-communiques-* is a search parameter.
+  var OWN = ["limit", "refresh", "theme", "compact", "show", "loaded", "mounted"];
+  var PREFIX = "data-communiques-";
   // Everything sits in one wrapper whose properties start from their initial values:
   // no rule or inherited value of the host page reaches inside.
   var DARK = "color:#e6e8eb;background:#14171a;border-color:#2c3238}";
@@ -32,13 +35,12 @@
 
   function query(el) {
     var p = new URLSearchParams();
-    SINGLE.forEach(function (n) {
-      var v = attr(el, n);
-      if (v) p.set(n.replace("-", "_"), v);
-    });
-    FILTERS.forEach(function (n) {
-      attr(el, n).split(";").forEach(function (v) {
-        if (v.trim()) p.append(n.replace("-", "_"), v.trim());
+    Array.prototype.forEach.call(el.attributes, function (a) {
+      var n = a.name.slice(PREFIX.length);
+      if (a.name.indexOf(PREFIX) !== 0 || !n || OWN.indexOf(n) >= 0) return;
+      // The query text is one value; a filter's values are separated by ";".
+      (n === "q" ? [a.value] : a.value.split(";")).forEach(function (v) {
+        if (v.trim()) p.append(n.replace(/-/g, "_"), v.trim());
       });
     });
     var limit = parseInt(attr(el, "limit"), 10);
@@ -52,6 +54,14 @@
     if (cls) e.className = cls;
     if (text) e.textContent = text;
     return e;
+  }
+
+  function link(href, text, rel) {
+    var a = node("a", "", text);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = rel;
+    return a;
   }
 
   function safeLink(url) {
@@ -85,18 +95,17 @@
         a.rel = "noopener noreferrer";
         li.appendChild(a);
       }
+      // Both links stay whatever `show` leaves out: the ministry's page and ours.
       var meta = [];
       if (show.indexOf("date") >= 0) meta.push(hit.published || "undated");
       if (show.indexOf("ministry") >= 0) meta.push(hit.ministry);
-      if (meta.length) {
-        var m = node("p", "m", meta.join(" · ") + " · ");
-        var ours = node("a", "", "full text");
-        ours.href = hit.html_url;
-        ours.target = "_blank";
-        ours.rel = "noopener";
-        m.appendChild(ours);
-        li.appendChild(m);
+      var m = node("p", "m", meta.length ? meta.join(" · ") + " · " : "");
+      if (show.indexOf("title") < 0 && safeLink(hit.url)) {
+        m.appendChild(link(hit.url, "ministry's page", "noopener noreferrer"));
+        m.appendChild(document.createTextNode(" · "));
       }
+      m.appendChild(link(hit.html_url, "full text", "noopener"));
+      li.appendChild(m);
       // Gone from the ministry's site (issue 15): said so, with the day.
       if (hit.withdrawn) li.appendChild(node("p", "m gone", "Withdrawn from the ministry's site on " + hit.withdrawn));
       if (show.indexOf("snippet") >= 0 && !compact && hit.snippet_html) {
@@ -106,20 +115,19 @@
     });
     if (!data.results.length) list.appendChild(node("li", "m", "No communiqués match yet."));
     var more = node("p", "f");
-    var link = node("a", "", data.total + " on Communiqué search ›");
     var page = new URLSearchParams(query(el));
     page.delete("size");
-    link.href = base + "/?" + page.toString();
-    link.target = "_blank";
-    link.rel = "noopener";
-    more.appendChild(link);
+    more.appendChild(link(base + "/?" + page.toString(), data.total + " on Communiqué search ›",
+                          "noopener"));
     root.wrap.replaceChildren(list, more);
   }
 
   function load(el, root) {
     fetch(base + "/api/search?" + query(el).toString(),
           { credentials: "omit", referrerPolicy: "strict-origin-when-cross-origin" })
-      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        return r.json().catch(function () { throw new Error("the service answered " + r.status); });
+      })
       .then(function (data) {
         if (data.error) throw new Error(data.error.message);
         render(root, el, data);
@@ -141,15 +149,23 @@
     root.wrap = node("div", "w " + (theme === "light" || theme === "dark" ? theme : "auto"));
     root.append(style, root.wrap);
     load(el, root);
-    var every = parseInt(attr(el, "refresh"), 10);
-    if (every > 0) setInterval(function () { load(el, root); }, Math.max(every, 60) * 1000);
+    var every = attr(el, "refresh") === "" ? 300 : parseInt(attr(el, "refresh"), 10);
+    // A hidden tab costs the service nothing; it catches up when shown again.
+    if (every > 0) setInterval(function () { if (!document.hidden) load(el, root); },
+                               Math.max(every, 60) * 1000);
   }
 
+  // Any element with a data-communiques-* attribute (even a search of everything).
   function mountAll() {
-    document.querySelectorAll("[data-communiques-q],[data-communiques-source]," +
-      "[data-communiques-official],[data-communiques-country],[data-communiques]")
-      .forEach(mount);
+    var all = document.querySelectorAll("*");
+    for (var i = 0; i < all.length; i++) {
+      for (var j = 0; j < all[i].attributes.length; j++) {
+        if (all[i].attributes[j].name.indexOf(PREFIX) === 0 ||
+            all[i].attributes[j].name === "data-communiques") { mount(all[i]); break; }
+      }
+    }
   }
+  window.CommuniquesEmbed = { mount: mountAll };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
   else mountAll();
