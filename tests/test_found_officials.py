@@ -189,6 +189,63 @@ def test_a_registry_spelling_is_the_registry_person(text: str, person: str) -> N
     assert person in officials and not people
 
 
+@pytest.mark.parametrize("language, text", [
+    ("sr-Cyrl", "Министар Ђурић састао се са министром спољних послова Кине Ванг Јијем."),
+    ("sr-Latn", "Ministar Đurić razgovarao je sa ministrom spoljnih poslova Kine Vang Jijem."),
+    ("sr-Latn", "Poseta ministra spoljnih poslova Kine Vang Jija Beogradu."),
+])
+def test_a_short_name_declined_with_a_j_is_the_registry_person(language: str,
+                                                               text: str) -> None:
+    # Serbian declines "Ji" as "Jija", "Jijem": Wang Yi, not a new person "Ванг Јиј".
+    officials, people = found(text, language, extractor=None)
+    assert "Wang Yi" in officials and not people
+    assert merge_key("Ванг Јијем") == merge_key("Wang Yi") == merge_key("Vang Jiju")
+    assert merge_key("Antonijem Tajanijem") == merge_key("Antonio Tajani")
+
+
+@pytest.mark.parametrize("language, text, person, day", [
+    ("en", "President Trump gave the Department a clear mission.", "Donald Trump",
+     date(2026, 1, 20)),
+    ("en", "The Secretary reiterated President Trump’s commitment.", "Donald Trump",
+     date(2025, 7, 11)),
+    ("en", "Prime Minister Modi welcomed the delegation.", "Narendra Modi", date(2024, 3, 1)),
+    ("en", "Prime Minister Tusk met the President.", "Donald Tusk", date(2024, 3, 1)),
+    ("sr-Latn", "Premijerka Meloni i predsednik Tramp razgovarali su telefonom.",
+     "Donald Trump", date(2025, 6, 1)),
+    ("sr-Latn", "Premijerka Meloni i predsednik Tramp razgovarali su telefonom.",
+     "Giorgia Meloni", date(2025, 6, 1)),
+    ("sr-Cyrl", "Састанак са председником Трампом одржан је у Вашингтону.", "Donald Trump",
+     date(2025, 6, 1)),
+    ("ru", "Президент Трамп заявил о готовности к переговорам.", "Donald Trump",
+     date(2025, 6, 1)),
+])
+def test_a_title_and_a_surname_that_is_no_alias_name_the_office_holder(
+        language: str, text: str, person: str, day: date) -> None:
+    # "Trump", "Modi", "Tusk" and "Meloni" alone are words or shared names, never aliases;
+    # with a title, they are the one registry person holding that kind of office that day.
+    officials = extractor_for(None).extract(record(text, language, published=day)).officials
+    assert person in officials
+
+
+@pytest.mark.parametrize("text, day", [
+    ("President Trump gave the Department a clear mission.", date(2023, 6, 1)),  # Biden's
+    ("Ambassador Trump attended the reception.", date(2025, 6, 1)),  # no such office
+    ("Prime Minister Tusk met the President.", date(2016, 3, 1)),  # not PM then
+    ("President Trump gave the Department a clear mission.", None),  # no date: no day
+])
+def test_a_title_and_a_surname_name_no_one_who_did_not_hold_that_office(
+        text: str, day: date | None) -> None:
+    officials = extractor_for(None).extract(replace(record(text), published=day)).officials
+    assert officials == ()
+
+
+def test_a_street_is_no_person() -> None:
+    # "King" is a title, and "Street" may end a surname; together they are an address.
+    officials, people = found("The Foreign Secretary met Cypriot Foreign Minister "
+                              "Constantinos Kombos at King Charles Street.")
+    assert officials == ("Constantinos Kombos",) and set(people) == set(officials)
+
+
 def test_a_rejected_name_is_never_extracted() -> None:
     registry = OfficialsRegistry.load()
     rejecting = OfficialsRegistry(list(registry.by_id.values()),

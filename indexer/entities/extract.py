@@ -38,6 +38,24 @@ severna latinsk juzn srednj severn латинская латинской южн�
 # Words known not to name a place, kept between communiqués (a cache, bounded).
 OTHER_WORDS_KEPT = 500_000
 
+# Kinds of office a title names, by words of its folded text in English, Serbian and
+# Russian, checked in this order ("predsednik vlade" and "Prime Minister" are heads of
+# government before they are presidents or ministers).
+_OFFICE_KINDS = (
+    ("government", ("prime minister", "premier", "premijer", "premer", "chancellor",
+                    "kancelar", "kancler", "predsednik vlade", "predsednica vlade",
+                    "predsedatel pravitelstva")),
+    ("president", ("president", "predsednik", "predsednica", "prezident")),
+    ("minister", ("minist", "secretary of state", "foreign secretary", "drzavni sekretar")),
+)
+
+
+def office_kind(title: str) -> str:
+    """The kind of office a title in any of the languages names ("" if none of these)."""
+    folded = fold(title).lower()
+    return next((kind for kind, words in _OFFICE_KINDS
+                 if any(word in folded for word in words)), "")
+
 
 @dataclass(frozen=True)
 class FoundOfficial:
@@ -129,6 +147,13 @@ class EntityExtractor:
             if len(key) > 1 and len(key[0]) > 2:
                 by_initials.setdefault((key[0][0], key[-1]), set()).add(official_id)
         self._by_initials = {k: ids.pop() for k, ids in by_initials.items() if len(ids) == 1}
+        # Surname -> the registry people a full spelling of theirs ends with: "President
+        # Trump", "Prime Minister Modi", whose surname alone is no alias (a common word).
+        self._by_surname: dict[str, set[str]] = {}
+        for official in registry.by_id.values():
+            for key in map(merge_key, official.spellings):
+                if len(key) > 1:
+                    self._by_surname.setdefault(key[-1], set()).add(official.id)
 
     def with_directory(self, directory: FoundDirectory) -> EntityExtractor:
         """This extractor, naming found officials as a corpus's directory does."""
@@ -250,7 +275,7 @@ class EntityExtractor:
                 person.mentions.append(mention)
                 person.forms.append(mention.written)
         for mention in pending:
-            self._resolve(mention, words, people, persons)
+            self._resolve(mention, words, people, persons, record)
         self._headline(record, words, offset, people, persons)
         _join_shortened(persons)
         found = []
@@ -287,8 +312,20 @@ class EntityExtractor:
             persons[mention.key] = _Person(mention.key, mention.start, [mention],
                                            [mention.written, full])
 
+    def _titled(self, mention: Mention, record: Communique) -> str | None:
+        """The registry person a title and a surname alone name ("President Trump",
+        "premijer Modi"): the one person of that surname holding an office of the title's
+        kind on the communiqué's day. None if no one, or more than one, does."""
+        kind = office_kind(mention.role)
+        if not kind or record.published is None:
+            return None
+        holders = [official_id for official_id in self._by_surname.get(mention.key[-1], ())
+                   if any(office_kind(role.title) == kind for role in self.registry.roles_on(
+                       self.registry.by_id[official_id], record.published))]
+        return holders[0] if len(holders) == 1 else None
+
     def _resolve(self, mention: Mention, words: Words, people: dict[str, int],
-                 persons: dict[tuple[str, ...], _Person]) -> None:
+                 persons: dict[tuple[str, ...], _Person], record: Communique) -> None:
         """A surname alone after a title ("Secretary Rubio", "ministar Blanar") or initials
         ("М.В.Рыженков"): the person with that surname the communiqué names in full, if
         any; initials alone are a person of their own."""
@@ -316,6 +353,8 @@ class EntityExtractor:
                 person = persons.setdefault(mention.key, _Person(mention.key, first, [], []))
                 person.mentions.append(mention)
                 person.forms.append(mention.written)
+            elif (known := self._titled(mention, record)) is not None:
+                people.setdefault(known, first)
             return
         key = merge_key(full)
         if key in self.registry.rejected_keys:
@@ -424,7 +463,7 @@ class EntityExtractor:
 
 # Bumped whenever a change to this module changes what is extracted: stored entities
 # made by an older extraction are then recomputed by the next `communiques index`.
-EXTRACTION_VERSION = 3
+EXTRACTION_VERSION = 4
 
 
 def extraction_fingerprint(data_dir: str | None = None) -> str:

@@ -455,7 +455,10 @@ class FoundScanner:
         while tokens and tokens[-1] in HONORIFICS and len(tokens) > 1:
             tokens.pop()
         key = merge_key(tuple(tokens))
-        if not key or (len(key[-1]) < 2 and name_chunks[-1].text not in ROMAN):
+        # A one-letter surname is an initial, not a name; one that folding shortened
+        # ("Yi", "Јијем": "i") is a name.
+        if not key or (len(key[-1]) < 2 and len(name_chunks[-1].text) < 2
+                       and name_chunks[-1].text not in ROMAN):
             return None
         initials = bool(_INITIALS.match(name_chunks[0].text)) or (
             len(name_chunks) > 1 and all(_is_initial(c.text) for c in name_chunks[:-1]))

@@ -60,6 +60,10 @@ _HARD_C = re.compile(r"c(?=[aou]|[^aeiouy]|$)")
 # vowel that comes and goes before a final r ("Aleksandar", "Aleksandr"; "Petar", "Petr").
 _LOOSE_ENDINGS = ("om", "em", "im", "oj", "u", "a", "e", "i", "o")
 _FLEETING = re.compile(r"(?<=[^aeiou])[ae](?=r$)")
+# Serbian declines a name ending in -i with a j before the ending: "Ji", "Jija", "Jiju",
+# "Jijem" ("sa Ванг Јијем" is Wang Yi), "Tajani", "Tajanija". Longer stems lose the
+# ending anyway; a short one ("ji") would keep it, so the j and ending come off first.
+_J_INSERTED = re.compile(r"^(\w*i)j(?:a|u|em|om|e)$")
 
 
 @lru_cache(maxsize=65_536)
@@ -67,6 +71,7 @@ def merge_token(token: str) -> str:
     """One word of a `merge_key`."""
     if token.isdigit():
         return token
+    token = _J_INSERTED.sub(r"\1", token)
     for written, sound in _SOUNDS:
         token = token.replace(written, sound)
     token = _HARD_C.sub("k", token)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,9 @@ def golden_record(entry: dict, source_id: str) -> Communique:
     tagged = entry.get("tagged") or {}
     return Communique(
         id=communique_id(entry["url"]), url=entry["url"], source_id=source_id,
-        ministry_country="", language=entry["language"], title=entry["title"], published=None,
+        ministry_country="", language=entry["language"], title=entry["title"],
+        # The crawler dates every record, and who holds an office depends on the day.
+        published=date.fromisoformat(entry["published"]) if entry.get("published") else None,
         body=entry["body"], doc_type=entry["doc_type"], fetched_at=datetime.now(UTC),
         officials=tuple(tagged.get("officials", ())), countries=tuple(tagged.get("countries", ())),
     )

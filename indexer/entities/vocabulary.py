@@ -219,7 +219,7 @@ CONNECTORS = frozenset(fold(w) for w in "and the a an i и ad d".split())
 PARTICLES = frozenset("""von van der den de del della di da dos das du la le bin ibn al el
 ter zu af y фон ван дер де дел ди да дос дас дю ла ле бин ибн ал ел аль эль""".split())
 # Surnames that are words too, whose word may end a name ("Richard Hall", "Theresa May").
-SURNAME_WORDS = frozenset(k for w in """hall church king prince street house bank court
+SURNAME_WORDS = frozenset(k for w in """hall church king prince house bank court
 west north south east rose hill young brown white black green gray grey may june""".split()
                           for k in key_tokens(w))
 
