@@ -108,6 +108,10 @@ class SearchBackend(Protocol):
         words, names in another spelling), best first."""
         ...
 
+    def value_counts(self, facet: str) -> dict[str, int]:
+        """Every value of a facet over everything searchable, with its count (texts)."""
+        ...
+
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
         """Every result of a search, in order, as records (for exports)."""
         ...

@@ -41,6 +41,7 @@ from indexer.events.collapse import (  # events (issue 11)
     with_event_clauses,
 )
 from indexer.events.service import EventService
+from indexer.facets import FACETS_BY_NAME
 from indexer.generations import Generation, Generations
 from indexer.hits import page_hits
 from indexer.matching import Matches, canonical_values, match
@@ -87,6 +88,7 @@ class SearchService:
         self.events = EventService(self.data_dir)  # events (issue 11)
         self.texts = TextCollapse(self.events)  # events (issue 11): versions collapsed
         self.lexicons = LexiconCache()  # "did you mean": built off the request path
+        self._value_counts: tuple[object, dict[str, dict[str, int]]] = (None, {})
 
     def archive(self) -> Archive:
         """A read-only archive connection for this thread."""
@@ -170,6 +172,29 @@ class SearchService:
         lexicon = self.lexicons.get(generation.key, generation.index.reader)
         officials = extractor_for(str(self.data_dir)).registry.by_id.values()
         return suggestions(request.q, lexicon, officials, request.exact)
+
+    def value_counts(self, facet: str) -> dict[str, int]:
+        """Every value of a facet over the whole index, with the texts holding it (versions
+        collapsed, as a search counts them), with no facet-size cut: for pages that list
+        everyone (/officials), whom a search's top values would leave out."""
+        if facet not in FACETS_BY_NAME:
+            raise ValueError(f"no facet called {facet!r}")
+        current = self.generations.current()
+        if current is None:
+            return {}
+        generation, searcher = current
+        # The current generation's counts per facet, replaced whole (one assignment,
+        # safe across request threads) when a new generation comes.
+        held = self._value_counts
+        if held[0] != generation.key:
+            held = self._value_counts = (generation.key, {})
+        counts = held[1].get(facet)
+        if counts is None:
+            request = SearchRequest().validated()
+            matches = self._match(request, generation, searcher)
+            counts = held[1][facet] = generation.tables.count(
+                facet, matches.matching, self.texts.groups(request, generation))
+        return dict(counts)
 
     def iter_hits(self, request: SearchRequest, batch_size: int = 500) -> Iterator[Communique]:
         """Every result of a search, in order, as records: for complete exports.

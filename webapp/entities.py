@@ -89,8 +89,8 @@ def official_url(name: str) -> str | None:
 
 @bp.get("/officials")
 def officials_index() -> ResponseReturnValue:
-    results = service().search(SearchRequest(facet_size=500, page_size=1))
-    counts = {v.value: v.count for f in results.facets if f.name == "official" for v in f.values}
+    # Every official's count, not a search's top values: a real archive names thousands.
+    counts = service().value_counts("official")
     people = sorted(registry().by_id.values(), key=lambda o: (-counts.get(o.name, 0), o.name))
     # Listed: people named in at least one communiqué, by country; those the registry
     # gives no office (a journalist, a dissident) apart, as named but not officials.

@@ -487,7 +487,11 @@ def country_page(country: str) -> ResponseReturnValue:
 
 
 def _officials_of(code: str) -> list:
+    """The country's officials (curated or found) named at least once, with their
+    counts, most named first: nobody the communiqués never name."""
     from indexer.entities import extractor_for
 
-    people = extractor_for(str(current_app.config["DATA_DIR"])).registry.by_id.values()
-    return sorted((o for o in people if o.country == code), key=lambda o: o.name)
+    people = extractor_for(str(current_app.config["DATA_DIR"])).people.by_id.values()
+    counts = service().value_counts("official")
+    named = [(o, counts[o.name]) for o in people if o.country == code and counts.get(o.name)]
+    return sorted(named, key=lambda pair: (-pair[1], pair[0].name))
