@@ -448,7 +448,14 @@ def crawl_source(
                     sink.mark_checked(this_id)
                     report.unchanged += 1
                     continue
-            record = strategy.parse_article(ctx, link, page, now())
+            try:
+                record = strategy.parse_article(ctx, link, page, now())
+            except (FetchError, ScrapeError, BudgetExhausted, HostDown):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a page that breaks the reading
+                # loses itself, reported, not the rest of its source's crawl
+                raise ScrapeError(link.url, f"unreadable page ({type(exc).__name__}: {exc})"
+                                  ) from exc
         except BudgetExhausted:
             break  # the rest is new next time: nothing is lost
         except HostDown:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, Tag
-from bs4.element import ProcessingInstruction
+from bs4.element import PageElement, ProcessingInstruction
 
 # Elements that start a new paragraph. A table cell does too: old Joomla pages
 # lay paragraphs out in table rows.
@@ -51,7 +51,19 @@ def element_text(element: Tag) -> str:
 
 
 def _chunks(element: Tag) -> Iterable[str]:
-    for child in element.children:
+    """The element's text in document order, with _BREAK around blocks and _LINE for <br>.
+
+    Walked with a stack, not recursion: a page nesting thousands of elements (hostile or
+    broken) would otherwise end in a RecursionError instead of its text.
+    """
+    stack: list[tuple[Iterator[PageElement], str]] = [(iter(element.children), "")]
+    while stack:
+        child = next(stack[-1][0], None)
+        if child is None:
+            _, closing = stack.pop()
+            if closing:
+                yield closing
+            continue
         if isinstance(child, NavigableString):
             if not isinstance(child, _SKIPPED_STRINGS):
                 yield str(child)
@@ -62,10 +74,9 @@ def _chunks(element: Tag) -> Iterable[str]:
                 yield _LINE
             elif child.name in BLOCK_TAGS:
                 yield _BREAK
-                yield from _chunks(child)
-                yield _BREAK
+                stack.append((iter(child.children), _BREAK))
             else:
-                yield from _chunks(child)
+                stack.append((iter(child.children), ""))
 
 
 def paragraphs(elements: Iterable[Tag]) -> list[str]:

@@ -250,3 +250,45 @@ def test_a_listing_link_that_does_not_parse_loses_only_itself(app, site_copy: Pa
     with Archive(archive_path_of(app), readonly=True) as archive:
         titles = {r.title for r in archive.all_current()}
     assert {g["title"] for g in GOLDEN} == titles
+
+
+def test_a_page_nested_thousands_deep_is_read(app, site_copy: Path) -> None:
+    # The text walk was recursive: 5,000 nested divs ended the crawl of the whole source
+    # in a RecursionError (the block-page check reads every page's text).
+    entry = next(g for g in GOLDEN if "/mediji/saopstenja/dacic-uputio" in g["url"])
+    page = site_copy / "www.mfa.gov.rs" / urlsplit(entry["url"]).path.strip("/") / "index.html"
+    html = page.read_text(encoding="utf-8")
+    start = html.index("<p>")
+    end = html.index("</p>", start) + len("</p>")
+    page.write_text(html[:start] + "<div>" * 5000 + html[start:end] + "</div>" * 5000
+                    + html[end:], encoding="utf-8")
+    result = crawl_serbia(app)
+    assert result.exit_code == 0, result.output
+    with Archive(archive_path_of(app), readonly=True) as archive:
+        records = {r.title: r for r in archive.all_current()}
+    assert len(records) == len(GOLDEN)
+    assert records[entry["title"]].body == entry["body"]
+    assert records[entry["title"]].extraction == "definition"
+
+
+def test_a_page_that_breaks_the_reading_loses_only_itself(app, monkeypatch) -> None:
+    # Whatever unforeseen error one page raises while being read, it is that page's error,
+    # reported with its URL; the source's other articles are still crawled.
+    from scrapers.strategies import html_pages
+
+    real = html_pages.parse_html_article
+    victim = next(g for g in GOLDEN if "/mediji/saopstenja/dacic-uputio" in g["url"])
+    path = urlsplit(victim["url"]).path
+
+    def flaky(source, link, html, url, *args, **kwargs):
+        if urlsplit(url).path == path:
+            raise RuntimeError("an unforeseen bug")
+        return real(source, link, html, url, *args, **kwargs)
+
+    monkeypatch.setattr(html_pages, "parse_html_article", flaky)
+    result = crawl_serbia(app)
+    assert result.exit_code == 1, result.output
+    assert "unreadable page (RuntimeError: an unforeseen bug)" in result.output
+    with Archive(archive_path_of(app), readonly=True) as archive:
+        titles = {r.title for r in archive.all_current()}
+    assert titles == {g["title"] for g in GOLDEN} - {victim["title"]}
