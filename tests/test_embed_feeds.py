@@ -48,6 +48,13 @@ def strict_atom_problems(xml: bytes) -> list[str]:
     if not any(link.get("rel") == "self" for link in links):
         problems.append("feed: no rel=self link")
     feed_author = feed.find(f"{ATOM}author") is not None
+    for person in feed.iter(f"{ATOM}author", f"{ATOM}contributor"):
+        if len(person.findall(f"{ATOM}name")) != 1:
+            problems.append("an atom person construct without exactly one atom:name")
+    for link in feed.iter(f"{ATOM}link"):
+        rel = link.get("rel", "alternate")
+        if not (re.fullmatch(r"[a-z][a-z0-9.-]*", rel) or re.match(r"^[a-z][a-z0-9+.-]*:", rel)):
+            problems.append(f"a link's rel {rel!r} is neither a registered name nor an IRI")
     for child in feed:
         if child.tag.startswith(ATOM) and child.tag[len(ATOM):] not in {
                 "author", "category", "contributor", "generator", "icon", "id", "link", "logo",
@@ -57,6 +64,14 @@ def strict_atom_problems(xml: bytes) -> list[str]:
         where = f"entry {n}"
         for name in ("id", "title", "updated"):
             one(entry, name, where)
+        for child in entry:
+            if child.tag.startswith(ATOM) and child.tag[len(ATOM):] not in {
+                    "author", "category", "content", "contributor", "id", "link", "published",
+                    "rights", "source", "summary", "title", "updated"}:
+                problems.append(f"{where}: unexpected element {child.tag}")
+        for name in ("published", "summary", "content", "rights", "source"):
+            if len(entry.findall(f"{ATOM}{name}")) > 1:
+                problems.append(f"{where}: more than one atom:{name}")
         entry_id = entry.findtext(f"{ATOM}id") or ""
         if not re.match(r"^[a-z][a-z0-9+.-]*:", entry_id):
             problems.append(f"{where}: id {entry_id!r} is not an absolute IRI")
@@ -83,6 +98,27 @@ def strict_atom_problems(xml: bytes) -> list[str]:
             if not category.get("term"):
                 problems.append(f"{where}: a category without term")
     return problems
+
+
+def test_the_strict_atom_check_catches_broken_feeds(client) -> None:
+    from lxml import etree
+
+    good = client.get("/feed.atom?q=kosovo").data
+    assert strict_atom_problems(good) == []
+
+    def broken(change) -> list[str]:
+        feed = etree.fromstring(good)
+        change(feed)
+        return strict_atom_problems(etree.tostring(feed))
+
+    entry = f"{ATOM}entry"
+    assert broken(lambda f: f.find(entry).remove(f.find(entry).find(f"{ATOM}id")))
+    assert broken(lambda f: f.find(entry).find(f"{ATOM}updated").__setattr__("text", "2018"))
+    assert broken(lambda f: f.find(entry).append(etree.Element(f"{ATOM}pubDate")))
+    assert broken(lambda f: f.find(entry).append(etree.Element(f"{ATOM}title")))
+    assert broken(lambda f: f.find(entry).find(f"{ATOM}author").remove(
+        f.find(entry).find(f"{ATOM}author/{ATOM}name")))
+    assert broken(lambda f: f.remove(f.find(f"{ATOM}link[@rel='self']")))
 
 
 def first_page(client, **params) -> dict:
@@ -274,7 +310,7 @@ def test_the_search_page_offers_subscribe_embed_and_json_for_this_exact_search(c
     assert f'href="http://localhost/feed.atom?{exact}"' in html
     assert f'href="http://localhost/api/search?{exact}"' in html  # the JSON link keeps it
     assert f"http://localhost/embed?{exact}" in html
-    assert 'data-communiques-q="kosovo" data-communiques-source="russia-mid"' in html
+    assert 'data-communiques-q="kosovo" data-communiques-source="russia-mid"' in unescape(html)
     assert html.count(f'href="http://localhost/api/search?{exact}"') >= 2  # and the footer's
     official = client.get("/officials/ivica-dacic").get_data(as_text=True)
     assert "/officials/ivica-dacic/feed.atom" in official
@@ -415,7 +451,7 @@ def test_the_widget_snippet_carries_every_search_parameter(client) -> None:
     for attribute in ('data-communiques-q="kosovo"', 'data-communiques-year="2026"',
                       'data-communiques-exact="1"', 'data-communiques-collapse="0"',
                       'data-communiques-source="russia-mid;serbia-mfa"'):
-        assert attribute in html, attribute
+        assert attribute in unescape(html), attribute  # as pasted: the textarea's text
     # embed.js sends every data-communiques-* attribute but its own as a search parameter.
     script = client.get("/embed.js").get_data(as_text=True)
     assert 'var OWN = ["limit", "refresh", "theme", "compact", "show", "loaded", "mounted"]' \
@@ -428,3 +464,43 @@ def test_the_pair_page_offers_its_feed_embed_and_json(client) -> None:
     assert "http://localhost/embed?country=Serbia&amp;country=Russia&amp;country_op=and" in html
     assert 'href="http://localhost/api/search?country=Serbia&amp;country=Russia' in html
     assert 'type="application/json+oembed"' in html
+
+
+def test_crawl_health_is_readable_anywhere_but_never_answered_from_a_cache(client) -> None:
+    # /api/status reads the crawl log, which changes without a new index generation: an
+    # ETag tied to the generation would tell a monitor "not modified" about a new failure.
+    response = client.get("/api/status", headers={"Origin": "https://monitor.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" not in response.headers and response.headers["Cache-Control"] == "no-cache"
+    assert client.get("/api/status", headers={"If-None-Match": "*"}).status_code != 304
+
+
+@pytest.mark.parametrize("q", ['kosovo " onmouseover="window.__xss=1',
+                               'kosovo "serbia" ><script>x()</script>', "kosovo &amp; 'serbia'"])
+def test_the_embed_snippets_paste_as_exactly_this_search_whatever_it_holds(client, q: str) -> None:
+    # A crafted search link must not become markup in the newsroom page its snippet is
+    # pasted into: the copied text is HTML whose attributes hold the search as written.
+    from lxml import html as lxml_html
+
+    page = lxml_html.fromstring(client.get("/", query_string={
+        "q": q, "source": "russia-mid"}).data)
+    iframe_code, script_code = (t.text for t in page.xpath("//textarea[@class='snippet']"))
+    pasted = lxml_html.fromstring(f"<body>{iframe_code}{script_code}</body>")
+    iframe = pasted.xpath("//iframe")[0]
+    assert iframe.get("src") == page.xpath("//iframe[@class='preview']")[0].get("src")
+    assert "q=" in iframe.get("src") and set(iframe.attrib) == {
+        "src", "width", "height", "title", "loading", "style"}
+    [div] = [element for element in pasted.iter("div") if element.attrib]  # lxml wraps in one
+    assert dict(div.attrib) == {"data-communiques-q": q, "data-communiques-source": "russia-mid"}
+    assert [script.get("src") for script in pasted.xpath("//script")] == [
+        "http://localhost/embed.js"]
+
+
+def test_a_document_page_is_discoverable_by_oembed(client) -> None:
+    hit = first_page(client, q="kosovo")["results"][0]
+    html = client.get(f"/communiques/{hit['id']}").get_data(as_text=True)
+    link = re.search(r'<link rel="alternate" type="application/json\+oembed"[^>]*href="([^"]+)"',
+                     html)
+    assert link is not None
+    data = client.get(unescape(link.group(1)).removeprefix("http://localhost")).get_json()
+    assert data["type"] == "rich" and f"/embed/communiques/{hit['id']}" in data["html"]

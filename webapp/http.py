@@ -41,6 +41,12 @@ _CSP_SOURCE = re.compile(
     r"(?::(?:[0-9]{1,5}|\*))?(?:/[^\s;,'\"]*)?", re.I)
 
 
+# Public reads of what is not in the index (the crawl log's health): a new index
+# generation does not follow every crawl, so an ETag tied to it would keep a monitor on
+# "not modified" while a source breaks. Readable by any origin, never cached.
+_LIVE_PATHS = frozenset({"/api/status"})
+
+
 class RouteKind(StrEnum):
     PAGE = "page"
     PUBLIC_READ = "public_read"
@@ -101,6 +107,8 @@ def embed_origins() -> str:
 
 def not_modified() -> Response | None:
     """A 304 when a public read's client holds the copy of the current generation."""
+    if request.path in _LIVE_PATHS:
+        return None
     if route_kind() in (RouteKind.PUBLIC_READ, RouteKind.EMBED) and request.method in (
             "GET", "HEAD") and request.if_none_match and request.if_none_match.contains(etag()):
         response = Response(status=304)
@@ -132,7 +140,9 @@ def apply_headers(response: Response) -> Response:
             response.headers["Access-Control-Allow-Headers"] = _PREFLIGHT_HEADERS
             response.headers["Access-Control-Max-Age"] = str(_PREFLIGHT_SECONDS)
         response.headers["Vary"] = "Accept-Encoding"
-        if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
+        if request.path in _LIVE_PATHS:
+            response.headers["Cache-Control"] = "no-cache"
+        elif request.method in ("GET", "HEAD") and response.status_code in (200, 304):
             response.set_etag(etag())
             response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     return response

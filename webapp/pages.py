@@ -80,6 +80,20 @@ def search_share_links() -> dict:
 
 
 @bp.app_template_global()
+def embed_snippets(embed_url: str, widget: list[tuple[str, str]]) -> tuple[str, str]:
+    """The iframe and embed.js snippets, as the HTML source a newsroom pastes into its
+    page. Every value is escaped for its attribute here and the whole escaped again where
+    the page shows it, so a search's quotes or tags never break out of an attribute in
+    the host's page (a crafted search link must not become markup there)."""
+    iframe = (f'<iframe src="{escape(embed_url)}" width="600" height="480"'
+              ' title="Communiqués" loading="lazy" style="border:0;max-width:100%"></iframe>')
+    attributes = "".join(f' data-communiques-{escape(name)}="{escape(value)}"'
+                         for name, value in widget)
+    script = url_for("embed.script", _external=True)
+    return iframe, f'<div{attributes}></div>\n<script src="{escape(script)}" async></script>'
+
+
+@bp.app_template_global()
 def pair_share_links(codes: tuple[str, str], names: tuple[str, str]) -> dict:
     """Subscribe, embed and JSON links of a country pair's communiqués."""
     first, second = codes
