@@ -302,6 +302,21 @@ def test_the_directory_names_a_person_by_a_latin_nominative() -> None:
         assert directory.name_for(merge_key(spelling)) == "Juraj Blanár", spelling
 
 
+def test_initials_join_a_full_name_written_with_and_without_a_middle_name() -> None:
+    directory = build_directory(tally([
+        sighting("Rafael Mariano Grossi", n=1), sighting("Rafael Grossi", n=2),
+        sighting("Р.Гросси", known=False, n=3)]), taken=set())
+    assert len(directory) == 1
+    entry = next(iter(directory.entries.values()))
+    assert "Rafael Mariano Grossi" in entry.forms and "Р.Гросси" in entry.forms
+    assert directory.name_for(merge_key("Р.Гросси")) == entry.name
+    # Two people the initial fits: the initials stay a name of their own.
+    directory = build_directory(tally([
+        sighting("Rafael Grossi", n=1), sighting("Roberto Grossi", n=2),
+        sighting("Р.Гросси", known=False, n=3)]), taken=set())
+    assert len(directory) == 3
+
+
 def test_without_a_latin_form_the_nominative_as_written_and_ids_never_taken() -> None:
     tallies = tally([sighting("Данијела Витмора", known=False, n=1),
                      sighting("Данијел Витмор", n=2),
@@ -481,6 +496,28 @@ def test_curation_takes_effect_at_the_next_index(corpus_app) -> None:
         WHITMORE]
     found_now = run_cli(corpus_app, "officials", "--found").output
     assert "Jan Novak" not in found_now and "Horv" not in found_now
+
+
+def test_curation_refuses_what_it_cannot_do_and_writes_nothing(corpus_app) -> None:
+    local = Path(corpus_app.config["DATA_DIR"]) / LOCAL_FILE_NAME
+    before = local.read_text(encoding="utf-8") if local.exists() else ""
+    for args, message in [
+        (("--confirm", HORVAT, "--country", "XX"), "not a country's ISO alpha-2 code"),
+        (("--promote", "Ana Nova", "--country", "Serbia"), "not a country's ISO alpha-2 code"),
+        (("--merge", "Dan Whitmore", "--into", "Dan Whitmore"), "already"),
+        (("--merge", "Т.Хорват", "--into", HORVAT), "already"),
+        # A found person no communiqué gives a country to is confirmed with one, or not.
+        (("--merge", WHITMORE, "--into", "Dan Whitmore"), "give their country with --country"),
+    ]:
+        result = run_cli(corpus_app, "officials", *args)
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+        assert (local.read_text(encoding="utf-8") if local.exists() else "") == before, args
+    result = run_cli(corpus_app, "officials", "--merge", WHITMORE, "--into", "Dan Whitmore",
+                     "--country", "us")
+    assert result.exit_code == 0 and f"{WHITMORE} is now Dan Whitmore" in result.output
+    written = local.read_text(encoding="utf-8")
+    assert 'country = "US"' in written and "[[merged]]" in written
+    assert run_cli(corpus_app, "officials", "--check").exit_code == 0
 
 
 def test_confirm_and_promote_make_curated_officials(corpus_app) -> None:

@@ -705,7 +705,8 @@ def extract_quality(corpus: str, verbose: bool) -> None:
 @click.option("--reject", metavar="NAME", help="NAME is no official: never extract it again.")
 @click.option("--promote", metavar="NAME",
               help="Confirm a found official (or add a name) with --country and --role.")
-@click.option("--country", default="", help="With --confirm/--promote: ISO code of their country.")
+@click.option("--country", default="",
+              help="With --confirm/--promote/--merge: ISO code of their country.")
 @click.option("--role", default="", help="With --confirm/--promote: their title.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--check", is_flag=True,
@@ -749,7 +750,7 @@ def officials(ctx: click.Context, found: bool, confirm: str | None, rename: str 
                     made = curator.rename(rename, new_name or "")
                     said = f"{rename} is now shown as {made.name} ({made.id})"
                 elif merge:
-                    name, target = curator.merge(merge, into or "")
+                    name, target = curator.merge(merge, into or "", country)
                     said = f"{name} is now {target.name} ({target.id})"
                 else:
                     said = f"{curator.reject(reject or '')} is no official"

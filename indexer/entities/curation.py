@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from indexer.entities.countries import gazetteer
 from indexer.entities.directory import FoundEntry
 from indexer.entities.names import merge_key
 from indexer.entities.registry import (
@@ -26,6 +27,14 @@ from indexer.entities.registry import (
     write_rejection,
 )
 from indexer.errors import CurationError
+
+
+def _country_code(country: str) -> str:
+    """An ISO alpha-2 code the gazetteer knows ("rs" is RS), or a CurationError."""
+    code = country.strip().upper()
+    if code and code not in gazetteer().names:
+        raise CurationError(f"{country!r} is not a country's ISO alpha-2 code (RS, US, XK ...)")
+    return code
 
 
 def find_entry(entries: list[FoundEntry], name: str) -> FoundEntry | None:
@@ -81,6 +90,7 @@ class Curator:
         `new_name`), with every form the texts wrote and what they said of the role."""
         entry = self._found(name)
         shown = new_name or entry.name
+        country = _country_code(country)
         if not (country or entry.country):
             # The registry's files give everyone a country (`officials --check`).
             raise CurationError(f"no communiqué says whose official {entry.name} is:"
@@ -101,6 +111,7 @@ class Curator:
             return self.confirm(name, country, role)
         if self._curated(name) is not None:
             raise CurationError(f"{name!r} is already curated")
+        country = _country_code(country)
         if not country:
             raise CurationError("give their country with --country")
         official = Official(id=slug(name), name=name, country=country,
@@ -121,26 +132,29 @@ class Curator:
         write_official(self.data_dir, official)
         return official
 
-    def merge(self, name: str, into: str) -> tuple[str, Official]:
+    def merge(self, name: str, into: str, country: str = "") -> tuple[str, Official]:
         """`name` is the person `into`: their spellings become theirs. A found `into` is
-        confirmed first; a curated `name` is folded into `into` and goes."""
+        confirmed first (with `country` if no communiqué gives one); a curated `name` is
+        folded into `into` and goes. Nothing is written unless the whole merge can be."""
         target = self._curated(into)
-        if target is None:
-            found_target = find_entry(self.entries, into)
-            if found_target is None:
-                raise CurationError(f"no official named {into!r}")
-            target = self.confirm(into)
+        found_target = None if target is not None else find_entry(self.entries, into)
+        if target is None and found_target is None:
+            raise CurationError(f"no official named {into!r}")
         entry = find_entry(self.entries, name)
+        merged = None if entry is not None else self._curated(name)
+        if entry is None and merged is None:
+            raise CurationError(f"no official named {name!r}")
+        source_id = entry.id if entry is not None else merged.id if merged is not None else ""
+        target_id = target.id if target is not None else \
+            found_target.id if found_target is not None else ""
+        if source_id == target_id:
+            raise CurationError(f"{name!r} is {target.name if target else into} already")
+        if target is None:
+            target = self.confirm(into, country)
         if entry is not None:
-            if entry.id == target.id:
-                raise CurationError(f"{name!r} is {target.name} already")
             write_merge(self.data_dir, entry.name, target.id, entry.forms)
             return entry.name, target
-        merged = self._curated(name)
-        if merged is None:
-            raise CurationError(f"no official named {name!r}")
-        if merged.id == target.id:
-            raise CurationError(f"{name!r} is {target.name} already")
+        assert merged is not None
         write_merge(self.data_dir, merged.name, target.id, merged.spellings, merged.id)
         return merged.name, target
 

@@ -206,10 +206,14 @@ def build_directory(tallies: Tallies, taken: set[str]) -> FoundDirectory:
 def _canonical_keys(by_key: Tallies) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Each key's person: initials ("И.Н.Тасмагамбетов") and a name with a middle name
     ("Helga Maria Schmid") join the one full name that fits them, if only one does."""
+    def without_middle(key: tuple[str, ...]) -> tuple[str, ...]:
+        return (key[0], key[-1]) if len(key) > 2 and (key[0], key[-1]) in by_key else key
+
     full = [k for k in by_key if not _initials(k)]
     by_initial: dict[tuple[str, str], set[tuple[str, ...]]] = defaultdict(set)
     for key in full:
-        by_initial[(key[0][:1], key[-1])].add(key)
+        # "Rafael Mariano Grossi" and "Rafael Grossi" are one person for "Р.Гросси".
+        by_initial[(key[0][:1], key[-1])].add(without_middle(key))
     canonical: dict[tuple[str, ...], tuple[str, ...]] = {}
     for key in by_key:
         target = key
@@ -217,8 +221,8 @@ def _canonical_keys(by_key: Tallies) -> dict[tuple[str, ...], tuple[str, ...]]:
             fits = by_initial.get((key[0][:1], key[-1]), set())
             if len(fits) == 1:
                 target = next(iter(fits))
-        elif len(key) > 2 and (key[0], key[-1]) in by_key:
-            target = (key[0], key[-1])
+        else:
+            target = without_middle(key)
         canonical[key] = target
     return canonical
 
