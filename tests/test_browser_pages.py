@@ -207,6 +207,23 @@ def test_every_constraint_is_a_removable_chip(page, base_url: str) -> None:
     assert urlsplit(page.url).query == "" and page.locator(".chips").count() == 0
 
 
+def test_long_values_never_widen_the_phone_page(browser, base_url: str) -> None:
+    """A pasted paragraph or an unbroken string as the query or a filter value is cut
+    short in its chip; nothing scrolls sideways."""
+    context = open_context(browser, PHONE)
+    page = context.new_page()
+    long_word = "x" * 400
+    for query in (f"q={long_word}", f"q=Lavrov&official={'Abcdefghij' * 25}",
+                  f"q={'Lavrov ' * 60}&language=en"):
+        page.goto(f"{base_url}/?{query}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], query
+        for chip in page.locator(".chips a").all():
+            box = chip.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+            assert box["height"] < 40, query  # one line, not a column of letters
+    context.close()
+
+
 def test_did_you_mean_from_the_index_and_the_registry(page, base_url: str) -> None:
     page.goto(base_url + "/?q=Lavrof")
     assert "No communiqués found" in page.inner_text("#result-count")
