@@ -182,3 +182,30 @@ def test_planted_payloads_run_in_no_embed_surface(page, hostile_url: str) -> Non
         page.wait_for_timeout(200)
         assert page.evaluate("() => window.__xss") is None, path
     assert dialogs == []
+
+
+def test_the_widget_refreshes_on_the_hosts_interval(page, service_url: str) -> None:
+    # Intervals are recorded and run once soon, so the test does not wait minutes.
+    page.add_init_script("""
+        window.__intervals = [];
+        window.setInterval = function (fn, ms) {
+            window.__intervals.push(ms); return setTimeout(fn, 50); };
+    """)
+    searches: list[str] = []
+    page.on("request", lambda r: searches.append(r.url) if "/api/search?" in r.url else None)
+    body = f"""<!doctype html><body>
+<div id="default" data-communiques-q="kosovo"></div>
+<div id="fast" data-communiques-q="lavrov" data-communiques-refresh="5"></div>
+<div id="never" data-communiques-q="dacic" data-communiques-refresh="0"></div>
+<script src="{service_url}/embed.js"></script></body>"""
+    for newsroom in _serve(_host_site({"/": body})):
+        page.goto(newsroom + "/")
+        for name in ("default", "fast", "never"):
+            page.wait_for_selector(f"#{name}[data-communiques-loaded]")
+        page.wait_for_function("() => performance.getEntriesByType('resource').filter("
+                               "e => e.name.includes('/api/search?')).length >= 5")
+        # Every 5 minutes unless the host says otherwise; never more than once a minute.
+        assert sorted(page.evaluate("() => window.__intervals")) == [60_000, 300_000]
+        by_query = {q: sum(f"q={q}" in url for url in searches) for q in
+                    ("kosovo", "lavrov", "dacic")}
+        assert by_query == {"kosovo": 2, "lavrov": 2, "dacic": 1}
