@@ -217,3 +217,26 @@ def test_control_characters_in_a_page_are_read_as_nothing_or_space(plain_app,
     binary.write_bytes(bytes(range(256)) * 20)
     result = run_cli(plain_app, "extract", str(binary))
     assert result.exit_code == 1 and "found no article" in result.output
+
+
+def test_a_date_the_selectors_miss_is_the_pages_own_not_none(plain_app,
+                                                              tmp_path: Path) -> None:
+    # The theme moved the date out of the definition's date selector; title and body still
+    # read. With no listing to date it (a saved page), the date the page shows is read as
+    # the generic extractor reads it (its own, not the related releases', never none), and
+    # the date selectors' drift is said. (A crawl leaves such a record undated: its
+    # breakage check counts them, tests/test_update_breakage.py.)
+    url = CASES[5]
+    page = saved_file(url).read_text(encoding="utf-8")
+    assert "article-meta__publish-date" in page
+    moved = tmp_path / "moved.html"
+    moved.write_text(page.replace("article-meta__publish-date", "article-meta__when"),
+                     encoding="utf-8")
+    result = run_cli(plain_app, "extract", "--json", "--url", url, str(moved))
+    assert result.exit_code == 0, result.output
+    assert ("warning: definition drift: no date matching ['.article-meta__publish-date'];"
+            " the date is the generic extractor's") in result.output
+    record = json.loads(result.stdout)
+    assert record["extraction"] == "definition"
+    assert record["published"] == "2026-07-11"
+    # A page that shows no date still gets none (test_a_page_without_a_date_has_none).

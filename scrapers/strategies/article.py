@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -394,4 +394,17 @@ def read_page_as(
         site = next((s for s in candidates if _definition_reads(source, s, html)), fallback)
         match = match_site_section(source, site, url)
     link = ArticleLink(url=url, site=match.site, section=match.section)
-    return parse_html_article(source, link, html, url, fetched_at, warn)
+    record = parse_html_article(source, link, html, url, fetched_at, warn)
+    rules = match.site.article
+    if record.published is None and record.extraction == "definition" and rules is not None:
+        # The crawler would date it by its listing; a page alone has only itself. The date
+        # selectors found none: the date the page shows, as the generic extractor reads it
+        # (the article's own, never an invented one), said as the date selectors' drift.
+        # The crawl does not do this: its breakage check counts undated records.
+        shown = extract_article(html, url, source.languages).published
+        if shown is not None:
+            if warn is not None:
+                warn(url, f"definition drift: no date matching {list(rules.date)}; the date"
+                          " is the generic extractor's")
+            record = replace(record, published=shown)
+    return record
