@@ -504,3 +504,17 @@ def test_a_document_page_is_discoverable_by_oembed(client) -> None:
     assert link is not None
     data = client.get(unescape(link.group(1)).removeprefix("http://localhost")).get_json()
     assert data["type"] == "rich" and f"/embed/communiques/{hit['id']}" in data["html"]
+
+
+def test_openapi_describes_every_embed_and_feed_route(client) -> None:
+    from webapp.params import EMBED_PARAMS
+
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for output in of_kind(OutputKind.FEED):
+        for path in (f"/feed.{output.name}", f"/officials/{{id}}/feed.{output.name}",
+                     f"/countries/{{first}}/{{second}}/feed.{output.name}"):
+            assert output.media_type in paths[path]["get"]["responses"]["200"]["content"], path
+    embed = {p["name"] for p in paths["/embed"]["get"]["parameters"]}
+    assert set(EMBED_PARAMS) <= embed and {"q", "source", "official_op", "event"} <= embed
+    assert {"/embed/communiques/{id}", "/embed.js", "/oembed"} <= set(paths)
+    assert "501" in paths["/oembed"]["get"]["responses"]

@@ -15,6 +15,7 @@ from indexer.search import (
     SORTS,
 )
 from webapp.outputs import OutputKind, of_kind
+from webapp.params import EMBED_FIELDS, EMBED_THEMES, MAX_EMBED_LIMIT
 
 
 def _param(name: str, description: str, schema: dict, required: bool = False,
@@ -204,6 +205,7 @@ ERROR_MEANINGS = {
     400: "A malformed parameter (naming it and the form it accepts) or an unreadable query",
     404: "Not found",
     429: "Too many requests from this address, or too many at once; see Retry-After",
+    501: "A format this route does not serve (oEmbed: only json)",
     503: "The search ran past the time limit and was stopped; narrow it",
 }
 
@@ -213,6 +215,23 @@ def _errors(*codes: int) -> dict:
     return {str(code): {"description": ERROR_MEANINGS[code], "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for code in (*codes, 429)}
+
+
+def _html_errors(*codes: int) -> dict:
+    # The embed routes answer errors as a page, shown inside the frame.
+    return {str(code): {"description": ERROR_MEANINGS[code], "content": {
+        "text/html": {"schema": {"type": "string"}}}} for code in (*codes, 429)}
+
+
+EMBED_PARAMETERS = [
+    _param("limit", "Results shown.", {"type": "integer", "minimum": 1,
+                                       "maximum": MAX_EMBED_LIMIT, "default": 5}),
+    _param("theme", "Colours; auto follows the reader's system.",
+           {"type": "string", "enum": list(EMBED_THEMES), "default": "auto"}),
+    _param("compact", "1: no snippets, tighter rows.", {"type": "boolean", "default": False}),
+    _param("show", "What each result shows, comma-separated (its links stay whatever is "
+           "left out).", {"type": "string", "default": ",".join(EMBED_FIELDS)}),
+]
 
 
 def openapi_document() -> dict:
@@ -247,6 +266,47 @@ def openapi_document() -> dict:
                 "responses": {"200": {"description": output.label, "content": {
                     output.media_type: {"schema": {"type": "string"}}}}, **_errors(400)},
             }} for output in of_kind(OutputKind.FEED)},
+            # Feeds of an official and of a country pair (issue 13), in every feed format.
+            **{f"/officials/{{id}}/feed.{output.name}": {"get": {
+                "summary": f"{output.description}: the communiqués naming one official",
+                "operationId": f"official_feed_{output.name}",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": output.label, "content": {
+                    output.media_type: {"schema": {"type": "string"}}}}, **_errors(404)},
+            }} for output in of_kind(OutputKind.FEED)},
+            **{f"/countries/{{first}}/{{second}}/feed.{output.name}": {"get": {
+                "summary": f"{output.description}: the communiqués mentioning both countries",
+                "operationId": f"pair_feed_{output.name}",
+                "parameters": [{"name": name, "in": "path", "required": True,
+                                "description": "A country: ISO code (RS) or name",
+                                "schema": {"type": "string"}} for name in ("first", "second")],
+                "responses": {"200": {"description": output.label, "content": {
+                    output.media_type: {"schema": {"type": "string"}}}}, **_errors(404)},
+            }} for output in of_kind(OutputKind.FEED)},
+            "/embed": {"get": {
+                "summary": "Any search as a small results page for an iframe (the only pages"
+                           " other sites may frame: COMMUNIQUES_EMBED_ORIGINS)",
+                "operationId": "embed",
+                "parameters": EXPORT_PARAMETERS + EMBED_PARAMETERS,
+                "responses": {"200": {"description": "The results page", "content": {
+                    "text/html": {"schema": {"type": "string"}}}}, **_html_errors(400)},
+            }},
+            "/embed/communiques/{id}": {"get": {
+                "summary": "One communiqué as a card for an iframe",
+                "operationId": "embed_communique",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}] + EMBED_PARAMETERS[1:],
+                "responses": {"200": {"description": "The card", "content": {
+                    "text/html": {"schema": {"type": "string"}}}}, **_html_errors(404)},
+            }},
+            "/embed.js": {"get": {
+                "summary": "The widget: draws any search in a shadow root of an element with "
+                           "data-communiques-* attributes (see the README's Embedding)",
+                "operationId": "embed_script",
+                "responses": {"200": {"description": "The script", "content": {
+                    "text/javascript": {"schema": {"type": "string"}}}}},
+            }},
             "/api/suggest": {"get": {
                 "summary": "Officials and countries whose name, in any script, starts as typed",
                 "operationId": "suggest",
@@ -275,7 +335,8 @@ def openapi_document() -> dict:
                     _param("format", "Only json", {"type": "string", "enum": ["json"]}),
                 ],
                 "responses": {"200": {"description": "A rich oEmbed answer", "content": {
-                    "application/json": {"schema": {"type": "object"}}}}, **_errors(400, 404)},
+                    "application/json": {"schema": {"type": "object"}}}},
+                    **_errors(400, 404, 501)},
             }},
             "/api/events": {"get": {
                 "summary": "Events (meetings, calls, visits) newest first, by official, "
