@@ -64,6 +64,8 @@ def canonical_values(data_dir: str, facet: str, values: tuple[str, ...]) -> tupl
         canonical = []
         for value in values:
             code = places.by_key.get(key_tokens(value)) or places.abbreviations.get(value)
+            if code is None and len(value) == 2 and value.upper() in places.names:
+                code = value.upper()  # an ISO code, as pair pages and ministry_country take
             canonical.append(places.names.get(code, value) if code else value)
         return tuple(canonical)
     return values

@@ -64,6 +64,10 @@ def test_exact_script_mode_keeps_the_spelling(client) -> None:
 def test_countries_in_any_language_and_adjectives(client) -> None:
     serbia = {h["id"] for h in api(client, country="Serbia")["results"]}
     assert {h["id"] for h in api(client, country="Србија")["results"]} == serbia
+    # An ISO code too, as pair pages and ministry_country take, alone or with AND.
+    assert {h["id"] for h in api(client, country="RS")["results"]} == serbia
+    assert api(client, country=["RS", "ru"], country_op="and")["total"] == api(
+        client, country=["Serbia", "Russia"], country_op="and")["total"] > 0
     russian_serbia = {h["id"] for h in api(client, country="Serbia", language="ru")["results"]}
     assert russian_serbia  # "Сербии", "сербская сторона" count as Serbia
 
