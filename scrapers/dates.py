@@ -36,6 +36,11 @@ def _month_table(language: str) -> dict[str, int]:
                 key = name.lower()
                 table[key] = number
                 table[key.rstrip(".")] = number
+    # the forms CLDR lacks (Serbian genitives: "7. фебруара 2023."), as in running text
+    for key in {language, language.split("-")[0]} & set(_EXTRA_MONTHS):
+        for number, name in enumerate(_EXTRA_MONTHS[key], start=1):
+            if name:
+                table.setdefault(name.lower(), number)
     return table
 
 

@@ -182,3 +182,15 @@ def test_definition_formats_still_read_their_dates() -> None:
     # parse_date (a source definition's formats) is unchanged by the text-date reader
     assert parse_date("среда, 04. октобар 2017.", ["%A, %d. %B %Y."], "sr") == date(2017, 10, 4)
     assert parse_date("Wednesday, 24 July 2019.", ["%A, %d %B %Y."], "en") == date(2019, 7, 24)
+
+
+@pytest.mark.parametrize("text, language", [
+    ("07. фебруара 2023.", "sr-Cyrl"), ("Уторак, 07. фебруара 2023.", "sr-Cyrl"),
+    ("7. februara 2023.", "sr-Latn"), ("07. фебруар 2023.", "sr-Cyrl"),
+    ("7. februar 2023.", "sr-Latn"),
+])
+def test_definition_formats_read_serbian_genitive_months(text: str, language: str) -> None:
+    # "%B" in a Serbian definition's format read only CLDR's nominative ("фебруар"); the
+    # genitive ("фебруара") is how dates are most often written, and running text read it.
+    formats = ["%A, %d. %B %Y.", "%d. %B %Y."]
+    assert parse_date(text, formats, language) == date(2023, 2, 7)
