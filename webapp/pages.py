@@ -429,28 +429,37 @@ def _search_context(version: int | None) -> dict:
     try:
         req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"],
                                        with_facets=False)
-        rank = whole_number(request.args, "hit", 0, 1, MAX_PAGE) if "hit" in request.args \
-            else 0
     except QueryError:  # a malformed parameter too: the document is shown all the same
         return {}
+    try:
+        # A result's place: "Load more" and pages of 100 go past rank 1000.
+        rank = whole_number(request.args, "hit", 0, 1, MAX_RESULT_RANK) \
+            if "hit" in request.args else 0
+    except QueryError:  # a malformed place: the words are highlighted, the way back kept
+        rank = 0
+
+    def page_of_rank(place: int) -> int:
+        return (place - 1) // req.page_size + 1
+
     back = {k: v for k, v in args.items() if k not in ("page", "cursor")}
-    if rank:
-        page = (rank - 1) // req.page_size + 1
-        if page > 1:
-            back["page"] = [str(page)]
-    context: dict = {"back_url": url_for("pages.search", **back) + (f"#hit-{rank}" if rank
-                                                                    else ""),
+    if rank and 1 < page_of_rank(rank) <= MAX_PAGE:
+        back["page"] = [str(page_of_rank(rank))]
+    anchor = f"#hit-{rank}" if rank and page_of_rank(rank) <= MAX_PAGE else ""
+    context: dict = {"back_url": url_for("pages.search", **back) + anchor,
                      "terms": highlight_terms(req.q, req.exact), "exact": req.exact}
     if rank and version is None:
         for name, other in (("previous", rank - 1), ("next", rank + 1)):
-            if not 1 <= other <= MAX_PAGE:
+            if other < 1 or page_of_rank(other) > MAX_PAGE:
                 continue
-            found = service().search(replace(req, page=other, page_size=1, cursor=None))
-            if found.hits:
+            # The results page holding it (the one just seen, most often: cached).
+            found = service().search(replace(req, page=page_of_rank(other), cursor=None))
+            at = (other - 1) % req.page_size
+            if at < len(found.hits):
+                hit = found.hits[at]
                 link = {k: v for k, v in args.items() if k not in ("cursor", "page")}
                 link["hit"] = [str(other)]
-                context[name] = (found.hits[0].title, url_for(
-                    "pages.communique", communique_id=found.hits[0].id, **link))
+                context[name] = (hit.title, url_for(
+                    "pages.communique", communique_id=hit.id, **link))
         context["rank"] = rank
         context["total"] = service().search(replace(req, page=1, page_size=1)).total
     return context

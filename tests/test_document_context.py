@@ -1,0 +1,45 @@
+"""The document page opened from a search: highlights, "back to results" and the
+previous and next results, whatever the result's place and the page size."""
+
+from __future__ import annotations
+
+import re
+
+
+def ids_of(client, query: str) -> list[str]:
+    return [hit["id"] for hit in client.get(f"/api/search?{query}").get_json()["results"]]
+
+
+def nav(html: str) -> dict[str, str]:
+    """The document page's links back, to the previous and to the next result."""
+    found = {}
+    for name, css in (("back", "back"), ("previous", "previous-result"),
+                      ("next", "next-result")):
+        link = re.search(rf'class="{css}" href="([^"]+)"', html)
+        if link:
+            found[name] = link.group(1).replace("&amp;", "&")
+    return found
+
+
+def test_previous_and_next_cross_result_pages_of_any_size(client) -> None:
+    ranked = ids_of(client, "q=Serbia&size=20")
+    # Result 3 of pages of 3: its next result is the first of page 2.
+    html = client.get(f"/communiques/{ranked[2]}?q=Serbia&size=3&hit=3").get_data(as_text=True)
+    links = nav(html)
+    assert links["back"] == "/?q=Serbia&size=3#hit-3"
+    assert links["previous"].startswith(f"/communiques/{ranked[1]}?")
+    assert links["next"].startswith(f"/communiques/{ranked[3]}?") and "hit=4" in links["next"]
+    html = client.get(f"/communiques/{ranked[3]}?q=Serbia&size=3&hit=4").get_data(as_text=True)
+    assert nav(html)["back"] == "/?q=Serbia&size=3&page=2#hit-4"
+    assert nav(html)["previous"].startswith(f"/communiques/{ranked[2]}?")
+
+
+def test_a_deep_or_malformed_place_keeps_highlights_and_the_way_back(client) -> None:
+    first = ids_of(client, "q=Lavrov&size=1")[0]
+    # Past rank 1000 ("Load more" goes there) or not a number: the page still marks the
+    # searched words and leads back to the search.
+    for hit in ("1500", "abc", "-3"):
+        html = client.get(f"/communiques/{first}?q=Lavrov&hit={hit}").get_data(as_text=True)
+        assert '<mark class="match"' in html, hit
+        assert nav(html)["back"].startswith("/?q=Lavrov"), hit
+        assert "previous" not in nav(html) and "next" not in nav(html), hit
