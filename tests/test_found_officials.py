@@ -117,6 +117,11 @@ def test_inflected_names_key_as_the_nominative(inflected: str, nominative: str) 
     ("ru", "Состоялись переговоры с Министром иностранных дел Азербайджана Тофиком "
            "Гасымовым.", "Тофик Гасымов"),
     ("ru", "Отмечена роль Посла Вьетнама в Москве Данг Минь Кхоя.", "Данг Минь Кхой"),
+    # A hard stem after a sibilant: no soft sign ("Гутерришем" is not "Гутерришь").
+    ("ru", "Состоялась встреча с Генеральным секретарем ООН А.Гутерришем.", "А.Гутерриш"),
+    # Serbian Latin writes "von" as "fon", inside the name.
+    ("sr-Latn", "Sastao se sa šefom Delegacije EU u Srbiji Andreasom fon Bekeratom.",
+     "Andreas fon Bekerat"),
 ])
 def test_an_inflected_name_is_shown_in_the_nominative(language: str, text: str,
                                                        shown: str) -> None:

@@ -803,6 +803,8 @@ _RUSSIAN_ENDINGS = {
     (LOC, True): (("ovoj", "ova"), ("evoj", "eva"), ("inoj", "ina"), ("ii", "ija"),
                   ("e", "a")),
 }
+# Russian letters after which the instrumental "-ем" ends a hard stem ("Гутерриш").
+_RUSSIAN_SIBILANTS = frozenset("жшчщц")
 # The folded endings above, written back in each script.
 _CYRILLIC_OF = {"ija": "ија", "ij": "иј", "i": "и", "a": "а", "iju": "ију", "u": "у",
                 "ijem": "ијем", "jem": "јем", "j": "ј", "em": "ем", "om": "ом", "ije": "ије",
@@ -860,5 +862,7 @@ def _denominate(word: str, rules: tuple[tuple[str, str], ...], russian: bool) ->
             if not word.lower().endswith(written_ending):
                 continue  # the folded ending came from letters written otherwise
             stem = word[:len(word) - len(written_ending)]
+            if russian and ending == "em" and stem[-1:].lower() in _RUSSIAN_SIBILANTS:
+                return stem  # "Гутерришем", "Мацем": a hard stem, no soft sign
             return stem + written_replacement
     return word

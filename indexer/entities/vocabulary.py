@@ -216,7 +216,7 @@ od kod sa s o в во при по на из от для у с со о об к"""
 # Words that join parts of a title or its complement ("Foreign and European Affairs").
 CONNECTORS = frozenset(fold(w) for w in "and the a an i и ad d".split())
 # Lower-case words inside names ("Ursula von der Leyen", "Abdel Fattah el-Sisi").
-PARTICLES = frozenset("""von van der den de del della di da dos das du la le bin ibn al el
+PARTICLES = frozenset("""von fon van der den de del della di da dos das du la le bin ibn al el
 ter zu af y фон ван дер де дел ди да дос дас дю ла ле бин ибн ал ел аль эль""".split())
 # Surnames that are words too, whose word may end a name ("Richard Hall", "Theresa May").
 SURNAME_WORDS = frozenset(k for w in """hall church king prince house bank court
