@@ -330,6 +330,7 @@ class Archive:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout=10000")
+        self._withdrawals_known = False  # the withdrawn_at column seen (never dropped)
         # Autocommit mode: every write below opens its own explicit transaction.
         self._db.isolation_level = None
         if not readonly:
@@ -530,15 +531,33 @@ class Archive:
                            " VALUES (?, ?, ?, ?)",
                            [(section, n, i, url) for n, (i, url) in enumerate(items)])
 
+    def _has_withdrawals(self) -> bool:
+        # Asked once per connection when the column is there: a search page asks per hit.
+        if not self._withdrawals_known:
+            self._withdrawals_known = "withdrawn_at" in self._columns("communiques")
+        return self._withdrawals_known
+
     def withdrawn(self, communique_id: str) -> tuple[datetime, str] | None:
         """When and why a communiqué was marked withdrawn, or None."""
-        if "withdrawn_at" not in self._columns("communiques"):
+        if not self._has_withdrawals():
             return None
         row = self._db.execute("SELECT withdrawn_at, withdrawn_reason FROM communiques"
                                " WHERE id = ?", (communique_id,)).fetchone()
         if row is None or row[0] is None:
             return None
         return datetime.fromisoformat(row[0]), row[1] or ""
+
+    def withdrawn_of(self, ids: list[str]) -> dict[str, datetime]:
+        """Those of `ids` marked withdrawn, with when: one query for a page of hits."""
+        if not ids or not self._has_withdrawals():
+            return {}
+        found: dict[str, datetime] = {}
+        for offset in range(0, len(ids), 500):  # within SQLite's bound on parameters
+            batch = ids[offset:offset + 500]
+            found.update((i, datetime.fromisoformat(at)) for i, at in self._db.execute(
+                "SELECT id, withdrawn_at FROM communiques WHERE withdrawn_at IS NOT NULL"
+                f" AND id IN ({','.join('?' * len(batch))})", batch))
+        return found
 
     def withdrawn_ids(self) -> dict[str, datetime]:
         """Every withdrawn communiqué and when it was marked so."""

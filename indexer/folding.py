@@ -57,6 +57,16 @@ def fold(text: str) -> str:
 _fold_word = lru_cache(maxsize=262_144)(fold)
 
 
+def folded_term_uncached(word: str) -> str:
+    """`folded_term` without the caches: for one pass over every word of an index (the
+    "did you mean" lexicon), whose words would fill them (tens of MB per web worker) and
+    never be looked up again."""
+    text = word.lower()
+    if not text.isascii():
+        text = _NON_ASCII.sub(lambda run: _fold_letters(run.group()), text).lower()
+    return strip_case_ending(text)
+
+
 class FoldFilter(Filter):
     """Whoosh filter that folds each token (offsets stay on the original text)."""
 

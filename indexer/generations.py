@@ -10,6 +10,7 @@ the index changes. Each thread keeps its own Whoosh searcher on the current gene
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -37,6 +38,10 @@ RESULT_CACHE_SIZE = 1024  # searches remembered per index generation
 # long in CPU and memory), then builds them itself.
 GENERATION_DATA_WAIT = 15.0
 GENERATION_DATA_POLL = 0.05
+# A directory's mtime is trusted to change with its contents once it is this old: file
+# times come from a coarse kernel clock (a tick of a few ms), so two changes within a tick
+# can leave the same mtime.
+MTIME_TRUSTED_AFTER_NS = 1_000_000_000
 
 
 @dataclass
@@ -49,6 +54,8 @@ class Generation:
     bulk: BulkEvaluator  # keeps the generation's field lengths
     cache: OrderedDict = field(default_factory=OrderedDict)  # request key -> SearchResults
     versions: VersionTables | None = None  # events (issue 11): read on first use
+    # "Did you mean" answers: (query, exact) -> (the lexicon they were found with, them).
+    suggested: dict[tuple[str, bool], tuple[object, list[str]]] = field(default_factory=dict)
 
     def cached(self, key: Hashable) -> SearchResults | None:
         """The results remembered for a search on this generation, if any."""
@@ -83,23 +90,59 @@ class Generations:
         self.home = IndexHome(Path(data_dir))
         self._lock = threading.Lock()
         self._generation: Generation | None = None
+        # (generation key, CURRENT's target, the segments directory's inode, mtime, size)
+        # when the generation was last found to be the current one (see `_unchanged`).
+        self._seen: tuple[tuple[str, int], str, tuple[int, int, int]] | None = None
         self._local = threading.local()
+
+    def _unchanged(self, generation: Generation | None) -> bool:
+        """Whether the open generation is still the current one, told by CURRENT's target
+        and the segments directory's stat alone (every request asks, twice; listing the
+        directory for its newest TOC cost more than a cached search)."""
+        seen = self._seen
+        if generation is None or seen is None or seen[0] != generation.key:
+            return False
+        try:
+            target = os.readlink(self.home.current_link)
+            stat = os.stat(os.path.join(generation.key[0], "segments"))
+        except OSError:
+            return False
+        return target == seen[1] and (stat.st_ino, stat.st_mtime_ns, stat.st_size) == seen[2]
+
+    def _remember(self, generation: Generation, started: int) -> None:
+        """Note what `_unchanged` compares, if it can be trusted: a directory modified
+        within a second of `started` (when its TOCs were listed) could be modified again
+        within the file system's clock tick and keep its mtime, so it is listed again."""
+        self._seen = None
+        try:
+            target = os.readlink(self.home.current_link)
+            stat = os.stat(os.path.join(generation.key[0], "segments"))
+        except OSError:
+            return
+        if started - stat.st_mtime_ns > MTIME_TRUSTED_AFTER_NS \
+                and str(self.home.root / target) == generation.key[0]:
+            self._seen = (generation.key, target, (stat.st_ino, stat.st_mtime_ns, stat.st_size))
 
     def current(self) -> tuple[Generation, Searcher] | None:
         """The current generation and this thread's searcher on it (None before any index)."""
-        directory = self.home.current_dir()
-        if directory is None:
-            return None
-        with self._lock:
-            generation = self._generation
-            if generation is None or generation.key[0] != str(directory):
-                index = IndexHome.open(directory)
-            else:
-                index = generation.index
-            key = (str(directory), index.latest_generation())
-            if generation is None or generation.key != key:
-                generation = self._open(index, directory, key)
-                self._generation = generation
+        generation = self._generation
+        if not self._unchanged(generation):
+            started = time.time_ns()
+            directory = self.home.current_dir()
+            if directory is None:
+                return None
+            with self._lock:
+                generation = self._generation
+                if generation is None or generation.key[0] != str(directory):
+                    index = IndexHome.open(directory)
+                else:
+                    index = generation.index
+                key = (str(directory), index.latest_generation())
+                if generation is None or generation.key != key:
+                    generation = self._open(index, directory, key)
+                    self._generation = generation
+                self._remember(generation, started)
+        assert generation is not None
         searcher = getattr(self._local, "searcher", None)
         if getattr(self._local, "key", None) != generation.key or searcher is None:
             if searcher is not None:

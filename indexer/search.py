@@ -18,6 +18,7 @@ this service implements for the web app and CLI.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -63,7 +64,12 @@ from indexer.request import (
     SORTS,
     SearchRequest,
 )
-from indexer.suggestions import FEW_RESULTS, LexiconCache, suggestions
+from indexer.suggestions import (
+    FEW_RESULTS,
+    SUGGESTION_TIME_LIMIT,
+    LexiconCache,
+    suggestions,
+)
 from scrapers.record import Communique
 
 __all__ = [  # what the web app and the CLI import from here
@@ -73,6 +79,9 @@ __all__ = [  # what the web app and the CLI import from here
     "FacetValue", "HistogramBar", "SearchBackend", "SearchHit", "SearchRequest",
     "SearchResults", "SearchService", "phrase_clause", "FEW_RESULTS",
 ]
+
+
+SUGGESTIONS_KEPT = 4096  # "did you mean" answers kept per generation
 
 
 class SearchService:
@@ -170,8 +179,20 @@ class SearchService:
         generation, _ = current
         # Never waits for the lexicon: until it is built, the last one built or none.
         lexicon = self.lexicons.get(generation.key, generation.index.reader)
+        # Kept per generation while its lexicon is the same (each asks every official).
+        key = (request.q, request.exact)
+        held = generation.suggested.get(key)
+        if held is not None and held[0] is lexicon:
+            return list(held[1])
+        started = time.monotonic()
         officials = extractor_for(str(self.data_dir)).registry.by_id.values()
-        return suggestions(request.q, lexicon, officials, request.exact)
+        found = suggestions(request.q, lexicon, officials, request.exact)
+        # An answer cut short by the time limit (a loaded machine) is not kept.
+        if time.monotonic() - started < SUGGESTION_TIME_LIMIT / 2:
+            if len(generation.suggested) >= SUGGESTIONS_KEPT:
+                generation.suggested.clear()
+            generation.suggested[key] = (lexicon, found)
+        return list(found)
 
     def value_counts(self, facet: str) -> dict[str, int]:
         """Every value of a facet over the whole index, with the texts holding it (versions

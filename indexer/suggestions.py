@@ -25,7 +25,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from indexer.folding import WORD, folded_term
+from indexer.folding import WORD, folded_term, folded_term_uncached
 
 # A search with this many results or fewer is offered corrections (zero always is).
 FEW_RESULTS = 3
@@ -89,8 +89,11 @@ class Lexicon:
         for term, df in exact:
             exact_df[term] = max(df, exact_df.get(term, 0))
         spellings: dict[str, dict[str, int]] = {}
+        # One str object per folded term (the keys of folded_df), not two equal ones.
+        same = {term: term for term in folded_df}
         for spelling, df in exact_df.items():
-            spellings.setdefault(folded_term(spelling), {})[spelling] = df
+            term = folded_term_uncached(spelling)
+            spellings.setdefault(same.get(term, term), {})[spelling] = df
         return cls(folded_df, exact_df, spellings, sorted(folded_df))
 
     @classmethod

@@ -6,6 +6,12 @@ of replicas can serve repeats until the index changes.
 
 from __future__ import annotations
 
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Response,
@@ -19,9 +25,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from indexer.archive import Archive
-from indexer.search import ALL_OF_FACETS, FEW_RESULTS, SearchHit, SearchResults
+from indexer.search import ALL_OF_FACETS, FEW_RESULTS, SearchHit, SearchRequest, SearchResults
 from scrapers.record import Communique
-from webapp.diffs import withdrawn_on
+from webapp.diffs import withdrawn_dates, withdrawn_on
 from webapp.labels import facet_value_label, source_name
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_args, search_request_from_args, whole_number
@@ -29,11 +35,43 @@ from webapp.services import search_backend
 
 service = search_backend  # the views' one way to search
 bp = Blueprint("api", __name__, url_prefix="/api")
+# /api/search responses kept per worker (about 10 KB each, of the current generation).
+RENDERED_SEARCHES = 256
 
 
 
 
-def hit_json(hit: SearchHit) -> dict:
+# What URL quoting leaves as it is: an id of only these is put in a URL as it is.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*\Z")
+_MARKER = "0idmarker0"
+
+
+class IdUrls:
+    """External URLs of one endpoint per id, as url_for builds them, for the many links
+    of a page of hits: each endpoint is built once per request around a marker, and an
+    id that quoting leaves unchanged is put in its place (url_for was a third of a
+    cached search's time); any other id goes through url_for."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, str], list[str]] = {}
+
+    def __call__(self, endpoint: str, name: str, value: str) -> str:
+        if _PLAIN_ID.match(value):
+            parts = self._parts.get((endpoint, name))
+            if parts is None:
+                parts = url_for(endpoint, _external=True, **{name: _MARKER}).split(_MARKER)
+                self._parts[(endpoint, name)] = parts
+            if len(parts) == 2:
+                return value.join(parts)
+        return url_for(endpoint, _external=True, **{name: value})
+
+
+def hit_json(hit: SearchHit, withdrawn: dict[str, datetime] | None = None,
+             urls: IdUrls | None = None) -> dict:
+    """A hit as the API shows it. `withdrawn`: the withdrawals of the page's hits (read
+    in one query; None: this hit's is read now); `urls`: the page's URL builder."""
+    urls = urls or IdUrls()
+    gone = withdrawn.get(hit.id) if withdrawn is not None else withdrawn_on(hit.id)
     return {
         "id": hit.id,
         "title": hit.title,
@@ -50,18 +88,17 @@ def hit_json(hit: SearchHit) -> dict:
         "score": hit.score,
         "url": hit.url,
         # Issue 15: the day it was marked gone from the ministry's site, or null.
-        "withdrawn": gone.date().isoformat() if (gone := withdrawn_on(hit.id)) else None,
-        "api_url": url_for("api.communique", communique_id=hit.id, _external=True),
-        "html_url": url_for("pages.communique", communique_id=hit.id, _external=True),
+        "withdrawn": gone.date().isoformat() if gone else None,
+        "api_url": urls("api.communique", "communique_id", hit.id),
+        "html_url": urls("pages.communique", "communique_id", hit.id),
         # Events (issue 11): the event it is a readout of, and its other versions.
-        "event": {**hit.event, "html_url": url_for("events.event_page", event_id=hit.event["id"],
-                                                   _external=True),
-                  "api_url": url_for("events.event_json", event_id=hit.event["id"],
-                                     _external=True)} if hit.event else None,
+        "event": {**hit.event, "html_url": urls("events.event_page", "event_id", hit.event["id"]),
+                  "api_url": urls("events.event_json", "event_id", hit.event["id"])}
+        if hit.event else None,
         "versions": [{"id": v["id"], "language": v["language"], "relation": v["relation"],
                       "url": v["url"],
-                      "html_url": url_for("pages.communique", communique_id=v["id"],
-                                          _external=True)} for v in hit.versions],
+                      "html_url": urls("pages.communique", "communique_id", v["id"])}
+                     for v in hit.versions],
     }
 
 
@@ -82,8 +119,13 @@ def export_url(fmt: str) -> str:
     return url_for("api.export", format=fmt, **args, _external=True)
 
 
-def results_json(results: SearchResults) -> dict:
+def results_json(results: SearchResults, withdrawn: dict[str, datetime] | None = None) -> dict:
+    """A page of results as the API shows it (`withdrawn`: as `hit_json`'s, for all hits;
+    None: read here, in one query)."""
     req = results.request
+    if withdrawn is None:
+        withdrawn = withdrawn_dates([hit.id for hit in results.hits])
+    urls = IdUrls()
     return {
         "query": {
             "q": req.q,
@@ -104,7 +146,7 @@ def results_json(results: SearchResults) -> dict:
         "next": results.next_cursor,
         "next_url": _url_with("api.search", cursor=results.next_cursor, page=None)
         if results.next_cursor else None,
-        "results": [hit_json(hit) for hit in results.hits],
+        "results": [hit_json(hit, withdrawn, urls) for hit in results.hits],
         "facets": {
             facet.name: {
                 "label": facet.label,
@@ -131,19 +173,86 @@ def communique_json(record: Communique) -> dict:
     return data
 
 
-def did_you_mean(results: SearchResults) -> list[str]:
-    """Corrected queries, for a search with no or few results (else none: the search
-    found what was asked for)."""
-    if results.total > FEW_RESULTS:
-        return []
-    return service().did_you_mean(results.request)
+@dataclass(frozen=True)
+class RenderedSearch:
+    """One /api/search response as sent, with what was read for it besides the results
+    (which the index generation fixes): the withdrawals of its hits, its suggestions."""
+
+    body: bytes
+    request: SearchRequest
+    ids: list[str]
+    withdrawn: dict[str, datetime]
+    suggestions: list[str] | None  # None: not asked (the search found enough)
+
+
+class RenderedSearches:
+    """/api/search responses of the current index generation, by URL (the links in a
+    response are built from its host and parameters), least recently used dropped past
+    `size`. Only one generation's are kept: a new one empties the cache. A kept response
+    is sent again only if its hits' withdrawals and its suggestions are still the same
+    (those can change while the generation stays: a crawl marks a withdrawal before the
+    index is updated, the "did you mean" lexicon is built after the first searches)."""
+
+    def __init__(self, size: int = RENDERED_SEARCHES) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._tag: str | None = None
+        self._entries: OrderedDict[tuple, RenderedSearch] = OrderedDict()
+
+    def get(self, tag: str, key: tuple) -> RenderedSearch | None:
+        with self._lock:
+            if tag != self._tag:
+                return None
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, tag: str, key: tuple, entry: RenderedSearch) -> None:
+        with self._lock:
+            if tag != self._tag:
+                self._entries.clear()
+                self._tag = tag
+            self._entries[key] = entry
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def rendered_searches() -> RenderedSearches:
+    """This app's cache of rendered searches."""
+    return current_app.extensions.setdefault("rendered_searches", RenderedSearches())
+
+
+def did_you_mean(results: SearchResults) -> list[str] | None:
+    """Corrected queries, for a search with no or few results (else None, not asked: the
+    search found what was asked for)."""
+    return None if results.total > FEW_RESULTS else service().did_you_mean(results.request)
 
 
 @bp.get("/search")
 def search() -> ResponseReturnValue:
+    # The generation is read before the search: a commit in between files the response
+    # under the older generation, which no later request asks for.
+    tag = service().generation_tag()
+    key = (request.host_url, request.root_path, request.path, request.query_string)
+    cache = rendered_searches()
+    kept = cache.get(tag, key)
+    if kept is not None and withdrawn_dates(kept.ids) == kept.withdrawn and (
+            kept.suggestions is None or service().did_you_mean(kept.request) == kept.suggestions):
+        return Response(kept.body, mimetype="application/json")
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
     results = service().search(req)
-    return jsonify({**results_json(results), "did_you_mean": did_you_mean(results)})
+    ids = [hit.id for hit in results.hits]
+    withdrawn = withdrawn_dates(ids)
+    suggested = did_you_mean(results)
+    response = jsonify(
+        {**results_json(results, withdrawn), "did_you_mean": suggested or []})
+    cache.put(tag, key, RenderedSearch(response.get_data(), results.request, ids, withdrawn,
+                                       suggested))
+    return response
 
 
 @bp.get("/export.<format>")

@@ -10,10 +10,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from indexer.archive import Archive
+from indexer.archive import Archive, ReadonlyArchives
 from indexer.backend import SearchHit
 from webapp.params import whole_number
 
@@ -106,20 +106,24 @@ def lifecycle(communique_id: str) -> dict[str, Any]:
     }
 
 
+def _thread_archive() -> Archive:
+    # This thread's read-only connection, kept across requests (opening one per request
+    # cost more than the look-ups it served); each statement reads the latest commit.
+    archives: ReadonlyArchives = current_app.extensions["withdrawal_archives"]
+    return archives.get()
+
+
 def withdrawn_on(communique_id: str) -> datetime | None:
     """When a communiqué was marked withdrawn (None: it is current), for result cards,
-    API hits and embeds. One read-only archive connection serves the whole request."""
-    archive = g.get("_withdrawals_archive")
-    if archive is None:
-        archive = g._withdrawals_archive = _archive()
-    gone = archive.withdrawn(communique_id)
+    API hits and embeds."""
+    gone = _thread_archive().withdrawn(communique_id)
     return gone[0] if gone else None
 
 
-def _close_archive(exc: BaseException | None) -> None:
-    archive = g.pop("_withdrawals_archive", None)
-    if archive is not None:
-        archive.close()
+def withdrawn_dates(ids: list[str]) -> dict[str, datetime]:
+    """Those of `ids` marked withdrawn, with when (one query for a page of hits). Never
+    cached with the results: a crawl marks a withdrawal before the index is updated."""
+    return _thread_archive().withdrawn_of(ids)
 
 
 def withdrawn_hit(hit: SearchHit) -> SearchHit:
@@ -142,4 +146,4 @@ def init_app(app: Any) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["lifecycle"] = lifecycle
     app.jinja_env.globals["withdrawn_on"] = withdrawn_on
-    app.teardown_appcontext(_close_archive)
+    app.extensions["withdrawal_archives"] = ReadonlyArchives(app.config["DATA_DIR"])
