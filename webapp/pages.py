@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import (
@@ -291,12 +292,25 @@ def lookup(kind: str, name: str) -> ResponseReturnValue:
 
 
 def country_code(text: str) -> str | None:
-    """An ISO code from a code ("RS", "rs") or a name in any script the gazetteer knows
-    ("Serbia", "Србија", "Srbija", "Russian Federation")."""
+    """An ISO code from a code ("RS", "rs", "SRB") or a name in any script the gazetteer
+    knows ("Serbia", "Србија", "Srbija", "Russian Federation")."""
     places = gazetteer()
     if len(text) == 2 and text.upper() in places.names:
         return text.upper()
+    if len(text) == 3 and text.isascii() and text.isalpha():
+        # ISO 3166 alpha-3 ("SRB", "rus"), by CLDR's aliases of them to alpha-2.
+        alias = territory_aliases().get(text.upper(), [])
+        if len(alias) == 1 and alias[0] in places.names:
+            return alias[0]
     return places.by_key.get(key_tokens(text))
+
+
+@lru_cache(maxsize=1)
+def territory_aliases() -> dict[str, list[str]]:
+    """CLDR's territory aliases (alpha-3 and numeric codes, old codes) to alpha-2."""
+    from babel.core import get_global
+
+    return dict(get_global("territory_aliases"))
 
 
 @bp.get("/")
