@@ -251,6 +251,19 @@ def test_a_street_is_no_person() -> None:
     assert officials == ("Constantinos Kombos",) and set(people) == set(officials)
 
 
+@pytest.mark.parametrize("tag, shown", [
+    ("Dame Karen Pierce DCMG", "Karen Pierce"),
+    ("Nigel Casey CMG MVO", "Nigel Casey"),
+    ("The Rt Hon Sir Keir Starmer KCB KC MP", "Keir Starmer"),
+    ("Hamish Falconer MP", "Hamish Falconer"),
+    ("Lord Ahmad of Wimbledon", "Lord Ahmad of Wimbledon"),  # a peer's title is his name
+])
+def test_site_tags_are_shown_without_honorifics(tag: str, shown: str) -> None:
+    entities = extractor_for(None).extract(replace(record("The Minister spoke."),
+                                                   officials=(tag,)))
+    assert entities.officials == (shown,)
+
+
 def test_a_rejected_name_is_never_extracted() -> None:
     registry = OfficialsRegistry.load()
     rejecting = OfficialsRegistry(list(registry.by_id.values()),

@@ -12,6 +12,8 @@ HONORIFICS = frozenset({
     "the", "rt", "hon", "right", "honourable", "honorable", "mp", "mep", "h", "e", "he",
     "his", "her", "excellency", "mr", "mrs", "ms", "dr", "shri", "smt", "prof", "kc", "qc",
     "obe", "cmg", "kcmg", "gcmg", "cbe", "mbe", "lvo", "g", "gospodin", "gospodja", "sir", "dame",
+    # More British post-nominals GOV.UK tags carry ("Dame Karen Pierce DCMG").
+    "dcmg", "kcb", "gcb", "cb", "dbe", "kbe", "gbe", "cvo", "kcvo", "gcvo", "mvo", "frs", "pc",
 })
 
 
