@@ -31,3 +31,8 @@ def test_an_unknown_country_is_a_404_that_says_so(client, path: str) -> None:
     assert response.status_code == 404
     body = response.get_data(as_text=True)
     assert "no country called" in body and "<b>X</b>" not in body
+
+
+def test_a_country_paired_with_itself_is_its_own_page(client) -> None:
+    response = client.get("/countries/RS/Srbija")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/countries/RS")

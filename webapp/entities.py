@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from indexer.entities import OfficialsRegistry, extractor_for
@@ -136,6 +145,8 @@ def country_pair(first: str, second: str) -> ResponseReturnValue:
     """Two countries (ISO codes, or names in any script: /countries/Србија/Russia)."""
     (first_code, first_name), (second_code, second_name) = (_resolve_country(first),
                                                             _resolve_country(second))
+    if first_code == second_code:  # /countries/RS/Srbija: one country, not a pair
+        return redirect(url_for("pages.country_page", country=first_code))
     names = (first_name, second_name)
     q = " ".join(phrase_clause("country", name) for name in names)
     results = service().search(SearchRequest(q=q, sort="newest", page_size=20, facet_size=20))
