@@ -13,6 +13,8 @@
   (`readouts/README.md`); `communiques entities-quality --set readouts`.
 - `EXTRACTION`: article pages of many kinds of sites with their annotated title, date,
   language and body (`extraction/README.md`); `communiques extract-quality`.
+- `EXTRACTION_LATER`: pages of the same kind written after the extractor's rules
+  (`extraction-later/README.md`); `communiques extract-quality evaluation/extraction-later`.
 
 They are package data (pyproject's `[tool.setuptools.package-data]`), so an installed
 `communiques` finds them here, beside this module, as a checkout does; no command reads
@@ -28,5 +30,6 @@ HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 UNSEEN = HERE / "entities-unseen" / "communiques.json"
 EXTRACTION = HERE / "extraction"
+EXTRACTION_LATER = HERE / "extraction-later"
 # Encounter extraction on readouts written apart from the rules (readouts/README.md).
 READOUTS = HERE / "readouts"

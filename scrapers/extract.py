@@ -854,6 +854,7 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
     if container is None:
         return []
     c_start, c_end = spans[container]
+    c_end = _continued_end(blocks, spans, container, c_end)
     start = c_start
     if headline_index is not None and headline_index < c_end:
         # the header zone: from the headline to the main text, if they are close
@@ -897,6 +898,29 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
             continue
         break
     return _without_pull_quotes(chosen, blocks)
+
+
+def _continued_end(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement,
+                   end: int) -> int:
+    """Where the text ends when its CMS splits it into sibling components of one kind
+    (canada.ca's "parbase section" blocks: the release, then its "Quick facts"): the
+    container's next siblings of the same tag and classes that hold a paragraph, up to the
+    first that holds none (its "Associated links", then its "Contacts")."""
+    classes = container.get("class")
+    if not classes:
+        return end
+    for sibling in container.itersiblings():
+        if not isinstance(sibling.tag, str):
+            continue
+        if sibling.tag != container.tag or sibling.get("class") != classes:
+            break
+        span = spans.get(sibling)
+        if span is None or span[0] != end:
+            break  # no text of its own, or something else stands between
+        if not any(_paragraph_like(b) for b in blocks[span[0]:span[1]] if not b.mark):
+            break
+        end = span[1]
+    return end
 
 
 def _without_pull_quotes(chosen: list[int], blocks: list[Block]) -> list[int]:

@@ -430,3 +430,28 @@ def test_a_page_with_no_article_gets_no_title_date_or_text_made_up() -> None:
     assert extract_article("") == extract_article("<html></html>")
     empty = extract_article("<html><head><title>Only a title</title></head><body></body></html>")
     assert (empty.title, empty.published, empty.paragraphs) == ("Only a title", None, [])
+
+
+def test_a_text_split_into_sibling_components_is_read_to_its_end() -> None:
+    # canada.ca (AEM) sets a news release's text and its "Quick facts" in sibling
+    # components of one kind, then its "Associated links" and "Contacts" in more of them.
+    def part(inner: str) -> str:
+        return f"<div class=\"mwsgeneric-base-html parbase section\">{inner}</div>"
+
+    page = _page(
+        _NAV + "<main><h1>Minister announces support for demining in Ukraine</h1>"
+        + part(_TEXT)
+        + part("<h2>Quick facts</h2><ul><li><p>Since 2022, the country has committed more"
+               " than 100 million to demining in Ukraine and its neighbours.</p></li></ul>")
+        + part("<h2>Associated links</h2><ul><li><a href=\"/u\">Support for Ukraine</a></li>"
+               "</ul>")
+        + part("<h2>Contacts</h2><p>Media Relations Office<br>343-203-7700</p>")
+        + part("<h2>About</h2><p>The ministry manages the country's diplomatic relations and"
+               " provides consular services to its citizens abroad.</p>")
+        + "</main>")
+    article = extract_article(page)
+    assert article.paragraphs[-2:] == [
+        "Quick facts", "Since 2022, the country has committed more than 100 million to"
+        " demining in Ukraine and its neighbours."]
+    for other in ("Associated links", "Media Relations", "About", "diplomatic relations"):
+        assert other not in article.body
