@@ -31,6 +31,7 @@ from indexer.facets import FACETS
 from indexer.folding import WORD, exact_term, fold, folded_term
 from indexer.search import (
     ALL_OF_FACETS,
+    EVENT_FILTER,
     FEW_RESULTS,
     MAX_PAGE,
     SORTS,
@@ -194,6 +195,7 @@ def chips_of(req: SearchRequest) -> list[Chip]:
     """Every active constraint as a removable chip: the words, each facet value, the
     dates, exact spelling, an AND between values, a sort other than relevance."""
     labels = {facet.name: facet.label for facet in FACETS}
+    labels[EVENT_FILTER] = "Event"  # one event's readouts (issue 11), not a facet
     chips = []
     if req.q.strip():
         chips.append(Chip("q", "Words", req.q, url_without("q")))
