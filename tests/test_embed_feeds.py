@@ -23,12 +23,25 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
+ATOM_SCHEMA = Path(__file__).parent / "fixtures" / "schemas" / "atom.rng"
+
+
+def atom_schema_problems(xml: bytes) -> list[str]:
+    """What RFC 4287's RELAX NG schema (Appendix B, tests/fixtures/schemas) finds wrong."""
+    from lxml import etree
+
+    schema = etree.RelaxNG(etree.parse(str(ATOM_SCHEMA)))
+    if schema.validate(etree.fromstring(xml)):
+        return []
+    return [str(error) for error in schema.error_log]
+
+
 def strict_atom_problems(xml: bytes) -> list[str]:
     """RFC 4287's rules for a feed and its entries, checked one by one (the constraints its
     RELAX NG schema and section 4 state), so a broken feed fails with a reason."""
     from lxml import etree
 
-    problems = []
+    problems = atom_schema_problems(xml)  # the grammar; then the rules it cannot say
     feed = etree.fromstring(xml)
     if feed.tag != f"{ATOM}feed":
         return [f"root is {feed.tag}, not atom:feed"]
@@ -112,6 +125,14 @@ def test_the_strict_atom_check_catches_broken_feeds(client) -> None:
         return strict_atom_problems(etree.tostring(feed))
 
     entry = f"{ATOM}entry"
+    # The RELAX NG schema alone rejects what it can express.
+    for change in (lambda f: f.find(entry).remove(f.find(entry).find(f"{ATOM}id")),
+                   lambda f: f.find(entry).append(etree.Element(f"{ATOM}pubDate")),
+                   lambda f: f.find(entry).find(f"{ATOM}link").attrib.pop("href"),
+                   lambda f: f.find(entry).find(f"{ATOM}summary").set("type", "markdown")):
+        feed = etree.fromstring(good)
+        change(feed)
+        assert atom_schema_problems(etree.tostring(feed))
     assert broken(lambda f: f.find(entry).remove(f.find(entry).find(f"{ATOM}id")))
     assert broken(lambda f: f.find(entry).find(f"{ATOM}updated").__setattr__("text", "2018"))
     assert broken(lambda f: f.find(entry).append(etree.Element(f"{ATOM}pubDate")))
@@ -169,6 +190,7 @@ def test_rss_official_and_pair_feeds(client) -> None:
         client, official="Ivica Dačić")["results"])
     assert {e.title for e in entries} == {h["title"] for h in first_page(
         client, official="Ivica Dačić")["results"]}
+    assert strict_atom_problems(client.get("/countries/RS/RU/feed.atom").data) == []
     pair = feedparser.parse(client.get("/countries/RS/RU/feed.rss").data)
     both = first_page(client, country=["Serbia", "Russia"], country_op="and")
     assert [e.title for e in pair.entries] == [h["title"] for h in both["results"]]
@@ -326,7 +348,7 @@ def hostile(tmp_path: Path):
     with Archive(tmp_path) as archive:
         archive.store(replace(
             make_record(1, body=f"Kosovo {XSS} and <script>window.__xss=2</script> talks."),
-            title=f"Kosovo </title><script>window.__xss=3</script>{XSS}",
+            title=f"Kosovo \x0b</title><script>window.__xss=3</script>{XSS}\ufffe",
             officials=('Ivica Dačić"><svg onload="window.__xss=4">',),
             url="javascript:window.__xss=5", fetched_at=datetime(2026, 1, 2)))
         update_index(archive, tmp_path)
@@ -339,6 +361,8 @@ def test_payloads_stay_text_in_embeds_and_feeds(hostile) -> None:
     assert 'href="javascript:' not in embed
     for name in ("atom", "rss"):
         raw = hostile.get(f"/feed.{name}?q=kosovo").get_data(as_text=True)
+        if name == "atom":
+            assert strict_atom_problems(raw.encode()) == []
         assert "<script" not in raw and "<img" not in raw and "<svg" not in raw
         entry = feedparser.parse(raw).entries[0]
         assert not entry.link.startswith("javascript:")
@@ -441,8 +465,9 @@ def test_a_search_with_no_results_yet_is_still_a_subscription(client) -> None:
     assert 'class="share"' in html
     assert 'href="http://localhost/feed.atom?q=zyxwvutsrq"' in html
     assert 'href="http://localhost/api/search?q=zyxwvutsrq"' in html
-    feed = feedparser.parse(client.get("/feed.atom?q=zyxwvutsrq").data)
-    assert not feed.bozo and feed.entries == []
+    empty = client.get("/feed.atom?q=zyxwvutsrq").data
+    feed = feedparser.parse(empty)
+    assert not feed.bozo and feed.entries == [] and strict_atom_problems(empty) == []
 
 
 def test_the_widget_snippet_carries_every_search_parameter(client) -> None:
