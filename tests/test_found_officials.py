@@ -56,6 +56,10 @@ def found(body: str, language: str = "en", title: str = "Statement",
      "Karin Lindqvist", "Secretary-General of the OSCE", ""),
     ("en", "Foreign Ministry Spokesperson Zhou Lanfang answered questions.",
      "Zhou Lanfang", "Foreign Ministry Spokesperson", ""),
+    ("en", "Minister Without Portfolio Responsible for Diaspora Petar Lazić met them.",
+     "Petar Lazić", "Minister Without Portfolio Responsible for Diaspora", ""),
+    ("sr-Latn", "Ministar bez portfelja zadužen za dijasporu Petar Lazić posetio je Beč.",
+     "Petar Lazić", "Ministar bez portfelja zadužen za dijasporu", ""),
     ("en", "Finnish Deputy Foreign Minister Aarne Virtanen and State Secretary Milan Kostić "
            "signed it.", "Aarne Virtanen", "Deputy Foreign Minister", "FI"),
     ("en", "He met Oskar Lindgren, Minister of Foreign Affairs of Sweden, on Monday.",
@@ -166,6 +170,9 @@ def test_a_surname_alone_names_nobody() -> None:
     ("sr-Latn", "Ministar je u Vladi Republike Srbije razgovarao o Evropskoj uniji."),
     ("sr-Latn", "Ambasador je posetio aerodrom Nikola Tesla i Ulicu kneza Miloša."),
     ("sr-Cyrl", "Председник Републике Србије и министар у Влади разговарали су у уторак."),
+    # The ministry's address after its name: a street named after a prince.
+    ("sr-Latn", "Ministar spoljnih poslova Republike Srbije Beograd Kneza Miloša 24."),
+    ("sr-Cyrl", "Министар спољних послова Републике Србије, Кнеза Милоша 24, Београд."),
 ])
 def test_generic_words_are_never_people(language: str, text: str) -> None:
     assert found(text, language) == ((), {})

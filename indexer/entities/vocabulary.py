@@ -211,8 +211,8 @@ def modifier_keys(language: str = "") -> frozenset[str]:
 
 # Words after which the next word belongs to the title's complement ("of Italy",
 # "u Beogradu", "в Москве"), never to a name.
-PREPOSITIONS = frozenset(fold(w) for w in """of to for in at on from by with u za pri na iz
-od kod sa s o в во при по на из от для у с со о об к""".split())
+PREPOSITIONS = frozenset(fold(w) for w in """of to for in at on from by with without u za pri
+na iz od kod sa s o bez в во при по на из от для у с со о об к без""".split())
 # Words that join parts of a title or its complement ("Foreign and European Affairs").
 CONNECTORS = frozenset(fold(w) for w in "and the a an i и ad d".split())
 # Lower-case words inside names ("Ursula von der Leyen", "Abdel Fattah el-Sisi").
@@ -240,6 +240,7 @@ evropejsk gumanitar sootecestvenn obscestv informac pecat protokol konsul nacion
 vlad unij skupstin ministarstv delegac ambasad misij komisij savet organizac sekretarijat
 kancelarij predsednistv generaln pravitel ministerstv posolstv federac sojuz sovet komitet
 republik respublik drzav gosudarstv narod nacij politik other organiz organis agenc
+portfolio portfelj portfel responsib charge zaduz
 """.split()
 
 # Capitalised words that are never part of a person's name: institutions, titles,
@@ -280,6 +281,7 @@ dialogue talks negotiations consultations meeting visit session format mechanism
 caribbean eurasian andean sahel levant scandinavian oceanian polar adriatic danube
 conference's
  award  order
+portfolio responsible diaspora
 """.split()
 # Serbian and Russian stems: the longer ones match as prefixes (inflections).
 _SLAVIC_NOT_NAMES = """
@@ -311,6 +313,12 @@ vtorog vtoroj vtorom tretj tretjeg cetvert pervog pervom drugog drugom treceg tr
 spoljnopoliticki vnesnepoliticesk press informac pres
 """.split()
 
+# Serbian genitives that make a street or a place of the name after them ("Kneza Miloša
+# 24", the ministry's address; "Kralja Milana", "Svetog Save"): matched whole only, since
+# "Knežević" and "Kraljević" are surnames.
+_SLAVIC_NOT_NAMES_WHOLE = """knez kneza knezu knezom kneginje kralja kralju kraljice
+despota vojvode svetog svetoga svete""".split()
+
 # Letters a short word needs to match by prefix (shorter: only whole).
 _PREFIX_MIN = 5
 
@@ -323,7 +331,8 @@ def _stems(words: list[str], shortest: int = _PREFIX_MIN) -> tuple[frozenset[str
     return frozenset(keys | stems), tuple(sorted(s for s in stems if len(s) >= shortest))
 
 
-_ENGLISH_NOT_NAME_KEYS = frozenset(k for w in _ENGLISH_NOT_NAMES for k in key_tokens(w))
+_ENGLISH_NOT_NAME_KEYS = frozenset(k for w in _ENGLISH_NOT_NAMES + _SLAVIC_NOT_NAMES_WHOLE
+                                   for k in key_tokens(w))
 _NOT_NAME_KEYS, _NOT_NAME_PREFIXES = _stems(_SLAVIC_NOT_NAMES)
 # A longer complement only makes the name's search start further on: short stems are fine.
 _COMPLEMENT_KEYS, _COMPLEMENT_PREFIXES = _stems(_COMPLEMENT_STEMS, 3)
