@@ -292,6 +292,13 @@ def test_a_rejected_name_is_never_extracted() -> None:
      ("United Kingdom",)),
     ("en", "the Department of Latin American and Caribbean Affairs", ()),
     ("en", "Foreign Secretary Dominic Raab met Nusrat Ghani.", ()),
+    # Long forms, "and" for CLDR's "&", either part of a name CLDR gives with another.
+    ("en", "the Democratic Republic of the Congo and the Republic of the Congo",
+     ("Congo - Kinshasa", "Congo - Brazzaville")),
+    ("en", "Trinidad and Tobago, Saint Kitts and Nevis and Ivory Coast",
+     ("Trinidad & Tobago", "St. Kitts & Nevis", "Côte d’Ivoire")),
+    ("sr-Latn", "Istočni Timor i Obala Slonovače", ("Timor-Leste", "Côte d’Ivoire")),
+    ("ru", "Посол США", ("United States",)),  # not "Внешние малые острова (США)"
 ])
 def test_countries_in_their_case_forms_and_not_in_their_lookalikes(
         language: str, text: str, countries: tuple[str, ...]) -> None:

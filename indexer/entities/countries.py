@@ -54,6 +54,18 @@ def _prefix_stem(token: str) -> str:
     return stem
 
 
+def _cldr_forms(name: str) -> list[str]:
+    """A CLDR name as texts write it: "Trinidad & Tobago" is "Trinidad and Tobago", "St.
+    Kitts & Nevis" "Saint Kitts and Nevis"; "Obala Slonovače (Kot d’Ivoar)" either part."""
+    forms: list[str] = []
+    if name.endswith(")") and " (" in name:
+        before, inside = name[:-1].split(" (", 1)
+        forms += [before, inside]
+    forms += [f.replace(" & ", " and ") for f in [name, *forms] if " & " in f]
+    forms += ["Saint " + f[4:] for f in [name, *forms] if f.startswith("St. ")]
+    return forms
+
+
 class Gazetteer:
     """Country keys -> English short name."""
 
@@ -74,17 +86,24 @@ class Gazetteer:
             self.names.setdefault(code, name)
         # Abbreviations that are words in lower case ("US", "SAD", "KiM"): matched as written.
         self.abbreviations: dict[str, str] = {}
+        # Other forms of CLDR's names come last: a spelling some country's own name or
+        # variant has stays theirs ("Внешние малые острова (США)" gives no "США").
+        other_forms: list[tuple[str, str]] = []
         for locale in NAME_LOCALES:
             territories = Locale.parse(locale).territories
             for code in self.names:
                 if territories.get(code):
                     self._add(territories[code], code, from_cldr=True)
+                    other_forms += [(form, code) for form in _cldr_forms(territories[code])]
         for entry in variants:
             self._add(entry["name"], entry["code"])
             for variant in entry.get("variants", []):
                 self._add(variant, entry["code"], prefixes=True)
             for abbreviation in entry.get("abbreviations", []):
                 self.abbreviations.setdefault(abbreviation, entry["code"])
+        for form, code in other_forms:
+            if key_tokens(form) not in self.by_key and form not in self.abbreviations:
+                self._add(form, code, from_cldr=True)
         self.max_words = max((len(k) for k in self.by_key), default=1)
 
     def _add(self, text: str, code: str, from_cldr: bool = False, prefixes: bool = False) -> None:
