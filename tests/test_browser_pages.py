@@ -141,6 +141,43 @@ def test_every_page_type_reads_well_and_passes_axe(browser, base_url: str, schem
     assert problems == {}
 
 
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours (opaque)."""
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+                  for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chart_bars_fields_and_matches_are_seen_without_text_contrast(
+        browser, base_url: str, scheme: str) -> None:
+    """What axe does not check: the chart's bars (every state) and the form fields'
+    borders at 3:1 against the page (WCAG 1.4.11), matches marked by more than colour."""
+    context = open_context(browser, DESKTOP, scheme)
+    page = context.new_page()
+    page.goto(base_url + "/?q=Serbia&from=2018-01-01&to=2019-12-31")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    fill = "(sel) => getComputedStyle(document.querySelector(sel)).fill"
+    colours = {
+        "in range": page.evaluate(fill, "#histogram a.bar.in-range rect"),
+        "out of range": page.evaluate(fill, "#histogram a.bar.out-of-range rect"),
+        "search box border": page.evaluate("getComputedStyle(document.getElementById('q'))"
+                                           ".borderTopColor"),
+    }
+    page.goto(base_url + "/?q=Serbia")
+    colours["bar"] = page.evaluate(fill, "#histogram a.bar rect")
+    low = {name: round(contrast(colour, background), 2) for name, colour in colours.items()
+           if contrast(colour, background) < 3}
+    assert low == {}
+    assert int(page.evaluate("getComputedStyle(document.querySelector('li.hit mark'))"
+                             ".fontWeight")) >= 600
+    context.close()
+
+
 def test_phone_filters_open_in_a_sheet_over_the_results(browser, base_url: str) -> None:
     context = open_context(browser, PHONE)
     page = context.new_page()
