@@ -270,7 +270,10 @@ class FacetTables:
                 keys = np.unique(values[grouped].astype(np.int64) * width + group[grouped])
                 values = np.concatenate([values[~grouped], keys // width])
         counts = np.bincount(values, minlength=len(table.terms))
-        return {table.terms[i]: int(n) for i in np.nonzero(counts)[0] for n in (counts[i],)}
+        found = np.nonzero(counts)[0]
+        # Python ints from tolist(), not a numpy scalar per value (thousands of officials).
+        terms = table.terms
+        return dict(zip([terms[i] for i in found.tolist()], counts[found].tolist(), strict=True))
 
     def values_of(self, facet: str) -> np.ndarray:
         """A single-valued facet's value number for each document (-1: none)."""

@@ -17,9 +17,10 @@ from test_archive import make_record
 from indexer import search as search_module
 from indexer.archive import Archive
 from indexer.build import update_index
-from indexer.folding import folded_term, folded_term_uncached
+from indexer.folding import WORD, exact_term, folded_term, folded_term_uncached
 from indexer.generations import Generations
 from indexer.search import SearchRequest, SearchService
+from indexer.snippets import find_matches
 from indexer.suggestions import Lexicon
 from webapp import create_app
 from webapp.api import IdUrls, RenderedSearch, RenderedSearches
@@ -227,3 +228,23 @@ def test_a_lexicon_build_leaves_the_folding_caches_alone() -> None:
     # The spellings' keys are the folded terms' own strings, not equal copies.
     assert all(next(k for k in lexicon.folded if k == key) is key for key in
                list(lexicon.spellings)[:20])
+
+
+def _matches_word_by_word(text, terms, term_of):
+    return [(found.start(), found.end(), term) for found in WORD.finditer(text)
+            if (term := term_of(found.group())) in terms]
+
+
+_SNIPPET_WORDS = ["Dačić", "Dacic", "Дачић", "Дачићем", "dačića", "kosovo", "Kosovu", "a",
+                  "aa", "Lavrov", "Лавровым", "x_y", "2018", "İstanbul", "ǅemal", "e\u0301"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_SNIPPET_WORDS), st.text(max_size=6)), max_size=40),
+       st.sets(st.sampled_from(_SNIPPET_WORDS), max_size=4), st.booleans())
+def test_snippet_matches_are_those_found_word_by_word(parts: list[str], query: set[str],
+                                                      exact: bool) -> None:
+    text = "".join(parts) if exact else " ".join(parts)
+    term_of = exact_term if exact else folded_term
+    terms = {term_of(word) for word in query}
+    assert find_matches(text, terms, term_of) == _matches_word_by_word(text, terms, term_of)
