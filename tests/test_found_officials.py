@@ -230,6 +230,12 @@ def test_a_short_name_declined_with_a_j_is_the_registry_person(language: str,
      date(2025, 6, 1)),
     ("ru", "Президент Трамп заявил о готовности к переговорам.", "Donald Trump",
      date(2025, 6, 1)),
+    # A name word other than the last: "Lula" of Lula da Silva, "Xi" written first.
+    ("en", "President Lula of Brazil met the delegation.", "Luiz Inácio Lula da Silva",
+     date(2024, 6, 1)),
+    ("en", "President Trump and President Xi met in Busan.", "Xi Jinping", date(2025, 10, 30)),
+    ("ru", "Президент Си Цзиньпин и Президент Трамп встретились.", "Donald Trump",
+     date(2025, 10, 30)),
 ])
 def test_a_title_and_a_surname_that_is_no_alias_name_the_office_holder(
         language: str, text: str, person: str, day: date) -> None:
@@ -244,6 +250,9 @@ def test_a_title_and_a_surname_that_is_no_alias_name_the_office_holder(
     ("Ambassador Trump attended the reception.", date(2025, 6, 1)),  # no such office
     ("Prime Minister Tusk met the President.", date(2016, 3, 1)),  # not PM then
     ("President Trump gave the Department a clear mission.", None),  # no date: no day
+    # A deputy or a vice president holds another office than the noun's.
+    ("Vice President Trump spoke.", date(2025, 6, 1)),
+    ("Deputy Prime Minister Modi spoke.", date(2024, 3, 1)),
 ])
 def test_a_title_and_a_surname_name_no_one_who_did_not_hold_that_office(
         text: str, day: date | None) -> None:

@@ -19,9 +19,9 @@ from pathlib import Path
 from indexer.entities.countries import VARIANTS_FILE, Gazetteer, gazetteer
 from indexer.entities.directory import FoundDirectory, Sighting, renamed
 from indexer.entities.found import FoundScanner, Mention, Words
-from indexer.entities.names import key_tokens, merge_key, without_honorifics
+from indexer.entities.names import key_tokens, merge_key, merge_token, without_honorifics
 from indexer.entities.registry import OfficialsRegistry, registry_files
-from indexer.entities.vocabulary import NAMED_AFTER, NAMED_BEFORE, title_keys
+from indexer.entities.vocabulary import NAMED_AFTER, NAMED_BEFORE, PARTICLES, title_keys
 from indexer.folding import WORD, fold
 from scrapers.record import Communique
 
@@ -50,9 +50,17 @@ _OFFICE_KINDS = (
 )
 
 
+# Words that make a title another office than its noun's: a deputy minister or a vice
+# president is no minister or president, a former one no longer holds the office.
+_OTHER_OFFICE = ("deputy", "vice", "assistant", "under", "former", "zamen", "zamest",
+                 "zamminist", "pomoc", "potpredsed", "bivs", "byvs")
+
+
 def office_kind(title: str) -> str:
     """The kind of office a title in any of the languages names ("" if none of these)."""
     folded = fold(title).lower()
+    if any(word.startswith(_OTHER_OFFICE) for word in WORD.findall(folded)):
+        return ""
     return next((kind for kind, words in _OFFICE_KINDS
                  if any(word in folded for word in words)), "")
 
@@ -147,13 +155,17 @@ class EntityExtractor:
             if len(key) > 1 and len(key[0]) > 2:
                 by_initials.setdefault((key[0][0], key[-1]), set()).add(official_id)
         self._by_initials = {k: ids.pop() for k, ids in by_initials.items() if len(ids) == 1}
-        # Surname -> the registry people a full spelling of theirs ends with: "President
-        # Trump", "Prime Minister Modi", whose surname alone is no alias (a common word).
+        # Name word -> the registry people a full spelling of theirs contains: "President
+        # Trump", "Prime Minister Modi", whose surname alone is no alias (a common word);
+        # "President Lula" (of Lula da Silva), "President Xi" (a surname written first).
         self._by_surname: dict[str, set[str]] = {}
+        particles = {merge_token(p) for p in PARTICLES}
         for official in registry.by_id.values():
             for key in map(merge_key, official.spellings):
                 if len(key) > 1:
-                    self._by_surname.setdefault(key[-1], set()).add(official.id)
+                    for word in key:
+                        if len(word) > 1 and word not in particles:
+                            self._by_surname.setdefault(word, set()).add(official.id)
 
     def with_directory(self, directory: FoundDirectory) -> EntityExtractor:
         """This extractor, naming found officials as a corpus's directory does."""
@@ -463,7 +475,7 @@ class EntityExtractor:
 
 # Bumped whenever a change to this module changes what is extracted: stored entities
 # made by an older extraction are then recomputed by the next `communiques index`.
-EXTRACTION_VERSION = 9
+EXTRACTION_VERSION = 10
 
 
 def extraction_fingerprint(data_dir: str | None = None) -> str:
