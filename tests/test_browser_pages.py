@@ -201,8 +201,13 @@ def test_phone_filters_open_in_a_sheet_over_the_results(browser, base_url: str) 
     page.wait_for_url("**language=en**")
     assert count_of(page) == expected
     assert re.fullmatch(r"Filters\s*\(1\)", page.locator("#filters-toggle").inner_text().strip())
-    # Escape closes the sheet and gives focus back to the button.
+    # The keyboard stays in the open sheet: tabbing past its last control comes back to
+    # it, never to the results hidden under it.
     page.click("#filters-toggle")
+    for _ in range(page.locator("#filters a, #filters input, #filters button").count() + 3):
+        page.keyboard.press("Tab")
+        assert page.evaluate("!!document.activeElement.closest('#filters')")
+    # Escape closes the sheet and gives focus back to the button.
     page.keyboard.press("Escape")
     assert not page.locator("#filters").is_visible()
     assert page.evaluate("document.activeElement.id") == "filters-toggle"

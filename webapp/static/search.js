@@ -108,8 +108,10 @@
   syncApply();
   if (phone.addEventListener) phone.addEventListener("change", syncApply);
 
-  // The Filters sheet: opens over the results, traps nothing but closes on Escape, on
-  // its Close link and on leaving phone width; focus goes back to the button.
+  // The Filters sheet: opens over the results and keeps the keyboard's focus inside it
+  // (a modal dialog: Tab past its last control comes back to its top, never to results
+  // hidden under it); closes on Escape, on its Close link and on leaving phone width;
+  // focus goes back to the button.
   var sheet = document.getElementById("filters"), toggle = document.getElementById("filters-toggle");
   if (sheet && toggle) {
     toggle.setAttribute("role", "button");
@@ -140,6 +142,9 @@
     });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape") close(true);
+    });
+    document.addEventListener("focusin", function (event) {
+      if (sheet.classList.contains("open") && !sheet.contains(event.target)) sheet.focus();
     });
     if (phone.addEventListener) phone.addEventListener("change", function () { if (!phone.matches) close(false); });
     if (window.location.hash === "#filters" && phone.matches) open();
