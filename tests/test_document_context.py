@@ -43,3 +43,34 @@ def test_a_deep_or_malformed_place_keeps_highlights_and_the_way_back(client) -> 
         assert '<mark class="match"' in html, hit
         assert nav(html)["back"].startswith("/?q=Lavrov"), hit
         assert "previous" not in nav(html) and "next" not in nav(html), hit
+
+
+def test_versions_are_a_timeline_with_the_one_shown_marked(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from test_archive import make_record
+
+    from indexer.archive import Archive
+    from indexer.build import update_index
+    from webapp import create_app
+
+    with Archive(tmp_path) as archive:
+        archive.store(make_record(0, body="Minister Dačić met the ambassador."))
+        archive.store(make_record(0, body="Minister Dačić met the ambassador in Belgrade.",
+                                  fetched_at=datetime(2026, 2, 1, tzinfo=UTC)))
+        update_index(archive, tmp_path)
+    client = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "RATE_LIMIT": "",
+                         "WARM_UP": False}).test_client()
+    record_id = make_record(0).id
+    html = client.get(f"/communiques/{record_id}").get_data(as_text=True)
+    timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
+    entries = re.findall(r'<li( class="current")?><a href="([^"]+)"( aria-current="page")?',
+                         timeline)
+    assert [(bool(cur), href.endswith(f"version={n}"), bool(aria))
+            for n, (cur, href, aria) in enumerate(entries, 1)] == [(False, True, False),
+                                                                    (True, True, True)]
+    assert "1 Jan 2026" in timeline and "1 Feb 2026" in timeline
+    assert 'class="original button" href="https://www.mfa.gov.rs/' in html
+    old = client.get(f"/communiques/{record_id}?version=1").get_data(as_text=True)
+    assert "archived version 1" in old and "in Belgrade" not in old
+    assert re.search(r'<li class="current"><a href="[^"]+version=1" aria-current="page"', old)
