@@ -200,6 +200,9 @@ def test_phone_filters_open_in_a_sheet_over_the_results(browser, base_url: str) 
     page.locator("#filters button.apply").click()
     page.wait_for_url("**language=en**")
     assert count_of(page) == expected
+    # Fields left at their defaults stay out of the link.
+    assert parse_qs(urlsplit(page.url).query, keep_blank_values=True) == {
+        "q": ["Lavrov"], "language": ["en"]}
     assert re.fullmatch(r"Filters\s*\(1\)", page.locator("#filters-toggle").inner_text().strip())
     # The keyboard stays in the open sheet: tabbing past its last control comes back to
     # it, never to the results hidden under it.

@@ -90,6 +90,14 @@
     });
   }
 
+  // Fields left at their defaults stay out of the URL (?q=x&language=en, not
+  // ?q=x&from=&to=&sort=relevance&language=en): shorter links to share.
+  form.addEventListener("formdata", function (event) {
+    var data = event.formData;
+    ["from", "to"].forEach(function (name) { if (!data.get(name)) data.delete(name); });
+    if (data.get("sort") === "relevance") data.delete("sort");
+  });
+
   // The search bar casts a shadow once it sticks to the top.
   var bar = form.querySelector(".searchbar");
   if (bar) {
