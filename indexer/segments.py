@@ -20,7 +20,8 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,36 @@ class _Postings:
         self.ends = array("I")  # ... and where each ends
 
 
+# Distinct words a text field remembers the term number of (about 100 bytes each).
+WORDS_KEPT = 250_000
+
+
+class _WordNumbers(dict):
+    """Word as written -> its term's number in a segment, each distinct word's term
+    worked out once (`__missing__`)."""
+
+    def __init__(self, term_of: Any, numbers: defaultdict[str, int]) -> None:
+        super().__init__()
+        self.term_of = term_of
+        self.numbers = numbers
+
+    def __missing__(self, word: str) -> int:
+        number = self[word] = self.numbers[self.term_of(word)]
+        return number
+
+
+@dataclass
+class TermChunk:
+    """Terms in term order and their postings: term n's are docnums[starts[n]:starts[n + 1]]
+    (the last term's run to the end), with their weights and values (empty: none)."""
+
+    terms: list[bytes]
+    starts: np.ndarray
+    docnums: np.ndarray
+    weights: np.ndarray
+    values: list[bytes]
+
+
 class _TextTokens:
     """A FastText field's words in a segment, as term numbers, document after document."""
 
@@ -91,22 +122,26 @@ class _TextTokens:
         self.field = field
         self.term_of = field.term_function()
         self.numbers: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        self.word_numbers = _WordNumbers(self.term_of, self.numbers)
         self.tokens = array("i")
         self.docnums = array("i")  # the documents that have words in this field ...
         self.counts = array("i")  # ... and how many
 
     def add(self, docnum: int, text: str) -> int:
         before = len(self.tokens)
-        # map() over C functions: a word costs no Python-level step here.
-        self.tokens.extend(map(self.numbers.__getitem__, map(self.term_of, _words(text))))
+        # map() over a C lookup: a word seen before in the segment costs one dict hit,
+        # no Python-level step and no term function (an lru_cache hit cost twice that).
+        self.tokens.extend(map(self.word_numbers.__getitem__, _words(text)))
+        if len(self.word_numbers) > WORDS_KEPT:
+            self.word_numbers.clear()  # a cache: bounded, its terms keep their numbers
         count = len(self.tokens) - before
         if count:
             self.docnums.append(docnum)
             self.counts.append(count)
         return count
 
-    def inverted(self) -> Iterator[tuple[bytes, array, array, list[bytes]]]:
-        """(term, docnums, weights, posting values) per term, in term order.
+    def inverted(self) -> Iterator[TermChunk]:
+        """The field's postings, term after term in term order, in chunks of whole terms.
 
         Memory: the posting values (a bytes object each, the largest part) are encoded
         VALUE_CHUNK postings at a time as the terms are written, not for the whole
@@ -124,6 +159,7 @@ class _TextTokens:
         tokens = rank[tokens]
         del rank
         self.tokens = array("i")  # the words as added are not needed again
+        self.word_numbers.clear()
         # Stable: within a term, documents and positions stay in the order they came.
         order = np.argsort(tokens, kind="stable")
         tokens = tokens[order]
@@ -149,20 +185,20 @@ class _TextTokens:
         term_starts = np.flatnonzero(np.diff(posting_terms, prepend=-1))
         del posting_terms
         term_stops = np.append(term_starts[1:], len(posting_starts))
-        chunk: list[bytes] = []
-        chunk_start = chunk_stop = 0
-        for number, term in enumerate(terms):
-            start, stop = int(term_starts[number]), int(term_stops[number])
-            if stop > chunk_stop:
-                # The next chunk: whole terms, from this one, about VALUE_CHUNK postings.
-                last = int(np.searchsorted(term_starts, start + VALUE_CHUNK)) - 1
-                chunk_start, chunk_stop = start, max(stop, int(term_stops[last]))
-                chunk = []  # the previous chunk's values go before the next are made
-                chunk = _encoded_values(positions, posting_starts[chunk_start:chunk_stop],
-                                        posting_counts[chunk_start:chunk_stop])
-            yield (term.encode("utf-8"), array("I", posting_docnums[start:stop].tobytes()),
-                   array("f", weights[start:stop].tobytes()),
-                   chunk[start - chunk_start:stop - chunk_start])
+        number = 0
+        while number < len(terms):
+            # The next chunk: whole terms, from this one, about VALUE_CHUNK postings (the
+            # previous chunk's values go before the next are made).
+            start = int(term_starts[number])
+            last = int(np.searchsorted(term_starts, start + VALUE_CHUNK)) - 1
+            stop = int(term_stops[last])
+            values = _encoded_values(positions, posting_starts[start:stop],
+                                     posting_counts[start:stop])
+            yield (TermChunk([term.encode("utf-8") for term in terms[number:last + 1]],
+                             term_starts[number:last + 1] - start, posting_docnums[start:stop],
+                             weights[start:stop], values))
+            del values
+            number = last + 1
 
 
 # Posting values encoded at a time by a text field's inversion (a bytes object each).
@@ -334,15 +370,16 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
             field = self.schema[fieldname]
             sink.start_field(fieldname, field)
             if fieldname in self._texts:
-                inverted = self._texts.pop(fieldname).inverted()
+                chunks: Iterable[TermChunk] = self._texts.pop(fieldname).inverted()
             else:
-                terms = self._terms.pop(fieldname)
-                inverted = ((term, p.ids, p.weights, _split(p.values, p.ends))
-                            for term, p in sorted(terms.items()))
-            for term, docnums, weights, values in inverted:
-                sink.add_term(term, docnums, weights, values, lengths_array,
-                              compression=postings_compression(fieldname, field, len(docnums),
-                                                               self.docnum))
+                chunks = [_term_chunk(sorted(self._terms.pop(fieldname).items()))]
+            for chunk in chunks:
+                # All of a chunk's blocks written in one pass (whoosh_adapter.write_terms).
+                frequencies = np.diff(np.append(chunk.starts, len(chunk.docnums))).tolist()
+                sink.add_terms(chunk.terms, chunk.starts, chunk.docnums, chunk.weights,
+                               chunk.values, lengths_array,
+                               [postings_compression(fieldname, field, frequency, self.docnum)
+                                for frequency in frequencies])
             sink.finish_field()
 
 
@@ -378,6 +415,24 @@ def share_writer(ix: Any) -> BulkSegmentWriter | WhooshShareWriter:
     if whoosh_adapter.FAST_PATHS:
         return BulkSegmentWriter(ix, locked=False, compound=False)
     return WhooshShareWriter(ix)
+
+
+def _term_chunk(terms: list[tuple[bytes, _Postings]]) -> TermChunk:
+    """A field's terms (other than a FastText field's) as one chunk."""
+    sizes = [len(postings.ids) for _, postings in terms]
+    values = [_split(postings.values, postings.ends) for _, postings in terms]
+    joined: list[bytes] = []
+    if any(values):
+        if any(len(v) != size for v, size in zip(values, sizes, strict=True)):
+            # Some postings without a value: not a field of this schema.
+            raise ValueError("a field's postings have values for some postings only")
+        joined = [value for term_values in values for value in term_values]
+    return TermChunk(
+        [term for term, _ in terms],
+        np.cumsum([0, *sizes[:-1]], dtype=np.int64) if terms else np.empty(0, np.int64),
+        np.frombuffer(b"".join(p.ids.tobytes() for _, p in terms), dtype=np.uint32),
+        np.frombuffer(b"".join(p.weights.tobytes() for _, p in terms), dtype=np.float32),
+        joined)
 
 
 def _split(values: bytearray, ends: array) -> list[bytes]:

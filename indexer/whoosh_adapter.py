@@ -18,7 +18,13 @@ checks every one against the installed Whoosh):
   `_mini_values`, `_blockcount`, `_postfile`, `_terminfo`, `_compression`) to pickle
   block data with protocol 4 instead of 2; its `_mini_weights` writes a block's
   differing weights as an array("f"); `PostingSink.add_term` sets `_compression` per
-  term (indexer/segments.py's `postings_compression`). Writer processes make their segments
+  term (indexer/segments.py's `postings_compression`). `PostingSink.add_terms`
+  (`write_terms`) writes many terms' blocks in one pass instead: the block data and info
+  as `_write_block`, the term info as `add_block`, `finish_postings` and `finish_term`
+  make it (a `W3TermInfo` set by its constructor and `set_extent`), into the field
+  writer's `_postfile` and `_tindex` under its `_fieldid`, with its `_format`; with
+  inlining (`_inlinelimit` above 1) or byte ids (`_byteids`) it goes term by term as
+  before. Writer processes make their segments
   with `_finalize_segment` (or `_close_segment` when empty) and no lock (`_lk=False`).
 - Reading posting blocks (indexer/bulk.py, indexer/facets.py): a `W3LeafMatcher`'s
   `_read_data`, `_data`, `_maxid`, `_next_block`, `_atend`, `_byteids`; and a
@@ -136,14 +142,15 @@ INTERNALS: tuple[Internal, ...] = (
     *_names("whoosh.writing.SegmentWriter", "instance",
             "_added docnum perdocwriter fieldwriter schema codec"),
     *_names(f"{_W3}.W3Codec", "instance", "_blocklimit _compression _inlinelimit"),
-    *_names(f"{_W3}.W3FieldWriter", "instance", "_postwriter"),
+    *_names(f"{_W3}.W3FieldWriter", "instance", "_postwriter _postfile _tindex _fieldid _format"),
     *_names(f"{_W3}.W3PostingsWriter", "parameter",
             "blocklimit byteids compression inlinelimit"),
     *_names(f"{_W3}.W3PostingsWriter", "class",
             "_write_block _new_block _mini_ids _mini_weights _mini_values"),
     *_names(f"{_W3}.W3PostingsWriter", "instance",
             "_postfile _blocklimit _compression _blockcount _terminfo _ids _weights _values "
-            "_maxweight _minlength _maxlength"),
+            "_maxweight _minlength _maxlength _inlinelimit _byteids"),
+    *_names(f"{_W3}.W3TermInfo", "class", "set_extent to_bytes"),
     # Reading posting blocks.
     *_names(f"{_W3}.W3LeafMatcher", "class", "_read_data _next_block"),
     *_names(f"{_W3}.W3LeafMatcher", "instance", "_data _maxid _atend _byteids"),
@@ -161,6 +168,14 @@ INTERNALS: tuple[Internal, ...] = (
 # SHA-256 of its source as written for, first 16 hex digits.
 COPIED_CODE = {
     f"{_W3}.W3PostingsWriter._write_block": "e83943e6e72d01ef",
+    # write_terms does what these do, for many terms at once.
+    f"{_W3}.W3FieldWriter.start_term": "ec3f34231ac58f19",
+    f"{_W3}.W3FieldWriter.finish_term": "ead26346d81433a0",
+    f"{_W3}.W3PostingsWriter.finish_postings": "d73a95bf811a6541",
+    f"{_W3}.W3PostingsWriter._mini_ids": "f2287d08ab760c13",
+    f"{_W3}.W3PostingsWriter._mini_weights": "9471308d1d7d273f",
+    f"{_W3}.W3PostingsWriter._mini_values": "2b6770f09266eedc",
+    f"{_W3}.W3TermInfo.add_block": "e483f804944ee312",
 }
 
 
@@ -456,6 +471,10 @@ def stored_length(length: int) -> int:
     return byte_to_length(stored) if stored else 0
 
 
+# False: add_terms writes term by term through add_term (what tests compare it with).
+WRITE_TERMS_IN_BULK = True
+
+
 class PostingSink:
     """Where a SegmentWriterBase writes its postings: field by field, term by term."""
 
@@ -477,8 +496,135 @@ class PostingSink:
                              lengths)
         self._fieldwriter.finish_term()
 
+    def add_terms(self, terms: list[bytes], starts: np.ndarray, docnums: np.ndarray,
+                  weights: np.ndarray, values: list[bytes], lengths: np.ndarray,
+                  compressions: list[int]) -> None:
+        """Several terms' postings at once, in term order: term n's postings are
+        docnums[starts[n]:starts[n + 1]] (the last one's run to the end), in docnum order,
+        with their weights (float32) and, unless `values` is empty, their values;
+        `compressions`: each term's zlib level. The same bytes as add_term for each."""
+        postwriter = self._fieldwriter._postwriter
+        if postwriter._inlinelimit > 1 or postwriter._byteids or not WRITE_TERMS_IN_BULK:
+            # Inlined or byte ids: postings written the way add_term writes them.
+            stops = [*starts[1:].tolist(), len(docnums)]
+            for n, term in enumerate(terms):
+                start, stop = int(starts[n]), stops[n]
+                self.add_term(term, array("I", docnums[start:stop].astype(np.uint32).tobytes()),
+                              array("f", weights[start:stop].astype(np.float32).tobytes()),
+                              values[start:stop] if values else [], lengths,
+                              compression=compressions[n])
+            return
+        write_terms(self._fieldwriter, postwriter, terms, starts, docnums, weights, values,
+                    lengths, compressions)
+
     def finish_field(self) -> None:
         self._fieldwriter.finish_field()
+
+
+def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: np.ndarray,
+                docnums: np.ndarray, weights: np.ndarray, values: list[bytes],
+                lengths: np.ndarray, compressions: list[int]) -> None:
+    """Write terms' posting blocks and term infos as add_term does through Whoosh's
+    codec (W3FieldWriter.start_term and finish_term, W3PostingsWriter.finish_postings,
+    W3TermInfo.add_block and _BlockWriter._write_block, whose digests COPIED_CODE
+    holds), with each block's statistics computed for all the blocks at once (numpy)
+    and the postings file written once, not a chain of calls per term and per block.
+    A test compares the files with add_term's byte for byte."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+    from whoosh.system import pack_int, pack_ushort
+
+    count = len(docnums)
+    if not count:
+        return
+    limit = postwriter._blocklimit
+    protocol = postwriter.pickle_protocol
+    fixedsize = fieldwriter._format.fixed_value_size()  # what start_term gives the postings
+    # Blocks: each term's postings cut every `limit`.
+    term_starts = starts.astype(np.int64)
+    term_sizes = np.diff(np.append(term_starts, count))
+    block_counts = (term_sizes + limit - 1) // limit
+    first_block = np.cumsum(block_counts) - block_counts
+    within = np.arange(int(block_counts.sum()), dtype=np.int64) - np.repeat(first_block,
+                                                                           block_counts)
+    block_starts = np.repeat(term_starts, block_counts) + within * limit
+    block_stops = np.minimum(block_starts + limit,
+                             np.repeat(term_starts + term_sizes, block_counts))
+    ids = docnums.astype(np.int64)
+    deltas = np.diff(ids, prepend=0)
+    deltas[block_starts] = ids[block_starts]  # a block's first id is absolute
+    weights = weights.astype(np.float32)
+    top = np.maximum.reduceat(weights, block_starts)
+    equal = np.minimum.reduceat(weights, block_starts) == top
+    posting_lengths = lengths[docnums].astype(np.int64)
+    longest = np.maximum.reduceat(posting_lengths, block_starts).tolist()
+    unset = np.iinfo(np.int64).max  # no length (0) is left out of the shortest
+    shortest = np.minimum.reduceat(np.where(posting_lengths > 0, posting_lengths, unset),
+                                   block_starts).tolist()
+    id_list, delta_list = ids.tolist(), deltas.tolist()
+    weight_list = weights.astype(np.float64).tolist()  # the float32 values, as Python reads them
+    top_list, equal_list = top.astype(np.float64).tolist(), equal.tolist()
+    starts_list, stops_list = block_starts.tolist(), block_stops.tolist()
+    counts_list = block_counts.tolist()
+    postfile = fieldwriter._postfile
+    tindex = fieldwriter._tindex
+    field_key = pack_ushort(fieldwriter._fieldid)
+    out: list[bytes] = []
+    offset = postfile.tell()
+    block = 0
+    for n, term in enumerate(terms):
+        compression = compressions[n]
+        term_start = offset
+        out.append(WHOOSH3_HEADER_MAGIC)
+        offset += len(WHOOSH3_HEADER_MAGIC)
+        # W3TermInfo.add_block's sums, block by block.
+        weight: float = 0
+        frequency = 0
+        term_shortest: int | None = None
+        term_longest = 0
+        term_top: float = 0
+        first_id = id_list[starts_list[block]]
+        last = block + counts_list[n] - 1
+        for b in range(block, last + 1):
+            a, z = starts_list[b], stops_list[b]
+            block_weights = weight_list[a:z]
+            weight += sum(block_weights)
+            frequency += z - a
+            minimum = None if shortest[b] == unset else shortest[b]
+            # As add_block: None (no length) only ever meets None.
+            term_shortest = minimum if term_shortest is None else min(term_shortest,
+                                                                      minimum)  # type: ignore[type-var]
+            term_longest = max(term_longest, longest[b])
+            block_top = max(top_list[b], 0)
+            term_top = max(term_top, block_top)
+            # _BlockWriter._mini_weights: all 1.0, all equal, or each (an array if many).
+            if equal_list[b]:
+                mini_weights: Any = None if block_weights[0] == 1.0 else block_weights[0]
+            elif z - a >= ARRAY_WEIGHTS_MIN:
+                mini_weights = array("f", block_weights)
+            else:
+                mini_weights = tuple(block_weights)
+            if fixedsize is None or fixedsize < 0:
+                mini_values: Any = tuple(values[a:z]) if values else ()
+            elif fixedsize == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(values[a:z]) if values else b""
+            databytes = pickle.dumps((tuple(delta_list[a:z]), mini_weights, mini_values),
+                                     protocol)
+            level = compression if len(databytes) >= COMPRESSION_MIN_SIZE else 0
+            if level:
+                databytes = zlib.compress(databytes, level)
+            infobytes = pickle.dumps((z - a, id_list[z - 1], block_top, level,
+                                      length_to_byte(minimum), length_to_byte(longest[b])), 2)
+            length = len(infobytes) + len(databytes)
+            out += (pack_int(-length if b == last else length), infobytes, databytes)
+            offset += 4 + length
+        block = last + 1
+        info = W3TermInfo(weight, frequency, term_shortest, term_longest, term_top, first_id,
+                          id_list[stops_list[last] - 1])
+        info.set_extent(term_start, offset - term_start)
+        tindex.add(field_key + term, info.to_bytes())
+    postfile.write(b"".join(out))
 
 
 def write_posting_blocks(writer: Any, docnums: array, weights: array, values: list[bytes],

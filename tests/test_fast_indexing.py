@@ -133,3 +133,38 @@ def test_position_lists_are_pickled_in_bulk_as_pickle_would() -> None:
     for positions, end in zip(lists, ends.tolist(), strict=True):
         assert encoded[begin:end] == encode_positions(positions)
         begin = end
+
+
+# The same segment written term by term (add_term) and in bulk (write_terms), whole and a
+# few dozen postings a chunk: the postings and term files byte for byte. The 400
+# communiqués give terms of one posting and of several blocks (a block is 128), with
+# compressed and uncompressed blocks, weights all 1, all equal and differing.
+@pytest.mark.parametrize("value_chunk", [None, 50])
+def test_terms_written_in_bulk_are_the_bytes_written_term_by_term(
+        tmp_path: Path, value_chunk: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh import index as whoosh_index
+
+    from indexer import segments, whoosh_adapter
+    from indexer.entities import extractor_for
+    from indexer.schema import document_for
+
+    if value_chunk:
+        monkeypatch.setattr(segments, "VALUE_CHUNK", value_chunk)
+    extractor = extractor_for(None)
+    documents = [document_for(r, extractor.extract(r)) for r in generate(400)]
+    del documents[7]["date"]
+    documents[9]["official"] = ""
+    files: dict[bool, dict[str, bytes]] = {}
+    for bulk in (False, True):
+        monkeypatch.setattr(whoosh_adapter, "WRITE_TERMS_IN_BULK", bulk)
+        folder = tmp_path / str(bulk)
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), build_schema())
+        writer = segments.BulkSegmentWriter(ix, locked=False, compound=False)
+        for document in documents:
+            writer.add_document(**document)
+        (segment,) = writer.finish_segment()
+        files[bulk] = {p.name.split(".", 1)[1]: p.read_bytes()
+                       for p in folder.iterdir() if p.name.startswith(f"MAIN_{segment.segid}")}
+    assert {"pst", "trm"} <= set(files[True])
+    assert files[True] == files[False]
