@@ -489,3 +489,62 @@ def test_stable_ids_through_the_communiques_equal_the_rule_over_every_pair() -> 
         given = set(before) | {f"e{n}" for n in range(rng.randint(0, 5))}
         got, aliases = stable_ids(events, before, given)
         assert ([e.id for e in got], aliases) == _stable_ids_by_pairs(events, before, given), seed
+
+
+# -- the sentence reading's faster forms say what the first ones said ---------------------
+
+_SENTENCE_ALPHABET = "aZ.?!\n \"'»)(„«Дд.U.SMr.ΣσςΑđĐљЉ12_-,"
+
+
+def _texts_to_split() -> list[str]:
+    from benchmarks.corpus import generate
+
+    texts = [r.title + "\n" + r.body for r in generate(200)]
+    return texts + ["U.S. Secretary Rubio met. Mr. X met С.В. Лавров.\nThe talks held. 5. maja",
+                    "ΟΔΥΣΣΕΥΣ ΣΑΣ. Talks with ΑΣ. Met\n\nмет. «Встреча» состоялась.",
+                    "abcdefghijk. Met Y. x.y. Z met\x00 talks. ", ""]
+
+
+def test_sentences_are_split_as_one_pattern_split_them() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from indexer.events.encounters import _sentence_spans, _sentence_spans_by_pattern
+
+    for text in _texts_to_split():
+        assert _sentence_spans(text) == _sentence_spans_by_pattern(text)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet=_SENTENCE_ALPHABET, max_size=60))
+    def check(text: str) -> None:
+        assert _sentence_spans(text) == _sentence_spans_by_pattern(text)
+
+    check()
+
+
+def test_trigger_sentences_are_those_a_search_of_each_sentence_finds() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from indexer.events import lexicon
+    from indexer.events.encounters import _trigger_sentences, _trigger_sentences_apart
+
+    found = 0
+    for text in _texts_to_split():
+        for language in lexicon.TRIGGERS:
+            sentences = _trigger_sentences(text, language)
+            assert sentences == _trigger_sentences_apart(text, language)
+            found += len(sentences)
+    assert found > 100  # the corpus's readouts do report encounters
+
+    words = st.sampled_from(["met", "talks", "with", "held", "Sa", "razgovarao", "Встреча",
+                             "переговоры", "с", "ΣΑΣ", "Đorđe", "telephone", "call", ". ",
+                             ".\n", "? ", " ", "-", "U.S.", "«", "»", "Mr.", "\x00"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(words, max_size=25), st.sampled_from(sorted(lexicon.TRIGGERS)))
+    def check(parts: list[str], language: str) -> None:
+        text = " ".join(parts)
+        assert _trigger_sentences(text, language) == _trigger_sentences_apart(text, language)
+
+    check()
