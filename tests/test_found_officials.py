@@ -280,6 +280,18 @@ def test_site_tags_are_shown_without_honorifics(tag: str, shown: str) -> None:
     assert entities.officials == (shown,)
 
 
+@pytest.mark.parametrize("text, person", [
+    # Initials that are also forms of address when folded (Х -> "h" as in "H.E.").
+    ("Состоялся разговор с Министром иностранных дел Турецкой Республики Х.Фиданом.",
+     "Hakan Fidan"),
+    # A first name whose loose key is short ("Edi": "ed"), in a case the title hides.
+    ("Переговоры с Премьер-министром Албании Э.Рамой.", "Edi Rama"),
+])
+def test_initials_and_a_surname_are_the_registry_person(text: str, person: str) -> None:
+    officials, people = found(text, "ru")
+    assert officials == (person,) and not people
+
+
 def test_a_rejected_name_is_never_extracted() -> None:
     registry = OfficialsRegistry.load()
     rejecting = OfficialsRegistry(list(registry.by_id.values()),

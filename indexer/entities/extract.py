@@ -19,7 +19,13 @@ from pathlib import Path
 from indexer.entities.countries import VARIANTS_FILE, Gazetteer, gazetteer
 from indexer.entities.directory import FoundDirectory, Sighting, renamed
 from indexer.entities.found import FoundScanner, Mention, Words
-from indexer.entities.names import key_tokens, merge_key, merge_token, without_honorifics
+from indexer.entities.names import (
+    key_tokens,
+    merge_key,
+    merge_token,
+    name_key,
+    without_honorifics,
+)
 from indexer.entities.registry import OfficialsRegistry, registry_files
 from indexer.entities.vocabulary import NAMED_AFTER, NAMED_BEFORE, PARTICLES, title_keys
 from indexer.folding import WORD, fold
@@ -151,9 +157,13 @@ class EntityExtractor:
         self._surnames: dict[str, frozenset[str]] = {}
         # Initial and surname -> the one person they can be ("М.В.Рыженков").
         by_initials: dict[tuple[str, str], set[str]] = {}
-        for key, official_id in registry.by_merge_key.items():
-            if len(key) > 1 and len(key[0]) > 2:
-                by_initials.setdefault((key[0][0], key[-1]), set()).add(official_id)
+        for official in registry.by_id.values():
+            for written in map(name_key, official.spellings):
+                # A first name as written (not an initial: "Dž."), however short its
+                # merge key ("Edi": "ed").
+                key = merge_key(written)
+                if len(key) > 1 and len(written[0]) > 2:
+                    by_initials.setdefault((key[0][0], key[-1]), set()).add(official.id)
         self._by_initials = {k: ids.pop() for k, ids in by_initials.items() if len(ids) == 1}
         # Name word -> the registry people a full spelling of theirs contains: "President
         # Trump", "Prime Minister Modi", whose surname alone is no alias (a common word);
@@ -475,7 +485,7 @@ class EntityExtractor:
 
 # Bumped whenever a change to this module changes what is extracted: stored entities
 # made by an older extraction are then recomputed by the next `communiques index`.
-EXTRACTION_VERSION = 10
+EXTRACTION_VERSION = 11
 
 
 def extraction_fingerprint(data_dir: str | None = None) -> str:

@@ -41,7 +41,7 @@ from indexer.entities.vocabulary import (
     title_keys,
     title_words,
 )
-from indexer.folding import fold, folded_term
+from indexer.folding import WORD, fold, folded_term
 
 # Separators that end a name or a title's run: sentence and clause punctuation, quotes,
 # brackets, dashes between words, line breaks.
@@ -450,8 +450,15 @@ class FoundScanner:
                            else c.text for c in name_chunks)
         # The name's words as the index keys them, less forms of address at either end.
         tokens = [k for c in name_chunks for k in c.keys]
+        letters = [w for c in name_chunks for w in WORD.findall(c.text)]
         while tokens and tokens[0] in HONORIFICS and len(tokens) > 1:
+            # A capital initial before a surname is the first name's ("Х.Фиданом",
+            # "Г.Браун"), not a form of address ("H.E.", "g."): it stays in the key.
+            if len(letters) == len(tokens) and len(letters[0]) == 1 and letters[0].isupper() \
+                    and not (len(letters[1]) == 1 and tokens[1] in HONORIFICS):
+                break
             tokens.pop(0)
+            letters.pop(0)
         while tokens and tokens[-1] in HONORIFICS and len(tokens) > 1:
             tokens.pop()
         key = merge_key(tuple(tokens))
