@@ -234,6 +234,9 @@ def test_a_short_name_declined_with_a_j_is_the_registry_person(language: str,
     ("en", "President Lula of Brazil met the delegation.", "Luiz Inácio Lula da Silva",
      date(2024, 6, 1)),
     ("en", "President Trump and President Xi met in Busan.", "Xi Jinping", date(2025, 10, 30)),
+    ("en", "Secretary Clinton met the Minister.", "Hillary Clinton", date(2010, 6, 1)),
+    ("sr-Latn", "Državna sekretarka Klinton posetila je Beograd.", "Hillary Clinton",
+     date(2010, 6, 1)),
     ("ru", "Президент Си Цзиньпин и Президент Трамп встретились.", "Donald Trump",
      date(2025, 10, 30)),
 ])
@@ -252,6 +255,7 @@ def test_a_title_and_a_surname_that_is_no_alias_name_the_office_holder(
     ("President Trump gave the Department a clear mission.", None),  # no date: no day
     # A deputy or a vice president holds another office than the noun's.
     ("Vice President Trump spoke.", date(2025, 6, 1)),
+    ("Secretary Clinton spoke.", date(2020, 6, 1)),  # no longer in office
     ("Deputy Prime Minister Modi spoke.", date(2024, 3, 1)),
 ])
 def test_a_title_and_a_surname_name_no_one_who_did_not_hold_that_office(

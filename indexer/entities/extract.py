@@ -52,7 +52,8 @@ _OFFICE_KINDS = (
                     "kancelar", "kancler", "predsednik vlade", "predsednica vlade",
                     "predsedatel pravitelstva")),
     ("president", ("president", "predsednik", "predsednica", "prezident")),
-    ("minister", ("minist", "secretary of state", "foreign secretary", "drzavni sekretar")),
+    # A secretary of state, a foreign secretary, a secretary-general: a minister's rank.
+    ("minister", ("minist", "secretary", "sekretar")),
 )
 
 
@@ -485,7 +486,7 @@ class EntityExtractor:
 
 # Bumped whenever a change to this module changes what is extracted: stored entities
 # made by an older extraction are then recomputed by the next `communiques index`.
-EXTRACTION_VERSION = 11
+EXTRACTION_VERSION = 12
 
 
 def extraction_fingerprint(data_dir: str | None = None) -> str:
