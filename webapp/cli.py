@@ -767,7 +767,8 @@ def officials(ctx: click.Context, found: bool, confirm: str | None, rename: str 
             entries = undecided(archive.found_entries(), OfficialsRegistry.load(data_dir))
         entries = entries[:limit]
         if not entries:
-            click.echo("no found officials (run `communiques index` first)")
+            click.echo("no found officials: every official the indexed texts name by a title "
+                       "is curated or decided (`communiques index` reads new texts)")
         for entry in entries:
             span = " – ".join(d.isoformat() for d in (entry.first_seen, entry.last_seen) if d)
             forms = ", ".join(f for f in entry.forms if f != entry.name)
