@@ -240,3 +240,20 @@ def test_a_date_the_selectors_miss_is_the_pages_own_not_none(plain_app,
     assert record["extraction"] == "definition"
     assert record["published"] == "2026-07-11"
     # A page that shows no date still gets none (test_a_page_without_a_date_has_none).
+
+
+def test_a_drifted_page_ends_where_its_definition_says(plain_app, tmp_path: Path) -> None:
+    # The generic extractor keeps a closing "###" (most sites print it as the text's end);
+    # the US definition says the release stops there (stop_at). A drifted page's text is
+    # cut as the definition says, so drift does not change a stored text.
+    url = CASES[5]
+    page = saved_file(url).read_text(encoding="utf-8")
+    assert "###" in page
+    redesigned = tmp_path / "redesigned.html"
+    redesigned.write_text(page.replace('class="entry-content"', 'class="post-body"'),
+                          encoding="utf-8")
+    clean = extract_json(plain_app, "--url", url, str(saved_file(url)))
+    drifted = extract_json(plain_app, "--url", url, str(redesigned))
+    assert drifted["extraction"] == "generic" and clean["extraction"] == "definition"
+    assert "###" not in drifted["body"]
+    assert drifted["paragraphs"] == clean["paragraphs"]

@@ -186,7 +186,13 @@ def clean_paragraphs(containers: list[Tag], rules: ArticleRules | None, title: s
         for selector in removals:
             for junk in container.select(selector):
                 junk.decompose()
-    texts = paragraphs(containers)
+    return apply_text_rules(paragraphs(containers), rules, title)
+
+
+def apply_text_rules(texts: list[str], rules: ArticleRules | None, title: str) -> list[str]:
+    """The paragraphs as the definition says: its boilerplate and patterns out, nothing
+    after an end marker, and never the headline repeated. Also applied to the generic
+    extractor's reading of a drifted page, so its text ends where the definition's would."""
     if rules is None:
         return [t for t in texts if not same_text(t, title)]
     texts = strip_boilerplate(texts, rules.boilerplate)
@@ -327,7 +333,7 @@ def parse_html_article(
     extracted = extract_article(html, url, source.languages)
     title = (title or strip_site_name(extracted.title or "", source)
              or strip_site_name(link.listed_title or "", source))
-    texts = [p for p in extracted.paragraphs if not same_text(p, title)]
+    texts = apply_text_rules(extracted.paragraphs, rules, title)
     if not title or len(" ".join(texts).split()) < MIN_FALLBACK_WORDS:
         raise ScrapeError(url, f"{problem}, and the generic extractor found no article")
     # The site's own dates (its date selector, then its listing) before the extractor's.
