@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Collection
+from functools import lru_cache
 
-from indexer.folding import WORD, exact_term, folded_term
+from indexer.folding import WORD, exact_term, folded_term_uncached
 
 SURROUND = 40  # characters of context kept before the first and after the last match
 FRAGMENTS = 2  # passages in a snippet, in document order
@@ -21,6 +22,11 @@ SEPARATOR = " … "
 SNIPPET_CHARS = 280  # about two lines of a result
 
 Match = tuple[int, int, str]  # start, end, index term
+# Body words' terms kept per process. Not the index's own caches (folded_term): every
+# word of every body shown would fill them, hundreds of thousands of entries (tens of MB
+# per web worker at 100,000 communiqués); common words stay in this smaller one.
+SNIPPET_TERMS_KEPT = 16_384
+_snippet_term = lru_cache(maxsize=SNIPPET_TERMS_KEPT)(folded_term_uncached)
 
 
 def _is_word_char(char: str) -> bool:
@@ -111,7 +117,7 @@ def snippet_for(body: str, terms: set[tuple[str, str]],
     lead when nothing matched (a search with no words, or matches in the title only)."""
     if not body:
         return "", 0
-    for kind, term_of in (("folded", folded_term), ("exact", exact_term)):
+    for kind, term_of in (("folded", _snippet_term), ("exact", exact_term)):
         words = {text for k, text in terms if k == kind}
         matches = find_matches(body, words, term_of) if words else []
         if matches:
