@@ -74,3 +74,12 @@ def test_versions_are_a_timeline_with_the_one_shown_marked(tmp_path) -> None:
     old = client.get(f"/communiques/{record_id}?version=1").get_data(as_text=True)
     assert "archived version 1" in old and "in Belgrade" not in old
     assert re.search(r'<li class="current"><a href="[^"]+version=1" aria-current="page"', old)
+
+
+def test_exact_clauses_are_highlighted_as_written(client) -> None:
+    first = ids_of(client, "q=exact%3A%D0%94%D0%B0%D1%87%D0%B8%D1%9B&size=1")[0]
+    html = client.get(f"/communiques/{first}?q=exact%3A%D0%94%D0%B0%D1%87%D0%B8%D1%9B&hit=1"
+                      ).get_data(as_text=True)
+    marked = re.findall(r"<mark[^>]*>([^<]*)</mark>", html)
+    assert marked and set(marked) == {"Дачић"}  # not Dačić, not Дачића
+    assert f"{len(marked)} match" in html

@@ -420,14 +420,25 @@ def highlight_terms(q: str, exact: bool) -> tuple[set[str], tuple[str, ...]]:
     return terms, tuple(prefixes)
 
 
-def highlighted(text: str, terms: set[str], prefixes: tuple[str, ...], exact: bool) -> Markup:
-    """`text` escaped, with <mark> around each word the search matched."""
+def exact_clause_terms(q: str) -> set[str]:
+    """The words of a query's `exact:` clauses (`exact:Дачић`), matched as written
+    whatever the exact-spelling box says."""
+    return {exact_term(found.group("word")) for found in _QUERY_WORD.finditer(q)
+            if (found.group("field") or "").lower() == "exact" and not found.group("neg")
+            and not found.group("star")}
+
+
+def highlighted(text: str, terms: set[str], prefixes: tuple[str, ...], exact: bool,
+                exact_terms: set[str] | frozenset[str] = frozenset()) -> Markup:
+    """`text` escaped, with <mark> around each word the search matched (`exact_terms`:
+    words of `exact:` clauses, matched as written)."""
     term_of = exact_term if exact else folded_term
     parts, at = [], 0
     for word in WORD.finditer(text):
         written = word.group()
         if term_of(written) in terms or (prefixes and (written.lower() if exact else fold(
-                written)).startswith(prefixes)):
+                written)).startswith(prefixes)) or (exact_terms and exact_term(written)
+                                                    in exact_terms):
             parts += [escape(text[at:word.start()]), Markup('<mark class="match">'),
                       escape(written), Markup("</mark>")]
             at = word.end()
@@ -462,7 +473,8 @@ def _search_context(version: int | None) -> dict:
         back["page"] = [str(page_of_rank(rank))]
     anchor = f"#hit-{rank}" if rank and page_of_rank(rank) <= MAX_PAGE else ""
     context: dict = {"back_url": url_for("pages.search", **back) + anchor,
-                     "terms": highlight_terms(req.q, req.exact), "exact": req.exact}
+                     "terms": highlight_terms(req.q, req.exact), "exact": req.exact,
+                     "exact_terms": exact_clause_terms(req.q)}
     if rank and version is None:
         for name, other in (("previous", rank - 1), ("next", rank + 1)):
             if other < 1 or page_of_rank(other) > MAX_PAGE:
@@ -489,9 +501,10 @@ def communique(communique_id: str) -> ResponseReturnValue:
     document = service().document(communique_id, version)
     context = _search_context(version)
     terms, prefixes = context.get("terms", (set(), ()))
-    exact = context.get("exact", False)
+    exact, exact_terms = context.get("exact", False), context.get("exact_terms", set())
     record = document.record
-    marked = [highlighted(text, terms, prefixes, exact) if terms or prefixes else escape(text)
+    marked = [highlighted(text, terms, prefixes, exact, exact_terms)
+              if terms or prefixes or exact_terms else escape(text)
               for text in (record.title, *record.paragraphs)]
     marks = sum(str(text).count("<mark") for text in marked)
     # The first match is the target of "jump to the first" (in the body if it has one).
