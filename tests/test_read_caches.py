@@ -253,9 +253,10 @@ def test_snippet_matches_are_those_found_word_by_word(parts: list[str], query: s
 def test_snippets_keep_a_bounded_cache_of_their_own() -> None:
     from indexer import snippets
 
+    term = folded_term("ReadCachesWord7")
     before = folded_term.cache_info().currsize
     body = " ".join(f"ReadCachesWord{n}" for n in range(snippets.SNIPPET_TERMS_KEPT + 100))
-    snippet, more = snippets.snippet_for(body, {("folded", folded_term("ReadCachesWord7"))})
+    snippet, more = snippets.snippet_for(body, {("folded", term)})
     assert '<mark class="match term0">ReadCachesWord7</mark>' in snippet and more == 0
     assert folded_term.cache_info().currsize == before  # the index's caches untouched
     assert snippets._snippet_term.cache_info().currsize <= snippets.SNIPPET_TERMS_KEPT
