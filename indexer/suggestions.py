@@ -322,10 +322,12 @@ def index_suggestion(q: str, lexicon: Lexicon, exact: bool,
     """The query with each word the index would rather spell otherwise corrected (the
     first MAX_CORRECTED_WORDS words, those looked up before `deadline`)."""
     spans = []
-    for token in _words(q)[:MAX_CORRECTED_WORDS]:
+    for token in _words(q, (*TEXT_FIELDS, "exact"))[:MAX_CORRECTED_WORDS]:
         if deadline is not None and time.monotonic() > deadline:
             break
-        corrected = correct_word(token.group("word"), lexicon, exact)
+        # An exact: clause is matched as written, whatever the exact-spelling box says.
+        as_written = exact or (token.group("field") or "").lower() == "exact:"
+        corrected = correct_word(token.group("word"), lexicon, as_written)
         if corrected is not None:
             spans.append((token.start("word"), token.end("word"), corrected))
     return _replace(q, spans) if spans else None

@@ -117,3 +117,8 @@ def test_corrected_name_queries_find_what_they_name(crawled_app) -> None:
         offered = service.did_you_mean(SearchRequest(q=typed))
         assert offered, typed
         assert all(service.search(SearchRequest(q=text)).total > 0 for text in offered), typed
+
+
+def test_an_exact_clause_is_corrected_as_written() -> None:
+    words = lexicon({"дачић": 25, "дачич": 1, "lavrov": 20})
+    assert suggestions("exact:Дачич Lavrof", words, []) == ["exact:Дачић Lavrov"]
