@@ -434,7 +434,8 @@ def _marks(root: lxml_html.HtmlElement) -> dict[lxml_html.HtmlElement, str]:
         mark = _classify(element)
         if mark:
             marks[element] = mark
-        elif not outside and (_teaser_list(element) or _photo_box(element)):
+        elif not outside and (_teaser_list(element) or _photo_box(element)
+                              or _inline_caption(element)):
             marks[element] = OUT
         # lists inside a region already out of the article need no second look
         inside_out = outside or marks.get(element) == OUT
@@ -457,6 +458,22 @@ def _photo_box(element: lxml_html.HtmlElement) -> bool:
     if any(c.find(".//img") is not None or c.tag in ("table", "ul", "ol") for c in texts):
         return False
     return 0 < _weight(" ".join(_collapse(c.text_content()) for c in texts)) <= 25
+
+
+def _inline_caption(element: lxml_html.HtmlElement) -> bool:
+    """A photo and its caption set inside a paragraph, whatever it is named (old Joomla's
+    `<p><span><img alt="Ivica Dacic">Ivica Dacic</span>First Deputy Prime Minister...`): a
+    span holding an image and a few words, in a paragraph with a sentence besides."""
+    if element.tag != "span" or element.find(".//img") is None:
+        return False
+    parent = element.getparent()
+    if parent is None or parent.tag != "p":
+        return False
+    words = _weight(_collapse(element.text_content()))
+    if not 0 < words <= 6:
+        return False
+    rest = _weight(_collapse(parent.text_content())) - words
+    return rest >= 12
 
 
 def _signature(element: lxml_html.HtmlElement) -> tuple[str, str]:
@@ -883,6 +900,7 @@ def _body(blocks: list[Block], spans: dict, container: lxml_html.HtmlElement | N
                 started = True
             elif not block.heading and (_date_line(block.text, calendar)
                                         or _byline(block.text)):
+                _drop_label(chosen, blocks, i)  # its label ("Details") goes with it
                 continue  # a date line or byline above the text, inside its element
         chosen.append(i)
     # trailing labels and headings with nothing under them are not the text; a closing

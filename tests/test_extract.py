@@ -455,3 +455,22 @@ def test_a_text_split_into_sibling_components_is_read_to_its_end() -> None:
         " demining in Ukraine and its neighbours."]
     for other in ("Associated links", "Media Relations", "About", "diplomatic relations"):
         assert other not in article.body
+
+
+def test_an_unnamed_label_and_photo_caption_are_not_text() -> None:
+    # Old Joomla's pages with no class left: "Details" over the date line, and a photo
+    # with its caption set inside the first paragraph, glued to its first word.
+    page = _page(
+        "<div><h2>Minister Dacic meets with Hungarian Foreign Minister</h2><dl><dt>Details</dt>"
+        "<dd>Published: Thursday, 26 September 2019.</dd></dl><p><span style=\"float: left\">"
+        "<img src=\"/p.jpg\" alt=\"Ivica Dacic\">Ivica Dacic</span>First Deputy Prime Minister"
+        " and Minister of Foreign Affairs Ivica Dacic met today in New York with the Minister"
+        " of Foreign Affairs and Trade of Hungary.</p><p>The ministers expressed satisfaction"
+        " with the excellent relations between the two countries.</p></div>")
+    article = extract_article(page)
+    assert article.paragraphs[0].startswith("First Deputy Prime Minister and Minister")
+    assert article.published == date(2019, 9, 26)
+    # a span with a picture inside a sentence that is the sentence's own words stays
+    flag = page.replace("Ivica Dacic</span>First", "the minister of a country far away"
+                        " from here</span> First")
+    assert "the minister of a country far away" in extract_article(flag).body
