@@ -342,15 +342,76 @@ def _name_in_script(spellings: tuple[str, ...], cyrillic: bool) -> str | None:
     return None
 
 
+# Each official's folded name words, kept per official object (a registry read again
+# brings new objects): every search with few results asks them of the whole registry.
+_NAME_KEYS: dict[int, tuple[object, frozenset[str], frozenset[str]]] = {}
+NAME_KEYS_KEPT = 200_000
+
+
+def _name_keys(official: object) -> tuple[frozenset[str], frozenset[str]]:
+    """The folded words of an official's spellings, and those that end one (surnames)."""
+    held = _NAME_KEYS.get(id(official))
+    if held is not None and held[0] is official:  # the object held keeps its id its own
+        return held[1], held[2]
+    spellings = [[folded_term(w) for w in WORD.findall(s)] for s in official.spellings]  # type: ignore[attr-defined]
+    tokens = frozenset(t for words_ in spellings for t in words_)
+    surnames = frozenset(words_[-1] for words_ in spellings if words_)
+    if len(_NAME_KEYS) >= NAME_KEYS_KEPT:
+        _NAME_KEYS.clear()
+    _NAME_KEYS[id(official)] = (official, tokens, surnames)
+    return tokens, surnames
+
+
+@dataclass
+class _RegistryWords:
+    """The folded name words of a list of officials: sorted, and each with the officials
+    (their places in the list) whose name has it."""
+
+    ids: tuple[int, ...]
+    officials: list  # held, so that no id above is reused while this is kept
+    names: list[str]
+    by_word: dict[str, list[int]]
+
+
+_REGISTRY_WORDS: _RegistryWords | None = None
+
+
+def _registry_words(officials: list) -> _RegistryWords:
+    """The name words of `officials`, kept for the last registry asked (one per process)."""
+    global _REGISTRY_WORDS
+    ids = tuple(map(id, officials))
+    held = _REGISTRY_WORDS
+    if held is not None and held.ids == ids:
+        return held
+    by_word: dict[str, list[int]] = {}
+    for n, official in enumerate(officials):
+        for word in _name_keys(official)[0]:
+            by_word.setdefault(word, []).append(n)
+    held = _REGISTRY_WORDS = _RegistryWords(ids, officials, sorted(by_word), by_word)
+    return held
+
+
+def _near_name_words(words: list[re.Match[str]], names: list[str], lexicon: Lexicon | None
+                     ) -> dict[str, dict[str, int]]:
+    """For each query word a misspelt name may be (not a word the index uses), the
+    officials' name words within two edits of it, with their edits: one pass over the
+    registry's words in C, instead of one distance per word of each official."""
+    wanted = {term for token in words
+              if len(term := folded_term(token.group("word"))) >= MIN_WORD_LENGTH
+              and (lexicon is None or lexicon.folded.get(term, 0) == 0)}
+    return {term: {name: int(edits) for name, edits, _ in process.extract(
+                term, names, scorer=Levenshtein.distance, score_cutoff=2, limit=None)}
+            for term in wanted}
+
+
 def _name_match(words: list[re.Match[str]], official: object, lexicon: Lexicon | None,
-                fuzzy: bool = True) -> list[tuple[re.Match[str], int]]:
+                fuzzy: bool = True, near_words: dict[str, dict[str, int]] | None = None
+                ) -> list[tuple[re.Match[str], int]]:
     """The query words naming a person, with their edits, if one of them is a surname.
 
     A word matches a name's word as written (folded), or (if `fuzzy`) within a few edits
     when the index hardly uses it (a misspelling, not another real word such as "Kosovo")."""
-    spellings = [[folded_term(w) for w in WORD.findall(s)] for s in official.spellings]  # type: ignore[attr-defined]
-    tokens = {t for words_ in spellings for t in words_}
-    surnames = {words_[-1] for words_ in spellings if words_}
+    tokens, surnames = _name_keys(official)
     matched, named = [], False
     for token in words:
         term = folded_term(token.group("word"))
@@ -363,8 +424,13 @@ def _name_match(words: list[re.Match[str]], official: object, lexicon: Lexicon |
         if term in tokens:
             edits, near = 0, term
         elif fuzzy and (lexicon is None or lexicon.folded.get(term, 0) == 0):
-            edits, near = min(((Levenshtein.distance(term, t), t) for t in tokens),
-                              default=(99, ""))
+            if near_words is not None:  # the names within two edits (more are refused)
+                close = near_words.get(term, {})
+                edits, near = min(((d, t) for t in tokens if (d := close.get(t)) is not None),
+                                  default=(99, ""))
+            else:
+                edits, near = min(((Levenshtein.distance(term, t), t) for t in tokens),
+                                  default=(99, ""))
             # Names are short and many: one edit, two only in long names.
             if edits > (1 if len(term) < 8 else 2):
                 continue
@@ -385,10 +451,20 @@ def registry_suggestions(q: str, officials: Iterable, lexicon: Lexicon | None = 
     if not words:
         return []
     scored: list[tuple[int, str, str]] = []
-    for official in officials:
+    registry = _registry_words(list(officials))
+    near_words = _near_name_words(words, registry.names, lexicon) if fuzzy else None
+    # Only officials with a name word a query word is (or is near) can be named by it.
+    candidates: set[int] = set()
+    for token in words:
+        candidates.update(registry.by_word.get(folded_term(token.group("word")), ()))
+    for close in (near_words or {}).values():
+        for name in close:
+            candidates.update(registry.by_word[name])
+    for number in sorted(candidates):
+        official = registry.officials[number]
         if deadline is not None and time.monotonic() > deadline:
             break
-        matched = _name_match(words, official, lexicon, fuzzy)
+        matched = _name_match(words, official, lexicon, fuzzy, near_words)
         if not matched:
             continue
         typed = " ".join(t.group("word") for t, _ in matched)

@@ -260,3 +260,73 @@ def test_snippets_keep_a_bounded_cache_of_their_own() -> None:
     assert '<mark class="match term0">ReadCachesWord7</mark>' in snippet and more == 0
     assert folded_term.cache_info().currsize == before  # the index's caches untouched
     assert snippets._snippet_term.cache_info().currsize <= snippets.SNIPPET_TERMS_KEPT
+
+
+def _registry_suggestions_one_by_one(q, officials, lexicon=None, limit=3, fuzzy=True):
+    """registry_suggestions as it was: every official asked, each word's distance to
+    each of its name words computed one at a time."""
+    from indexer import suggestions as s
+
+    words = s._words(q, s.NAME_FIELDS)[:s.MAX_CORRECTED_WORDS]
+    if not words:
+        return []
+    scored = []
+    for official in officials:
+        matched = s._name_match(words, official, lexicon, fuzzy)
+        if not matched:
+            continue
+        typed = " ".join(t.group("word") for t, _ in matched)
+        name = s._name_in_script(official.spellings, s.is_cyrillic(typed)) or official.name
+        if all(t.group("word").lower() in WORD.findall(name.lower()) for t, _ in matched):
+            continue
+        start, end = matched[0][0].start("word"), matched[-1][0].end("word")
+        if start > 0 and q[start - 1] == '"':
+            text = name
+        else:
+            alone = not q[:start].strip() and not q[end:].strip()
+            text = f'"{name}"' if len(WORD.findall(name)) > 1 and not alone else name
+        scored.append((sum(d for _, d in matched), official.name,
+                       s._replace(q, [(start, end, text)])))
+    scored.sort()
+    return list(dict.fromkeys(x for _, _, x in scored))[:limit]
+
+
+_REGISTRY_OFFICIALS: list = []
+
+
+def _officials() -> list:
+    from indexer.entities.registry import OfficialsRegistry
+
+    if not _REGISTRY_OFFICIALS:
+        _REGISTRY_OFFICIALS.extend(OfficialsRegistry.load().by_id.values())
+    return _REGISTRY_OFFICIALS
+
+
+@st.composite
+def _name_queries(draw) -> str:
+    officials = _officials()
+    official = officials[draw(st.integers(0, len(officials) - 1))]
+    words = WORD.findall(draw(st.sampled_from(official.spellings)))
+    typed = []
+    for word in words:
+        edit = draw(st.integers(0, 3))  # as written, a letter dropped, changed, doubled
+        at = draw(st.integers(0, max(0, len(word) - 1)))
+        typed.append([word, word[:at] + word[at + 1:], word[:at] + "x" + word[at + 1:],
+                      word[:at] + word[at:at + 1] * 2 + word[at + 1:]][edit] or word)
+    extra = draw(st.sampled_from(["", "meeting ", "-", "title:", "official:"]))
+    return extra + " ".join(typed)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_name_queries(), st.booleans(), st.booleans())
+def test_registry_suggestions_are_those_of_every_official_asked(q: str, with_lexicon: bool,
+                                                                fuzzy: bool) -> None:
+    from indexer.suggestions import registry_suggestions
+
+    words = {w: 5 for w in ["meeting", "kosovo", "minister", *WORD.findall(q)[:1]]}
+    lexicon = Lexicon.from_terms(((folded_term(w), n) for w, n in words.items()),
+                                 ((w.lower(), n) for w, n in words.items())) \
+        if with_lexicon else None
+    officials = _officials()
+    assert registry_suggestions(q, officials, lexicon, fuzzy=fuzzy) == \
+        _registry_suggestions_one_by_one(q, officials, lexicon, fuzzy=fuzzy)
