@@ -409,7 +409,7 @@ def read_page_as(
         # The crawl does not do this: its breakage check counts undated records.
         shown = extract_article(html, url, source.languages).published
         if shown is not None:
-            if warn is not None:
+            if warn is not None and rules.date:  # (without date selectors, no drift)
                 warn(url, f"definition drift: no date matching {list(rules.date)}; the date"
                           " is the generic extractor's")
             record = replace(record, published=shown)
