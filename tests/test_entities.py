@@ -181,3 +181,29 @@ def test_quality_command_prints_each_language(crawled_app) -> None:
     lines = quality_tables(output)["fixtures"]
     assert {"en", "ru", "sr-Cyrl", "sr-Latn", "all"} <= set(lines)
     assert all(value >= 0.9 for values in lines.values() for value in values)
+
+
+def test_abbreviations_are_what_the_pattern_finds() -> None:
+    """countries_in's abbreviations (US, KiM, СССР) are taken from the words, without the
+    pattern: the same words, in order, on the generated corpus and on odd text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from benchmarks.corpus import generate
+    from indexer.entities.extract import _ABBREVIATION, abbreviations
+    from indexer.folding import WORD
+
+    texts = [r.title + "\n" + r.body for r in generate(300)]
+    texts += ["US, KiM and the USA; СССР, РФ, McDonald, iPhone, ЂорЂе, Éire, ÉU, U.S., a_B 2B"]
+    found = 0
+    for text in texts:
+        found += len(abbreviations(WORD.findall(text)))
+        assert abbreviations(WORD.findall(text)) == _ABBREVIATION.findall(text)
+    assert found > 5
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet="aAzZ_1 -.,ÉéČčДдЯяЁёЈјЂђ\u0301", max_size=40))
+    def check(text: str) -> None:
+        assert abbreviations(WORD.findall(text)) == _ABBREVIATION.findall(text)
+
+    check()

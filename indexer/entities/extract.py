@@ -33,6 +33,18 @@ from scrapers.record import Communique
 
 # Words with a capital after the first letter, or all capitals: abbreviations (US, KiM).
 _ABBREVIATION = re.compile(r"\b\w[\w]*[A-ZА-ЯЈЉЊЋЏЂ][\w]*\b|\b[A-ZА-Я]{2,}\b")
+_ABBREVIATION_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+                                   "ЈЉЊЋЏЂ")
+
+
+def abbreviations(words: list[str]) -> list[str]:
+    """_ABBREVIATION.findall of a text, from its words (WORD.findall): a match is a whole
+    word with one of the capitals after its first letter (the pattern's second part, all
+    capitals, is within its first), taken without the pattern's backtracking over every
+    word (tested against it)."""
+    capitals = _ABBREVIATION_CAPITALS
+    return [word for word in words
+            if not word[1:].islower() and not capitals.isdisjoint(word[1:])]
 
 
 # Words before "America" that make it a region, not the United States (index keys).
@@ -400,7 +412,7 @@ class EntityExtractor:
         tokens = key_tokens(text) if tokens is None else tokens
         english = words is not None and language.split("-")[0] == "en"
         found: list[str] = []
-        for word in _ABBREVIATION.findall(text):
+        for word in abbreviations(WORD.findall(text) if words is None else words):
             code = self.places.abbreviations.get(word)
             name = self.places.names.get(code, code) if code else None
             if name and name not in found:

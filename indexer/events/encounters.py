@@ -30,11 +30,12 @@ from functools import lru_cache
 
 from indexer.entities.countries import gazetteer
 from indexer.entities.extract import Entities, EntityExtractor
+from indexer.entities.found import WORD_KEYS
 from indexer.entities.names import _merge_token as merge_token
 from indexer.entities.names import key_tokens, merge_key
 from indexer.entities.registry import Official, slug
 from indexer.events import lexicon
-from indexer.folding import WORD, _fold_word, fold, folded_term
+from indexer.folding import WORD, _fold_word, fold
 from scrapers.record import Communique
 
 # Words looked at beyond a trigger for a side.
@@ -246,7 +247,7 @@ class _Text:
         self.tokens = [_Token(m.start(), m.end(), m.group(), _fold_word(m.group()))
                        for m in WORD.finditer(text)]
         self.words = [t.folded for t in self.tokens]
-        self.keys = tuple(folded_term(t.word) for t in self.tokens)
+        self.keys = tuple(map(WORD_KEYS.__getitem__, [t.word for t in self.tokens]))
 
     def separator(self, i: int) -> str:
         """The text between word i-1 and word i (after the last word for i = len)."""
