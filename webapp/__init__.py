@@ -13,12 +13,19 @@ from webapp.config import DEFAULTS
 
 log = logging.getLogger(__name__)
 
+# Held while an app registers its routes and while a warm-up reads its generation: both
+# build Python ASTs (Werkzeug compiles each route; np.load parses .npy headers with ast),
+# and CPython 3.11.7 can fail with "AST constructor recursion depth mismatch" when two
+# threads do so at once (apps made one after another in one process, as tests do).
+_AST_BUILDERS = threading.Lock()
+
 
 def _warm(service: SearchService) -> None:
     # A warm-up that fails (no index yet, a rebuild under way) costs nothing: the first
     # search then reads what it needs, as it would have.
     try:
-        service.warm()
+        with _AST_BUILDERS:
+            service.warm()
     except Exception as error:  # noqa: BLE001 - never take a worker down for a warm-up
         log.info("search warm-up skipped: %s", error)
 
@@ -33,6 +40,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     service = SearchService(app.config["DATA_DIR"], float(app.config["SEARCH_TIME_LIMIT"]))
     app.extensions["search"] = service
+
+    with _AST_BUILDERS:
+        _register(app)
     if app.config["WARM_UP"]:
         # The generation's version tables and the officials registry, read once per
         # worker off the request path, rather than by whoever searches first.
@@ -40,7 +50,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
                                    daemon=True)
         app.extensions["search_warm_up"] = warm_up
         warm_up.start()
+    return app
 
+
+def _register(app: Flask) -> None:
+    """The app's extensions, headers, blueprints and error handlers."""
     from webapp import api, embed, entities, errors, feeds, http, limits, pages
 
     limits.init_app(app)
@@ -63,4 +77,3 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.extensions["events"] = EventService(app.config["DATA_DIR"])
     app.register_blueprint(events.bp)
     errors.register(app)
-    return app
