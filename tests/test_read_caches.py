@@ -330,3 +330,29 @@ def test_registry_suggestions_are_those_of_every_official_asked(q: str, with_lex
     officials = _officials()
     assert registry_suggestions(q, officials, lexicon, fuzzy=fuzzy) == \
         _registry_suggestions_one_by_one(q, officials, lexicon, fuzzy=fuzzy)
+
+
+def test_a_search_page_is_sent_again_until_the_index_or_a_withdrawal_changes(
+        small_app, tmp_path, monkeypatch) -> None:
+    calls = _count_searches(small_app, monkeypatch)
+    client = small_app.test_client()
+    first = client.get("/?q=kosovo")
+    assert first.status_code == 200 and first.mimetype == "text/html"
+    searches = calls[0]
+    again = client.get("/?q=kosovo")
+    assert again.data == first.data and calls[0] == searches  # not rendered again
+    assert again.headers["Content-Type"] == first.headers["Content-Type"]
+    assert b"badge withdrawn" not in again.data
+    hit = client.get("/api/search?q=kosovo").get_json()["results"][0]["id"]
+    with Archive(tmp_path) as archive:
+        assert archive.mark_withdrawn(hit, "HTTP 404")
+    marked = client.get("/?q=kosovo")
+    assert b"badge withdrawn" in marked.data and calls[0] > searches
+    assert client.get("/?q=kosovo").data == marked.data
+    assert b"5 communiqu" in marked.data
+    _store(tmp_path, range(5, 7))  # a new generation
+    assert b"7 communiqu" in client.get("/?q=kosovo").data
+    # A page with a query error is not kept.
+    kept = len(small_app.extensions["rendered_pages"])
+    assert client.get("/?q=date:2019-99").status_code == 400
+    assert len(small_app.extensions["rendered_pages"]) == kept

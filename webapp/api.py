@@ -221,9 +221,9 @@ class RenderedSearches:
         return len(self._entries)
 
 
-def rendered_searches() -> RenderedSearches:
-    """This app's cache of rendered searches."""
-    return current_app.extensions.setdefault("rendered_searches", RenderedSearches())
+def rendered_searches(name: str = "rendered_searches") -> RenderedSearches:
+    """This app's cache of rendered searches of one view (the API's by default)."""
+    return current_app.extensions.setdefault(name, RenderedSearches())
 
 
 def did_you_mean(results: SearchResults) -> list[str] | None:
@@ -232,26 +232,41 @@ def did_you_mean(results: SearchResults) -> list[str] | None:
     return None if results.total > FEW_RESULTS else service().did_you_mean(results.request)
 
 
-@bp.get("/search")
-def search() -> ResponseReturnValue:
+def kept_search(name: str, mimetype: str) -> tuple[str, tuple, Response | None]:
+    """The generation tag and key of this request's search in the view's cache `name`,
+    and the kept response if it may be sent again (see `RenderedSearches`)."""
     # The generation is read before the search: a commit in between files the response
     # under the older generation, which no later request asks for.
     tag = service().generation_tag()
     key = (request.host_url, request.root_path, request.path, request.query_string)
-    cache = rendered_searches()
-    kept = cache.get(tag, key)
+    kept = rendered_searches(name).get(tag, key)
     if kept is not None and withdrawn_dates(kept.ids) == kept.withdrawn and (
             kept.suggestions is None or service().did_you_mean(kept.request) == kept.suggestions):
-        return Response(kept.body, mimetype="application/json")
+        return tag, key, Response(kept.body, mimetype=mimetype)
+    return tag, key, None
+
+
+def keep_search(name: str, tag: str, key: tuple, body: bytes, results: SearchResults,
+                withdrawn: dict[str, datetime], suggestions: list[str] | None) -> None:
+    """Keep a response rendered from `results`, with the withdrawals and suggestions
+    read for it (those read before rendering: a change since shows at the next request)."""
+    rendered_searches(name).put(tag, key, RenderedSearch(
+        body, results.request, [hit.id for hit in results.hits], withdrawn, suggestions))
+
+
+@bp.get("/search")
+def search() -> ResponseReturnValue:
+    tag, key, kept = kept_search("rendered_searches", "application/json")
+    if kept is not None:
+        return kept
     req = search_request_from_args(request.args, current_app.config["PAGE_SIZE"])
     results = service().search(req)
-    ids = [hit.id for hit in results.hits]
-    withdrawn = withdrawn_dates(ids)
+    withdrawn = withdrawn_dates([hit.id for hit in results.hits])
     suggested = did_you_mean(results)
     response = jsonify(
         {**results_json(results, withdrawn), "did_you_mean": suggested or []})
-    cache.put(tag, key, RenderedSearch(response.get_data(), results.request, ids, withdrawn,
-                                       suggested))
+    keep_search("rendered_searches", tag, key, response.get_data(), results, withdrawn,
+                suggested)
     return response
 
 

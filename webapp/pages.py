@@ -317,6 +317,14 @@ def territory_aliases() -> dict[str, list[str]]:
 
 @bp.get("/")
 def search() -> ResponseReturnValue:
+    from webapp.api import keep_search, kept_search
+    from webapp.diffs import withdrawn_dates
+
+    # A page rendered before for this URL and generation is sent again while its hits'
+    # withdrawals and its suggestions are the same (rendering it was 24 ms at 10k).
+    tag, key, kept = kept_search("rendered_pages", "text/html")
+    if kept is not None:
+        return kept
     error = None
     results = None
     try:
@@ -334,15 +342,17 @@ def search() -> ResponseReturnValue:
     suggested: list[tuple[str, str]] = []
     hints: list[tuple[Chip, int]] = []
     without_filters = 0
+    asked: list[str] | None = None
+    withdrawn = withdrawn_dates([hit.id for hit in results.hits]) if results else {}
     if results is not None and results.total <= FEW_RESULTS:
-        suggested = [(text, search_url(q=text, page=None))
-                     for text in service().did_you_mean(req)]
+        asked = service().did_you_mean(req)
+        suggested = [(text, search_url(q=text, page=None)) for text in asked]
         if results.total == 0:
             hints = without_filter_totals(req, chips)
             if not hints:  # no one filter is to blame: what the words find on their own
                 without_filters = service().search(SearchRequest(
                     q=req.q, exact=req.exact, page_size=1, with_facets=False)).total
-    return render_template(
+    page = render_template(
         "search.html",
         req=req,
         results=results,
@@ -366,7 +376,10 @@ def search() -> ResponseReturnValue:
         pages=page_window(req.page, results.page_count) if results is not None else [],
         document_args=document_args,
         share_links=search_share_links() if status == 200 else None,
-    ), status
+    )
+    if results is not None and status == 200:
+        keep_search("rendered_pages", tag, key, page.encode(), results, withdrawn, asked)
+    return page, status
 
 
 def export_url(fmt: str) -> str:
