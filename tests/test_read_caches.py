@@ -356,3 +356,14 @@ def test_a_search_page_is_sent_again_until_the_index_or_a_withdrawal_changes(
     kept = len(small_app.extensions["rendered_pages"])
     assert client.get("/?q=date:2019-99").status_code == 400
     assert len(small_app.extensions["rendered_pages"]) == kept
+
+
+def test_the_page_cache_is_smaller_than_the_api_s(small_app) -> None:
+    from webapp.api import RENDERED_SEARCHES
+    from webapp.pages import RENDERED_PAGES
+
+    client = small_app.test_client()
+    client.get("/?q=kosovo")
+    client.get("/api/search?q=kosovo")
+    assert small_app.extensions["rendered_pages"].size == RENDERED_PAGES < RENDERED_SEARCHES
+    assert small_app.extensions["rendered_searches"].size == RENDERED_SEARCHES

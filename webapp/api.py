@@ -35,7 +35,7 @@ from webapp.services import search_backend
 
 service = search_backend  # the views' one way to search
 bp = Blueprint("api", __name__, url_prefix="/api")
-# /api/search responses kept per worker (about 10 KB each, of the current generation).
+# /api/search responses kept per worker (about 20 KB each at 10k, of the current generation).
 RENDERED_SEARCHES = 256
 
 
@@ -221,9 +221,14 @@ class RenderedSearches:
         return len(self._entries)
 
 
-def rendered_searches(name: str = "rendered_searches") -> RenderedSearches:
-    """This app's cache of rendered searches of one view (the API's by default)."""
-    return current_app.extensions.setdefault(name, RenderedSearches())
+def rendered_searches(name: str = "rendered_searches",
+                      size: int = RENDERED_SEARCHES) -> RenderedSearches:
+    """This app's cache of rendered searches of one view (the API's by default), made
+    with room for `size` on first use."""
+    cache = current_app.extensions.get(name)
+    if cache is None:
+        cache = current_app.extensions.setdefault(name, RenderedSearches(size))
+    return cache
 
 
 def did_you_mean(results: SearchResults) -> list[str] | None:
@@ -232,14 +237,15 @@ def did_you_mean(results: SearchResults) -> list[str] | None:
     return None if results.total > FEW_RESULTS else service().did_you_mean(results.request)
 
 
-def kept_search(name: str, mimetype: str) -> tuple[str, tuple, Response | None]:
+def kept_search(name: str, mimetype: str, size: int = RENDERED_SEARCHES
+                ) -> tuple[str, tuple, Response | None]:
     """The generation tag and key of this request's search in the view's cache `name`,
     and the kept response if it may be sent again (see `RenderedSearches`)."""
     # The generation is read before the search: a commit in between files the response
     # under the older generation, which no later request asks for.
     tag = service().generation_tag()
     key = (request.host_url, request.root_path, request.path, request.query_string)
-    kept = rendered_searches(name).get(tag, key)
+    kept = rendered_searches(name, size).get(tag, key)
     if kept is not None and withdrawn_dates(kept.ids) == kept.withdrawn and (
             kept.suggestions is None or service().did_you_mean(kept.request) == kept.suggestions):
         return tag, key, Response(kept.body, mimetype=mimetype)

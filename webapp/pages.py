@@ -47,6 +47,8 @@ from webapp.services import search_backend
 service = search_backend  # the views' one way to search
 bp = Blueprint("pages", __name__)
 PAGER_AROUND = 2  # page numbers shown either side of the current one
+# Search pages kept per worker (about 55 KB each at 10k: fewer than the API's responses).
+RENDERED_PAGES = 64
 
 @bp.app_context_processor
 def helpers() -> dict:
@@ -322,7 +324,7 @@ def search() -> ResponseReturnValue:
 
     # A page rendered before for this URL and generation is sent again while its hits'
     # withdrawals and its suggestions are the same (rendering it was 24 ms at 10k).
-    tag, key, kept = kept_search("rendered_pages", "text/html")
+    tag, key, kept = kept_search("rendered_pages", "text/html", RENDERED_PAGES)
     if kept is not None:
         return kept
     error = None
