@@ -56,6 +56,11 @@ def found(body: str, language: str = "en", title: str = "Statement",
      "Karin Lindqvist", "Secretary-General of the OSCE", ""),
     ("en", "Foreign Ministry Spokesperson Zhou Lanfang answered questions.",
      "Zhou Lanfang", "Foreign Ministry Spokesperson", ""),
+    # The name before its title, after a form of address; an acronym before the title.
+    ("en", "Minister Dacic received H.E. Mr. Denis Keefe, Ambassador of the United Kingdom.",
+     "Denis Keefe", "Ambassador", "GB"),
+    ("en", "The Minister talked with Mr. Toivo Klaar, EU Special Representative for the South "
+           "Caucasus.", "Toivo Klaar", "Special Representative for the South Caucasus", ""),
     ("en", "Minister Without Portfolio Responsible for Diaspora Petar Lazić met them.",
      "Petar Lazić", "Minister Without Portfolio Responsible for Diaspora", ""),
     ("sr-Latn", "Ministar bez portfelja zadužen za dijasporu Petar Lazić posetio je Beč.",

@@ -498,7 +498,7 @@ class EntityExtractor:
 
 # Bumped whenever a change to this module changes what is extracted: stored entities
 # made by an older extraction are then recomputed by the next `communiques index`.
-EXTRACTION_VERSION = 12
+EXTRACTION_VERSION = 13
 
 
 def extraction_fingerprint(data_dir: str | None = None) -> str:

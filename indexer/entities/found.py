@@ -583,8 +583,10 @@ class FoundScanner:
     def _named_before(self, chunks: list[_Chunk], start: int) -> tuple[int, int] | None:
         """A name of two to four words just before ", [the] [country] <title>"."""
         i = start - 1
+        # ", the", ", Serbian", ", EU": an article, a country or an acronym before the title.
         while i >= 0 and (chunks[i].key in _ARTICLES or (
-                self._place(chunks, i) and not chunks[i].break_after)):
+                (self._place(chunks, i) or self._acronym(chunks[i]))
+                and not chunks[i].break_after)):
             i -= 1
         if i < 1 or chunks[i].after.strip() != "," or not self._name_word(chunks[i]) \
                 or self._place(chunks, i):
@@ -595,9 +597,15 @@ class FoundScanner:
             first -= 1
         if first == i and not _INITIALS.match(chunks[i].text):
             return None
-        # "... Minister X, ..." is that title's name, not this one's.
-        if first > 0 and not chunks[first].break_before and (
-                self._title_at(chunks[first - 1], "") or chunks[first - 1].key in _ADDRESS):
+        # "... Minister X, ..." is that title's name, not this one's; a form of address
+        # before the name is no title ("received Mr. Denis Keefe, Ambassador of ...").
+        before = first - 1
+        while before >= 0 and not chunks[before + 1].break_before \
+                and chunks[before].key in _ADDRESS and chunks[before].key not in _ARTICLES \
+                and (chunks[before].text[:1].isupper() or chunks[before].key in _DOTTED):
+            before -= 1
+        if before >= 0 and not chunks[before + 1].break_before and (
+                self._title_at(chunks[before], "") or chunks[before].key in _ADDRESS):
             return None
         return first, i
 
