@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from indexer.entities import extractor_for
 from indexer.search import SearchRequest
 
 
@@ -30,8 +31,14 @@ def test_officials_page_lists_exactly_the_people_named(client, crawled_app) -> N
     html = client.get("/officials").get_data(as_text=True)
     listed = dict(re.findall(r'<a href="/officials/[^"]+">([^<]+)</a>\s*<span class="n">(\d+)',
                              html))
-    assert listed == {name: str(n) for name, n in counts.items()}
+    people = extractor_for(str(crawled_app.config["DATA_DIR"])).people
+    officials = {name: str(n) for name, n in counts.items()
+                 if (person := people.lookup(name)) and (person.roles or person.found)}
+    assert listed == officials
     assert "0" not in listed.values()
+    # Named people the registry gives no office are not officials, and not listed.
+    no_office = {name for name in counts if name not in officials}
+    assert no_office and not no_office & set(listed)
 
 
 def test_country_page_names_its_officials_with_counts_and_no_one_unnamed(

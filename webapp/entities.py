@@ -101,8 +101,9 @@ def officials_index() -> ResponseReturnValue:
     # Every official's count, not a search's top values: a real archive names thousands.
     counts = service().value_counts("official")
     people = sorted(registry().by_id.values(), key=lambda o: (-counts.get(o.name, 0), o.name))
-    # Listed: people named in at least one communiqué, by country; those the registry
-    # gives no office (a journalist, a dissident) apart, as named but not officials.
+    # Listed: people named in at least one communiqué, by country. People the registry
+    # gives no office (a journalist, a dissident) are not officials and are not listed;
+    # their own pages stay reachable from the communiqués that name them.
     named = [p for p in people if counts.get(p.name, 0)]
     groups: dict[str, list] = {}
     for person in named:
@@ -112,7 +113,6 @@ def officials_index() -> ResponseReturnValue:
     return render_template("officials.html", people=people, counts=counts,
                            found=sum(person.found for person in named),
                            groups=sorted(groups.items(), key=lambda g: (not g[0], g[0])),
-                           others=[p for p in named if not (p.roles or p.found)],
                            role_of=latest_role)
 
 
