@@ -11,6 +11,7 @@ passages are chosen from the matches alone.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Collection
 from functools import lru_cache
 
@@ -36,14 +37,16 @@ def _is_word_char(char: str) -> bool:
 def find_matches(text: str, terms: Collection[str], term_of: Callable[[str], str]) -> list[Match]:
     """Every word of `text` whose index term is one of `terms`, in order.
 
-    Each distinct word is turned into its term once; the few that match are then found
-    with str.find (an occurrence counts when no word character touches it, which is
-    what makes it one of WORD's words). Matching every word in a Python loop was most
-    of a cold search page's hits."""
+    Each distinct word is turned into its term once, unless it cannot be one of
+    `terms` (see `_could_match`); the few that match are then found with str.find (an
+    occurrence counts when no word character touches it, which is what making it one of
+    WORD's words). Matching every word in a Python loop was most of a cold search page's
+    hits, and then folding each distinct word was."""
     if not terms or not text:
         return []
+    could_match = _could_match(terms, term_of)
     matching = {word: term for word in set(WORD.findall(text))
-                if (term := term_of(word)) in terms}
+                if could_match(word) and (term := term_of(word)) in terms}
     found: list[Match] = []
     for word, term in matching.items():
         at = text.find(word)
@@ -55,6 +58,35 @@ def find_matches(text: str, terms: Collection[str], term_of: Callable[[str], str
             at = text.find(word, at + 1)
     found.sort()
     return found
+
+
+def _could_match(terms: Collection[str], term_of: Callable[[str], str]) -> Callable[[str], bool]:
+    """A cheap test that is true of every word whose term is one of `terms` (and of some
+    others, which term_of then tells apart).
+
+    Both term functions lower-case (and fold) letter by letter, then at most cut an
+    ending, so a word's term begins as the term of its first letter does: an ASCII
+    word's term is its lower-cased form or a prefix of it (one case-insensitive
+    regular-expression match against the terms), another word's begins with the term of
+    its first character (unless that is empty)."""
+    ascii_terms = sorted((t for t in terms if t and t.isascii()), key=len, reverse=True)
+    prefix = re.compile("|".join(map(re.escape, ascii_terms)), re.IGNORECASE).match \
+        if ascii_terms else None
+    firsts = {t[0] for t in terms if t}
+    unfiltered = "" in terms  # a word whose term is empty (a lone soft sign) may match
+    first_terms: dict[str, str] = {}
+
+    def could_match(word: str) -> bool:
+        if word.isascii():
+            return prefix is not None and prefix(word) is not None
+        if unfiltered:
+            return True
+        first = first_terms.get(word[0])
+        if first is None:
+            first = first_terms[word[0]] = term_of(word[0])
+        return not first or first[0] in firsts
+
+    return could_match
 
 
 def _fragments(text: str, matches: list[Match], max_chars: int) -> list[tuple[int, int, list]]:

@@ -236,7 +236,11 @@ def _matches_word_by_word(text, terms, term_of):
 
 
 _SNIPPET_WORDS = ["Dačić", "Dacic", "Дачић", "Дачићем", "dačića", "kosovo", "Kosovu", "a",
-                  "aa", "Lavrov", "Лавровым", "x_y", "2018", "İstanbul", "ǅemal", "e\u0301"]
+                  "aa", "Lavrov", "Лавровым", "x_y", "2018", "İstanbul", "ǅemal", "e\u0301",
+                  # A first letter that folds to nothing, to two letters, or from a ligature;
+                  # a Greek sigma; ASCII words one of whose prefixes is another's term.
+                  "ъdacic", "\u0301Kosovo", "Ђорђе", "Djordje", "ﬁnance", "Finance", "ΣΟΦΙΑΣ",
+                  "σοφιας", "Kosovoa", "KOSOVIMA", "\u212aosovo"]
 
 
 @settings(max_examples=400, deadline=None)
