@@ -44,9 +44,8 @@ def find_matches(text: str, terms: Collection[str], term_of: Callable[[str], str
     hits, and then folding each distinct word was."""
     if not terms or not text:
         return []
-    could_match = _could_match(terms, term_of)
-    matching = {word: term for word in set(WORD.findall(text))
-                if could_match(word) and (term := term_of(word)) in terms}
+    matching = {word: term for word in _candidates(text, terms, term_of)
+                if (term := term_of(word)) in terms}
     found: list[Match] = []
     for word, term in matching.items():
         at = text.find(word)
@@ -60,33 +59,50 @@ def find_matches(text: str, terms: Collection[str], term_of: Callable[[str], str
     return found
 
 
-def _could_match(terms: Collection[str], term_of: Callable[[str], str]) -> Callable[[str], bool]:
-    """A cheap test that is true of every word whose term is one of `terms` (and of some
-    others, which term_of then tells apart).
+def _candidates(text: str, terms: Collection[str], term_of: Callable[[str], str]) -> set[str]:
+    """The distinct words of `text` that could have one of `terms` as their term: all
+    that do, and some others (which term_of then tells apart), found by regular
+    expressions in C rather than a test per word in Python.
 
     Both term functions lower-case (and fold) letter by letter, then at most cut an
     ending, so a word's term begins as the term of its first letter does: an ASCII
-    word's term is its lower-cased form or a prefix of it (one case-insensitive
-    regular-expression match against the terms), another word's begins with the term of
-    its first character (unless that is empty)."""
-    ascii_terms = sorted((t for t in terms if t and t.isascii()), key=len, reverse=True)
-    prefix = re.compile("|".join(map(re.escape, ascii_terms)), re.IGNORECASE).match \
-        if ascii_terms else None
-    firsts = {t[0] for t in terms if t}
-    unfiltered = "" in terms  # a word whose term is empty (a lone soft sign) may match
-    first_terms: dict[str, str] = {}
+    word's term is its lower-cased form or a prefix of it (a case-insensitive match of a
+    term at its start); a word holding other letters has a term beginning with its
+    first letter's term (unless that is empty)."""
+    if "" in terms:  # a word whose term is empty (a lone soft sign) may match
+        return set(WORD.findall(text))
+    firsts = frozenset(t[0] for t in terms)
+    ascii_start = _ascii_start_pattern(frozenset(terms), firsts)
+    found = set(ascii_start.findall(text)) if ascii_start is not None else set()
+    for word in set(_NON_ASCII_START.findall(text)):
+        first = _first_term(term_of, word[0])
+        if not first or first[0] in firsts:
+            found.add(word)
+    return found
 
-    def could_match(word: str) -> bool:
-        if word.isascii():
-            return prefix is not None and prefix(word) is not None
-        if unfiltered:
-            return True
-        first = first_terms.get(word[0])
-        if first is None:
-            first = first_terms[word[0]] = term_of(word[0])
-        return not first or first[0] in firsts
 
-    return could_match
+# A word beginning with a character outside ASCII.
+_NON_ASCII_START = re.compile(r"(?<!\w)[^\W\x00-\x7f]\w*")
+
+
+@lru_cache(maxsize=4096)
+def _first_term(term_of: Callable[[str], str], char: str) -> str:
+    return term_of(char)
+
+
+@lru_cache(maxsize=1024)
+def _ascii_start_pattern(terms: frozenset[str], firsts: frozenset[str]) -> re.Pattern[str] | None:
+    """Words beginning with an ASCII character that could have one of `terms` as their
+    term: an ASCII term at their start (any case), or a first letter that lower-cases to
+    a term's first character and another letter outside ASCII later."""
+    ascii_terms = sorted((t for t in terms if t.isascii()), key=len, reverse=True)
+    letters = sorted({c for c in (chr(n) for n in range(128)) if c.lower() in firsts})
+    choices = []
+    if ascii_terms:
+        choices.append("(?i:" + "|".join(map(re.escape, ascii_terms)) + r")\w*")
+    if letters:
+        choices.append("[" + "".join(map(re.escape, letters)) + r"]\w*?[^\W\x00-\x7f]\w*")
+    return re.compile(r"(?<!\w)(?:" + "|".join(choices) + ")") if choices else None
 
 
 def _fragments(text: str, matches: list[Match], max_chars: int) -> list[tuple[int, int, list]]:
