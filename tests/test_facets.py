@@ -9,7 +9,10 @@ from collections import Counter
 
 import pytest
 from conftest import GOLDEN, load_golden
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from indexer.aggregations import most_frequent
 from indexer.folding import fold
 
 CORPUS = [
@@ -216,3 +219,13 @@ def test_all_of_on_the_page_and_the_command_line(client, crawled_app) -> None:
     bad = client.get("/api/search?official=x&official_op=both")
     assert bad.status_code == 400 and bad.get_json()["error"]["parameter"] == "official_op"
     assert client.get("/api/search?source=x&source_op=and").status_code == 200  # unknown: ignored
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=3), st.integers(1, 6), max_size=40),
+       st.integers(1, 45))
+def test_most_frequent_values_are_the_sorted_counts_first(counts: dict[str, int],
+                                                          size: int) -> None:
+    # Many ties at the cut (counts 1-6): the top keeps the smallest values among them.
+    expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+    assert most_frequent(counts, size) == expected
