@@ -371,3 +371,16 @@ def test_the_page_cache_is_smaller_than_the_api_s(small_app) -> None:
     client.get("/api/search?q=kosovo")
     assert small_app.extensions["rendered_pages"].size == RENDERED_PAGES < RENDERED_SEARCHES
     assert small_app.extensions["rendered_searches"].size == RENDERED_SEARCHES
+
+
+def test_snippet_matches_of_many_terms_are_those_found_word_by_word() -> None:
+    # A prefix or fuzzy word's expansions: more terms than one regular expression tries.
+    from indexer.snippets import MAX_ALTERNATIVES
+
+    words = [f"Word{n}ovima" for n in range(3 * MAX_ALTERNATIVES)] + _SNIPPET_WORDS
+    terms = {folded_term(word) for word in words[::2]}
+    assert len(terms) > MAX_ALTERNATIVES
+    text = " ".join(words + [w.upper() for w in words] + ["Wordless", "Ворд1"])
+    found = find_matches(text, terms, folded_term)
+    assert found == _matches_word_by_word(text, terms, folded_term)
+    assert len(found) >= 3 * MAX_ALTERNATIVES
