@@ -11,6 +11,8 @@ Layout, in the generation directory (beside ``segments/``)::
 
     data/toc-<n>/manifest.json     what the arrays describe (see `_signature`)
     data/toc-<n>/<array>.npy       one file per array, read-only once written
+    data/toc-<n>/lexicon/          the "did you mean" lexicon (indexer.suggestions), with
+                                   a manifest of its own; written after the arrays
 
 ``<n>`` is the Whoosh TOC generation the arrays were computed from: an incremental
 commit writes a new TOC, and so a new directory. A directory is written under a
@@ -30,6 +32,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +42,7 @@ from typing import Any
 import numpy as np
 from whoosh.reading import IndexReader
 
-from indexer import whoosh_adapter
+from indexer import suggestions, whoosh_adapter
 from indexer.bulk import read_lengths
 from indexer.facets import FACETS, FacetTables, MappedIds, _Facet
 
@@ -76,12 +79,13 @@ def _directory(generation_dir: Path, toc_generation: int) -> Path:
     return Path(generation_dir) / DATA_DIR / f"toc-{toc_generation}"
 
 
-def write(generation_dir: Path | str, index: Any) -> Path | None:
+def write(generation_dir: Path | str, index: Any, lexicon: bool = True) -> Path | None:
     """Compute the arrays of the index's latest TOC and write them under `generation_dir`.
 
     Called by the writer after each commit. Returns the directory written, or None when
     the index has segments this module cannot name (then readers build their arrays).
-    Older TOCs' data past KEEP_OLD is deleted.
+    Older TOCs' data past KEEP_OLD is deleted. Then, if `lexicon`, the "did you mean"
+    lexicon is computed and written beside the arrays (`write_lexicon`).
     """
     generation_dir = Path(generation_dir)
     toc_generation = index.latest_generation()
@@ -122,6 +126,8 @@ def write(generation_dir: Path | str, index: Any) -> Path | None:
         for field, values in lengths.items():
             np.save(temporary / f"lengths-{field}.npy", values)
         (temporary / "facets.json").write_text(json.dumps(facets, ensure_ascii=False))
+        if lexicon:  # from the first moment the arrays are seen: workers wait for it
+            (temporary / suggestions.LEXICON_PENDING).touch()
         # The manifest last: a directory without one is never used.
         (temporary / MANIFEST).write_text(json.dumps(
             {**signature, "lengths": sorted(lengths)}))
@@ -135,7 +141,48 @@ def write(generation_dir: Path | str, index: Any) -> Path | None:
     finally:
         withdraw(generation_dir, toc_generation)
     _prune(generation_dir, toc_generation)
+    if lexicon:
+        write_lexicon(target, index, signature)
     return target
+
+
+def write_lexicon(target: Path, index: Any, signature: dict[str, Any]) -> None:
+    """The "did you mean" lexicon of the index, built as a worker would build it and
+    written under `target` (the TOC's data directory) for workers to map. A lexicon past
+    its bounds, or any failure, is only logged: workers then build it themselves."""
+    pending = target / suggestions.LEXICON_PENDING
+    pending.touch()
+    try:
+        started = time.monotonic()
+        with index.reader() as reader:
+            if _signature(reader, signature["toc"]) != signature:
+                return  # another commit came first (the lock forbids it, but never mind)
+            built = suggestions.Lexicon.from_reader(
+                reader, started + suggestions.LEXICON_BUILD_LIMIT)
+        suggestions.write_lexicon(target, built, signature)
+        log.info("did-you-mean lexicon written: %d terms in %.1f s", len(built.folded),
+                 time.monotonic() - started)
+    except Exception as error:  # noqa: BLE001 (the index and its arrays are sound)
+        log.warning("did-you-mean lexicon not written (%s: %s); workers will build it",
+                    type(error).__name__, error)
+    finally:
+        pending.unlink(missing_ok=True)
+
+
+def lexicon_pending(generation_dir: Path | str, toc_generation: int) -> bool:
+    """Whether the writer is computing the lexicon of this TOC generation (or announced
+    its data, which comes with a lexicon)."""
+    directory = _directory(Path(generation_dir), toc_generation)
+    return pending(generation_dir, toc_generation) or \
+        (directory / suggestions.LEXICON_PENDING).exists()
+
+
+def load_lexicon(generation_dir: Path | str, reader: IndexReader, toc_generation: int
+                 ) -> suggestions.MappedLexicon | None:
+    """The lexicon written for the reader's TOC, mapped; None when missing, stale or
+    damaged (the worker then builds it)."""
+    directory = _directory(Path(generation_dir), toc_generation)
+    return suggestions.open_lexicon(directory, _signature(reader, toc_generation))
 
 
 def _encoded(ids: Sequence[str]) -> np.ndarray:

@@ -12,16 +12,21 @@ distance (rapidfuzz), and ranked by distance, then by how many documents use the
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -74,8 +79,8 @@ class Lexicon:
     """The searched fields' terms: folded terms with their document frequencies, and
     for each folded term the spellings (lower-cased, as written) that make it."""
 
-    folded: dict[str, int]  # folded term -> documents
-    exact: dict[str, int]  # lower-cased spelling -> documents
+    folded: Mapping[str, int]  # folded term -> documents
+    exact: Mapping[str, int]  # lower-cased spelling -> documents
     spellings: dict[str, dict[str, int]] = field(default_factory=dict)
     _terms: list[str] = field(default_factory=list)
 
@@ -154,6 +159,220 @@ class Lexicon:
         return max(choices, key=lambda c: (c[1], -len(c[0]), c[0]))
 
 
+# The lexicon written by the index writer beside its generation data (indexer.gendata),
+# mapped by every worker: sorted string arrays instead of Python dicts of every term.
+LEXICON_DIR = "lexicon"
+LEXICON_PENDING = "lexicon-writing"  # in a data directory while its lexicon is computed
+LEXICON_FORMAT = 1
+# How long a worker waits for a lexicon the writer is computing before building its own.
+LEXICON_WAIT = LEXICON_BUILD_LIMIT
+
+
+class _Strings:
+    """A set of strings, numbered: grouped by length in characters, sorted within a group
+    as numpy sorts bytes, each group one fixed-width UTF-8 array (`S<width>`) in one blob.
+    `groups` rows: (characters, width in bytes, first byte, first number)."""
+
+    def __init__(self, blob: np.ndarray, groups: np.ndarray) -> None:
+        self.blob = blob
+        self.groups = groups
+        self.size = int(groups[-1, 3]) if len(groups) else 0  # a last row holds the total
+        self._by_length = {int(row[0]): n for n, row in enumerate(groups[:-1])}
+
+    @staticmethod
+    def arrays(strings: Iterable[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The blob and groups of `strings`, and the strings in their numbered order."""
+        by_length: dict[int, list[bytes]] = {}
+        for text in strings:
+            if "\x00" in text:  # numpy's bytes strip trailing NULs: not mappable
+                raise ValueError("a term holds a NUL character")
+            by_length.setdefault(len(text), []).append(text.encode())
+        parts, rows, order = [], [], []
+        start = first = 0
+        for length in sorted(by_length):
+            encoded = by_length[length]
+            width = max(1, max(len(b) for b in encoded))
+            array = np.sort(np.array(encoded, dtype=f"S{width}"))
+            parts.append(array.view(np.uint8))
+            rows.append((length, width, start, first))
+            order += [b.decode() for b in array.tolist()]
+            start += array.nbytes
+            first += len(array)
+        rows.append((0, 0, start, first))
+        blob = np.concatenate(parts) if parts else np.empty(0, np.uint8)
+        return blob, np.array(rows, dtype=np.int64), order
+
+    def _group(self, n: int) -> tuple[int, np.ndarray]:
+        _length, width, start, first = (int(v) for v in self.groups[n])
+        count = int(self.groups[n + 1, 3]) - first
+        return first, self.blob[start:start + count * width].view(f"S{width}")
+
+    def number(self, text: str) -> int:
+        """The number of `text`, or -1."""
+        n = self._by_length.get(len(text))
+        if n is None:
+            return -1
+        first, array = self._group(n)
+        key = text.encode()
+        if len(key) > array.dtype.itemsize:
+            return -1
+        at = int(np.searchsorted(array, key))
+        return first + at if at < len(array) and array[at] == key else -1
+
+    def of_length(self, length: int) -> tuple[int, np.ndarray] | None:
+        n = self._by_length.get(length)
+        return None if n is None else self._group(n)
+
+    def text(self, number: int) -> str:
+        n = int(np.searchsorted(self.groups[:-1, 3], number, side="right")) - 1
+        first, array = self._group(n)
+        return bytes(array[number - first]).decode()
+
+
+class _Counts(Mapping[str, int]):
+    """Documents per string of a _Strings (the mapped lexicon's `folded` and `exact`)."""
+
+    def __init__(self, strings: _Strings, documents: np.ndarray) -> None:
+        self.strings = strings
+        self.documents = documents
+
+    def __getitem__(self, key: str) -> int:
+        number = self.strings.number(key) if isinstance(key, str) else -1
+        if number < 0:
+            raise KeyError(key)
+        return int(self.documents[number])
+
+    def __len__(self) -> int:
+        return self.strings.size
+
+    def __iter__(self) -> Iterator[str]:  # every term decoded: for tests, not requests
+        return (self.strings.text(n) for n in range(self.strings.size))
+
+
+class MappedLexicon(Lexicon):
+    """A lexicon read from the files `write_lexicon` wrote, mapped (numpy memmaps): it
+    answers as the Lexicon it was written from, without a Python object per term."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        folded = _Strings(arrays["folded-blob"], arrays["folded-groups"])
+        exact = _Strings(arrays["exact-blob"], arrays["exact-groups"])
+        super().__init__(_Counts(folded, arrays["folded-documents"]),
+                         _Counts(exact, arrays["exact-documents"]))
+        self._folded, self._exact = folded, exact
+        self._keys = _Strings(arrays["keys-blob"], arrays["keys-groups"])
+        self._starts = arrays["keys-starts"]  # a key's spellings: entries[start:next start]
+        self._entries = arrays["keys-entries"]  # numbers in `exact`, in the Lexicon's order
+        self._documents = arrays["folded-documents"]
+        self.arrays = arrays
+        self._exact_documents = arrays["exact-documents"]
+
+    def near(self, term: str, distance: int) -> list[tuple[str, int, int]]:
+        # Only terms whose length is within `distance` of the term's can be that near.
+        ranked = []
+        ascii_term = term.isascii()
+        for length in range(max(0, len(term) - distance), len(term) + distance + 1):
+            group = self._folded.of_length(length)
+            if group is None:
+                continue
+            first, array = group
+            # A group as wide as its length is ASCII: compared as bytes, not decoded.
+            if ascii_term and array.dtype.itemsize == length:
+                query: str | bytes = term.encode()
+                choices: list = array.tolist()
+            else:
+                query, choices = term, [b.decode() for b in array.tolist()]
+            for choice, edits, at in process.extract(
+                    query, choices, scorer=Levenshtein.distance, score_cutoff=distance,
+                    limit=None):
+                text = choice.decode() if isinstance(choice, bytes) else choice
+                ranked.append((text, int(edits), int(self._documents[first + at])))
+        ranked.sort(key=lambda c: (c[1], -c[2], c[0]))
+        return ranked
+
+    def spellings_in(self, term: str, cyrillic: bool, avoid: str = "") -> list[tuple[str, int]]:
+        key = self._keys.number(term)
+        if key < 0:
+            return []
+        found = []
+        for number in self._entries[int(self._starts[key]):int(self._starts[key + 1])]:
+            spelling = self._exact.text(int(number))
+            if spelling != avoid and is_cyrillic(spelling) == cyrillic:
+                found.append((spelling, int(self._exact_documents[number])))
+        return found
+
+
+def write_lexicon(directory: Path, lexicon: Lexicon, signature: dict[str, Any]) -> Path:
+    """Write `lexicon` (a built one) for MappedLexicon under `directory`/lexicon, whole or
+    not at all (written aside, then renamed); `signature` is checked by `open_lexicon`."""
+    arrays: dict[str, np.ndarray] = {}
+    blob, groups, folded_order = _Strings.arrays(lexicon.folded)
+    arrays |= {"folded-blob": blob, "folded-groups": groups, "folded-documents":
+               np.array([lexicon.folded[t] for t in folded_order], dtype=np.int64)}
+    blob, groups, exact_order = _Strings.arrays(lexicon.exact)
+    arrays |= {"exact-blob": blob, "exact-groups": groups, "exact-documents":
+               np.array([lexicon.exact[t] for t in exact_order], dtype=np.int64)}
+    exact_number = {t: n for n, t in enumerate(exact_order)}
+    blob, groups, key_order = _Strings.arrays(lexicon.spellings)
+    starts, entries = [0], []
+    for key in key_order:
+        entries += [exact_number[s] for s in lexicon.spellings[key]]  # in the dict's order
+        starts.append(len(entries))
+    arrays |= {"keys-blob": blob, "keys-groups": groups,
+               "keys-starts": np.array(starts, dtype=np.int64),
+               "keys-entries": np.array(entries, dtype=np.int64)}
+    target = Path(directory) / LEXICON_DIR
+    temporary = target.with_name(f".{LEXICON_DIR}-{uuid.uuid4().hex[:8]}")
+    temporary.mkdir(parents=True)
+    try:
+        for name, array in arrays.items():
+            np.save(temporary / f"{name}.npy", array)
+        sizes = {name: len(array) for name, array in arrays.items()}
+        (temporary / "manifest.json").write_text(json.dumps(
+            {**signature, "lexicon_format": LEXICON_FORMAT, "sizes": sizes}))
+        for path in temporary.iterdir():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return target
+
+
+def open_lexicon(directory: Path, signature: dict[str, Any]) -> MappedLexicon | None:
+    """The lexicon written under `directory`/lexicon, mapped, if written for `signature`
+    (the reader's index); None when missing, stale or damaged."""
+    target = Path(directory) / LEXICON_DIR
+    try:
+        manifest = json.loads((target / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    sizes = manifest.pop("sizes", None)
+    if manifest.pop("lexicon_format", None) != LEXICON_FORMAT or manifest != signature \
+            or not isinstance(sizes, dict):
+        return None
+    try:
+        arrays = {name: np.load(target / f"{name}.npy", mmap_mode="r") for name in sizes}
+        if any(len(arrays[name]) != size for name, size in sizes.items()):
+            return None
+        lexicon = MappedLexicon(arrays)
+        # The arrays agree with one another (a file from another write would not).
+        if len(arrays["folded-documents"]) != lexicon._folded.size or \
+                len(arrays["exact-documents"]) != lexicon._exact.size or \
+                len(arrays["keys-starts"]) != lexicon._keys.size + 1 or \
+                int(arrays["keys-starts"][-1]) != len(arrays["keys-entries"]) or \
+                any(int(g[-1, 2]) != len(arrays[f"{s}-blob"])
+                    for s, g in (("folded", arrays["folded-groups"]),
+                                 ("exact", arrays["exact-groups"]),
+                                 ("keys", arrays["keys-groups"]))):
+            return None
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        log.warning("did-you-mean lexicon in %s unreadable (%s): building it", target, error)
+        return None
+    return lexicon
+
+
 class LexiconUnavailable(Exception):
     """A lexicon build gave up (too slow, too big, or superseded)."""
 
@@ -187,6 +406,7 @@ class LexiconCache:
         self._earlier: Lexicon | None = None  # the last lexicon built, any generation
         self._builder: threading.Thread | None = None
         self.builds = 0  # builds started (for tests and logs)
+        self.mapped = 0  # of them, lexicons mapped from the writer's files
         self.failures: list[str] = []
 
     def get(self, key: object, open_reader: ReaderOpener) -> Lexicon | None:
@@ -237,6 +457,23 @@ class LexiconCache:
                         self.failures.append(failure)
                 # else superseded: the loop builds the newer generation
 
+    @staticmethod
+    def _mapped(key: object, reader: Any, superseded: Callable[[], bool]
+                ) -> MappedLexicon | None:
+        """The lexicon the writer wrote for generation `key` (a (directory, TOC
+        generation) pair), waited for while the writer is computing it; None without one."""
+        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], int)):
+            return None
+        from indexer import gendata  # gendata writes lexicons: imported when used
+
+        directory, toc = Path(key[0]), key[1]
+        end = time.monotonic() + LEXICON_WAIT
+        while gendata.lexicon_pending(directory, toc) and time.monotonic() < end:
+            if superseded():
+                return None
+            time.sleep(0.05)
+        return gendata.load_lexicon(directory, reader, toc)
+
     def _build(self, key: object, open_reader: ReaderOpener) -> tuple[Lexicon | None, str]:
         def superseded() -> bool:
             wanted = self._wanted  # read without the lock: a stale answer costs one check
@@ -245,6 +482,12 @@ class LexiconCache:
         started = time.monotonic()
         try:
             with open_reader() as reader:
+                mapped = self._mapped(key, reader, superseded)
+                if mapped is not None:
+                    self.mapped += 1
+                    log.info("did-you-mean lexicon of %s mapped: %d terms", key,
+                             len(mapped.folded))
+                    return mapped, ""
                 lexicon = Lexicon.from_reader(reader, started + self.build_limit,
                                               self.max_terms, superseded)
         except LexiconUnavailable as exc:

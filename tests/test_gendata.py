@@ -129,9 +129,7 @@ def test_missing_stale_or_damaged_data_is_never_used(built, monkeypatch) -> None
         # Written again, it is used again; removed (an index older than this), None.
         gendata.write(generation, ix)
         assert gendata.load(generation, reader, toc) is not None
-        for path in directory.iterdir():
-            path.unlink()
-        directory.rmdir()
+        shutil.rmtree(directory)
         assert gendata.load(generation, reader, toc) is None
 
 

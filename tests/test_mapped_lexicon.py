@@ -1,0 +1,146 @@
+"""The "did you mean" lexicon written by the index writer and mapped by workers
+(indexer.suggestions.MappedLexicon): the same answers as the lexicon a worker builds, and
+never used when it does not describe the index the worker has open."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import gendata
+from indexer.entities.registry import OfficialsRegistry
+from indexer.search import SearchRequest, SearchService
+from indexer.suggestions import (
+    LEXICON_DIR,
+    Lexicon,
+    LexiconCache,
+    MappedLexicon,
+    suggestions,
+    write_lexicon,
+)
+
+
+@pytest.fixture(scope="module")
+def generation(crawled):
+    """(generation directory, TOC generation, index) of the crawled fixture sites."""
+    service = SearchService(Path(crawled[0].config["DATA_DIR"]))
+    current = service.generations.current()
+    assert current is not None
+    key = current[0].key
+    return Path(key[0]), key[1], current[0].index
+
+
+def both(generation) -> tuple[MappedLexicon, Lexicon]:
+    directory, toc, index = generation
+    with index.reader() as reader:
+        mapped = gendata.load_lexicon(directory, reader, toc)
+        built = Lexicon.from_reader(reader)
+    assert isinstance(mapped, MappedLexicon)
+    return mapped, built
+
+
+def misspelt(word: str) -> list[str]:
+    """A few misspellings of a word: a letter dropped, doubled, changed, two swapped."""
+    middle = len(word) // 2
+    return [word[:middle] + word[middle + 1:], word[:middle] + word[middle] + word[middle:],
+            word[:-1] + ("a" if word[-1] != "a" else "e"),
+            word[:1] + word[2:3] + word[1:2] + word[3:]]
+
+
+def test_the_writer_s_lexicon_is_mapped_and_equal_to_the_built_one(generation) -> None:
+    mapped, built = both(generation)
+    for name in ("folded-blob", "exact-documents", "keys-entries"):
+        assert isinstance(mapped.arrays[name], np.memmap)
+    assert dict(mapped.folded) == dict(built.folded)
+    assert dict(mapped.exact) == dict(built.exact)
+    assert any(not t.isascii() for t in built.exact)  # Cyrillic spellings are there
+    for term in built.spellings:
+        for cyrillic in (False, True):
+            assert mapped.spellings_in(term, cyrillic) == built.spellings_in(term, cyrillic)
+            assert mapped.spelling(term, cyrillic) == built.spelling(term, cyrillic)
+    assert mapped.spellings_in("nosuchterm", False) == []
+    assert mapped.folded.get("nosuchterm", 0) == 0 and "nosuchterm" not in mapped.exact
+    for term in sorted(built.folded)[::7]:
+        for distance in (1, 2):
+            assert mapped.near(term, distance) == built.near(term, distance)
+
+
+def test_the_mapped_lexicon_suggests_what_the_built_one_does(generation) -> None:
+    mapped, built = both(generation)
+    officials = list(OfficialsRegistry.load().by_id.values())
+    words = sorted(t for t in built.exact if len(t) >= 6)
+    cyrillic = [w for w in words if not w.isascii()][:40]
+    latin = [w for w in words if w.isascii()][::max(1, len(words) // 60)]
+    queries = ["Lavrof", "Дачич", "Dačič", "terorism", "Vucic", "Вучич", "sanctons",
+               "Лавроф", "ministar spoljnih poslova", 'exact:"Dacic" meeting']
+    for word in cyrillic + latin:
+        queries += misspelt(word) + [misspelt(word.capitalize())[0]]
+    offered = 0
+    for q in queries:
+        for exact in (False, True):
+            expected = suggestions(q, built, officials, exact, time_limit=None)
+            assert suggestions(q, mapped, officials, exact, time_limit=None) == expected, q
+            offered += bool(expected)
+    assert offered > len(queries) // 2  # the queries do ask for corrections
+
+
+def test_stale_damaged_or_missing_lexicon_is_not_used(generation, tmp_path) -> None:
+    directory, toc, index = generation
+    copy = tmp_path / "generation"
+    shutil.copytree(directory, copy, ignore=shutil.ignore_patterns("segments"))
+    target = copy / gendata.DATA_DIR / f"toc-{toc}" / LEXICON_DIR
+    manifest = json.loads((target / "manifest.json").read_text())
+    with index.reader() as reader:
+        assert gendata.load_lexicon(copy, reader, toc) is not None
+        # Written for another TOC (stale).
+        (target / "manifest.json").write_text(json.dumps({**manifest, "toc": toc - 1}))
+        assert gendata.load_lexicon(copy, reader, toc) is None
+        # Written for other segments.
+        (target / "manifest.json").write_text(json.dumps(
+            {**manifest, "documents": manifest["documents"] + 1}))
+        assert gendata.load_lexicon(copy, reader, toc) is None
+        (target / "manifest.json").write_text(json.dumps(manifest))
+        assert gendata.load_lexicon(copy, reader, toc) is not None
+        # A damaged array, then an array of another write.
+        saved = (target / "folded-documents.npy").read_bytes()
+        (target / "folded-documents.npy").write_bytes(b"not numpy")
+        assert gendata.load_lexicon(copy, reader, toc) is None
+        np.save(target / "folded-documents.npy", np.zeros(3, np.int64))
+        assert gendata.load_lexicon(copy, reader, toc) is None
+        (target / "folded-documents.npy").write_bytes(saved)
+        assert gendata.load_lexicon(copy, reader, toc) is not None
+        shutil.rmtree(target)
+        assert gendata.load_lexicon(copy, reader, toc) is None
+
+
+def test_a_worker_maps_the_lexicon_and_builds_one_when_it_cannot(generation,
+                                                                 tmp_path) -> None:
+    directory, toc, index = generation
+    cache = LexiconCache()
+    assert cache.get(("elsewhere", toc), index.reader) is None  # asked: built off-path
+    assert cache.wait_idle(120)
+    assert cache.builds == 1 and cache.mapped == 0  # no data there: built
+    assert type(cache.get(("elsewhere", toc), index.reader)) is Lexicon
+    cache.get((str(directory), toc), index.reader)
+    assert cache.wait_idle(120)
+    assert cache.builds == 2 and cache.mapped == 1
+    assert isinstance(cache.get((str(directory), toc), index.reader), MappedLexicon)
+
+
+def test_the_service_suggests_from_the_mapped_lexicon(crawled) -> None:
+    service = SearchService(Path(crawled[0].config["DATA_DIR"]))
+    service.did_you_mean(SearchRequest(q="Lavrof"))
+    assert service.lexicons.wait_idle(120)
+    assert service.lexicons.mapped == 1
+    assert service.did_you_mean(SearchRequest(q="Lavrof"))[:2] == ["Lavrov", "Sergey Lavrov"]
+
+
+def test_a_term_the_arrays_cannot_hold_leaves_the_lexicon_unwritten(tmp_path) -> None:
+    lexicon = Lexicon.from_terms([("a\x00b", 2)], [("a\x00b", 2)])
+    with pytest.raises(ValueError):
+        write_lexicon(tmp_path, lexicon, {})
+    assert not (tmp_path / LEXICON_DIR).exists()
