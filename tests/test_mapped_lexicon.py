@@ -144,3 +144,39 @@ def test_a_term_the_arrays_cannot_hold_leaves_the_lexicon_unwritten(tmp_path) ->
     with pytest.raises(ValueError):
         write_lexicon(tmp_path, lexicon, {})
     assert not (tmp_path / LEXICON_DIR).exists()
+
+
+def test_a_rebuild_writes_the_lexicon_and_an_update_leaves_it_to_the_workers(tmp_path) -> None:
+    # An update's new documents are searchable as soon as it returns; the lexicon (about
+    # 3 s at 100,000 documents) would hold that up, so after an update each worker builds
+    # its own, as before the writer wrote them.
+    from benchmarks.corpus import generate
+    from indexer.archive import Archive
+    from indexer.build import IndexHome, rebuild_index, update_index
+
+    def current() -> tuple[tuple, object]:
+        service = SearchService(tmp_path)
+        generation = service.generations.current()
+        assert generation is not None
+        return generation[0].key, generation[0].index
+
+    def written(key: tuple, index) -> bool:
+        with index.reader() as reader:
+            return gendata.load_lexicon(key[0], reader, key[1]) is not None
+
+    records = list(generate(80))
+    with Archive(tmp_path) as archive:
+        archive.store_many(records[:60])
+        rebuild_index(archive, tmp_path)
+        assert written(*current())
+        archive.store_many(records[60:])
+        assert update_index(archive, tmp_path).indexed == 20
+    key, index = current()
+    assert Path(key[0]) == IndexHome(tmp_path).current_dir()
+    assert not written(key, index)
+    # A worker then builds its own, without waiting for one.
+    cache = LexiconCache()
+    cache.get((str(key[0]), key[1]), index.reader)
+    assert cache.wait_idle(120)
+    assert cache.builds == 1 and cache.mapped == 0
+    assert type(cache.get((str(key[0]), key[1]), index.reader)) is Lexicon
