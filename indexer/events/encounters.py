@@ -133,11 +133,6 @@ class _Token:
     folded: str
 
 
-# A sentence ends at a line, or at a full stop, question or exclamation mark before a
-# capital or a digit (checked here, in Latin and Cyrillic), unless after an initial or a
-# short title (the word before the stop is captured for that).
-_SENTENCE_END = re.compile(r"(\w{0,8})[.!?]+[\"'»”’)\]]*\s+(?=[A-ZА-ЯЁЂЈЉЊЋЏÀ-ÞČĆŠŽĐ0-9\"„«“(])"
-                           r"|\n")
 # Every trigger of a language in one pattern, the word boundary checked once per position
 # (with the delegations that consultations are told by).
 _ANY_TRIGGER = {group: re.compile(r"(?<![\w])(?:" + "|".join(
@@ -157,7 +152,7 @@ _WORD_TAIL = re.compile(r"\w*\Z")
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of a text's sentences: a line, or a full stop, question or exclamation
     mark before a capital or a digit, not after an initial or a short title ("U.S.",
-    "С.В. Лавров", "Mr."). The same spans as splitting at `_SENTENCE_END` (tested)."""
+    "С.В. Лавров", "Mr."). The same spans as one pattern splitting the text (tested)."""
     spans = []
     start = 0
     searched = 0  # where the last stop's match ended: no word before it is read
@@ -171,25 +166,6 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
                 continue
         else:
             searched = match.end()
-        if stop > start:
-            spans.append((start, stop + 1))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return spans
-
-
-def _sentence_spans_by_pattern(text: str) -> list[tuple[int, int]]:
-    """_sentence_spans as it was first written, with one pattern (what tests hold the
-    faster one to)."""
-    spans = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        word = match.group(1)
-        if word is not None and ((len(word) == 1 and word.isalpha())
-                                 or word.lower() in _ABBREVIATIONS):
-            continue
-        stop = match.start() + len(word or "")
         if stop > start:
             spans.append((start, stop + 1))
         start = match.end()
