@@ -76,6 +76,11 @@ class MappedIds(Sequence[str]):
     def __len__(self) -> int:
         return len(self._encoded)
 
+    @property
+    def encoded(self) -> np.ndarray:
+        """The ids as the mapped fixed-width UTF-8 array (no copy)."""
+        return self._encoded
+
     @overload
     def __getitem__(self, index: int) -> str: ...
 
