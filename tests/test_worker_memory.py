@@ -60,3 +60,25 @@ def test_version_tables_read_the_generation_s_mapped_ids_without_a_copy() -> Non
     assert tables._ids is encoded
     assert tables.group.tolist() == [-1, 0, 0] and tables.rank.tolist() == [0, 0, 1]
     assert tables.docnums(["c", "zz", "b"]).tolist() == [2, 0]
+
+
+def test_a_warmed_worker_keeps_no_babel_locale_data_and_still_names_countries(
+        crawled_app) -> None:
+    """The warm-up reads the officials registry and the gazetteer (CLDR's country names
+    through babel); babel's own copy of those locales is dropped after it, and what reads
+    a locale later reads it again."""
+    from babel import localedata
+
+    from webapp import create_app
+
+    app = create_app({"DATA_DIR": crawled_app.config["DATA_DIR"], "TESTING": True})
+    warm_up = app.extensions["search_warm_up"]
+    warm_up.join(timeout=120)
+    assert not warm_up.is_alive()
+    assert app.extensions["search"].generations._generation is not None
+    assert not localedata._cache and not localedata._dict_cache
+    client = app.test_client()
+    page = client.get("/countries/RS")
+    assert page.status_code == 200 and "Serbia" in page.get_data(as_text=True)
+    facets = client.get("/api/search?q=&facets=ministry_country").get_json()
+    assert facets["total"] > 0
