@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,3 +84,51 @@ def test_a_warmed_worker_keeps_no_babel_locale_data_and_still_names_countries(
     assert page.status_code == 200 and "Serbia" in page.get_data(as_text=True)
     facets = client.get("/api/search?q=&facets=ministry_country").get_json()
     assert facets["total"] > 0
+
+
+def test_source_labels_are_the_definitions_short_names() -> None:
+    from scrapers.sources import load_sources
+    from webapp.labels import source_name, source_names
+
+    sources = load_sources()
+    assert source_names() == {s.id: s.short_name for s in sources.values()}
+    assert source_name("serbia-mfa") == sources["serbia-mfa"].short_name
+    assert source_name("no-such-source") == "no-such-source"
+
+
+SCRAPER_MODULES = ("requests", "urllib3", "bs4", "lxml", "soupsieve", "feedparser",
+                   "charset_normalizer", "protego")
+
+
+def test_a_worker_serving_searches_holds_none_of_the_scrapers_modules(crawled_app) -> None:
+    """A fresh process: the app, its warm-up, API searches with facets (their sources
+    labelled) and a search page import none of the crawler's libraries (about 13 MB of a
+    worker); the status page still reads the definitions when asked."""
+    import json
+    import subprocess
+    import sys
+
+    script = f"""
+import json, sys
+from webapp import create_app
+app = create_app({{"DATA_DIR": {str(crawled_app.config["DATA_DIR"])!r}, "RATE_LIMIT": ""}})
+app.extensions["search_warm_up"].join(timeout=120)
+client = app.test_client()
+api = client.get("/api/search?q=minister&facets=source").get_json()
+page = client.get("/?q=minister").status_code
+before = sorted(m for m in {SCRAPER_MODULES!r} if m in sys.modules)
+status = client.get("/status").status_code
+after = sorted(m for m in {SCRAPER_MODULES!r} if m in sys.modules)
+print(json.dumps([api["total"], api["facets"]["source"], page, before, status, after]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    total, sources, page, before, status, after = json.loads(done.stdout.splitlines()[-1])
+    assert total > 0 and page == 200 and status == 200
+    assert before == []
+    assert "bs4" in after  # the status page checks the definitions, as before
+    from scrapers.sources import load_sources
+
+    short = {s.short_name for s in load_sources().values()}
+    values = sources["values"]
+    assert values and all(value["label"] in short for value in values)

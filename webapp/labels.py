@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import tomllib
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-
-from scrapers.sources import load_sources
 
 
 @lru_cache(maxsize=256)
@@ -29,8 +30,28 @@ def country_name(code: str) -> str:
 
 
 def source_name(source_id: str) -> str:
-    source = load_sources().get(source_id)
-    return source.short_name if source else source_id
+    return source_names().get(source_id, source_id)
+
+
+@lru_cache(maxsize=1)
+def source_names() -> dict[str, str]:
+    """Source id -> short name, read from the definition files once per process.
+
+    Only the two keys a label needs are read, without `scrapers.sources`: loading the
+    definitions checks them with the scrapers' parsers (bs4, lxml, soupsieve,
+    feedparser, requests), about 10 MB of modules a web worker serving searches would
+    otherwise hold only to name a facet's sources. The definitions ship with the code,
+    so a deploy (which restarts the workers) is what changes them."""
+    spec = importlib.util.find_spec("scrapers.sources")  # its directory, not run
+    names: dict[str, str] = {}
+    for directory in (spec.submodule_search_locations or []) if spec else []:
+        for path in sorted(Path(directory).glob("*.toml")):
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                names[str(data["id"])] = str(data.get("short_name", data["name"]))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError):
+                continue  # a broken definition: its id stays the label (status says why)
+    return names
 
 
 def month_name(key: str) -> str:

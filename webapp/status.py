@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from indexer.archive import Archive, CrawlRun
 from indexer.lock import WriterLock
-from scrapers.sources import Source, SourceDefinitionError, load_sources
+
+if TYPE_CHECKING:
+    from scrapers.sources import Source
 
 bp = Blueprint("status", __name__)
 
@@ -94,6 +96,8 @@ def collect(data_dir: Path | str, sources: list[Source] | None = None,
     """The whole status: archive and index counts, and every source's health."""
     now = datetime.now(UTC)
     if sources is None:
+        from scrapers.sources import load_sources
+
         sources = list(load_sources().values())
     with Archive(data_dir, readonly=True) as archive:
         documents = archive.documents_by_source()
@@ -131,6 +135,10 @@ def _collect_for_app() -> dict[str, Any] | None:
     data_dir = current_app.config["DATA_DIR"]
     if not archive_exists(data_dir):
         return None
+    # Imported when a status is asked for: the definitions' checks bring the scrapers'
+    # parsers, which a worker serving only searches never needs.
+    from scrapers.sources import SourceDefinitionError, load_sources
+
     try:
         sources = list(load_sources().values())
     except SourceDefinitionError:
