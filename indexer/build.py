@@ -18,9 +18,10 @@ import shutil
 import signal
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import takewhile
 from multiprocessing.connection import wait as wait_for_messages
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,25 @@ from whoosh.index import FileIndex, Index
 from indexer import gendata, whoosh_adapter
 from indexer.archive import Archive
 from indexer.entities import extractor_for
-from indexer.entities.directory import FoundDirectory, Tallies, build_directory, merged, tally
-from indexer.entities.extract import Entities, extraction_fingerprint, sightings
+from indexer.entities.directory import (
+    FoundDirectory,
+    Sighting,
+    Tallies,
+    build_directory,
+    merged,
+    tally,
+)
+from indexer.entities.extract import (
+    Entities,
+    EntityExtractor,
+    extraction_fingerprint,
+    sightings,
+)
 from indexer.errors import IndexingError, WriterOrphaned
 from indexer.events import store as events_store  # events (issue 11): derived like entities
 from indexer.schema import build_schema, document_for
 from indexer.segments import BulkSegmentWriter, share_writer
+from scrapers.record import Communique
 
 # An incremental update's pool spills to disk past this; non-compound segments let
 # readers map files instead of copying postings into RAM (WHOOSH.md, trap 3).
@@ -58,6 +72,9 @@ WRITER_BYTES_PER_WORD = 28
 # Tests set a fixed number of words a segment instead (None: from the memory setting).
 SEGMENT_POSTINGS_LIMIT: int | None = None
 PROGRESS_EVERY = 1000
+# An update of this many communiqués or more is written by MAX_WRITER_PROCESSES writer
+# processes, a part each (see update_processes).
+PARALLEL_UPDATE_MIN_DOCUMENTS = 200
 # Derived entities a writer process stores per transaction: few transactions, bounded memory.
 ENTITY_BATCH = 5000
 # Segments that updates add are merged by size tiers: a segment's tier is the number of
@@ -515,6 +532,194 @@ def rebuild_index(
                        procs)
 
 
+@dataclass
+class _UpdatePart:
+    """What one writer (the updating process, or one of its writer processes) made of its
+    part of an update: its segment and the derived rows the parent stores."""
+
+    segments: list
+    # (seq, officials, countries) of each communiqué, for Archive.set_entities.
+    found: list[tuple[int, tuple[str, ...], tuple[str, ...]]]
+    # (communiqué id, key, publication date) of every found official it names.
+    mentions: list[tuple[str, tuple[str, ...], date | None]]
+    # Events (issue 11): event_documents and encounters rows (events_store.DocumentReader).
+    documents: list[tuple]
+    encounters: list[tuple]
+
+
+class _WhooshUpdates:
+    """Whoosh's own writer in the bulk writer's place when the fast paths are off: each
+    document replaces its previous version (update_document), committed by the caller."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def add_document(self, **fields: Any) -> None:
+        self._writer.update_document(**fields)
+
+    def finish_segment(self) -> list:
+        return []
+
+    def cancel(self) -> None:
+        pass  # the caller cancels its writer
+
+
+def _update_part(
+    read: Callable[[], Iterable[tuple[int, Communique]]], new_sink: Callable[[], Any],
+    extractor: EntityExtractor, directory_for: Callable[[list[Sighting]], FoundDirectory],
+    progress: Callable[[int], None] | None = None, done: Any = None,
+    parent_pid: int | None = None,
+) -> _UpdatePart:
+    """Write the communiqués `read()` gives (seq, record), in that order, to segments of
+    `new_sink()` (bulk segment writers, or Whoosh's writer without the fast paths), with
+    their entities and events; a segment is cut at the writer memory setting's postings
+    (as a rebuild's), so a large update stays within it.
+
+    Two passes, as a rebuild's share: the first extracts every record's entities and
+    gives its sightings of found officials to `directory_for`, which returns the
+    directory after the whole update (people none named before join it, each under one
+    name); the second names them as it does and writes the documents. Nothing is stored
+    in the archive here: the caller stores the rows it returns, and cancels the last
+    writer `new_sink` made if this fails."""
+    part = _UpdatePart([], [], [], [], [])
+    extracted = []
+    seen: list[Sighting] = []
+    for _seq, record in read():
+        _check_parent(parent_pid)
+        entities = extractor.extract(record)
+        extracted.append(entities)
+        seen += sightings(record, entities)
+    named = extractor.with_directory(directory_for(seen))
+    readouts = events_store.DocumentReader(named)  # events (issue 11)
+    limit = segment_postings_limit(writer_memory_mb())
+    sink = new_sink()
+    for n, ((seq, record), cached) in enumerate(zip(read(), extracted, strict=True), 1):
+        _check_parent(parent_pid)
+        entities = named.renamed(cached)
+        sink.add_document(**document_for(record, entities))
+        part.mentions += [(record.id, f.key, record.published) for f in entities.found]
+        part.found.append((seq, entities.officials, entities.countries))
+        readouts.add(record, entities)
+        if getattr(sink, "postings_count", 0) >= limit:
+            part.segments += sink.finish_segment()
+            sink = new_sink()
+        if progress and n % PROGRESS_EVERY == 0:
+            progress(_count_done(done, n))
+    _check_parent(parent_pid)
+    part.segments += sink.finish_segment()
+    part.documents, part.encounters = readouts.documents, readouts.encounters
+    return part
+
+
+def _update_part_in_child(sender: Any, directory_end: Any, parent_ends: list,
+                          parent_pid: int, ix: Index, data_dir: str, after: int, last: int,
+                          extractor: EntityExtractor, progress: Callable[[int], None] | None,
+                          done: Any) -> None:
+    """A writer process of an update: the communiqués whose current version's seq is in
+    (after, last], read from the archive, written to new segments and sent to the parent
+    with the derived rows, or an error. Half way it sends its sightings of found officials
+    and waits for the directory's new entries."""
+
+    def directory_for(seen: list[Sighting]) -> FoundDirectory:
+        _check_parent(parent_pid)
+        sender.send(("sightings", seen))
+        try:
+            status, added = directory_end.recv()
+        except (EOFError, OSError):  # the parent died: its end of the pipe closed
+            raise WriterOrphaned(f"the update (pid {parent_pid}) died") from None
+        if status != "directory":
+            raise WriterOrphaned("the update stopped")
+        return FoundDirectory({**extractor.directory.entries, **added})
+
+    try:
+        _die_with_parent(parent_pid)
+        for end in parent_ends:  # see _share_in_child
+            end.close()
+        # A failure here cancels no segment writer: cancelling one deletes the temporary
+        # files of every writer of the index, the parent's too (Whoosh shares one
+        # temporary directory). The parent's writer deletes them when it is done, and
+        # its next commit the segment files this process leaves.
+        with Archive(data_dir, readonly=True) as archive:
+            def read() -> Iterator[tuple[int, Communique]]:
+                return takewhile(lambda change: change[0] <= last,
+                                 archive.changes_since(after))
+
+            result: tuple[str, Any] = ("ok", _update_part(
+                read, lambda: BulkSegmentWriter(ix, locked=False, compound=False),
+                extractor, directory_for, progress, done, parent_pid))
+    except WriterOrphaned:
+        sender.close()
+        return
+    except BaseException as error:  # the parent reports it
+        result = ("error", f"{type(error).__name__}: {error}")
+    try:
+        _check_parent(parent_pid)
+        sender.send(result)
+    except (WriterOrphaned, OSError):
+        pass
+    finally:
+        sender.close()
+        directory_end.close()
+
+
+def _update_in_processes(
+    ix: Index, data_dir: str, seqs: list[int], after: int, extractor: EntityExtractor,
+    procs: int, directory_for: Callable[[list[Sighting]], FoundDirectory],
+    progress: Callable[[int], None] | None, while_waiting: Callable[[], None],
+) -> list[_UpdatePart]:
+    """Write the update (the communiqués of `seqs`, their current versions' seqs in
+    order, all past `after`) in `procs` forked writer processes, each a contiguous run of
+    them, so the segments hold the documents in the order one writer would write them.
+    `while_waiting` runs in this process meanwhile.
+
+    The processes inherit the loaded extractor; they die with this one and never hold a
+    lock (see _index_in_processes). One failing stops the update."""
+    context = multiprocessing.get_context("fork")
+    done = context.Value("q", 0)
+    cuts = [after] + [seqs[len(seqs) * k // procs - 1] for k in range(1, procs)] + [seqs[-1]]
+    workers: list[Any] = []
+    parts: list[_UpdatePart] = []
+    try:
+        for k in range(procs):
+            receiver, sender = context.Pipe(duplex=False)
+            directory_end, directory_sender = context.Pipe(duplex=False)
+            parent_ends = [end for worker in workers for end in worker[1:]] + [
+                receiver, directory_sender]
+            process = context.Process(
+                target=_update_part_in_child, daemon=True,
+                args=(sender, directory_end, parent_ends, os.getpid(), ix, data_dir,
+                      cuts[k], cuts[k + 1], extractor, progress, done))
+            process.start()
+            sender.close()
+            directory_end.close()
+            workers.append((process, receiver, directory_sender))
+        while_waiting()
+        seen = [s for part in _receive_all(workers, "sightings") for s in part]
+        directory = directory_for(seen)
+        old = extractor.directory.entries
+        added = {k: e for k, e in directory.entries.items() if k not in old}
+        for _, _, directory_sender in workers:
+            directory_sender.send(("directory", added))
+        parts = _receive_all(workers, "ok")
+    finally:
+        for process, receiver, directory_sender in workers:
+            if len(parts) < procs:
+                process.terminate()
+            process.join()
+            receiver.close()
+            directory_sender.close()
+    return parts
+
+
+def update_processes(documents: int) -> int:
+    """Writer processes for an update: both cores past PARALLEL_UPDATE_MIN_DOCUMENTS (the
+    update's documents are searchable sooner), one below (a process costs its fork and
+    leaves a segment)."""
+    if documents < PARALLEL_UPDATE_MIN_DOCUMENTS or not whoosh_adapter.FAST_PATHS:
+        return 1
+    return max(1, min(MAX_WRITER_PROCESSES, os.cpu_count() or 1))
+
+
 def update_index(
     archive: Archive, data_dir: Path | str, progress: Callable[[int], None] | None = None
 ) -> IndexUpdate:
@@ -534,73 +739,90 @@ def update_index(
         return rebuild_index(archive, data_dir, progress)
     last_seq = state["last_seq"]
     ix = home.open(generation)
-    # Whoosh's writer holds the index lock and marks the changed communiqués' old
-    # documents deleted in the segments they are in; with the fast paths on, the new and
-    # changed documents go to one new segment the bulk writer inverts in memory (Whoosh's
-    # own per-document pool, sort and merge took about two thirds of an update).
-    writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
-    bulk = BulkSegmentWriter(ix, locked=False, compound=False) \
-        if whoosh_adapter.FAST_PATHS else None
-    indexed = 0
-    newest = last_seq
+    # Only the ids and seqs are kept here: each writer reads its communiqués itself.
+    seqs, changed = [], []
+    for seq, record in archive.changes_since(last_seq):
+        seqs.append(seq)
+        changed.append(record.id)
+    newest = max([last_seq, *seqs])
     extractor = extractor_for(str(data_dir))
-    found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
-    mentions: list[tuple[str, tuple[str, ...], date | None]] = []
+    old = extractor.directory
+    taken = set(extractor.registry.by_id)
+
+    extended: list[FoundDirectory] = []
+
+    def directory_for(seen: list[Sighting]) -> FoundDirectory:
+        # People none named before join the directory, each under one name, before any
+        # document is written (the names already given stay).
+        extended.append(old.extended(seen, taken))
+        return extended[0]
+
+    procs = update_processes(len(seqs))
+    # Forked before this process takes the index lock: the writer processes never hold it.
+    writer = None
+    sinks: list[Any] = []  # the segment writer of this process, until it is written
+    parts: list[_UpdatePart] = []
+    before: Any = None
+
+    def deletions() -> None:
+        nonlocal writer, before
+        # Whoosh's writer holds the index lock and marks the changed communiqués' old
+        # documents deleted in the segments they are in; with the fast paths on, the new
+        # and changed documents go to new segments the bulk writer inverts in memory
+        # (Whoosh's own per-document pool, sort and merge took about two thirds of an
+        # update), one per writer process.
+        writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
+        if whoosh_adapter.FAST_PATHS:
+            for communique_id in changed:
+                writer.delete_by_term("id", communique_id)  # its previous version, if any
+        # Events (issue 11): what the updated communiqués touched before the update.
+        before = events_store.touched(archive, changed)
+
     try:
-        # The new communiqués first: people none named before join the directory, each
-        # under one name, before any is written (the names already given stay).
-        extracted: dict[int, Entities] = {}
-        seen = []
-        for seq, record in archive.changes_since(last_seq):
-            extracted[seq] = extractor.extract(record)
-            seen += sightings(record, extracted[seq])
-        old = extractor.directory
-        directory = old.extended(seen, set(extractor.registry.by_id))
-        named = extractor.with_directory(directory)
-        readouts = events_store.DocumentReader(named)  # events (issue 11)
-        changed: list[str] = []
-        for seq, record in archive.changes_since(last_seq):
-            cached = extracted.pop(seq, None)
-            entities = named.renamed(cached) if cached else named.extract(record)
-            changed.append(record.id)
-            if bulk is None:
-                writer.update_document(**document_for(record, entities))
-            else:
-                writer.delete_by_term("id", record.id)  # its previous version, if any
-                bulk.add_document(**document_for(record, entities))
-            mentions += [(record.id, f.key, record.published) for f in entities.found]
-            found.append((seq, entities.officials, entities.countries))
-            readouts.add(record, entities)  # events (issue 11)
-            indexed += 1
-            newest = max(newest, seq)
-            if progress and indexed % 1000 == 0:
-                progress(indexed)
+        if procs > 1:
+            parts = _update_in_processes(ix, str(data_dir), seqs, last_seq, extractor, procs,
+                                         directory_for, progress, deletions)
+        else:
+            deletions()
+
+            def new_sink() -> Any:
+                if whoosh_adapter.FAST_PATHS:
+                    return BulkSegmentWriter(ix, locked=False, compound=False)
+                return _WhooshUpdates(writer)
+
+            parts = [_update_part(lambda: archive.changes_since(last_seq), new_sink,
+                                  extractor, directory_for, progress)]
         # Events (issue 11): the updated communiqués' rows, then what they touched
         # (before and after) regrouped; done before the commit, so no search of the new
         # generation reads versions older than it.
-        before = events_store.touched(archive, changed)
-        readouts.flush(archive)
+        documents = [row for part in parts for row in part.documents]
+        if documents:
+            archive.set_event_documents(
+                documents, [row for part in parts for row in part.encounters])
         events_store.update(archive, changed, before)
-        added = bulk.finish_segment() if bulk is not None else []
     except BaseException:
-        writer.cancel()  # first: it releases the index lock
-        if bulk is not None:
+        if writer is not None:
+            writer.cancel()  # first: it releases the index lock
+        for sink in sinks:
             try:
-                bulk.cancel()
+                sink.cancel()
             except OSError:
-                pass  # the two writers share a temporary directory, which the first cleared
+                pass  # the writers share a temporary directory, which the first cleared
         raise
+    assert writer is not None
+    indexed = len(seqs)
+    added = [segment for part in parts for segment in part.segments]
     if indexed:
         # Readers that open the new commit before its data is written wait for it.
         announced = ix.latest_generation() + 1  # Whoosh numbers each commit's TOC so
         gendata.announce(generation, announced)
         try:
-            # The existing segments (with their deletions) and the new one, unmerged:
+            # The existing segments (with their deletions) and the new ones, unmerged:
             # one table-of-contents write.
-            if bulk is None:
-                writer.commit()
-            else:
+            if whoosh_adapter.FAST_PATHS:
                 writer.commit(mergetype=lambda _writer, existing: [*existing, *added])
+            else:
+                writer.commit()
         except BaseException:
             gendata.withdraw(generation, announced)
             raise
@@ -613,16 +835,17 @@ def update_index(
     finally:
         if indexed:
             _write_generation_data(generation, ix)
-    archive.set_entities(found)
+    directory = extended[0] if extended else old
+    archive.set_entities([row for part in parts for row in part.found])
     archive.update_found([e for k, e in directory.entries.items() if k not in old.entries],
-                         changed, mentions)
+                         changed, [m for part in parts for m in part.mentions])
     home.write_state(generation, {"last_seq": newest, "entities": fingerprint,
                                   "events": events_store.EVENTS_VERSION})
     if indexed and whoosh_adapter.FAST_PATHS:
         # After the update is searchable: a reader opens the merged commit when it is
         # committed, with its data, and meanwhile searches the update's commit.
         _merge_tiers(generation, ix, total)
-    return IndexUpdate("incremental", indexed, total, generation)
+    return IndexUpdate("incremental", indexed, total, generation, procs)
 
 
 def _tier(documents: int) -> int:

@@ -1,0 +1,200 @@
+"""Incremental updates written by two writer processes (issue 18: 1,000 new communiqués
+searchable sooner): each process writes a contiguous run of the update's communiqués to a
+segment of its own. The index, its generation data and everything stored in the archive
+equal what one process writes; a writer process that fails or is killed leaves the
+previous index and archive state as they were, and the next update is complete."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import common_words, generate
+from indexer import build, whoosh_adapter
+from indexer.archive import Archive
+from indexer.build import IndexHome, rebuild_index, update_index
+from indexer.errors import IndexingError
+from indexer.search import SearchRequest, SearchService
+from tests.test_gendata import _answers, loaded
+
+pytestmark = pytest.mark.skipif(not whoosh_adapter.FAST_PATHS,
+                                reason="writer processes need the bulk writer")
+
+# Tables an update writes besides the index: what every surface reads.
+DERIVED_TABLES = ("entities", "found_officials", "found_mentions", "event_documents",
+                  "encounters", "events", "event_readouts", "event_participants",
+                  "version_groups", "event_aliases")
+
+
+def _segments(data_dir: Path) -> list[tuple[int, int]]:
+    generation = IndexHome(data_dir).current_dir()
+    assert generation is not None
+    with IndexHome.open(generation).reader() as reader:
+        return [(leaf.doc_count_all(), leaf.doc_count_all() - leaf.doc_count())
+                for leaf, _ in reader.leaf_readers()]
+
+
+def _changed(record, title: str, body: str):
+    edited = replace(record, title=title, body=body)
+    return replace(edited, content_hash=edited.compute_hash())
+
+
+def _derived(data_dir: Path) -> dict[str, list[str]]:
+    """Every row of the derived tables, sorted (row ids aside, an update's own order)."""
+    db = sqlite3.connect(data_dir / Archive.FILENAME)
+    try:
+        return {table: sorted(repr(row) for row in db.execute(f"SELECT * FROM {table}"))
+                for table in DERIVED_TABLES}
+    finally:
+        db.close()
+
+
+def _by_date(service: SearchService, q: str) -> tuple[int, list[str]]:
+    results = service.search(SearchRequest(q=q, sort="newest", page_size=50))
+    return results.total, [hit.id for hit in results.hits]
+
+
+def _queries() -> list[str]:
+    return ["", *(common_words()[i] for i in (0, 1, 5)), "zanzibarquux"]
+
+
+@pytest.fixture
+def base(tmp_path: Path):
+    """A built index of 200 communiqués, and the update to come: 60 new communiqués and 3
+    changed ones whose previous versions are in the built segments."""
+    records = list(generate(260))
+    data = tmp_path / "base"
+    with Archive(data) as archive:
+        archive.store_many(records[:200])
+        rebuild_index(archive, data)
+    edited = [_changed(records[i], f"Zanzibarquux accord {i}", f"zanzibarquux {word} talks")
+              for i, word in ((3, common_words()[0]), (50, "x"), (120, "y"))]
+    return data, records[200:] + edited
+
+
+def _copy(base: Path, to: Path) -> Path:
+    shutil.copytree(base, to, symlinks=True)
+    return to
+
+
+def _update(data: Path, records: list, monkeypatch, processes: bool):
+    monkeypatch.setattr(build, "PARALLEL_UPDATE_MIN_DOCUMENTS", 10 if processes else 10_000)
+    with Archive(data) as archive:
+        archive.store_many(records)
+        return update_index(archive, data)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one writer on one core")
+def test_two_writer_processes_write_what_one_writes(base, tmp_path, monkeypatch) -> None:
+    data, update = base
+    one, two = _copy(data, tmp_path / "one"), _copy(data, tmp_path / "two")
+    built = _segments(data)
+    assert _update(one, update, monkeypatch, processes=False).procs == 1
+    done = _update(two, update, monkeypatch, processes=True)
+    assert done.procs == 2 and done.indexed == 63 and done.total_documents == 260
+    # The update's communiqués in seq order, split in two runs; the changed ones' previous
+    # versions deleted in the built segments.
+    assert [n for n, _ in _segments(one)] == [n for n, _ in built] + [63]
+    assert [n for n, _ in _segments(two)] == [n for n, _ in built] + [31, 32]
+    assert [d for _, d in _segments(two)] == [d for _, d in _segments(one)][:-1] + [0, 0]
+    assert sum(d for _, d in _segments(two)) == 3
+    generation = IndexHome(two).current_dir()
+    assert generation is not None
+    loaded(generation, IndexHome.open(generation))  # the extended data is a reader's
+    # Same pages (ids, scores, dates), next pages, facets and histograms as one writer.
+    answers = _answers(SearchService(two))
+    assert answers == _answers(SearchService(one)) and answers[0][0] > 0
+    assert [_by_date(SearchService(two), q) for q in _queries()] == \
+        [_by_date(SearchService(one), q) for q in _queries()]
+    assert _by_date(SearchService(two), "zanzibarquux")[0] == 3
+    # The archive holds the same entities, found officials and events.
+    derived = _derived(two)
+    assert derived == _derived(one)
+    assert derived["entities"] and derived["found_mentions"] and derived["event_documents"]
+    with Archive(two) as archive:
+        assert IndexHome.read_state(generation)["last_seq"] == archive.max_seq()
+        rebuild_index(archive, two)
+    # And a rebuild of the same archive finds the same communiqués in the same order.
+    assert [_by_date(SearchService(two), q) for q in _queries()] == \
+        [_by_date(SearchService(one), q) for q in _queries()]
+
+
+def test_large_updates_are_cut_into_segments_within_the_memory_setting(
+        base, tmp_path, monkeypatch) -> None:
+    data, update = base
+    one, cut = _copy(data, tmp_path / "one"), _copy(data, tmp_path / "cut")
+    monkeypatch.setattr(build, "MERGE_FACTOR", 1000)  # the cut segments stay as written
+    _update(one, update, monkeypatch, processes=False)
+    # A segment is cut once it holds this many postings: a few communiqués each.
+    monkeypatch.setattr(build, "SEGMENT_POSTINGS_LIMIT", 2000)
+    _update(cut, update, monkeypatch, processes=False)
+    segments = _segments(cut)
+    assert len(segments) > len(_segments(one)) + 3
+    assert sum(n for n, _ in segments) == 263 and sum(d for _, d in segments) == 3
+    generation = IndexHome(cut).current_dir()
+    assert generation is not None
+    loaded(generation, IndexHome.open(generation))
+    assert _answers(SearchService(cut)) == _answers(SearchService(one))
+    assert _derived(cut) == _derived(one)
+
+
+def _fail_in_writer(monkeypatch, communique_id: str, how: str) -> None:
+    """Make the writer process that writes `communique_id` fail or die there (forked
+    processes inherit the patched module)."""
+    real = build.document_for
+    parent = os.getpid()
+
+    def document_for(record, entities):
+        if record.id == communique_id and os.getpid() != parent:
+            if how == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise OSError("disk full")
+        return real(record, entities)
+
+    monkeypatch.setattr(build, "document_for", document_for)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one writer on one core")
+@pytest.mark.parametrize("how", ["failed", "killed"])
+def test_a_writer_process_that_fails_or_dies_leaves_the_previous_index(
+        base, tmp_path, monkeypatch, how: str) -> None:
+    data, update = base
+    one = _copy(data, tmp_path / "one")
+    _update(one, update, monkeypatch, processes=False)
+    generation = IndexHome(data).current_dir()
+    assert generation is not None
+    state = IndexHome.read_state(generation)
+    before = _answers(SearchService(data))
+    derived = _derived(data)
+    # The second writer's part: the first has written its segment by then, or is writing.
+    _fail_in_writer(monkeypatch, update[-5].id, how)
+    message = "writer process died" if how == "killed" else "writer process failed: OSError"
+    with pytest.raises(IndexingError, match=message):
+        _update(data, update, monkeypatch, processes=True)
+    # Nothing committed: the same index, generation data, state and derived rows.
+    assert IndexHome(data).current_dir() == generation
+    assert IndexHome.read_state(generation) == state
+    assert _answers(SearchService(data)) == before
+    assert _derived(data) == derived
+    loaded(generation, IndexHome.open(generation))
+    # The next update (the writer lock and the index lock free) is complete, and leaves
+    # no file of the failed writers' segments behind.
+    monkeypatch.undo()
+    monkeypatch.setattr(build, "PARALLEL_UPDATE_MIN_DOCUMENTS", 10)
+    with Archive(data) as archive:
+        done = update_index(archive, data)
+    assert done.procs == 2 and done.indexed == 63 and done.total_documents == 260
+    assert _answers(SearchService(data)) == _answers(SearchService(one))
+    assert _derived(data) == _derived(one)
+    ix = IndexHome.open(generation)
+    names = {segment.segment_id() for segment in ix._segments()}
+    stray = [p.name for p in (generation / "segments").iterdir()
+             if p.name.startswith("MAIN_") and "." in p.name
+             and p.name.split(".")[0] not in names]
+    assert stray == []
