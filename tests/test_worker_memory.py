@@ -64,26 +64,41 @@ def test_version_tables_read_the_generation_s_mapped_ids_without_a_copy() -> Non
     assert tables.docnums(["c", "zz", "b"]).tolist() == [2, 0]
 
 
-def test_a_warmed_worker_keeps_no_babel_locale_data_and_still_names_countries(
-        crawled_app) -> None:
-    """The warm-up reads the officials registry and the gazetteer (CLDR's country names
-    through babel); babel's own copy of those locales is dropped after it, and what reads
-    a locale later reads it again."""
-    from babel import localedata
+def test_releasing_loading_memory_empties_babel_s_and_the_folding_caches() -> None:
+    """babel's parsed locales and the folded words are caches: emptied, they are
+    computed again, the same."""
+    from babel import Locale, localedata
 
+    from indexer.folding import fold, folded_term
+    from webapp import release_loading_memory
+
+    words = [f"Дачић{n}" for n in range(2_000)]
+    before = [folded_term(word) for word in words]
+    serbia = Locale.parse("en").territories["RS"]
+    assert "en" in localedata._cache and folded_term.cache_info().currsize >= 2_000
+    release_loading_memory()
+    assert "en" not in localedata._cache
+    assert folded_term.cache_info().currsize < 1_000
+    assert [folded_term(word) for word in words] == before and fold("Дачић") == "dacic"
+    assert Locale.parse("en").territories["RS"] == serbia == "Serbia"
+
+
+def test_a_worker_releases_loading_memory_after_its_warm_up(crawled_app, monkeypatch) -> None:
+    """The warm-up (the generation, its version tables, the officials registry and the
+    gazetteer) is followed by the release, once, and the app still names countries."""
+    import webapp
     from webapp import create_app
 
+    calls = []
+    real = webapp.release_loading_memory
+    monkeypatch.setattr(webapp, "release_loading_memory", lambda: calls.append(1) or real())
     app = create_app({"DATA_DIR": crawled_app.config["DATA_DIR"], "TESTING": True})
     warm_up = app.extensions["search_warm_up"]
     warm_up.join(timeout=120)
-    assert not warm_up.is_alive()
+    assert not warm_up.is_alive() and calls == [1]
     assert app.extensions["search"].generations._generation is not None
-    assert not localedata._cache and not localedata._dict_cache
-    client = app.test_client()
-    page = client.get("/countries/RS")
+    page = app.test_client().get("/countries/RS")
     assert page.status_code == 200 and "Serbia" in page.get_data(as_text=True)
-    facets = client.get("/api/search?q=&facets=ministry_country").get_json()
-    assert facets["total"] > 0
 
 
 def test_source_labels_are_the_definitions_short_names() -> None:
