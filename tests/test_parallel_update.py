@@ -10,6 +10,8 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -198,3 +200,66 @@ def test_a_writer_process_that_fails_or_dies_leaves_the_previous_index(
              if p.name.startswith("MAIN_") and "." in p.name
              and p.name.split(".")[0] not in names]
     assert stray == []
+
+
+UPDATE_IN_WRITERS = """
+import sys, time
+from indexer import build
+from indexer.archive import Archive
+from indexer.lock import WriterLock
+
+build.PARALLEL_UPDATE_MIN_DOCUMENTS = 10
+real = build.document_for
+
+def slow(record, entities):
+    time.sleep(60)  # every writer is mid-way through its part when the update is killed
+    return real(record, entities)
+
+build.document_for = slow
+with WriterLock(sys.argv[1]), Archive(sys.argv[1]) as archive:
+    build.update_index(archive, sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+                    reason="reads processes from /proc; one writer on one core")
+def test_a_killed_update_leaves_no_writer_and_the_previous_index(base, tmp_path,
+                                                                 monkeypatch) -> None:
+    from tests.test_kill import alive, children_of, lock_is_free, wait_for
+
+    data, update = base
+    one = _copy(data, tmp_path / "one")
+    _update(one, update, monkeypatch, processes=False)
+    generation = IndexHome(data).current_dir()
+    assert generation is not None
+    state = IndexHome.read_state(generation)
+    before = _answers(SearchService(data))
+    with Archive(data) as archive:
+        archive.store_many(update)
+    run = subprocess.Popen([sys.executable, "-c", UPDATE_IN_WRITERS, str(data)],
+                           cwd=Path(__file__).resolve().parent.parent,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        writers = wait_for(lambda: len(children_of(run.pid)) >= 2 and children_of(run.pid),
+                           timeout=120)
+        assert writers and len(writers) == 2, "no writer processes"
+        os.kill(run.pid, signal.SIGKILL)  # as the OOM killer or an operator would
+    finally:
+        run.kill()
+        run.wait()
+        assert run.stderr is not None
+        run.stderr.close()
+    # The writer processes die with it, and the writer lock is free at once.
+    wait_for(lambda: not any(alive(pid) for pid in writers), timeout=10)
+    assert not [pid for pid in writers if alive(pid)]
+    assert lock_is_free(data)
+    # The previous index answers as before; the committed records are all in the archive.
+    assert IndexHome(data).current_dir() == generation
+    assert IndexHome.read_state(generation) == state
+    assert _answers(SearchService(data)) == before
+    with Archive(data) as archive:
+        assert archive.count() == 260
+        done = update_index(archive, data)  # the next run is complete
+    assert done.indexed == 63 and done.total_documents == 260
+    assert _answers(SearchService(data)) == _answers(SearchService(one))
+    assert _derived(data) == _derived(one)
