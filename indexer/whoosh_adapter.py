@@ -27,7 +27,8 @@ checks every one against the installed Whoosh):
   before. Writer processes make their segments
   with `_finalize_segment` (or `_close_segment` when empty) and no lock (`_lk=False`).
 - Reading posting blocks (indexer/bulk.py, indexer/facets.py): a `W3LeafMatcher`'s
-  `_read_data`, `_data`, `_maxid`, `_next_block`, `_atend`, `_byteids`; and a
+  `_postfile`, `_startoffset`, `_length`, `_baseoffset` and `_byteids`, to read a whole
+  posting list at once and parse its blocks as `_goto` and `_read_data` do; and a
   `FilterMatcher`'s `_exclude` (with `child`), to read under a segment's deletions.
 - Columns: a segment reader's `_perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)`
   and the `NumericColumn.Reader`'s `_fixedlen`, `_count`, `_dbfile`, `_basepos`, to
@@ -55,6 +56,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import inspect
+import io
 import logging
 import os
 import pickle
@@ -75,6 +77,10 @@ log = logging.getLogger("communiques")
 WRITTEN_FOR = ("whoosh3", "3.54.0")
 # "0", "off", "no" or "false" turns the fast paths off whatever is installed.
 FAST_PATHS_ENV = "COMMUNIQUES_WHOOSH_FAST_PATHS"
+
+# A block starts with its length (a big-endian int, negative for a list's last block):
+# whoosh.system's pack_int, which _changed_rules checks.
+_INT_SIZE = 4
 
 # -- guarded imports: a missing name turns the fast paths off, never raises ----------------
 
@@ -152,8 +158,8 @@ INTERNALS: tuple[Internal, ...] = (
             "_maxweight _minlength _maxlength _inlinelimit _byteids"),
     *_names(f"{_W3}.W3TermInfo", "class", "set_extent to_bytes"),
     # Reading posting blocks.
-    *_names(f"{_W3}.W3LeafMatcher", "class", "_read_data _next_block"),
-    *_names(f"{_W3}.W3LeafMatcher", "instance", "_data _maxid _atend _byteids"),
+    *_names(f"{_W3}.W3LeafMatcher", "instance",
+            "_postfile _startoffset _length _baseoffset _byteids"),
     *_names("whoosh.matching.FilterMatcher", "instance", "child _exclude"),
     # Columns.
     *_names("whoosh.reading.SegmentReader", "instance", "_perdoc"),
@@ -176,6 +182,9 @@ COPIED_CODE = {
     f"{_W3}.W3PostingsWriter._mini_weights": "9471308d1d7d273f",
     f"{_W3}.W3PostingsWriter._mini_values": "2b6770f09266eedc",
     f"{_W3}.W3TermInfo.add_block": "e483f804944ee312",
+    # _read_blocks parses a posting list's blocks as these do, from one read of the list.
+    f"{_W3}.W3LeafMatcher._goto": "2336acae68a6b10b",
+    f"{_W3}.W3LeafMatcher._read_data": "150a9642f8b55013",
 }
 
 
@@ -287,8 +296,10 @@ def _changed_rules() -> list[str]:
     changed = []
     try:
         from whoosh.formats import Positions
-        from whoosh.system import pack_uint
+        from whoosh.system import pack_int, pack_uint
 
+        if pack_int(-300) != (-300).to_bytes(_INT_SIZE, "big", signed=True):
+            changed.append("whoosh.system.pack_int (a posting block's length)")
         positions = [3, 7, 300, 70_000]
         deltas = [3, 4, 293, 69_700]
         if Positions().encode(positions) != pack_uint(4) + pickle.dumps(deltas, 2):
@@ -396,6 +407,17 @@ def _bulk_codec_class() -> type:
 
         pickle_protocol = 2
 
+        def _mini_ids(self) -> Any:
+            # Whoosh keeps a block's id deltas as a tuple of ints; loading one makes an
+            # int object per posting and reading it a Python loop. An array of them
+            # (ids_array) loads as one buffer numpy reads as it is: about 0.6 of a
+            # block's loading time, for about the same bytes.
+            ids = super()._mini_ids()
+            if not self._byteids and self.pickle_protocol >= ARRAY_PROTOCOL \
+                    and len(ids) >= ARRAY_IDS_MIN:
+                return ids_array(ids)
+            return ids
+
         def _mini_weights(self) -> Any:
             # Whoosh keeps differing weights as a tuple of floats: 9 bytes each in the
             # pickle. An array("f") pickles them in 4 (the values are already float32),
@@ -451,6 +473,23 @@ def _bulk_codec_class() -> type:
 # Fewest differing weights in a block written as an array("f") instead of a tuple: the
 # array's pickle has a header of about 70 bytes, a tuple 9 bytes a weight against 4.
 ARRAY_WEIGHTS_MIN = 16
+# Fewest postings in a block whose id deltas are written as an array (2 or 4 bytes
+# each, against 2 to 5 in a tuple; the header is mostly shared with the weights').
+ARRAY_IDS_MIN = 16
+# Pickle protocols below 3 write an array as a list of its items: no gain.
+ARRAY_PROTOCOL = 3
+# array's typecode of 4 bytes (a block's first id is absolute and may pass 65535).
+_UINT32 = next(code for code in "IL" if array(code).itemsize == 4)
+
+
+def ids_array(deltas: Any) -> array:
+    """A block's id deltas (the first id absolute) as an array of 2-byte unsigned ints,
+    or of 4-byte ones when one is 65536 or more. W3LeafMatcher's delta_decode reads it
+    as it reads the tuple."""
+    deltas = deltas if isinstance(deltas, np.ndarray) else np.asarray(deltas, dtype=np.int64)
+    if len(deltas) and int(deltas.max()) >= 1 << 16:
+        return array(_UINT32, deltas.astype(np.uint32).tobytes())
+    return array("H", deltas.astype(np.uint16).tobytes())
 
 
 def bulk_codec(compression: int, pickle_protocol: int) -> Any:
@@ -538,6 +577,7 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
         return
     limit = postwriter._blocklimit
     protocol = postwriter.pickle_protocol
+    arrays_ids = protocol >= ARRAY_PROTOCOL
     fixedsize = fieldwriter._format.fixed_value_size()  # what start_term gives the postings
     # Blocks: each term's postings cut every `limit`.
     term_starts = starts.astype(np.int64)
@@ -609,8 +649,10 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
                 mini_values = None
             else:
                 mini_values = b"".join(values[a:z]) if values else b""
-            databytes = pickle.dumps((tuple(delta_list[a:z]), mini_weights, mini_values),
-                                     protocol)
+            # _BlockWriter._mini_ids: many ids as an array, a few as a tuple.
+            mini_ids: Any = ids_array(deltas[a:z]) if arrays_ids and z - a >= ARRAY_IDS_MIN \
+                else tuple(delta_list[a:z])
+            databytes = pickle.dumps((mini_ids, mini_weights, mini_values), protocol)
             level = compression if len(databytes) >= COMPRESSION_MIN_SIZE else 0
             if level:
                 databytes = zlib.compress(databytes, level)
@@ -738,36 +780,65 @@ def block_postings(matcher: Any, values: bool, within: np.ndarray | None = None
     document, and others."""
     if not FAST_PATHS or type(matcher) is not W3LeafMatcher or matcher._byteids:
         return None
-    matcher.reset()
-    read = _read_blocks(matcher, values, within)
-    if read is None:
-        matcher.reset()
-    return read
+    try:
+        return _read_blocks(matcher, values, within)
+    except Exception:  # damaged bytes: Whoosh's own reading says what is wrong
+        return None
 
 
 def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None] | None:
-    id_deltas: list[tuple] = []
+    # The whole list in one read (Whoosh reads each block's length, info and data apart,
+    # a seek and a read each, through a file object): its blocks are then parsed from
+    # the bytes, as W3LeafMatcher._goto and _read_data parse them.
+    start = matcher._baseoffset  # past the list's WHOOSH3_HEADER_MAGIC
+    extent = matcher._length  # W3TermInfo.from_bytes leaves it a 1-tuple (unused there)
+    if type(extent) is tuple and len(extent) == 1:
+        extent = extent[0]
+    if type(extent) is not int:
+        return None
+    raw = matcher._postfile.get(start, matcher._startoffset + extent - start)
+    view = memoryview(raw)
+    infos = io.BytesIO(raw)
+    load_info = pickle.Unpickler(infos).load
+    size = len(raw)
+    id_parts: list = []  # a block's ids: a tuple, or an array (ARRAY_IDS_MIN)
     last_ids: list[int] = []
     weight_parts: list = []
     encoded: list[bytes] | None = [] if values else None
     count = 0
+    arrays = False  # whether some block's ids or weights came as an array
     # A list: bisect on it costs a fraction of a numpy call per block.
     wanted = [] if within is None else within.tolist()
     passed = 0  # how many `within` ids lie at or before the previous block's last id
-    while not matcher._atend:
+    at = 0
+    while at + _INT_SIZE <= size:
+        length = int.from_bytes(raw[at:at + _INT_SIZE], "big", signed=True)
+        last = length < 0  # a negative length marks the last block
+        following = at + _INT_SIZE + abs(length)
+        infos.seek(at + _INT_SIZE)
+        info = load_info()
+        data_at = infos.tell()
+        if type(info) is not tuple or len(info) != 6 or following > size \
+                or data_at > following:
+            return None
+        n, maxid, compression = info[0], info[1], info[3]
+        at = following
         if within is not None:
             # The block holds ids in (previous block's last id, its own last id].
-            upto = bisect_right(wanted, matcher._maxid, passed)
+            upto = bisect_right(wanted, maxid, passed)
             if upto == passed:
-                matcher._next_block()  # reads the next block's info only
-                continue
+                if last:
+                    break
+                continue  # passed over on its info alone
             passed = upto
-        matcher._read_data()  # one (zlib and) unpickle per block of up to 128 postings
-        block_ids, block_weights, block_values = matcher._data
-        n = len(block_ids)
-        id_deltas.append(block_ids)
-        last_ids.append(matcher._maxid)
+        data = view[data_at:following]
+        block_ids, block_weights, block_values = pickle.loads(
+            zlib.decompress(data) if compression else data)
+        if len(block_ids) != n:
+            return None
+        id_parts.append(block_ids)
+        last_ids.append(maxid)
         # Weights as W3LeafMatcher._read_weights: None = all 1.0, a float = all equal.
         if block_weights is None:
             weight_parts.append(repeat(1.0, n))
@@ -777,25 +848,41 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
             weight_parts.append(block_weights)
         else:
             return None
+        arrays = arrays or type(block_ids) is array or type(block_weights) is array
         if encoded is not None:
             if not isinstance(block_values, tuple) or len(block_values) != n:
                 return None
             encoded.extend(block_values)
         count += n
-        if within is not None and passed == len(wanted):
-            break  # no wanted id lies further on
-        matcher._next_block()
+        if last or (within is not None and passed == len(wanted)):
+            break  # the end, or no wanted id lies further on
+    else:
+        return None  # the bytes ended before the last block
     if not count:
         return np.empty(0, np.int64), np.empty(0, np.float64), encoded
+    if arrays:  # numpy reads arrays' buffers; tuples and repeats are made arrays
+        deltas = np.concatenate([_as_numbers(part, np.int64) for part in id_parts])
+        weights = np.concatenate([_as_numbers(part, np.float64) for part in weight_parts])
+    else:
+        deltas = np.fromiter(chain.from_iterable(id_parts), dtype=np.int64, count=count)
+        weights = np.fromiter(chain.from_iterable(weight_parts), dtype=np.float64,
+                              count=count)
     # Each block's ids are deltas from 0 (its first id is absolute): make the first one
     # relative to the last id of the block read before it (blocks passed over leave no
     # gap: the sum restarts from an absolute id), and one cumulative sum decodes them all.
-    deltas = np.fromiter(chain.from_iterable(id_deltas), dtype=np.int64, count=count)
-    starts = np.cumsum([len(part) for part in id_deltas[:-1]], dtype=np.int64)
+    deltas = deltas.astype(np.int64, copy=False)
+    starts = np.cumsum([len(part) for part in id_parts[:-1]], dtype=np.int64)
     deltas[starts] -= np.array(last_ids[:-1], dtype=np.int64)
     ids = np.cumsum(deltas)
-    weights = np.fromiter(chain.from_iterable(weight_parts), dtype=np.float64, count=count)
-    return ids, weights, encoded
+    return ids, weights.astype(np.float64, copy=False), encoded
+
+
+def _as_numbers(part: Any, dtype: type) -> np.ndarray:
+    """A block's ids or weights as a numpy array: an array's buffer as it is, else the
+    items (a tuple, or a repeat of one weight)."""
+    if type(part) is array:
+        return np.frombuffer(part, dtype=part.typecode)
+    return np.fromiter(part, dtype=dtype)
 
 
 @functools.cache

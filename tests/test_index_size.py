@@ -32,6 +32,7 @@ def _rebuilt(directory: Path, *, compressed: bool) -> Path:
         if not compressed:  # the index as written before issue 18's size work
             patch.setattr(segments, "postings_compression", lambda *args: 0)
             patch.setattr(whoosh_adapter, "ARRAY_WEIGHTS_MIN", 1 << 30)
+            patch.setattr(whoosh_adapter, "ARRAY_IDS_MIN", 1 << 30)
         with Archive(directory) as archive:
             archive.store_many(list(generate(DOCUMENTS)))
             rebuild_index(archive, directory)  # forked writers inherit the patches
@@ -119,9 +120,21 @@ def test_a_full_block_of_differing_weights_is_an_array(indexes: tuple[Path, Path
     term = folded_term(COMMON[0]).encode()
     matcher = leaf.postings("body", term)
     matcher._read_data()
-    weights = matcher._data[1]
+    ids, weights = matcher._data[0], matcher._data[1]
     assert isinstance(weights, array) and weights.typecode == "f"
     assert len(weights) == matcher._blocklength >= whoosh_adapter.ARRAY_WEIGHTS_MIN
+    # Its ids too: deltas in 2 bytes each (the segment holds fewer than 65,536).
+    assert isinstance(ids, array) and ids.typecode == "H"
+    assert len(ids) == matcher._blocklength >= whoosh_adapter.ARRAY_IDS_MIN
+    assert matcher.id() == ids[0]  # Whoosh reads them as ever
+
+
+def test_ids_past_65535_take_four_bytes() -> None:
+    deltas = [70_000, 1, 2, 65_535]
+    wide = whoosh_adapter.ids_array(deltas)
+    assert wide.itemsize == 4 and list(wide) == deltas
+    narrow = whoosh_adapter.ids_array(deltas[1:])
+    assert narrow.typecode == "H" and list(narrow) == deltas[1:]
 
 
 def _answers(data: Path) -> list:

@@ -128,10 +128,17 @@ def test_another_whoosh_is_told_apart() -> None:
 
 
 def test_a_vanished_internal_turns_the_fast_paths_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh import query as wq
     from whoosh import scoring
 
-    monkeypatch.delattr(whoosh_adapter.W3LeafMatcher, "_read_data")
-    monkeypatch.delattr(whoosh_adapter.W3LeafMatcher, "_next_block")
+    monkeypatch.delattr(wq.PatternQuery, "_find_prefix")  # Wildcard inherits it
+    made = whoosh_adapter.W3LeafMatcher.__init__
+
+    def without_base_offset(self, *args, **kwargs):  # one that keeps the start elsewhere
+        made(self, *args, **kwargs)
+        del self._baseoffset
+
+    monkeypatch.setattr(whoosh_adapter.W3LeafMatcher, "__init__", without_base_offset)
     real = scoring.BM25F.__init__
 
     def without_field_b(self, *args, **kwargs):
@@ -140,12 +147,12 @@ def test_a_vanished_internal_turns_the_fast_paths_off(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(scoring.BM25F, "__init__", without_field_b)
     missing = whoosh_adapter.missing_internals()
-    assert missing == ["whoosh.codec.whoosh3.W3LeafMatcher._read_data",
-                       "whoosh.codec.whoosh3.W3LeafMatcher._next_block",
-                       "whoosh.scoring.BM25F._field_B"]
+    assert missing == ["whoosh.codec.whoosh3.W3LeafMatcher._baseoffset",
+                       "whoosh.scoring.BM25F._field_B",
+                       "whoosh.query.Wildcard._find_prefix"]
     installed, reason = whoosh_adapter._decide()
     assert installed == WRITTEN_FOR
-    assert reason is not None and "W3LeafMatcher._read_data" in reason
+    assert reason is not None and "W3LeafMatcher._baseoffset" in reason
 
 
 def test_the_environment_can_turn_the_fast_paths_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -334,8 +341,8 @@ def test_the_fast_paths_were_taken_when_on(services: dict[str, SearchService],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The comparison above is between two paths, not one path twice."""
     used = []
-    real = BulkEvaluator.ranking
-    monkeypatch.setattr(BulkEvaluator, "ranking", lambda *a, **k: used.append(1) or real(*a, **k))
+    real = BulkEvaluator.matches
+    monkeypatch.setattr(BulkEvaluator, "matches", lambda *a, **k: used.append(1) or real(*a, **k))
     _results(services["fast"], SearchRequest(q=COMMON[0]))
     assert used
     generation = services["fast"].generations.current()[0]
@@ -383,3 +390,75 @@ def test_facet_tables_read_without_internals_are_the_same(
     for spec in FACETS:
         assert fallback.count(spec.name, everything) == fast.count(spec.name, everything)
         assert fast.count(spec.name, everything)
+
+
+def _stepped(matcher) -> tuple[list[int], list[float], list[bytes]]:
+    """A posting list as Whoosh's own matcher gives it, one posting at a time."""
+    ids, weights, values = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    return ids, weights, values
+
+
+@pytest.fixture(scope="module")
+def few_documents() -> list[dict]:
+    from benchmarks.corpus import generate
+    from indexer.schema import document_for
+
+    return [document_for(record) for record in generate(300)]
+
+
+@pytest.mark.parametrize("writer", ["bulk", "whoosh", "whoosh-compressed"])
+def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
+                                                     few_documents: list[dict]) -> None:
+    """block_postings parses a whole list from one read: for every term of segments
+    written by the bulk writer and by Whoosh's own (pickle 2, zlib-compressed blocks),
+    it takes that path (never the fallback) and gives what Whoosh's matcher steps
+    through; with `within`, every posting of the documents asked for."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from indexer.schema import build_schema
+    from indexer.segments import BulkSegmentWriter
+
+    documents = few_documents
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    if writer == "bulk":
+        bulk_writer = BulkSegmentWriter(ix, compound=False)
+        for document in documents:
+            bulk_writer.add_document(**document)
+        bulk_writer.commit(merge=False)
+    else:
+        codec = W3Codec(compression=3 if writer == "whoosh-compressed" else 0)
+        with ix.writer(codec=codec) as whoosh_writer:
+            for document in documents:
+                whoosh_writer.add_document(**document)
+    rng = np.random.default_rng(3)
+    with ix.reader() as reader:
+        leaf = reader.leaf_readers()[0][0]
+        blocks = multi_block = 0
+        terms = [(f, t) for f, t in leaf.all_terms() if f in ("body", "title")]
+        # Every list of several blocks, and a sample of the others.
+        sample = set(rng.choice(len(terms), size=min(300, len(terms)), replace=False).tolist())
+        for n, (fieldname, term) in enumerate(terms):
+            if n not in sample and leaf.doc_frequency(fieldname, term) <= 128:
+                continue
+            matcher = leaf.postings(fieldname, term)
+            if type(matcher) is not whoosh_adapter.W3LeafMatcher:
+                continue  # inlined in the term info: a list matcher
+            blocks += 1
+            read = whoosh_adapter.block_postings(matcher, values=True)
+            assert read is not None, (fieldname, term)
+            ids, weights, values = _stepped(leaf.postings(fieldname, term))
+            multi_block += len(ids) > 128
+            assert read[0].tolist() == ids
+            assert read[1].tolist() == weights
+            assert read[2] == values
+            within = np.sort(rng.choice(ids, size=min(3, len(ids)), replace=False))
+            part = whoosh_adapter.block_postings(leaf.postings(fieldname, term), True, within)
+            assert part is not None
+            assert set(within.tolist()) <= set(part[0].tolist()) <= set(ids)
+        assert blocks > 100
+        assert multi_block > 10  # lists of several blocks, which the one read walks
