@@ -23,6 +23,7 @@ from indexer.entities.countries import gazetteer
 from indexer.entities.names import key_tokens
 from indexer.errors import SearchTimeout
 from indexer.facets import FACETS_BY_NAME, FacetTables
+from indexer.paging import Ranking
 from indexer.querylang import QueryReader
 from indexer.querylimits import bound_query
 from indexer.request import SearchRequest
@@ -34,7 +35,7 @@ class Matches:
     order is relevance, the query-and-dates mask, and one mask per facet selection."""
 
     parsed: wq.Query | None
-    ranking: tuple[np.ndarray, np.ndarray] | None  # (docnums, scores), best first
+    ranking: Ranking | None  # every match's score
     base: np.ndarray
     selections: dict[str, np.ndarray]
 
@@ -99,12 +100,17 @@ def match(request: SearchRequest, searcher, tables: FacetTables, bulk: BulkEvalu
             parsed = bound_query(parsed, searcher.reader(), deadline)
             use_bulk = bulk.supports(parsed, searcher)
             if relevance and use_bulk:
-                # A date range restricts the matches as Whoosh's filter did.
-                ranking = bulk.ranking(parsed, searcher, restrict=dates, deadline=deadline)
-                base[ranking[0]] = True
+                # A date range restricts the matches as Whoosh's filter did. They are
+                # ordered only as far as a page needs (paging.Ranking).
+                docnums, scores = bulk.matches(parsed, searcher, restrict=dates,
+                                               deadline=deadline)
+                assert scores is not None
+                ranking = Ranking(docnums, scores)
+                base[docnums] = True
             elif relevance:
-                ranking = _collected(parsed, searcher, dates, deadline)
-                base[ranking[0]] = True
+                ranking = Ranking(*_collected(parsed, searcher, dates, deadline),
+                                  in_order=True)
+                base[ranking.docnums] = True
             elif use_bulk:
                 docnums, _ = bulk.matches(parsed, searcher, scored=False, restrict=dates,
                                           deadline=deadline)

@@ -61,7 +61,9 @@ def test_a_ranked_search_shows_each_texts_best_ranked_version(crawled_app: Flask
     kept = texts.collapsed(request, generation, matches)
     _one_per_group(kept, matches.matching, group)
     seen: set[int] = set()
-    for docnum in matches.ranking[0].tolist():  # best first
+    ranking = matches.ranking
+    best_first = ranking.docnums[np.lexsort((ranking.docnums, -ranking.scores))]
+    for docnum in best_first.tolist():
         if not matches.matching[docnum] or group[docnum] < 0 or group[docnum] in seen:
             continue
         seen.add(int(group[docnum]))

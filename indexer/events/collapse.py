@@ -23,6 +23,7 @@ from indexer.request import EVENT_FILTER, SearchRequest
 if TYPE_CHECKING:
     from indexer.facets import FacetTables
     from indexer.matching import Matches
+    from indexer.paging import Ranking
 
 # "event:2015-02-17-ivica-dacic-sergey-lavrov" in the query: a filter, taken out of the text.
 _EVENT_CLAUSE = re.compile(r"(?<![\w-])event:([a-z0-9][a-z0-9-]{0,199})(?=$|[\s)])",
@@ -90,7 +91,7 @@ class VersionTables:
         spread = int(languages.max(initial=0)) + 2
         return np.where(self.grouped, self.group * spread + languages + 1, -1)
 
-    def collapse(self, matching: np.ndarray, ranking: tuple[np.ndarray, np.ndarray] | None,
+    def collapse(self, matching: np.ndarray, ranking: Ranking | None,
                  group: np.ndarray | None = None) -> np.ndarray:
         """The matching documents, one per version group (or per `group`, the groups as
         `by_language` splits them)."""
@@ -100,8 +101,7 @@ class VersionTables:
         if not candidates.any():
             return matching
         if ranking is not None:
-            docnums = ranking[0][matching[ranking[0]]]  # best first
-            in_group = docnums[grouped[docnums]]
+            in_group = ranking.ordered(candidates)[0]  # best first
             _, first = np.unique(group[in_group], return_index=True)
             keep = in_group[first]
         else:
