@@ -46,13 +46,16 @@ def test_version_tables_find_ids_as_a_dict_of_every_id_did(
     # documents, ids of different lengths and scripts, members that are no document.
     ids = [i for i, _ in documents]
     live = np.array([alive for _, alive in documents], dtype=bool)
-    group, rank, docnum = reference_tables(ids, live, memberships)
     read = MappedIds(np.array([i.encode() for i in ids], dtype=bytes)) if mapped and ids \
         else ids
-    tables = VersionTables(read, live, memberships)  # type: ignore[arg-type]
-    assert tables.group.tolist() == group.tolist()
-    assert tables.rank.tolist() == rank.tolist()
-    assert tables.docnums(asked).tolist() == [docnum[i] for i in asked if i in docnum]
+    # Few ids are found one binary search each, many (past 64) together: both ways.
+    for members in (memberships, memberships + [(f"none{n}", "g9", 0) for n in range(70)]):
+        group, rank, docnum = reference_tables(ids, live, members)
+        tables = VersionTables(read, live, members)  # type: ignore[arg-type]
+        assert tables.group.tolist() == group.tolist()
+        assert tables.rank.tolist() == rank.tolist()
+        for wanted in (asked, (asked + ids) * 3 + ["none"] * 65):
+            assert tables.docnums(wanted).tolist() == [docnum[i] for i in wanted if i in docnum]
 
 
 def test_version_tables_read_the_generation_s_mapped_ids_without_a_copy() -> None:

@@ -10,6 +10,7 @@ group's lead (its newest site generation, the source's first language) when it m
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 _EVENT_CLAUSE = re.compile(r"(?<![\w-])event:([a-z0-9][a-z0-9-]{0,199})(?=$|[\s)])",
                            re.IGNORECASE)
 EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,199}")
+# Ids looked up one binary search at a time (fewer than this); more are searched for
+# together over a sorted copy of every id (a generation's version tables, when built).
+_FEW_IDS = 64
 
 
 def with_event_clauses(request: SearchRequest) -> SearchRequest:
@@ -73,12 +77,19 @@ class VersionTables:
         """Each id's live docnum, -1 where it has none."""
         if not ids or not len(self._by_id):
             return np.full(len(ids), -1, dtype=np.int64)
+        if len(ids) <= _FEW_IDS:  # an event's readouts: a binary search each, no copy
+            return np.array([self._find_one(i.encode()) for i in ids], dtype=np.int64)
         wanted = np.array([i.encode() for i in ids], dtype=bytes)
-        ordered = self._ids[self._by_id]  # this call's copy, not kept
+        ordered = self._ids[self._by_id]  # this call's copy (all ids), not kept
         at = np.searchsorted(ordered, wanted, side="right") - 1
         hit = at >= 0
         hit[hit] = ordered[at[hit]] == wanted[hit]
         return np.where(hit, self._by_id[np.maximum(at, 0)], -1)
+
+    def _find_one(self, wanted: bytes) -> int:
+        at = bisect.bisect_right(self._by_id, wanted, key=lambda d: self._ids[d]) - 1
+        return int(self._by_id[at]) if at >= 0 and self._ids[self._by_id[at]] == wanted \
+            else -1
 
     def docnums(self, ids: Iterable[str]) -> np.ndarray:
         found = self._find(list(ids))
