@@ -589,7 +589,11 @@ def _update_part(
         entities = extractor.extract(record)
         extracted.append(entities)
         seen += sightings(record, entities)
-    named = extractor.with_directory(directory_for(seen))
+    directory = directory_for(seen)
+    # No one new (the usual update): the extractor names them as a new one would, and
+    # making one costs each writer about 0.1 s at 100,000 documents.
+    named = extractor if directory.entries == extractor.directory.entries \
+        else extractor.with_directory(directory)
     readouts = events_store.DocumentReader(named)  # events (issue 11)
     limit = segment_postings_limit(writer_memory_mb())
     sink = new_sink()
