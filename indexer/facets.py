@@ -256,25 +256,39 @@ class FacetTables:
         table = self._facets[facet]
         if not table.terms:
             return {}
-        if FACETS_BY_NAME[facet].multi:
-            keep = mask[table.docs]
-            docs, values = table.docs[keep], table.values[keep]
+        multi = FACETS_BY_NAME[facet].multi
+        in_groups = None
+        if groups is not None:
+            grouped = groups >= 0
+            in_groups = mask & grouped
+            if in_groups.any():
+                mask = mask & ~grouped
+            else:
+                in_groups = None
+        # Ungrouped documents hold a value once each: only their values are counted, one
+        # compress and no document numbers (eight facets a cold search).
+        if multi:
+            values = table.values[mask[table.docs]]
         else:
-            docs = np.nonzero(mask)[0]
-            values = table.values[docs]
-            docs, values = docs[values >= 0], values[values >= 0]
-        if groups is not None and len(values):
-            # One (value, text) pair per text: a grouped document stands for its group.
-            # An ungrouped document's pairs are distinct already (a document holds a value
-            # once), so only grouped ones are deduplicated, by one integer key each (a
-            # unique over (value, text) columns sorted 2-D rows: most of a cold search).
-            group = groups[docs]
-            grouped = group >= 0
-            if grouped.any():
-                width = int(group.max()) + 1
-                keys = np.unique(values[grouped].astype(np.int64) * width + group[grouped])
-                values = np.concatenate([values[~grouped], keys // width])
+            values = table.values[mask]
+            values = values[values >= 0]
         counts = np.bincount(values, minlength=len(table.terms))
+        if in_groups is not None:
+            # One (value, text) pair per text: a grouped document stands for its group,
+            # a group counted once for each value one of its documents has (deduplicated
+            # by one integer key each: a unique over 2-D rows was most of a cold search).
+            if multi:
+                keep = in_groups[table.docs]
+                docs, values = table.docs[keep], table.values[keep]
+            else:
+                docs = np.flatnonzero(in_groups)
+                values = table.values[docs]
+                docs, values = docs[values >= 0], values[values >= 0]
+            if len(values):
+                group = groups[docs]
+                width = int(group.max()) + 1
+                keys = np.unique(values.astype(np.int64) * width + group)
+                counts = counts + np.bincount(keys // width, minlength=len(table.terms))
         found = np.nonzero(counts)[0]
         # Python ints from tolist(), not a numpy scalar per value (thousands of officials).
         terms = table.terms

@@ -83,3 +83,38 @@ def test_asking_for_languages_keeps_each_languages_version(crawled_app: Flask) -
     # Split by language, more versions stay than when texts fold across languages.
     folded = texts.collapsed(SearchRequest().validated(), generation, matches)
     assert kept.sum() > folded.sum()
+
+
+def test_facet_counts_count_texts_as_a_brute_force_count_does(crawled_app: Flask) -> None:
+    """A value's count is the number of texts (a version group, or an ungrouped
+    communiqué) among the matches holding it: every facet, single and multi-valued."""
+    from indexer.facets import FACETS
+
+    for request in (SearchRequest(), SearchRequest(q="minister"),
+                    SearchRequest(filters={"language": ("en",)})):
+        texts, generation, request, matches = _setup(crawled_app, request)
+        group = texts.groups(request, generation)
+        assert group is not None and (group >= 0).any()
+        tables = generation.tables
+        mask = matches.matching
+        for spec in FACETS:
+            facet = tables._facets[spec.name]
+            if spec.multi:
+                pairs = zip(facet.docs.tolist(), facet.values.tolist(), strict=True)
+            else:
+                pairs = ((d, v) for d, v in enumerate(facet.values.tolist()) if v >= 0)
+            texts_per_value: dict[str, set] = {}
+            for docnum, value in pairs:
+                if mask[docnum]:
+                    text = ("group", int(group[docnum])) if group[docnum] >= 0 \
+                        else ("communique", docnum)
+                    texts_per_value.setdefault(facet.terms[value], set()).add(text)
+            expected = {value: len(found) for value, found in texts_per_value.items()}
+            assert tables.count(spec.name, mask, group) == expected, spec.name
+            # Without groups every communiqué counts.
+            plain = {value: sum(1 for d, v in
+                                (zip(facet.docs.tolist(), facet.values.tolist(), strict=True)
+                                 if spec.multi else enumerate(facet.values.tolist()))
+                                if v == facet.index[value] and mask[d])
+                     for value in expected}
+            assert tables.count(spec.name, mask) == plain, spec.name
