@@ -207,3 +207,59 @@ def test_abbreviations_are_what_the_pattern_finds() -> None:
         assert abbreviations(WORD.findall(text)) == _ABBREVIATION.findall(text)
 
     check()
+
+
+def _longest_by_trying(by_key: dict, tokens: tuple[str, ...], i: int, most: int,
+                       least: int) -> tuple[int, str | None]:
+    """The longest key from word i as first written: every size from `most` down to
+    `least`, the first found."""
+    for size in range(most, least - 1, -1):
+        value = by_key.get(tokens[i:i + size])
+        if value:
+            return size, value
+    return 0, None
+
+
+def test_longest_names_and_places_are_those_trying_every_size_finds() -> None:
+    """Registry names and places of several words are looked for upwards through their
+    keys' beginnings: the same (size, value) as trying every size from the longest down,
+    at every word of the generated corpus, of texts built of the keys' own words (long
+    names and places and their beginnings) and of random ones."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from benchmarks.corpus import generate
+    from indexer.entities.extract import _longest
+    from indexer.entities.found import Words
+
+    extractor = extractor_for(None, found=False)
+    tables = [(extractor.registry.by_key, extractor._official_prefixes,
+               extractor.registry.max_words, 1),
+              (extractor.places.by_key, extractor._place_prefixes,
+               extractor.places.max_words, 2)]
+    long_keys = [key for by_key, _, _, _ in tables for key in by_key if len(key) > 2]
+    texts = [Words(r.title + "\n" + r.body).tokens for r in generate(150)]
+    texts += [key[:cut] + key for key in long_keys[:300] for cut in (1, 2)]
+    found = 0
+    for tokens in texts:
+        for i in range(len(tokens)):
+            for by_key, prefixes, max_words, least in tables:
+                most = min(max_words, len(tokens) - i)
+                expected = _longest_by_trying(by_key, tokens, i, most, least)
+                assert _longest(by_key, prefixes, tokens, i, most, least) == expected
+                found += expected[0] > 1
+    assert found > 200  # names and places of several words were there to find
+
+    words = sorted({word for key in long_keys for word in key})
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(words), min_size=1, max_size=12))
+    def check(tokens: list[str]) -> None:
+        text = tuple(tokens)
+        for i in range(len(text)):
+            for by_key, prefixes, max_words, least in tables:
+                most = min(max_words, len(text) - i)
+                assert _longest(by_key, prefixes, text, i, most, least) == \
+                    _longest_by_trying(by_key, text, i, most, least)
+
+    check()

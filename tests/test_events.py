@@ -574,3 +574,70 @@ def test_trigger_sentences_are_those_a_search_of_each_sentence_finds() -> None:
         assert _trigger_sentences(text, language) == _trigger_sentences_apart(text, language)
 
     check()
+
+
+def test_numbers_are_what_the_pattern_finds() -> None:
+    """A version key's numbers are taken as whole runs of digits, those of up to four
+    kept: what `(?<!\\d)\\d{1,4}(?!\\d)` finds, on the corpus and on odd text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from indexer.events.versions import _numbers
+
+    pattern = re.compile(r"(?<![\d])\d{1,4}(?![\d])")
+    texts = _texts_to_split() + [
+        "On 17 March 2024 the 2nd round, Resolution 1244 (1999), tel. 011/3061-234, "
+        "12345 and 2024.5; ٣٣ and 7"]
+    found = 0
+    for text in texts:
+        assert _numbers(text) == pattern.findall(text)
+        found += len(_numbers(text))
+    assert found > 10
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet="0123456789٣੩a .-/\n", max_size=40))
+    def check(text: str) -> None:
+        assert _numbers(text) == pattern.findall(text)
+
+    check()
+
+
+def test_sentence_words_are_the_word_pattern_s() -> None:
+    """A sentence read for encounters is split once into words and separators: its words
+    (as written, folded, keyed), their places and the text between them are those of the
+    word pattern's matches, on the corpus's sentences and on odd text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from indexer.entities.found import WORD_KEYS
+    from indexer.events.encounters import _sentence_spans, _Text
+    from indexer.folding import WORD, fold
+
+    def check_text(text: str) -> None:
+        matches = list(WORD.finditer(text))
+        words = _Text(text)
+        assert words.written == [m.group() for m in matches]
+        assert words.words == [fold(m.group()) for m in matches]
+        assert words.keys == tuple(WORD_KEYS[m.group()] for m in matches)
+        ends = [0] + [m.end() for m in matches]
+        starts = [m.start() for m in matches] + [len(text)]
+        for i in range(len(matches) + 1):
+            assert words.separator(i) == text[ends[i]:starts[i]]
+        for first in range(len(matches)):
+            for last in range(first + 1, min(len(matches), first + 6) + 1):
+                assert words.span_text(first, last) == \
+                    text[matches[first].start():matches[last - 1].end()]
+            assert words.initial(first) == (
+                len(matches[first].group()) == 1 and matches[first].group().isupper()
+                and text[matches[first].end():starts[first + 1]].startswith("."))
+
+    for text in _texts_to_split()[:60]:
+        for start, end in _sentence_spans(text):
+            check_text(text[start:end])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=_SENTENCE_ALPHABET, max_size=60))
+    def check(text: str) -> None:
+        check_text(text)
+
+    check()

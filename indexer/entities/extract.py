@@ -10,8 +10,10 @@ collected them (`FoundDirectory`), by this text's own nominative before.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -43,7 +45,8 @@ def abbreviations(words: list[str]) -> list[str]:
     capitals, is within its first), taken without the pattern's backtracking over every
     word (tested against it)."""
     capitals = _ABBREVIATION_CAPITALS
-    return [word for word in words
+    # A lower-case word has no capital at all: most words are ruled out in C.
+    return [word for word in itertools.filterfalse(str.islower, words)
             if not word[1:].islower() and not capitals.isdisjoint(word[1:])]
 
 
@@ -82,6 +85,37 @@ def office_kind(title: str) -> str:
         return ""
     return next((kind for kind, words in _OFFICE_KINDS
                  if any(word in folded for word in words)), "")
+
+
+def _positions(tokens: Sequence[str], wanted: frozenset[str] | set[str]) -> list[int]:
+    """The positions of the tokens in `wanted`, in order (each token tested in C)."""
+    return list(itertools.compress(range(len(tokens)), map(wanted.__contains__, tokens)))
+
+
+def _prefixes(by_key: dict[tuple[str, ...], str]) -> frozenset[tuple[str, ...]]:
+    """The beginnings of two or more words of the keys of several words (with the keys)."""
+    return frozenset(key[:size] for key in by_key for size in range(2, len(key) + 1))
+
+
+def _longest(by_key: dict[tuple[str, ...], str], prefixes: frozenset[tuple[str, ...]],
+             tokens: tuple[str, ...], i: int, most: int, least: int) -> tuple[int, str | None]:
+    """(size, value) of the longest key of `least` to `most` words in `by_key` that the
+    tokens from i begin with ((0, None) if none): what trying every size from `most`
+    down to `least` finds, looked for upwards through the keys' beginnings."""
+    found: tuple[int, str | None] = (0, None)
+    if least <= 1 and most >= 1:
+        value = by_key.get(tokens[i:i + 1])
+        if value:
+            found = (1, value)
+    for size in range(2, most + 1):
+        window = tokens[i:i + size]
+        if window not in prefixes:
+            break
+        if size >= least:
+            value = by_key.get(window)
+            if value:
+                found = (size, value)
+    return found
 
 
 @dataclass(frozen=True)
@@ -161,6 +195,11 @@ class EntityExtractor:
         # Most words start no name: a set lookup rules them out before any slicing.
         self._official_starts = frozenset(key[0] for key in registry.by_key)
         self._place_starts = frozenset(key[0] for key in places.by_key if len(key) > 1)
+        # Every beginning of two words or more of a name: a longer look stops at the first
+        # words no name begins with ("the" starts "the Gambia", and most "the"s go no
+        # further than the next word), not after trying every length down from the longest.
+        self._official_prefixes = _prefixes(registry.by_key)
+        self._place_prefixes = _prefixes(places.by_key)
         # Words repeat (a Zipf law): each distinct word is matched against the
         # gazetteer's prefixes once, and sorted into one of two sets that later
         # communiqués test in C (set operations) instead of word by word.
@@ -216,18 +255,18 @@ class EntityExtractor:
         by_key = self.registry.by_key
         after = 0  # words before this were part of a name already found
         # Only the words a name can start with are looked at (a set test per word).
-        for i in [i for i, token in enumerate(tokens) if token in starts]:
+        prefixes = self._official_prefixes
+        for i in _positions(tokens, starts):
             if i < after:
                 continue
-            for size in range(min(self.registry.max_words, len(tokens) - i), 0, -1):
-                official_id = by_key.get(tokens[i:i + size])
-                if official_id:
-                    # A name inside a place's or an institution's is not a mention.
-                    if not ((i + size < len(tokens) and tokens[i + size] in NAMED_AFTER)
-                            or (i > 0 and tokens[i - 1] in NAMED_BEFORE)):
-                        spans.append((i, i + size, official_id))
-                    after = i + size
-                    break
+            size, official_id = _longest(by_key, prefixes, tokens, i,
+                                         min(self.registry.max_words, len(tokens) - i), 1)
+            if official_id:
+                # A name inside a place's or an institution's is not a mention.
+                if not ((i + size < len(tokens) and tokens[i + size] in NAMED_AFTER)
+                        or (i > 0 and tokens[i - 1] in NAMED_BEFORE)):
+                    spans.append((i, i + size, official_id))
+                after = i + size
         return spans
 
     def name_spans(self, tokens: tuple[str, ...]) -> list[tuple[int, int, str]]:
@@ -427,16 +466,16 @@ class EntityExtractor:
             self._other_words.clear()  # a vocabulary this large is mostly rare words
         places = distinct & self._place_words
         after = 0  # words before this were part of a place already found
-        for i in [i for i, token in enumerate(tokens) if token in places]:
+        prefixes = self._place_prefixes
+        for i in _positions(tokens, places):
             if i < after:
                 continue
             code = None
             size = 1
-            if tokens[i] in starts:
-                for size in range(min(self.places.max_words, len(tokens) - i), 1, -1):
-                    code = self.places.by_key.get(tokens[i:i + size])
-                    if code:
-                        break
+            # Most words that begin a place of several words ("the") go no further.
+            if tokens[i] in starts and tokens[i:i + 2] in prefixes:
+                size, code = _longest(self.places.by_key, prefixes, tokens, i,
+                                      min(self.places.max_words, len(tokens) - i), 2)
             if not code:
                 size = 1
                 code = match_single(tokens[i])

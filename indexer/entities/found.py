@@ -16,6 +16,7 @@ Words are read in whitespace-separated chunks, each made of the index's word tok
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -148,6 +149,8 @@ def _ends_sentence(separator: str, before: str) -> bool:
 
 
 _SENTENCE_END = re.compile(r"[.!?;]\s")
+# What a separator ending a sentence holds one of (_ends_sentence).
+_END_CHARACTER = re.compile(r"[.!?;\n]")
 _SPLIT = re.compile(r"(\w+)")
 # Words a sentence around a title is read over, before and after it.
 _BEHIND, _AHEAD = 24, 48
@@ -191,8 +194,11 @@ class Words:
         if self._ends is None:
             # Where sentences end, found once: the word after each end.
             words, seps = self.words, self.seps
-            self._ends = [n for n in range(1, len(words)) if seps[n] != " "
-                          and _ends_sentence(seps[n], words[n - 1])]
+            # A separator without a stop, a semicolon or a line break ends none: those
+            # are ruled out in C, without a call each.
+            self._ends = [n for n in itertools.compress(
+                range(1, len(words)), map(_END_CHARACTER.search, seps[1:len(words)]))
+                if _ends_sentence(seps[n], words[n - 1])]
         at_end = bisect_right(self._ends, i)
         start = max(lo, i - _BEHIND, self._ends[at_end - 1] if at_end else 0)
         cached = self._sentences.get(start)
@@ -387,7 +393,7 @@ class FoundScanner:
         found: list[Mention] = []
         done = lo - 1
         slavic = language.split("-")[0] in ("sr", "ru")
-        for i in [i for i in range(lo, hi) if tokens[i] in nouns]:
+        for i in itertools.compress(range(lo, hi), map(nouns.__contains__, tokens[lo:hi])):
             if i <= done or (not slavic and words.leads_nowhere(i, hi)):
                 continue
             chunks, at = words.sentence(i, lo, hi)

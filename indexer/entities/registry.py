@@ -18,6 +18,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from indexer.entities.names import merge_key, name_key
@@ -77,7 +78,10 @@ class Official:
         return self.status == FOUND
 
 
+@lru_cache(maxsize=65_536)
 def slug(name: str) -> str:
+    """A name's id: folded, runs of other characters a hyphen (each name once: the
+    same few come back in every communiqué that names them)."""
     from indexer.folding import fold
 
     return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")

@@ -21,9 +21,11 @@ San Francisco", "Напомню ... в прошлом году") and people atte
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -115,6 +117,13 @@ class Encounter:
         return self.first.named and self.second.named
 
 
+@lru_cache(maxsize=65_536)
+def _name_merge_key(name: str) -> tuple[str, ...]:
+    """merge_key(key_tokens(name)): a registry spelling's or a found official's form's,
+    worked out once for all the communiqués that name them."""
+    return merge_key(key_tokens(name))
+
+
 def language_group(language: str) -> str:
     base = language.split("-")[0].lower()
     return base if base in lexicon.TRIGGERS else "en"
@@ -123,14 +132,6 @@ def language_group(language: str) -> str:
 @lru_cache(maxsize=1)
 def _country_codes() -> dict[str, str]:
     return {name: code for code, name in gazetteer().names.items()}
-
-
-@dataclass(slots=True)
-class _Token:
-    start: int  # character offsets in the text
-    end: int
-    word: str
-    folded: str
 
 
 # Every trigger of a language in one pattern, the word boundary checked once per position
@@ -142,8 +143,12 @@ _ANY_TRIGGER = {group: re.compile(r"(?<![\w])(?:" + "|".join(
 
 # Where a sentence can end: the stop and what follows it, or a line (the word before the
 # stop, which the abbreviation rule reads, is taken by hand: a leading `\w{0,8}` made the
-# pattern try a match at every letter of the text).
-_SENTENCE_STOP = re.compile(r"[.!?]+[\"'»”’)\]]*\s+(?=[A-ZА-ЯЁЂЈЉЊЋЏÀ-ÞČĆŠŽĐ0-9\"„«“(])|(\n)")
+# pattern try a match at every letter of the text). The pattern opens on one character
+# class, so the regular expression engine skips to those characters in C instead of
+# trying the pattern at every one ("[.!?]+...|(\n)" has no such opening); a match is a
+# line when it is the line break alone.
+_SENTENCE_STOP = re.compile(
+    r"[.!?\n](?:(?<=\n)|[.!?]*[\"'»”’)\]]*\s+(?=[A-ZА-ЯЁЂЈЉЊЋЏÀ-ÞČĆŠŽĐ0-9\"„«“(]))")
 # The most word characters before a stop the abbreviation rule looks at.
 _STOP_WORD = 8
 _WORD_TAIL = re.compile(r"\w*\Z")
@@ -158,7 +163,7 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     searched = 0  # where the last stop's match ended: no word before it is read
     for match in _SENTENCE_STOP.finditer(text):
         stop = match.start()
-        if match.group(1) is None:  # a stop, after up to 8 word characters (\w)
+        if text[stop] != "\n":  # a stop, after up to 8 word characters (\w)
             tail = _WORD_TAIL.search(text, max(searched, stop - _STOP_WORD), stop)
             word = tail.group() if tail else ""  # it always matches, if only the empty word
             searched = match.end()
@@ -216,29 +221,39 @@ _SENTENCE_MARK = "\x00"
 
 
 class _Text:
-    """One sentence as words: as written, folded, and as the index keys them."""
+    """One sentence as words: as written, folded, and as the index keys them, with the
+    separators around them. Split once by one pattern (its words are WORD's), the
+    positions added up in C: no object per word."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = [_Token(m.start(), m.end(), m.group(), _fold_word(m.group()))
-                       for m in WORD.finditer(text)]
-        self.words = [t.folded for t in self.tokens]
-        self.keys = tuple(map(WORD_KEYS.__getitem__, [t.word for t in self.tokens]))
+        parts = _SPLIT.split(text)  # separator, word, separator, ..., separator
+        self.written: list[str] = parts[1::2]
+        self.seps: list[str] = parts[0::2]  # seps[i] precedes word i; one more at the end
+        offsets = list(itertools.accumulate(map(len, parts), initial=0))
+        self.starts = offsets[1::2]
+        self.ends = offsets[2::2]
+        self.words = list(map(_fold_word, self.written))
+        self.keys = tuple(map(WORD_KEYS.__getitem__, self.written))
 
     def separator(self, i: int) -> str:
         """The text between word i-1 and word i (after the last word for i = len)."""
-        start = self.tokens[i - 1].end if i > 0 else 0
-        return self.text[start:self.tokens[i].start] if i < len(self.tokens) else \
-            self.text[start:]
+        if i < 0:  # as first written (a slice up to word i from the end): never asked
+            return self.text[:self.starts[i]]
+        return self.seps[i]
 
     def span_text(self, first: int, last: int) -> str:
         if first >= last:
             return ""
-        return self.text[self.tokens[first].start:self.tokens[last - 1].end]
+        return self.text[self.starts[first]:self.ends[last - 1]]
 
     def initial(self, i: int) -> bool:
-        word = self.tokens[i].word
+        word = self.written[i]
         return len(word) == 1 and word.isupper() and self.separator(i + 1).startswith(".")
+
+
+# A text's words (WORD's matches) and what separates them, in one list.
+_SPLIT = re.compile(f"({WORD.pattern})")
 
 
 _Mention = tuple[int, int, Participant]  # first word, word after the last, who
@@ -259,9 +274,10 @@ class _Sentence:
         default_factory=dict)
     # Countries whose office the sentence tells that none of their named people holds.
     others: set[str] = field(default_factory=set)
-    # The sentence before this one, and how names are read in this communiqué: whom "the
-    # two heads of state" are when this sentence names them no more.
-    previous: str = ""
+    # The sentence before this one (a function giving it: most sentences never ask), and
+    # how names are read in this communiqué: whom "the two heads of state" are when this
+    # sentence names them no more.
+    previous: Callable[[], str] = str
     names: tuple = ()
 
 
@@ -272,6 +288,17 @@ class EncounterReader:
         self.extractor = extractor
         self.people = extractor.people  # curated and found officials
         self._by_country: dict[str, list[Official]] | None = None  # curated, for offices
+        # Name -> the person `people` says it is: the same few names come back in every
+        # communiqué (each look-up folds and keys the name).
+        self._looked_up: dict[str, Official | None] = {}
+
+    def _lookup(self, name: str) -> Official | None:
+        """self.people.lookup(name), each name looked up once."""
+        try:
+            return self._looked_up[name]
+        except KeyError:
+            official = self._looked_up[name] = self.people.lookup(name)
+            return official
 
     # -- officials in the text --------------------------------------------------------
 
@@ -291,23 +318,23 @@ class EncounterReader:
             # person ("Ванг Јијем" is Wang Yi): one side, whatever the directory says.
             curated = registry.by_merge_key.get(merge_key(person.name))
             official = registry.by_id.get(curated) if curated else \
-                self.people.lookup(person.name)
+                self._lookup(person.name)
             participant = self._participant(official) if official else Participant(
                 slug(person.name), person.name, person.country)
             for form in person.forms:
-                key = merge_key(key_tokens(form))
+                key = _name_merge_key(form)
                 if key:
                     names.setdefault(key, participant)
                     if len(key) > 1:
                         surnames.setdefault(key[-1], participant)
         for name in entities.officials:
             curated = registry.by_merge_key.get(merge_key(name))
-            official = registry.by_id.get(curated) if curated else self.people.lookup(name)
+            official = registry.by_id.get(curated) if curated else self._lookup(name)
             if official is None:
                 continue
             participant = self._participant(official)
             for spelling in official.spellings:
-                key = merge_key(key_tokens(spelling))
+                key = _name_merge_key(spelling)
                 if key:
                     names.setdefault(key, participant)
                     if len(key) > 1:
@@ -338,7 +365,7 @@ class EncounterReader:
                     continue
                 key = merge_key(text.keys[i:i + size])
                 who = names.get(key)
-                if who is None and size == 1 and text.tokens[i].word[:1].isupper():
+                if who is None and size == 1 and text.written[i][:1].isupper():
                     who = surnames.get(key[0]) if key else None
                 if who is not None:
                     found.append((i, i + size, who))
@@ -362,12 +389,12 @@ class EncounterReader:
         if not country:
             return None
         for tag in record.officials:
-            official = self.people.lookup(tag)
+            official = self._lookup(tag)
             if official is not None and official.country in (country, ""):
                 return Participant(official.id, official.name, country)
-            tag_key = merge_key(key_tokens(tag))
+            tag_key = _name_merge_key(tag)
             for person in entities.found:
-                key = merge_key(key_tokens(person.name))
+                key = _name_merge_key(person.name)
                 if person.name in tag or (key and tag_key[-len(key):] == key):
                     if person.country in (country, ""):
                         return Participant(slug(person.name), person.name, country)
@@ -376,7 +403,7 @@ class EncounterReader:
             if name is not None:
                 return Participant(slug(name), name, country)
         for name in entities.officials:
-            official = self.people.lookup(name)
+            official = self._lookup(name)
             if official is not None and official.country == country:
                 return self._participant(official)
             found = next((f for f in entities.found if f.name == name), None)
@@ -442,7 +469,18 @@ class EncounterReader:
         sentences = _trigger_sentences(full, group, folded, all_spans)
         if not sentences:
             return []
-        spans = all_spans if lexicon.BOTH_SIDES[group].search(folded) else []
+        both_sides: list[bool] = []  # whether the text says "the two ministers", once asked
+
+        def previous_of(a: int) -> str:
+            """The sentence before the one at `a`, when the text has "the two ministers"
+            anywhere ("" when not): searched only when a sentence asks for it (a search
+            of the whole text, most of which never do)."""
+            if not both_sides:
+                both_sides.append(bool(lexicon.BOTH_SIDES[group].search(folded)))
+            if not both_sides[0]:
+                return ""
+            return next((full[c:d] for c, d in reversed(all_spans) if d <= a), "")
+
         names = None
         people: dict[str, list[tuple[Participant, tuple[str, ...]]]] | None = None
         others: set[frozenset[str]] = set()
@@ -459,17 +497,16 @@ class EncounterReader:
             if full[a:b].rstrip().rstrip("\"'»”’)").endswith("?"):
                 continue  # "Will President Xi meet Prime Minister Orban?"
             text = _Text(full[a:b])
-            if not text.tokens:
+            if not text.written:
                 continue
             if names is None:
                 names = self._names(entities)
-            last = len(text.tokens)
+            last = len(text.written)
             if people is None:
                 people = self._people_by_country(entities, record.published)
-            previous = next((full[c:d] for c, d in reversed(spans) if d <= a), "") \
-                if spans else ""
             sentence = _Sentence(text, 0, last, group, self._mentions(text, *names), own,
-                                 set(), people, set(), previous, names)
+                                 set(), people, set(), functools.partial(previous_of, a),
+                                 names)
             joined, offsets = _joined(text, 0, last)
             triggers = [(m, kind, needs_with, reach)
                         for pattern, kind, needs_with, reach in lexicon.TRIGGERS[group]
@@ -520,7 +557,7 @@ class EncounterReader:
         """Everyone a communiqué names whose country is known."""
         people = []
         for name in entities.officials:
-            official = self.people.lookup(name)
+            official = self._lookup(name)
             found = next((f for f in entities.found if f.name == name), None)
             if official is not None and official.country:
                 people.append(self._participant(official))
@@ -701,8 +738,9 @@ class EncounterReader:
         if not lexicon.BOTH_SIDES[group].search(phrase):
             return []
         named = [m[2] for m in sentence.mentions if m[1] <= start]
-        if len({p.country for p in named}) < 2 and sentence.previous:
-            text = _Text(sentence.previous)
+        previous = sentence.previous() if len({p.country for p in named}) < 2 else ""
+        if previous:
+            text = _Text(previous)
             named = [m[2] for m in self._mentions(text, *sentence.names)] + named
         chosen: list[Participant] = []
         for person in reversed(named):
@@ -723,9 +761,9 @@ class EncounterReader:
             if i in named:
                 # "welcomed President Vucic's commitment": a thing of theirs, not them.
                 after = named[i]
-                return not (after < len(text.tokens) and text.words[after] == "s"
+                return not (after < len(text.written) and text.words[after] == "s"
                             and text.separator(after) in ("'", "’"))
-            word = text.tokens[i].word
+            word = text.written[i]
             if text.words[i] in fillers or word[:1].isupper() or \
                     text.words[i].startswith(lexicon.ROLE_WORDS[group]):
                 if text.words[i] in ("counterpart", "colleague"):
@@ -972,8 +1010,8 @@ def _office_phrase(text: _Text, start: int, stop: int, group: str) -> str | None
         while j < stop and words[j] in lexicon.OFFICE_WORDS:
             j += 1
         phrase = " ".join(words[i:j])
-        before = text.tokens[i - 1].word if i > 0 else ""
-        after = text.tokens[j].word if j < len(text.tokens) else ""
+        before = text.written[i - 1] if i > 0 else ""
+        after = text.written[j] if j < len(text.written) else ""
         if phrase in table and (not before[:1].isupper() or words[i - 1] == "the") and not (
                 after[:1].isupper() and not text.separator(j).strip()):
             return phrase
