@@ -654,3 +654,28 @@ def test_an_unindexed_version_gets_the_corpus_names(corpus_app) -> None:
     # Crawled since the index run: the document shows what indexing it would store.
     assert client.get(f"/api/communiques/{first['id']}").get_json()["officials"] == [
         "Marko Đurić", HORVAT, WHITMORE]
+
+
+def test_each_found_official_keeps_every_key_that_names_them() -> None:
+    """The directory gathers each person's keys in one pass: an entry's keys are exactly
+    the keys the grouping gives that person (as looking through every key for each
+    person found them), on the benchmark corpus's found officials and on initials and
+    middle names that join a full name."""
+    from benchmarks.corpus import generate
+    from indexer.entities import extractor_for
+    from indexer.entities.directory import _canonical_keys
+    from indexer.entities.extract import sightings
+
+    extractor = extractor_for(None, found=False)
+    tallies = tally([s for record in generate(600)
+                     for s in sightings(record, extractor.extract(record))])
+    tally([sighting("Rafael Mariano Grossi", n=1), sighting("Rafael Grossi", n=2),
+           sighting("Р.Гросси", known=False, n=3), sighting("Ю.Бланар", n=4),
+           sighting("Juraj Blanár", n=5)], tallies)
+    canonical = _canonical_keys(tallies)
+    directory = build_directory(tallies, taken=set())
+    assert len(directory) > 50 and len(canonical) > len(directory)
+    for key, entry in directory.entries.items():
+        assert entry.keys == tuple(sorted({k for k, c in canonical.items() if c == key}))
+    assert sorted(k for entry in directory.entries.values() for k in entry.keys) == \
+        sorted(tallies)

@@ -182,6 +182,12 @@ def build_directory(tallies: Tallies, taken: set[str]) -> FoundDirectory:
     groups: Tallies = {}
     for key, key_tally in tallies.items():
         groups.setdefault(canonical[key], KeyTally()).merge(key_tally)
+    # Each person's keys, gathered in one pass (not every key looked at for each person,
+    # which grew with the square of the people found: seconds at 100,000 documents while
+    # a rebuild's writer processes wait for the directory).
+    members: dict[tuple[str, ...], set[tuple[str, ...]]] = defaultdict(set)
+    for key, person in canonical.items():
+        members[person].add(key)
     entries: dict[tuple[str, ...], FoundEntry] = {}
     taken = set(taken)
     # Most mentioned first, so ids (name slugs, numbered when taken) stay put.
@@ -198,7 +204,7 @@ def build_directory(tallies: Tallies, taken: set[str]) -> FoundDirectory:
             key, entry_id, name, tuple(dict.fromkeys([name, *group.forms])),
             min(roles, key=lambda r: (-roles[r], r)) if roles else "",
             min(countries, key=lambda c: (-countries[c], c)) if countries else "",
-            tuple(sorted({k for k, c in canonical.items() if c == key})),
+            tuple(sorted(members[key])),
             group.count, group.first, group.last)
     return FoundDirectory(entries)
 
