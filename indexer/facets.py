@@ -274,6 +274,7 @@ class FacetTables:
             values = values[values >= 0]
         counts = np.bincount(values, minlength=len(table.terms))
         if in_groups is not None:
+            assert groups is not None
             # One (value, text) pair per text: a grouped document stands for its group,
             # a group counted once for each value one of its documents has (deduplicated
             # by one integer key each: a unique over 2-D rows was most of a cold search).
