@@ -60,6 +60,7 @@ import io
 import logging
 import os
 import pickle
+import struct
 import zlib
 from array import array
 from bisect import bisect_right
@@ -833,8 +834,18 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
                 continue  # passed over on its info alone
             passed = upto
         data = view[data_at:following]
-        block_ids, block_weights, block_values = pickle.loads(
-            zlib.decompress(data) if compression else data)
+        if compression:
+            data = memoryview(zlib.decompress(data))
+        fields = None
+        if encoded is None and n >= ARRAY_IDS_MIN:
+            try:
+                fields = _array_fields(data, n)
+            except (IndexError, struct.error):
+                fields = None  # not the shape looked for: unpickled below
+        if fields is not None:
+            (block_ids, block_weights), arrays = fields, True
+        else:
+            block_ids, block_weights, block_values = pickle.loads(data)
         if len(block_ids) != n:
             return None
         id_parts.append(block_ids)
@@ -880,9 +891,78 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
 def _as_numbers(part: Any, dtype: type) -> np.ndarray:
     """A block's ids or weights as a numpy array: an array's buffer as it is, else the
     items (a tuple, or a repeat of one weight)."""
+    if isinstance(part, np.ndarray):
+        return part
     if type(part) is array:
         return np.frombuffer(part, dtype=part.typecode)
     return np.fromiter(part, dtype=dtype)
+
+
+# How protocol 4 pickles a block's data (ids, weights, values) when its ids are an array:
+# PROTO 4, FRAME, the _array_reconstructor global, then (array, typecode, machine format,
+# the items' bytes) and REDUCE; the weights the same way after BINGETs of the memoized
+# globals (or N for all 1.0, or G and a float for all equal). _array_fields reads the
+# ids' and weights' bytes where they lie in the pickle, so a search that needs no
+# positions never unpickles the block's 128 position values (most of its loading time).
+_PICKLED_IDS_HEAD = (b"\x8c\x05array\x94\x8c\x14_array_reconstructor\x94\x93\x94"
+                     b"(\x8c\x05array\x94\x8c\x05array\x94\x93\x94\x8c\x01")
+_PICKLED_WEIGHTS_HEAD = b"h\x02(h\x05\x8c\x01f\x94K"
+_PICKLED_ARRAY_TAIL = b"\x94t\x94R\x94"
+# array's machine format codes (arraymodule.c) for the little-endian shapes written here.
+_ARRAY_FORMATS = {ord("H"): (2, "<u2"), ord("I"): (6, "<u4"), ord("L"): (6, "<u4")}
+_FLOAT32_LE_FORMAT = 14
+_BINFLOAT = struct.Struct(">d")
+
+
+def _array_fields(data: memoryview, n: int) -> tuple[np.ndarray, Any] | None:
+    """(id deltas, weights) of a block's pickled data without unpickling it: weights an
+    array of float32, None (all 1.0) or a float (all equal); None when the data is not
+    of that shape (the caller then unpickles it)."""
+    if len(data) < 80 or data[0] != 0x80 or data[1] != 4 or data[2] != 0x95:
+        return None
+    at = 11 + len(_PICKLED_IDS_HEAD)
+    if data[11:at] != _PICKLED_IDS_HEAD:
+        return None
+    shape = _ARRAY_FORMATS.get(data[at])
+    if shape is None or data[at + 1:at + 3] != b"\x94K" or data[at + 3] != shape[0]:
+        return None
+    found = _pickled_bytes(data, at + 4)
+    if found is None:
+        return None
+    items, at = found
+    ids = np.frombuffer(items, dtype=shape[1])
+    if len(ids) != n:
+        return None
+    op = data[at]
+    if op == ord("N"):
+        return ids, None
+    if op == ord("G"):
+        return ids, _BINFLOAT.unpack_from(data, at + 1)[0]
+    head = at + len(_PICKLED_WEIGHTS_HEAD)
+    if data[at:head] != _PICKLED_WEIGHTS_HEAD or data[head] != _FLOAT32_LE_FORMAT:
+        return None
+    found = _pickled_bytes(data, head + 1)
+    if found is None:
+        return None
+    weights = np.frombuffer(found[0], dtype="<f4")
+    return (ids, weights) if len(weights) == n else None
+
+
+def _pickled_bytes(data: memoryview, at: int) -> tuple[memoryview, int] | None:
+    """(the bytes, where the array's pickle ends) of a SHORT_BINBYTES or BINBYTES at
+    `at`, followed by the array's MEMOIZE, TUPLE, MEMOIZE, REDUCE, MEMOIZE."""
+    op = data[at]
+    if op == ord("C"):
+        start, length = at + 2, data[at + 1]
+    elif op == ord("B"):
+        start, length = at + 5, int.from_bytes(data[at + 1:at + 5], "little")
+    else:
+        return None
+    end = start + length
+    tail = end + len(_PICKLED_ARRAY_TAIL)
+    if data[end:tail] != _PICKLED_ARRAY_TAIL:
+        return None
+    return data[start:end], tail
 
 
 @functools.cache

@@ -417,7 +417,8 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
     """block_postings parses a whole list from one read: for every term of segments
     written by the bulk writer and by Whoosh's own (pickle 2, zlib-compressed blocks),
     it takes that path (never the fallback) and gives what Whoosh's matcher steps
-    through; with `within`, every posting of the documents asked for."""
+    through, with values and without; with `within`, every posting of the documents
+    asked for."""
     from whoosh.codec.whoosh3 import W3Codec
 
     from indexer.schema import build_schema
@@ -456,9 +457,44 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
             assert read[0].tolist() == ids
             assert read[1].tolist() == weights
             assert read[2] == values
+            # Without values, full blocks' ids and weights are read from the pickle's
+            # bytes (no unpickling): the same numbers.
+            plain = whoosh_adapter.block_postings(leaf.postings(fieldname, term), False)
+            assert plain is not None and plain[2] is None
+            assert plain[0].tolist() == ids and plain[1].tolist() == weights
             within = np.sort(rng.choice(ids, size=min(3, len(ids)), replace=False))
             part = whoosh_adapter.block_postings(leaf.postings(fieldname, term), True, within)
             assert part is not None
             assert set(within.tolist()) <= set(part[0].tolist()) <= set(ids)
         assert blocks > 100
         assert multi_block > 10  # lists of several blocks, which the one read walks
+
+
+def test_block_ids_and_weights_are_read_from_the_pickle_as_unpickling_reads_them() -> None:
+    """_array_fields finds a block's id and weight arrays in its protocol-4 pickle (the
+    shapes the bulk writer writes), and refuses every other shape rather than guess."""
+    import pickle
+    from array import array
+
+    values = tuple(bytes([i % 7]) * (i % 300) for i in range(200))  # short and long
+    for n in (16, 128, 200):
+        for ids in (whoosh_adapter.ids_array(list(range(1, n + 1))),
+                    whoosh_adapter.ids_array([70_000] + [3] * (n - 1))):
+            for weights in (None, 2.5, array("f", [float(i % 5) for i in range(n)])):
+                data = pickle.dumps((ids, weights, values[:n]), 4)
+                found = whoosh_adapter._array_fields(memoryview(data), n)
+                assert found is not None, (n, ids.typecode, weights)
+                assert found[0].tolist() == list(ids)
+                if isinstance(weights, array):
+                    assert found[1].tolist() == list(weights)
+                else:
+                    assert found[1] == weights
+                assert whoosh_adapter._array_fields(memoryview(data), n + 1) is None
+    refused = [
+        pickle.dumps((tuple(range(20)), None, ()), 4),  # a tuple of ids
+        pickle.dumps((array("H", range(20)), None, ()), 2),  # protocol 2
+        pickle.dumps((array("H", range(20)), (1.0, 2.0) * 10, ()), 4),  # tuple weights
+        pickle.dumps((array("l", range(20)), None, ()), 4),  # another typecode
+    ]
+    for data in refused:
+        assert whoosh_adapter._array_fields(memoryview(data), 20) is None
