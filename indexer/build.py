@@ -19,6 +19,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import takewhile
@@ -473,6 +474,39 @@ def _index_in_processes(
     return shares, directory
 
 
+def _run_alongside(work: Callable[[], None], parent_pid: int) -> None:
+    """The forked process of `_alongside`: `work`, then exit 0; dies with the rebuild."""
+    _die_with_parent(parent_pid)
+    work()
+
+
+@contextmanager
+def _alongside(work: Callable[[], None], failed: Callable[[], None]) -> Iterator[None]:
+    """Run `work` in a forked process while the block runs; after the block, wait for it.
+    `work` reports its own errors (it must not raise); if the process dies otherwise
+    (killed, out of memory), `failed` runs here. If the block raises, the process is
+    stopped first. Where fork is not available, `work` runs here before the block."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        work()
+        yield
+        return
+    context = multiprocessing.get_context("fork")
+    process = context.Process(target=_run_alongside, args=(work, os.getpid()), daemon=True)
+    process.start()
+    try:
+        yield
+    except BaseException:
+        process.terminate()
+        process.join()
+        raise
+    process.join()
+    if process.exitcode != 0:
+        logging.getLogger("communiques").warning(
+            "generation data not written (its process ended with %s); readers will build it",
+            process.exitcode)
+        failed()
+
+
 def _commit_segments(ix: Index, segments: list) -> None:
     """Make the segments the writer processes wrote the index's contents (one TOC write)."""
     whoosh_adapter.commit_segments(ix, segments)
@@ -513,14 +547,18 @@ def rebuild_index(
         _commit_segments(ix, [segment for share in shares for segment in share.segments])
         total = _verify(ix, archive.count(), "rebuild")
         # Before CURRENT switches: no reader ever opens this generation without its data.
-        _write_generation_data(generation, ix, lexicon=True)
-        # The found officials the new index names, before the state that makes it current
-        # (a changed state is how readers notice to reload them).
-        archive.replace_found(list(directory.entries.values()),
-                              [m for share in shares for m in share.mentions])
-        # Events (issue 11): versions and events need every communiqué's rows, which the
-        # writers stored; grouped here, before the state that makes the index current.
-        events_store.rebuild(archive)
+        # Written by a forked process meanwhile (the lexicon is seconds at 100,000
+        # documents), so the two cores share the work after the writers: this process
+        # stores the found officials and groups the events.
+        with _alongside(lambda: _write_generation_data(generation, ix, lexicon=True),
+                        lambda: gendata.withdraw(generation, ix.latest_generation())):
+            # The found officials the new index names, before the state that makes it
+            # current (a changed state is how readers notice to reload them).
+            archive.replace_found(list(directory.entries.values()),
+                                  [m for share in shares for m in share.mentions])
+            # Events (issue 11): versions and events need every communiqué's rows, which
+            # the writers stored; grouped here, before the state that makes it current.
+            events_store.rebuild(archive)
         home.write_state(generation, {"last_seq": last_seq, "entities": fingerprint,
                                       "events": events_store.EVENTS_VERSION})
     except BaseException:
