@@ -28,21 +28,27 @@ def facet_counts(request: SearchRequest, tables: FacetTables, matches: Matches,
     """Every facet's values and counts: selected values first, then the most frequent.
     With `groups` (versions collapsed, issue 11) a value counts texts, not communiqués."""
     base, selections, matching = matches.base, matches.selections, matches.matching
+    shown = [spec for spec in FACETS
+             # months drill down from a chosen year
+             if spec.name != "month" or "year" in request.filters or "month" in request.filters]
+    # Counts as if a facet's own selection were not applied (OR: what ticking another
+    # value adds); with AND, among the documents that have them all (what ticking
+    # another value would leave). The facets counted over every condition are counted
+    # together.
+    apart = {spec.name for spec in shown
+             if spec.name in selections and spec.name not in request.all_of}
+    counted = tables.count_many([spec.name for spec in shown if spec.name not in apart],
+                                matching, groups)
     facets = []
-    for spec in FACETS:
-        if spec.name == "month" and "year" not in request.filters \
-                and "month" not in request.filters:
-            continue  # months drill down from a chosen year
-        # Counts as if this facet's own selection were not applied (OR: what ticking
-        # another value adds); with AND, among the documents that have them all (what
-        # ticking another value would leave).
-        docs = matching
-        if spec.name in selections and spec.name not in request.all_of:
+    for spec in shown:
+        if spec.name in apart:
             docs = base.copy()
             for name, selected in selections.items():
                 if name != spec.name:
                     docs &= selected
-        counts = tables.count(spec.name, docs, groups)
+            counts = tables.count(spec.name, docs, groups)
+        else:
+            counts = counted[spec.name]
         if spec.name == "month" and "year" in request.filters:
             years = set(request.filters["year"])
             counts = {k: v for k, v in counts.items() if k[:4] in years}

@@ -102,6 +102,47 @@ def _plain(array: np.ndarray) -> np.ndarray:
     would make every result of an operation on it a memmap too)."""
     return array.view(np.ndarray)
 
+# Bytes a document's stacked single-valued facets take: one 64-bit integer.
+STACK_WIDTH = 8
+
+
+def _ungrouped_counts(table: _Facet, multi: bool, mask: np.ndarray) -> np.ndarray:
+    """Documents per value among the masked ones: one compress of the values, no
+    document numbers."""
+    if multi:
+        values = table.values[mask[table.docs]]
+    else:
+        values = table.values[mask]
+        values = values[values >= 0]
+    return np.bincount(values, minlength=len(table.terms))
+
+
+def _grouped_counts(table: _Facet, multi: bool, in_groups: np.ndarray,
+                    groups: np.ndarray) -> np.ndarray:
+    """Texts per value among the grouped documents of `in_groups`: a group counted once
+    for each value one of its documents has (deduplicated by one integer key each: a
+    unique over 2-D rows was most of a cold search)."""
+    if multi:
+        keep = in_groups[table.docs]
+        docs, values = table.docs[keep], table.values[keep]
+    else:
+        docs = np.flatnonzero(in_groups)
+        values = table.values[docs]
+        docs, values = docs[values >= 0], values[values >= 0]
+    if not len(values):
+        return np.zeros(len(table.terms), dtype=np.int64)
+    group = groups[docs]
+    width = int(group.max()) + 1
+    keys = np.unique(values.astype(np.int64) * width + group)
+    return np.bincount(keys // width, minlength=len(table.terms))
+
+
+def _named_counts(table: _Facet, counts: np.ndarray) -> dict[str, int]:
+    found = np.nonzero(counts)[0]
+    # Python ints from tolist(), not a numpy scalar per value (thousands of officials).
+    terms = table.terms
+    return dict(zip([terms[i] for i in found.tolist()], counts[found].tolist(), strict=True))
+
 
 class FacetTables:
     """Facet values, dates and ids of every document of one generation."""
@@ -253,47 +294,78 @@ class FacetTables:
         """Documents per value among the masked documents; with `groups` (each document's
         version group, -1 for none: events, issue 11), texts per value, a group counted
         once for each value one of its documents has (what ticking the value would list)."""
-        table = self._facets[facet]
-        if not table.terms:
-            return {}
-        multi = FACETS_BY_NAME[facet].multi
+        return self.count_many((facet,), mask, groups)[facet]
+
+    def count_many(self, facets: Sequence[str], mask: np.ndarray,
+                   groups: np.ndarray | None = None) -> dict[str, dict[str, int]]:
+        """`count` of several facets over one mask. The single-valued ones are counted
+        together: one compress of their stacked values and one bincount, where each alone
+        is a pass over every document (most of a cold search's facet work)."""
         in_groups = None
         if groups is not None:
             grouped = groups >= 0
             in_groups = mask & grouped
             if in_groups.any():
-                mask = mask & ~grouped
+                mask = mask & ~grouped  # grouped documents are counted per text below
             else:
                 in_groups = None
-        # Ungrouped documents hold a value once each: only their values are counted, one
-        # compress and no document numbers (eight facets a cold search).
-        if multi:
-            values = table.values[mask[table.docs]]
-        else:
-            values = table.values[mask]
-            values = values[values >= 0]
-        counts = np.bincount(values, minlength=len(table.terms))
-        if in_groups is not None:
-            assert groups is not None
-            # One (value, text) pair per text: a grouped document stands for its group,
-            # a group counted once for each value one of its documents has (deduplicated
-            # by one integer key each: a unique over 2-D rows was most of a cold search).
-            if multi:
-                keep = in_groups[table.docs]
-                docs, values = table.docs[keep], table.values[keep]
-            else:
-                docs = np.flatnonzero(in_groups)
-                values = table.values[docs]
-                docs, values = docs[values >= 0], values[values >= 0]
-            if len(values):
-                group = groups[docs]
-                width = int(group.max()) + 1
-                keys = np.unique(values.astype(np.int64) * width + group)
-                counts = counts + np.bincount(keys // width, minlength=len(table.terms))
-        found = np.nonzero(counts)[0]
-        # Python ints from tolist(), not a numpy scalar per value (thousands of officials).
-        terms = table.terms
-        return dict(zip([terms[i] for i in found.tolist()], counts[found].tolist(), strict=True))
+        counts: dict[str, np.ndarray] = {}
+        stacked = [f for f in facets if f in self._stack_offsets()[0]]
+        if len(stacked) > 1:
+            names, offsets, stack = self._stack()
+            together = self._stacked_counts(stack, mask)
+            for name in stacked:
+                at = names.index(name)
+                # Slot 0 of each facet's share is "no value" (-1 shifted by one).
+                start = int(offsets[at]) + 1
+                counts[name] = together[start:start + len(self._facets[name].terms)]
+        for name in facets:
+            table = self._facets[name]
+            if name not in counts:
+                counts[name] = _ungrouped_counts(table, FACETS_BY_NAME[name].multi, mask)
+            if in_groups is not None and table.terms:
+                assert groups is not None
+                counts[name] = counts[name] + _grouped_counts(
+                    table, FACETS_BY_NAME[name].multi, in_groups, groups)
+        return {name: _named_counts(self._facets[name], counts[name]) for name in facets}
+
+    def _stack_offsets(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """The single-valued facets counted together and where each one's counts start
+        (slot 0 of each: no value). Month, counted only under a chosen year, stays apart;
+        so do all when they would not fit STACK_WIDTH bytes a document."""
+        names = tuple(spec.name for spec in FACETS if not spec.multi and spec.name != "month")
+        offsets = np.cumsum([0, *(len(self._facets[name].terms) + 1 for name in names)])
+        if len(names) > STACK_WIDTH or offsets[-1] >= 1 << 8:  # 255: the padding's slot
+            return (), np.zeros(1, dtype=np.int64)
+        return names, offsets
+
+    def _stack(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        """(names, offsets, the stacked values): each document's single-valued facets as
+        one row of STACK_WIDTH bytes (its values shifted to their facet's slots, the rest
+        the padding's slot 255), read as one 64-bit integer per document. Made on first
+        use; a generation's own (the size of one int64 column), not mapped."""
+        made = self.__dict__.get("_stacked")
+        if made is None:
+            names, offsets = self._stack_offsets()
+            rows = np.full((self.size, STACK_WIDTH), 255, dtype=np.uint8)
+            for column, name in enumerate(names):
+                rows[:, column] = self._facets[name].values + 1 + offsets[column]
+            made = self._stacked = (names, offsets, rows.view(np.uint64).ravel())
+        return made
+
+    def _stacked_counts(self, stack: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Slot counts of the stacked facets among the masked documents. When more than
+        half are masked, every document's counts less the unmasked ones' are counted:
+        the fewer documents, the less work."""
+        def counted(documents: np.ndarray) -> np.ndarray:
+            return np.bincount(stack[documents].view(np.uint8), minlength=1 << 8)
+
+        if 2 * int(np.count_nonzero(mask)) <= self.size:
+            return counted(mask)
+        everyone = self.__dict__.get("_all_slots")
+        if everyone is None:
+            everyone = self._all_slots = np.bincount(stack.view(np.uint8), minlength=1 << 8)
+        return everyone - counted(~mask)
 
     def values_of(self, facet: str) -> np.ndarray:
         """A single-valued facet's value number for each document (-1: none)."""
