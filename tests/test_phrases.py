@@ -186,6 +186,12 @@ def test_positions_decode_as_whoosh_does_in_every_path(searcher) -> None:
     lists = [sorted(rng.sample(range(5000), rng.choice([1, 2, 5, 9, 30, 200])))
              for _ in range(300)]
     lists += [list(range(0, 60, 3)), [300, 301, 302], list(range(20)), [70_000]]
+    # The strided shapes (all one-byte gaps; a two-byte first then one-byte gaps) and
+    # their near misses: a two-byte gap later, a four-byte first, gaps whose byte is an
+    # opcode's ("K" 75, "M" 77, "J" 74), one position of each width.
+    lists += [[5], [255], [256], [65_535], [65_536], [4, 79, 154], [256, 331, 406],
+              [300, 301, 600], [40, 300, 301], [70_000, 70_001], [1000, 1074, 1151, 1225],
+              [75, 152, 229], [300, 375, 452, 526]]
     values = [Positions().encode(p) for p in lists]
     at = np.array(sorted(rng.sample(range(len(values)), 200)))
     expected = [fmt.decode_positions(values[i]) for i in at.tolist()]
