@@ -310,10 +310,13 @@ class FacetTables:
             else:
                 in_groups = None
         counts: dict[str, np.ndarray] = {}
+        # Over half the documents masked, every document's counts less the unmasked
+        # ones' are counted: the fewer documents, the less work.
+        dense = 2 * int(np.count_nonzero(mask)) > self.size
         stacked = [f for f in facets if f in self._stack_offsets()[0]]
         if len(stacked) > 1:
             names, offsets, stack = self._stack()
-            together = self._stacked_counts(stack, mask)
+            together = self._stacked_counts(stack, mask, dense)
             for name in stacked:
                 at = names.index(name)
                 # Slot 0 of each facet's share is "no value" (-1 shifted by one).
@@ -322,7 +325,12 @@ class FacetTables:
         for name in facets:
             table = self._facets[name]
             if name not in counts:
-                counts[name] = _ungrouped_counts(table, FACETS_BY_NAME[name].multi, mask)
+                multi = FACETS_BY_NAME[name].multi
+                if dense:
+                    counts[name] = self._everyones_counts(name) - \
+                        _ungrouped_counts(table, multi, ~mask)
+                else:
+                    counts[name] = _ungrouped_counts(table, multi, mask)
             if in_groups is not None and table.terms:
                 assert groups is not None
                 counts[name] = counts[name] + _grouped_counts(
@@ -353,19 +361,28 @@ class FacetTables:
             made = self._stacked = (names, offsets, rows.view(np.uint64).ravel())
         return made
 
-    def _stacked_counts(self, stack: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Slot counts of the stacked facets among the masked documents. When more than
-        half are masked, every document's counts less the unmasked ones' are counted:
-        the fewer documents, the less work."""
+    def _stacked_counts(self, stack: np.ndarray, mask: np.ndarray, dense: bool
+                        ) -> np.ndarray:
+        """Slot counts of the stacked facets among the masked documents (`dense`: more
+        than half of them, counted as every document's less the unmasked ones')."""
         def counted(documents: np.ndarray) -> np.ndarray:
             return np.bincount(stack[documents].view(np.uint8), minlength=1 << 8)
 
-        if 2 * int(np.count_nonzero(mask)) <= self.size:
+        if not dense:
             return counted(mask)
         everyone = self.__dict__.get("_all_slots")
         if everyone is None:
             everyone = self._all_slots = np.bincount(stack.view(np.uint8), minlength=1 << 8)
         return everyone - counted(~mask)
+
+    def _everyones_counts(self, facet: str) -> np.ndarray:
+        """A facet's count of each value over every document (live or not), made once."""
+        made = self.__dict__.setdefault("_everyones", {})
+        counts = made.get(facet)
+        if counts is None:
+            counts = made[facet] = _ungrouped_counts(
+                self._facets[facet], FACETS_BY_NAME[facet].multi, np.ones(self.size, bool))
+        return counts
 
     def values_of(self, facet: str) -> np.ndarray:
         """A single-valued facet's value number for each document (-1: none)."""
