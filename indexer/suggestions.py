@@ -17,6 +17,9 @@ import logging
 import os
 import re
 import shutil
+import signal
+import stat
+import tempfile
 import threading
 import time
 import uuid
@@ -377,6 +380,75 @@ class LexiconUnavailable(Exception):
     """A lexicon build gave up (too slow, too big, or superseded)."""
 
 
+def _close_sockets() -> None:
+    """In a forked child: close the parent's sockets (a web server's listening socket
+    held open by the child would keep a restarted server from binding its port)."""
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: nothing known to close
+        return
+    for descriptor in descriptors:
+        try:
+            if stat.S_ISSOCK(os.fstat(descriptor).st_mode):
+                os.close(descriptor)
+        except OSError:
+            pass
+
+
+_APART = {"built": "apart"}  # the signature of a lexicon a forked child wrote
+_GAVE_UP = 3  # a child's exit status: LexiconUnavailable (its reason in a file)
+
+
+def build_apart(reader: Any, deadline: float, max_terms: int,
+                stop: Callable[[], bool]) -> Lexicon:
+    """The lexicon of `reader`, read by a forked child process that writes it as the
+    writer's files (in a temporary directory), then mapped: the same answers as
+    `Lexicon.from_reader`, but what reading the terms allocates (about 20 MB at 100,000
+    communiqués, which a web worker would keep as RSS though it frees it) lives and dies
+    in the child. Where a process cannot fork, it is built here.
+
+    Raises LexiconUnavailable as `from_reader` does; `stop()` is asked here, and a child
+    no longer wanted is killed."""
+    if not hasattr(os, "fork"):
+        return Lexicon.from_reader(reader, deadline, max_terms, stop)
+    directory = Path(tempfile.mkdtemp(prefix="communiques-lexicon-"))
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: nothing but reading, writing and leaving
+            status = 1
+            try:
+                _close_sockets()
+                os.nice(10)  # background work: the server's requests come first
+                write_lexicon(directory, Lexicon.from_reader(reader, deadline, max_terms),
+                              _APART)
+                status = 0
+            except LexiconUnavailable as exc:
+                (directory / "unavailable").write_text(str(exc))
+                status = _GAVE_UP
+            finally:
+                os._exit(status)  # no cleanup of the parent's state (threads, handlers)
+        while True:
+            done, wait_status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if stop():
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise LexiconUnavailable("no longer wanted")
+            time.sleep(0.02)
+        status = os.waitstatus_to_exitcode(wait_status)
+        if status == _GAVE_UP:
+            raise LexiconUnavailable((directory / "unavailable").read_text())
+        lexicon = open_lexicon(directory, _APART) if status == 0 else None
+        if lexicon is None:  # the child failed (or wrote what cannot be mapped)
+            log.warning("did-you-mean lexicon not built apart (status %s): building it here",
+                        status)
+            return Lexicon.from_reader(reader, deadline, max_terms, stop)
+        return lexicon  # mapped: the files can go, the mapping stays
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 ReaderOpener = Callable[[], AbstractContextManager[Any]]
 
 
@@ -488,8 +560,8 @@ class LexiconCache:
                     log.info("did-you-mean lexicon of %s mapped: %d terms", key,
                              len(mapped.folded))
                     return mapped, ""
-                lexicon = Lexicon.from_reader(reader, started + self.build_limit,
-                                              self.max_terms, superseded)
+                lexicon = build_apart(reader, started + self.build_limit, self.max_terms,
+                                      superseded)
         except LexiconUnavailable as exc:
             if not superseded():
                 log.warning("did-you-mean lexicon of %s: %s; registry-only suggestions",

@@ -5,7 +5,11 @@ never used when it does not describe the index the worker has open."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +22,9 @@ from indexer.suggestions import (
     LEXICON_DIR,
     Lexicon,
     LexiconCache,
+    LexiconUnavailable,
     MappedLexicon,
+    build_apart,
     suggestions,
     write_lexicon,
 )
@@ -88,6 +94,94 @@ def test_the_mapped_lexicon_suggests_what_the_built_one_does(generation) -> None
     assert offered > len(queries) // 2  # the queries do ask for corrections
 
 
+def test_a_lexicon_built_apart_answers_as_one_built_here(generation) -> None:
+    """A worker's own lexicon is read by a forked child and mapped from its files: the
+    same terms, counts, spellings, near terms and suggestions, and no file left."""
+    directory, toc, index = generation
+    leftovers = set(Path(tempfile.gettempdir()).glob("communiques-lexicon-*"))
+    with index.reader() as reader:
+        built = Lexicon.from_reader(reader)
+        apart = build_apart(reader, time.monotonic() + 120, 3_000_000, lambda: False)
+    assert isinstance(apart, MappedLexicon)
+    assert set(Path(tempfile.gettempdir()).glob("communiques-lexicon-*")) == leftovers
+    assert dict(apart.folded) == dict(built.folded)
+    assert dict(apart.exact) == dict(built.exact)
+    for term in built.spellings:
+        for cyrillic in (False, True):
+            assert apart.spellings_in(term, cyrillic) == built.spellings_in(term, cyrillic)
+    officials = list(OfficialsRegistry.load().by_id.values())
+    for word in sorted(t for t in built.exact if len(t) >= 6)[::9]:
+        assert apart.near(word, 2) == built.near(word, 2)
+        for q in misspelt(word):
+            assert suggestions(q, apart, officials, time_limit=None) == \
+                suggestions(q, built, officials, time_limit=None), q
+
+
+def test_a_lexicon_built_apart_gives_up_as_one_built_here_would(generation) -> None:
+    directory, toc, index = generation
+    with index.reader() as reader:
+        with pytest.raises(LexiconUnavailable, match="over 10 terms"):
+            build_apart(reader, time.monotonic() + 120, 10, lambda: False)
+        with pytest.raises(LexiconUnavailable, match="not read in time"):
+            build_apart(reader, time.monotonic() - 1, 3_000_000, lambda: False)
+        with pytest.raises(LexiconUnavailable, match="no longer wanted"):
+            build_apart(reader, time.monotonic() + 120, 3_000_000, lambda: True)
+
+
+class _Info:
+    def doc_frequency(self) -> int:
+        return 2
+
+
+class _Leaf:
+    def iter_field(self, name: str):
+        yield ("a\x00b" if name.endswith("exact") else "ab"), _Info()
+
+
+class _Reader:
+    def leaf_readers(self):
+        return [(_Leaf(), 0)]
+
+
+def test_a_lexicon_the_files_cannot_hold_is_built_here() -> None:
+    # A term with a NUL character: the child cannot write it, so it is built in-process.
+    lexicon = build_apart(_Reader(), time.monotonic() + 60, 100, lambda: False)
+    assert type(lexicon) is Lexicon and dict(lexicon.exact) == {"a\x00b": 2}
+
+
+class _SocketWatcher(_Reader):
+    """A reader whose one term says whether a socket is open where it reads."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+
+    def leaf_readers(self):
+        watcher = self
+
+        class Leaf:
+            def iter_field(self, name: str):
+                try:
+                    os.fstat(watcher.descriptor)
+                    yield "socketopen", _Info()
+                except OSError:
+                    yield "socketclosed", _Info()
+
+        return [(Leaf(), 0)]
+
+
+def test_a_lexicon_child_holds_none_of_the_server_s_sockets() -> None:
+    # A child holding a web server's listening socket would keep a restarted server
+    # from binding its port while it reads.
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        here = Lexicon.from_reader(_SocketWatcher(listening.fileno()))
+        apart = build_apart(_SocketWatcher(listening.fileno()), time.monotonic() + 60, 100,
+                            lambda: False)
+    assert "socketopen" in here.folded
+    assert isinstance(apart, MappedLexicon) and "socketclosed" in apart.folded
+
+
 def test_stale_damaged_or_missing_lexicon_is_not_used(generation, tmp_path) -> None:
     directory, toc, index = generation
     copy = tmp_path / "generation"
@@ -124,7 +218,8 @@ def test_a_worker_maps_the_lexicon_and_builds_one_when_it_cannot(generation,
     assert cache.get(("elsewhere", toc), index.reader) is None  # asked: built off-path
     assert cache.wait_idle(120)
     assert cache.builds == 1 and cache.mapped == 0  # no data there: built
-    assert type(cache.get(("elsewhere", toc), index.reader)) is Lexicon
+    # ...by a forked child, whose files it maps (build_apart).
+    assert isinstance(cache.get(("elsewhere", toc), index.reader), MappedLexicon)
     cache.get((str(directory), toc), index.reader)
     assert cache.wait_idle(120)
     assert cache.builds == 2 and cache.mapped == 1
@@ -178,5 +273,5 @@ def test_a_rebuild_writes_the_lexicon_and_an_update_leaves_it_to_the_workers(tmp
     cache = LexiconCache()
     cache.get((str(key[0]), key[1]), index.reader)
     assert cache.wait_idle(120)
-    assert cache.builds == 1 and cache.mapped == 0
-    assert type(cache.get((str(key[0]), key[1]), index.reader)) is Lexicon
+    assert cache.builds == 1 and cache.mapped == 0  # built (apart), not the writer's files
+    assert isinstance(cache.get((str(key[0]), key[1]), index.reader), MappedLexicon)
