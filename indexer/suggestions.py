@@ -12,6 +12,7 @@ distance (rapidfuzz), and ranked by distance, then by how many documents use the
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -399,19 +400,37 @@ _APART = {"built": "apart"}  # the signature of a lexicon a forked child wrote
 _GAVE_UP = 3  # a child's exit status: LexiconUnavailable (its reason in a file)
 
 
+# Children reading a lexicon now, with their directories: ended with this process.
+_CHILDREN: dict[int, Path] = {}
+
+
+@atexit.register
+def _end_children() -> None:
+    """A worker stopping (a restart, a shutdown) kills its lexicon children and removes
+    their files: nothing would map or remove them after it."""
+    for pid, directory in list(_CHILDREN.items()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def build_apart(reader: Any, deadline: float, max_terms: int,
                 stop: Callable[[], bool]) -> Lexicon:
     """The lexicon of `reader`, read by a forked child process that writes it as the
     writer's files (in a temporary directory), then mapped: the same answers as
     `Lexicon.from_reader`, but what reading the terms allocates (about 20 MB at 100,000
     communiqués, which a web worker would keep as RSS though it frees it) lives and dies
-    in the child. Where a process cannot fork, it is built here.
+    in the child. Where a process cannot fork, or the child fails, it is built here.
 
-    Raises LexiconUnavailable as `from_reader` does; `stop()` is asked here, and a child
-    no longer wanted is killed."""
+    Raises LexiconUnavailable as `from_reader` does (and for a child killed by a signal);
+    `stop()` is asked here, and a child no longer wanted is killed."""
     if not hasattr(os, "fork"):
         return Lexicon.from_reader(reader, deadline, max_terms, stop)
     directory = Path(tempfile.mkdtemp(prefix="communiques-lexicon-"))
+    parent = os.getpid()
+    pid = 0
     try:
         pid = os.fork()
         if pid == 0:  # the child: nothing but reading, writing and leaving
@@ -426,7 +445,10 @@ def build_apart(reader: Any, deadline: float, max_terms: int,
                 (directory / "unavailable").write_text(str(exc))
                 status = _GAVE_UP
             finally:
+                if os.getppid() != parent:  # the worker is gone (SIGKILL): no one maps
+                    shutil.rmtree(directory, ignore_errors=True)
                 os._exit(status)  # no cleanup of the parent's state (threads, handlers)
+        _CHILDREN[pid] = directory
         while True:
             done, wait_status = os.waitpid(pid, os.WNOHANG)
             if done:
@@ -437,6 +459,8 @@ def build_apart(reader: Any, deadline: float, max_terms: int,
                 raise LexiconUnavailable("no longer wanted")
             time.sleep(0.02)
         status = os.waitstatus_to_exitcode(wait_status)
+        if status < 0:  # killed (the OOM killer, an operator, this process ending)
+            raise LexiconUnavailable(f"reading stopped by signal {-status}")
         if status == _GAVE_UP:
             raise LexiconUnavailable((directory / "unavailable").read_text())
         lexicon = open_lexicon(directory, _APART) if status == 0 else None
@@ -446,6 +470,7 @@ def build_apart(reader: Any, deadline: float, max_terms: int,
             return Lexicon.from_reader(reader, deadline, max_terms, stop)
         return lexicon  # mapped: the files can go, the mapping stays
     finally:
+        _CHILDREN.pop(pid, None)
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -180,6 +181,71 @@ def test_a_lexicon_child_holds_none_of_the_server_s_sockets() -> None:
                             lambda: False)
     assert "socketopen" in here.folded
     assert isinstance(apart, MappedLexicon) and "socketclosed" in apart.folded
+
+
+class _Slow(_Reader):
+    """A reader that takes `seconds` over its one term."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def leaf_readers(self):
+        seconds = self.seconds
+
+        class Leaf:
+            def iter_field(self, name: str):
+                time.sleep(seconds)
+                yield "slow", _Info()
+
+        return [(Leaf(), 0)]
+
+
+def test_a_stopping_worker_ends_its_lexicon_child_and_removes_its_files(
+        tmp_path, monkeypatch) -> None:
+    from indexer import suggestions as module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    failures: list[Exception] = []
+
+    def build() -> None:
+        try:
+            build_apart(_Slow(60), time.monotonic() + 120, 100, lambda: False)
+        except LexiconUnavailable as exc:
+            failures.append(exc)
+
+    builder = threading.Thread(target=build)
+    builder.start()
+    end = time.monotonic() + 30
+    while not module._CHILDREN and time.monotonic() < end:
+        time.sleep(0.01)
+    assert module._CHILDREN and list(tmp_path.glob("communiques-lexicon-*"))
+    module._end_children()  # what the worker's exit runs (atexit)
+    builder.join(timeout=30)
+    assert not builder.is_alive()
+    assert len(failures) == 1 and "signal" in str(failures[0])
+    assert not list(tmp_path.glob("communiques-lexicon-*")) and not module._CHILDREN
+
+
+def test_an_orphaned_lexicon_child_removes_its_files(tmp_path, monkeypatch) -> None:
+    """A worker killed outright (SIGKILL: no exit handlers) leaves its child reading;
+    the child, finding itself orphaned, removes what it wrote."""
+    from indexer import suggestions as module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    worker = os.fork()
+    if worker == 0:  # a worker that starts a build, then dies without any cleanup
+        threading.Thread(target=build_apart, daemon=True, args=(
+            _Slow(1.5), time.monotonic() + 120, 100, lambda: False)).start()
+        end = time.monotonic() + 30
+        while not module._CHILDREN and time.monotonic() < end:  # the child is forked
+            time.sleep(0.01)
+        os._exit(0)
+    os.waitpid(worker, 0)
+    assert list(tmp_path.glob("communiques-lexicon-*"))  # the child is still reading
+    end = time.monotonic() + 60
+    while list(tmp_path.glob("communiques-lexicon-*")) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not list(tmp_path.glob("communiques-lexicon-*"))
 
 
 def test_stale_damaged_or_missing_lexicon_is_not_used(generation, tmp_path) -> None:
