@@ -828,12 +828,13 @@ def update_index(
             deletions()
 
             def new_sink() -> Any:
-                if whoosh_adapter.FAST_PATHS:
-                    return BulkSegmentWriter(ix, locked=False, compound=False)
-                return _WhooshUpdates(writer)
+                sinks[:] = [BulkSegmentWriter(ix, locked=False, compound=False)
+                            if whoosh_adapter.FAST_PATHS else _WhooshUpdates(writer)]
+                return sinks[0]
 
             parts = [_update_part(lambda: archive.changes_since(last_seq), new_sink,
                                   extractor, directory_for, progress)]
+            sinks.clear()  # its segments are written
         # Events (issue 11): the updated communiqués' rows, then what they touched
         # (before and after) regrouped; done before the commit, so no search of the new
         # generation reads versions older than it.

@@ -148,12 +148,12 @@ def test_large_updates_are_cut_into_segments_within_the_memory_setting(
 
 def _fail_in_writer(monkeypatch, communique_id: str, how: str) -> None:
     """Make the writer process that writes `communique_id` fail or die there (forked
-    processes inherit the patched module)."""
+    processes inherit the patched module); with how="one", the updating process itself."""
     real = build.document_for
     parent = os.getpid()
 
     def document_for(record, entities):
-        if record.id == communique_id and os.getpid() != parent:
+        if record.id == communique_id and (os.getpid() != parent or how == "one"):
             if how == "killed":
                 os.kill(os.getpid(), signal.SIGKILL)
             raise OSError("disk full")
@@ -163,7 +163,7 @@ def _fail_in_writer(monkeypatch, communique_id: str, how: str) -> None:
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one writer on one core")
-@pytest.mark.parametrize("how", ["failed", "killed"])
+@pytest.mark.parametrize("how", ["failed", "killed", "one"])
 def test_a_writer_process_that_fails_or_dies_leaves_the_previous_index(
         base, tmp_path, monkeypatch, how: str) -> None:
     data, update = base
@@ -176,9 +176,10 @@ def test_a_writer_process_that_fails_or_dies_leaves_the_previous_index(
     derived = _derived(data)
     # The second writer's part: the first has written its segment by then, or is writing.
     _fail_in_writer(monkeypatch, update[-5].id, how)
-    message = "writer process died" if how == "killed" else "writer process failed: OSError"
-    with pytest.raises(IndexingError, match=message):
-        _update(data, update, monkeypatch, processes=True)
+    messages = {"killed": "writer process died", "failed": "writer process failed: OSError",
+                "one": "disk full"}
+    with pytest.raises((IndexingError, OSError), match=messages[how]):
+        _update(data, update, monkeypatch, processes=how != "one")
     # Nothing committed: the same index, generation data, state and derived rows.
     assert IndexHome(data).current_dir() == generation
     assert IndexHome.read_state(generation) == state
