@@ -18,6 +18,7 @@ instead: a rebuild then runs in one process, slower, and makes the same index.
 from __future__ import annotations
 
 import itertools
+import struct
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -87,6 +88,9 @@ class _Postings:
 
 # Distinct words a text field remembers the term number of (about 100 bytes each).
 WORDS_KEPT = 250_000
+# A FastText field given the same text as the field named like it with this suffix is
+# added together with it (_PairedNumbers).
+PAIRED_SUFFIX = "_exact"
 
 
 class _WordNumbers(dict):
@@ -113,6 +117,39 @@ class TermChunk:
     docnums: np.ndarray
     weights: np.ndarray
     values: list[bytes]
+
+
+class _PairedNumbers(dict):
+    """Word as written -> its term numbers in two FastText fields given the same text
+    (title and title_exact, body and body_exact), packed as two native ints: one look-up
+    a word for both fields instead of one in each field's dict."""
+
+    def __init__(self, first: _TextTokens, second: _TextTokens) -> None:
+        super().__init__()
+        self.first = first
+        self.second = second
+
+    def __missing__(self, word: str) -> bytes:
+        packed = self[word] = _PAIR.pack(self.first.numbers[self.first.term_of(word)],
+                                         self.second.numbers[self.second.term_of(word)])
+        return packed
+
+    def add(self, docnum: int, text: str) -> int:
+        """Add a text to both fields (as each field's `add` would); its number of words."""
+        both = array("i")
+        both.frombytes(b"".join(map(self.__getitem__, _words(text))))
+        if len(self) > WORDS_KEPT:
+            self.clear()  # a cache, as _TextTokens.word_numbers
+        count = len(both) // 2
+        if count:
+            for tokens, part in ((self.first, both[0::2]), (self.second, both[1::2])):
+                tokens.tokens.extend(part)
+                tokens.docnums.append(docnum)
+                tokens.counts.append(count)
+        return count
+
+
+_PAIR = struct.Struct("ii")
 
 
 class _TextTokens:
@@ -299,6 +336,7 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
         # Field -> term -> postings, for fields other than FastText ones.
         self._terms: dict[str, dict[bytes, _Postings]] = {}
         self._texts: dict[str, _TextTokens] = {}
+        self._pairs: dict[str, _PairedNumbers] = {}
         self._analysed: dict[tuple[int, Any], list] = {}
         # Per field, each document's length as the length column will give it back.
         self._lengths: dict[str, array] = {}
@@ -307,6 +345,7 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
     def add_document(self, **fields: Any) -> None:
         schema = self.schema
         docnum = self.begin_document()
+        paired: dict[str, int] = {}  # a field added with its pair: its number of words
         for fieldname in sorted(fields):
             value = fields[fieldname]
             if value is None or fieldname.startswith("_"):
@@ -314,11 +353,19 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
             field = schema[fieldname]
             length = 0
             if field.indexed:
-                if isinstance(field, FastText) and isinstance(value, str):
-                    text = self._texts.get(fieldname)
-                    if text is None:
-                        text = self._texts[fieldname] = _TextTokens(field)
-                    length = text.add(docnum, value)
+                if fieldname in paired:
+                    length = paired.pop(fieldname)
+                    self.postings_count += length
+                elif isinstance(field, FastText) and isinstance(value, str):
+                    text: str = value
+                    partner = fieldname + PAIRED_SUFFIX
+                    if fields.get(partner) is text and partner in schema.names() \
+                            and isinstance(schema[partner], FastText):
+                        # The same text in its exact field, which sorts right after it.
+                        length = paired[partner] = self._pair(fieldname, partner).add(
+                            docnum, text)
+                    else:
+                        length = self._text(fieldname).add(docnum, text)
                     self.postings_count += length
                 else:
                     terms = self._terms.get(fieldname)
@@ -336,6 +383,19 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
             if column:
                 self.store_column(fieldname, column, field.to_column_value(value))
         self.end_document()
+
+    def _text(self, fieldname: str) -> _TextTokens:
+        text = self._texts.get(fieldname)
+        if text is None:
+            text = self._texts[fieldname] = _TextTokens(self.schema[fieldname])
+        return text
+
+    def _pair(self, fieldname: str, partner: str) -> _PairedNumbers:
+        pair = self._pairs.get(fieldname)
+        if pair is None:
+            pair = self._pairs[fieldname] = _PairedNumbers(self._text(fieldname),
+                                                           self._text(partner))
+        return pair
 
     def _add_terms(self, terms: dict, field: Any, value: Any, docnum: int) -> int:
         """Any other field's postings, as the field's `index` gives them."""

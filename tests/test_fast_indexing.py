@@ -72,11 +72,19 @@ def test_bulk_segment_writer_writes_the_index_whooshs_writer_writes(
 
     if value_chunk:
         monkeypatch.setattr(segments, "VALUE_CHUNK", value_chunk)
+        # The remembered word numbers (of a field, of a field and its exact field added
+        # together) cleared every few hundred words.
+        monkeypatch.setattr(segments, "WORDS_KEPT", 300)
 
     extractor = extractor_for(None)
     documents = [document_for(r, extractor.extract(r)) for r in generate(400)]
     del documents[7]["date"]  # a document without a date, and one without officials
     documents[9]["official"] = ""
+    # Exact fields given other texts than their folded ones (each then added apart),
+    # and a field whose exact field is missing.
+    documents[11]["body_exact"] = documents[11]["body"].upper()
+    documents[12]["title_exact"] = "".join(reversed(documents[12]["title"]))
+    del documents[13]["body_exact"]
     readers = []
     for name, writer_class in (("whoosh", SegmentWriter), ("bulk", BulkSegmentWriter)):
         (tmp_path / name).mkdir()
