@@ -16,6 +16,7 @@ from indexer.events.encounters import Encounter, EncounterReader, Participant
 from indexer.events.grouping import Event, Sighting, group
 from indexer.events.store import stable_ids
 from indexer.events.versions import document_key, link_versions
+from indexer.paging import Ranking
 from indexer.request import SearchRequest
 from scrapers.record import Communique, communique_id
 
@@ -420,7 +421,8 @@ def test_collapsing_keeps_one_document_per_group() -> None:
     # Date order: the group's lead when it matches, else the next version that does.
     assert tables.collapse(matching, None).tolist() == [False, True, False, True, True]
     # Relevance: the best ranked version of each group.
-    ranking = (np.array([0, 4, 1, 3]), np.array([4.0, 3.0, 2.0, 1.0]))
+    # (Best first: 0, 4, 1, 3.)
+    ranking = Ranking(np.array([0, 1, 3, 4]), np.array([4.0, 2.0, 1.0, 3.0]))
     assert tables.collapse(matching, ranking).tolist() == [True, False, False, True, True]
     nothing_grouped = np.array([False, False, False, False, True])
     assert tables.collapse(nothing_grouped, None).tolist() == nothing_grouped.tolist()
