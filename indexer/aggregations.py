@@ -93,14 +93,24 @@ def histogram(tables: FacetTables, mask: np.ndarray,
     dated = mask & tables.dated
     if not dated.any():
         return [], "year"
-    ordinals = tables.ordinal[dated]
-    first = date.fromordinal(int(ordinals.min()))
-    last = date.fromordinal(int(ordinals.max()))
+    dated_years = tables.year[dated]
+    first_year, last_year = int(dated_years.min()), int(dated_years.max())
     if request.date_from:
-        first = min(first, request.date_from)
+        first_year = min(first_year, request.date_from.year)
     if request.date_to:
-        last = max(last, request.date_to)
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
+        last_year = max(last_year, request.date_to.year)
+    if last_year - first_year >= 4:  # over 36 months whatever the days: drawn by years
+        first, last = date(first_year, 1, 1), date(last_year, 12, 31)
+        months = MONTHLY_HISTOGRAM_MAX_MONTHS + 1
+    else:
+        ordinals = tables.ordinal[dated]
+        first = date.fromordinal(int(ordinals.min()))
+        last = date.fromordinal(int(ordinals.max()))
+        if request.date_from:
+            first = min(first, request.date_from)
+        if request.date_to:
+            last = max(last, request.date_to)
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
     if months <= MONTHLY_HISTOGRAM_MAX_MONTHS:
         base = (first.year - 1970) * 12 + first.month  # tables.month numbering
         counts = np.bincount(tables.month[dated] - base, minlength=months)
@@ -120,7 +130,7 @@ def histogram(tables: FacetTables, mask: np.ndarray,
                            HISTOGRAM_YEAR_BUCKETS[-1])
     origin = first.year - first.year % width
     buckets = (last.year - origin) // width + 1
-    counts = np.bincount((tables.year[dated] - origin) // width, minlength=buckets)
+    counts = np.bincount((dated_years - origin) // width, minlength=buckets)
     bars = []
     for index in range(buckets):
         low = max(1, origin + index * width)

@@ -229,3 +229,61 @@ def test_most_frequent_values_are_the_sorted_counts_first(counts: dict[str, int]
     # Many ties at the cut (counts 1-6): the top keeps the smallest values among them.
     expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
     assert most_frequent(counts, size) == expected
+
+
+def _expected_histogram(days: list, date_from, date_to) -> tuple[str, list[tuple[str, int]]]:
+    """The histogram worked out from the documents' days alone: months when the span
+    (with the asked-for range) is 36 months or fewer, else years (no span here needs
+    decades)."""
+    first, last = min(days), max(days)
+    first = min(first, date_from) if date_from else first
+    last = max(last, date_to) if date_to else last
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months <= 36:
+        keys = []
+        year, month = first.year, first.month
+        for _ in range(months):
+            keys.append(f"{year}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        counted = Counter(f"{d.year}-{d.month:02d}" for d in days)
+        return "month", [(k, counted[k]) for k in keys]
+    counted = Counter(str(d.year) for d in days)
+    return "year", [(str(y), counted[str(y)]) for y in range(first.year, last.year + 1)]
+
+
+def test_the_histogram_is_what_the_documents_days_give(crawled_app) -> None:
+    """Random sets of the fixtures' communiqués and asked-for ranges, across the
+    boundary of 36 months: the interval, the bars and their counts."""
+    import random
+    from datetime import date
+
+    import numpy as np
+
+    from indexer.aggregations import histogram
+    from indexer.search import SearchRequest
+
+    service = crawled_app.extensions["search"]
+    tables = service.generations.current()[0].tables
+    dated = np.flatnonzero(tables.dated & tables.live)
+    assert len(dated) > 20
+    rng = random.Random(11)
+    seen = set()
+    for _ in range(300):
+        chosen = rng.sample(dated.tolist(), rng.choice([1, 2, 3, 8]))
+        mask = np.zeros(tables.size, dtype=bool)
+        mask[chosen] = True
+        days = [tables.day(d) for d in chosen]
+        date_from = date_to = None
+        if rng.random() < 0.3:
+            date_from = date(rng.randint(2005, 2025), rng.randint(1, 12), 1)
+        if rng.random() < 0.3:
+            date_to = date(rng.randint(2005, 2026), rng.randint(1, 12), 28)
+        if date_from and date_to and date_from > date_to:
+            date_from, date_to = date_to, date_from
+        request = SearchRequest(date_from=date_from, date_to=date_to)
+        bars, interval = histogram(tables, mask, request)
+        expected_interval, expected_bars = _expected_histogram(days, date_from, date_to)
+        assert interval == expected_interval
+        assert [(b.key, b.count) for b in bars] == expected_bars
+        seen.add(interval)
+    assert seen == {"month", "year"}
