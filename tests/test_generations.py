@@ -120,3 +120,28 @@ def test_no_index_yet_is_no_failed_warm_up(tmp_path: Path) -> None:
     app.extensions["search_warm_up"].join(timeout=60)
     assert app.extensions["search"].generations._generation is None
     assert app.test_client().get("/api/search?q=kosovo").status_code == 200
+
+
+def test_the_command_lines_writers_start_no_warm_up(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer command (index, update, crawl) reads nothing of the search side and forks
+    its writer processes with no warm-up thread running; a serving app starts one, once."""
+    from click.testing import CliRunner
+
+    import webapp
+    from webapp import create_app, start_warm_up
+    from webapp.cli import cli
+
+    warmed: list[object] = []
+    monkeypatch.setattr(webapp, "_warm", lambda service: warmed.append(service))
+    _store(tmp_path, range(3))
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "index"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert warmed == []
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True}, serving=False)
+    assert "search_warm_up" not in app.extensions
+    start_warm_up(app)
+    start_warm_up(app)
+    app.extensions["search_warm_up"].join(timeout=60)
+    assert warmed == [app.extensions["search"]]

@@ -58,8 +58,12 @@ def _malloc_trim() -> None:
     trim(0)
 
 
-def create_app(config: Mapping[str, object] | None = None) -> Flask:
-    """App factory: defaults, then COMMUNIQUES_* environment variables, then `config`."""
+def create_app(config: Mapping[str, object] | None = None, *, serving: bool = True) -> Flask:
+    """App factory: defaults, then COMMUNIQUES_* environment variables, then `config`.
+
+    `serving` False (the command line's writers): no warm-up thread, which would load
+    the search side for nothing and run while the writers fork; `start_warm_up` starts it
+    when such an app comes to serve."""
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("COMMUNIQUES")
@@ -71,14 +75,21 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     with _AST_BUILDERS:
         _register(app)
-    if app.config["WARM_UP"]:
-        # The generation's version tables and the officials registry, read once per
-        # worker off the request path, rather than by whoever searches first.
-        warm_up = threading.Thread(target=_warm, args=(service,), name="search-warm-up",
-                                   daemon=True)
-        app.extensions["search_warm_up"] = warm_up
-        warm_up.start()
+    if serving:
+        start_warm_up(app)
     return app
+
+
+def start_warm_up(app: Flask) -> None:
+    """Read the generation's version tables and the officials registry once per worker,
+    off the request path, rather than by whoever searches first (once per app, and only
+    with WARM_UP on)."""
+    if not app.config["WARM_UP"] or "search_warm_up" in app.extensions:
+        return
+    warm_up = threading.Thread(target=_warm, args=(app.extensions["search"],),
+                               name="search-warm-up", daemon=True)
+    app.extensions["search_warm_up"] = warm_up
+    warm_up.start()
 
 
 def _register(app: Flask) -> None:

@@ -33,7 +33,7 @@ from scrapers.sources import (
     check_source_file,
     load_sources,
 )
-from webapp import create_app
+from webapp import create_app, start_warm_up
 from webapp.config import REPO_ROOT, SettingError, fetch_settings
 from webapp.outputs import OUTPUTS, OutputKind, of_kind
 from webapp.params import search_request_from_args
@@ -102,7 +102,8 @@ def cli(ctx: click.Context, data_dir: str | None, log_format: str) -> None:
     """Full-text search over foreign-ministry communiqués."""
     if not isinstance(ctx.obj, Flask):  # tests pass a configured app as obj
         try:
-            ctx.obj = create_app({"DATA_DIR": data_dir} if data_dir else None)
+            # Serving commands start the warm-up themselves (_serve).
+            ctx.obj = create_app({"DATA_DIR": data_dir} if data_dir else None, serving=False)
         except SettingError as error:
             raise click.ClickException(str(error)) from error
     elif data_dir:
@@ -329,7 +330,8 @@ def _rehearse(app: Flask, sites: Path, source_ids: tuple[str, ...], all_sources:
         ports_file.write_text(json.dumps(local.base_urls))
         rehearsal = create_app({**app.config, "DATA_DIR": str(data_dir),
                                 "SITE_OVERRIDES": local.base_urls,
-                                "FETCH_ALLOW_PRIVATE_ADDRESSES": True, "FETCH_DELAY": 0.0})
+                                "FETCH_ALLOW_PRIVATE_ADDRESSES": True, "FETCH_DELAY": 0.0},
+                               serving=False)
         click.echo(f"rehearsal: the sites in {sites} on loopback, data in {data_dir}", err=True)
         _update(rehearsal, source_ids, all_sources, recheck, full_listing)
 
@@ -880,6 +882,7 @@ def entities_quality(ctx: click.Context, which: str, golden: str, unseen: str,
 def _serve(app: Flask, host: str, port: int) -> None:
     from waitress.server import create_server
 
+    start_warm_up(app)
     try:
         server = create_server(app, host=host, port=port, threads=8,
                                ident="communique-search")
@@ -921,7 +924,7 @@ def demo(ctx: click.Context, sites: str, host: str, port: int, no_serve: bool) -
     app = _app(ctx)
     data_dir = Path(app.config["DATA_DIR"]) / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)  # its URLs name this run's loopback ports
-    demo_app = create_app({**app.config, "DATA_DIR": str(data_dir)})
+    demo_app = create_app({**app.config, "DATA_DIR": str(data_dir)}, serving=False)
     with LocalSites(Path(sites)) as local:
         demo_app.config.update(
             SITE_OVERRIDES=local.base_urls, FETCH_ALLOW_PRIVATE_ADDRESSES=True, FETCH_DELAY=0.0,
