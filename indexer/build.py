@@ -444,20 +444,10 @@ def _index_in_processes(
     context = multiprocessing.get_context("fork")  # children inherit the loaded registry
     done = context.Value("q", 0)
     workers: list[Any] = []
-    for part in range(procs):
-        receiver, sender = context.Pipe(duplex=False)
-        directory_end, directory_sender = context.Pipe(duplex=False)
-        parent_ends = [end for worker in workers for end in worker[1:]] + [
-            receiver, directory_sender]
-        process = context.Process(target=_share_in_child, daemon=True, args=(
-            sender, directory_end, parent_ends, os.getpid(), segments_dir, data_dir, part,
-            procs, progress, done))
-        process.start()
-        sender.close()
-        directory_end.close()
-        workers.append((process, receiver, directory_sender))
     shares = []
     try:
+        _fork_writers(context, workers, procs, _share_in_child, lambda part: (
+            segments_dir, data_dir, part, procs, progress, done))
         parts = _receive_all(workers, "tallies")
         taken = set(extractor_for(data_dir, found=False).registry.by_id)
         directory = build_directory(merged(parts), taken)
@@ -465,13 +455,38 @@ def _index_in_processes(
             directory_sender.send(("directory", directory))
         shares = _receive_all(workers, "ok")
     finally:
-        for process, receiver, directory_sender in workers:
-            if len(shares) < procs:
-                process.terminate()
-            process.join()
-            receiver.close()
-            directory_sender.close()
+        _stop_writers(workers, finished=len(shares) == procs)
     return shares, directory
+
+
+def _fork_writers(context: Any, workers: list[Any], procs: int, target: Callable[..., None],
+                  arguments: Callable[[int], tuple]) -> None:
+    """Start `procs` writer processes, each running target(sender, directory_end,
+    parent_ends, parent_pid, *arguments(k)), and add (process, receiver,
+    directory_sender) to `workers` as each starts, so that a failure part way stops the
+    ones started. A child closes the parent's ends of every pipe (`parent_ends`)."""
+    for k in range(procs):
+        receiver, sender = context.Pipe(duplex=False)
+        directory_end, directory_sender = context.Pipe(duplex=False)
+        parent_ends = [end for worker in workers for end in worker[1:]] + [
+            receiver, directory_sender]
+        process = context.Process(target=target, daemon=True, args=(
+            sender, directory_end, parent_ends, os.getpid(), *arguments(k)))
+        process.start()
+        sender.close()
+        directory_end.close()
+        workers.append((process, receiver, directory_sender))
+
+
+def _stop_writers(workers: list[Any], finished: bool) -> None:
+    """Wait for the writer processes (stopping them first unless every one finished) and
+    close the parent's pipe ends."""
+    for process, receiver, directory_sender in workers:
+        if not finished:
+            process.terminate()
+        process.join()
+        receiver.close()
+        directory_sender.close()
 
 
 def _run_alongside(work: Callable[[], None], parent_pid: int) -> None:
@@ -722,19 +737,8 @@ def _update_in_processes(
     workers: list[Any] = []
     parts: list[_UpdatePart] = []
     try:
-        for k in range(procs):
-            receiver, sender = context.Pipe(duplex=False)
-            directory_end, directory_sender = context.Pipe(duplex=False)
-            parent_ends = [end for worker in workers for end in worker[1:]] + [
-                receiver, directory_sender]
-            process = context.Process(
-                target=_update_part_in_child, daemon=True,
-                args=(sender, directory_end, parent_ends, os.getpid(), ix, data_dir,
-                      cuts[k], cuts[k + 1], extractor, progress, done))
-            process.start()
-            sender.close()
-            directory_end.close()
-            workers.append((process, receiver, directory_sender))
+        _fork_writers(context, workers, procs, _update_part_in_child, lambda k: (
+            ix, data_dir, cuts[k], cuts[k + 1], extractor, progress, done))
         while_waiting()
         seen = [s for part in _receive_all(workers, "sightings") for s in part]
         directory = directory_for(seen)
@@ -744,12 +748,7 @@ def _update_in_processes(
             directory_sender.send(("directory", added))
         parts = _receive_all(workers, "ok")
     finally:
-        for process, receiver, directory_sender in workers:
-            if len(parts) < procs:
-                process.terminate()
-            process.join()
-            receiver.close()
-            directory_sender.close()
+        _stop_writers(workers, finished=len(parts) == procs)
     return parts
 
 

@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from indexer.build import IndexHome, rebuild_index, update_index
 from indexer.errors import IndexingError
 from indexer.search import SearchRequest, SearchService
 from tests.test_gendata import _answers, loaded
+from tests.test_incremental import _changed, _segments
 
 pytestmark = pytest.mark.skipif(not whoosh_adapter.FAST_PATHS,
                                 reason="writer processes need the bulk writer")
@@ -32,19 +32,6 @@ pytestmark = pytest.mark.skipif(not whoosh_adapter.FAST_PATHS,
 DERIVED_TABLES = ("entities", "found_officials", "found_mentions", "event_documents",
                   "encounters", "events", "event_readouts", "event_participants",
                   "version_groups", "event_aliases")
-
-
-def _segments(data_dir: Path) -> list[tuple[int, int]]:
-    generation = IndexHome(data_dir).current_dir()
-    assert generation is not None
-    with IndexHome.open(generation).reader() as reader:
-        return [(leaf.doc_count_all(), leaf.doc_count_all() - leaf.doc_count())
-                for leaf, _ in reader.leaf_readers()]
-
-
-def _changed(record, title: str, body: str):
-    edited = replace(record, title=title, body=body)
-    return replace(edited, content_hash=edited.compute_hash())
 
 
 def _derived(data_dir: Path) -> dict[str, list[str]]:
@@ -83,6 +70,16 @@ def base(tmp_path: Path):
 def _copy(base: Path, to: Path) -> Path:
     shutil.copytree(base, to, symlinks=True)
     return to
+
+
+def _before_the_update(data: Path, update: list, tmp_path: Path, monkeypatch):
+    """(a copy of `data` updated by one process, the current generation, its state, the
+    answers) before an update of `data` that is to fail or be killed."""
+    one = _copy(data, tmp_path / "one")
+    _update(one, update, monkeypatch, processes=False)
+    generation = IndexHome(data).current_dir()
+    assert generation is not None
+    return one, generation, IndexHome.read_state(generation), _answers(SearchService(data))
 
 
 def _update(data: Path, records: list, monkeypatch, processes: bool):
@@ -167,12 +164,7 @@ def _fail_in_writer(monkeypatch, communique_id: str, how: str) -> None:
 def test_a_writer_process_that_fails_or_dies_leaves_the_previous_index(
         base, tmp_path, monkeypatch, how: str) -> None:
     data, update = base
-    one = _copy(data, tmp_path / "one")
-    _update(one, update, monkeypatch, processes=False)
-    generation = IndexHome(data).current_dir()
-    assert generation is not None
-    state = IndexHome.read_state(generation)
-    before = _answers(SearchService(data))
+    one, generation, state, before = _before_the_update(data, update, tmp_path, monkeypatch)
     derived = _derived(data)
     # The second writer's part: the first has written its segment by then, or is writing.
     _fail_in_writer(monkeypatch, update[-5].id, how)
@@ -229,12 +221,7 @@ def test_a_killed_update_leaves_no_writer_and_the_previous_index(base, tmp_path,
     from tests.test_kill import alive, children_of, lock_is_free, wait_for
 
     data, update = base
-    one = _copy(data, tmp_path / "one")
-    _update(one, update, monkeypatch, processes=False)
-    generation = IndexHome(data).current_dir()
-    assert generation is not None
-    state = IndexHome.read_state(generation)
-    before = _answers(SearchService(data))
+    one, generation, state, before = _before_the_update(data, update, tmp_path, monkeypatch)
     with Archive(data) as archive:
         archive.store_many(update)
     run = subprocess.Popen([sys.executable, "-c", UPDATE_IN_WRITERS, str(data)],
