@@ -371,15 +371,7 @@ def _share_in_child(sender: Any, directory_end: Any, parent_ends: list, parent_p
     way, it sends its found officials' tallies and waits for the corpus's directory."""
 
     def directory_for(tallies: Tallies) -> FoundDirectory:
-        _check_parent(parent_pid)
-        sender.send(("tallies", tallies))
-        try:
-            status, directory = directory_end.recv()
-        except (EOFError, OSError):  # the parent died: its end of the pipe closed
-            raise WriterOrphaned(f"the rebuild (pid {parent_pid}) died") from None
-        if status != "directory":
-            raise WriterOrphaned("the rebuild stopped")
-        return directory
+        return _exchanged(sender, directory_end, parent_pid, ("tallies", tallies), "rebuild")
 
     try:
         _die_with_parent(parent_pid)
@@ -457,6 +449,22 @@ def _index_in_processes(
     finally:
         _stop_writers(workers, finished=len(shares) == procs)
     return shares, directory
+
+
+def _exchanged(sender: Any, directory_end: Any, parent_pid: int, message: tuple,
+               run: str) -> Any:
+    """In a writer process: send the parent `message` (its found officials half way) and
+    return what it sends back ("directory", ...); WriterOrphaned when the parent (the
+    `run`: rebuild or update) died or stopped."""
+    _check_parent(parent_pid)
+    sender.send(message)
+    try:
+        status, answer = directory_end.recv()
+    except (EOFError, OSError):  # the parent died: its end of the pipe closed
+        raise WriterOrphaned(f"the {run} (pid {parent_pid}) died") from None
+    if status != "directory":
+        raise WriterOrphaned(f"the {run} stopped")
+    return answer
 
 
 def _fork_writers(context: Any, workers: list[Any], procs: int, target: Callable[..., None],
@@ -678,14 +686,7 @@ def _update_part_in_child(sender: Any, directory_end: Any, parent_ends: list,
     and waits for the directory's new entries."""
 
     def directory_for(seen: list[Sighting]) -> FoundDirectory:
-        _check_parent(parent_pid)
-        sender.send(("sightings", seen))
-        try:
-            status, added = directory_end.recv()
-        except (EOFError, OSError):  # the parent died: its end of the pipe closed
-            raise WriterOrphaned(f"the update (pid {parent_pid}) died") from None
-        if status != "directory":
-            raise WriterOrphaned("the update stopped")
+        added = _exchanged(sender, directory_end, parent_pid, ("sightings", seen), "update")
         return FoundDirectory({**extractor.directory.entries, **added})
 
     try:
