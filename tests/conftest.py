@@ -21,6 +21,9 @@ from webapp.cli import cli
 # Tests make many requests from one address: the per-client rate limit is off for every
 # app they create (tests/test_hostile_input.py turns it on where it is the subject).
 os.environ["COMMUNIQUES_RATE_LIMIT"] = ""
+# Nor does any app freeze the test process's objects after its warm-up (GC_FREEZE, for
+# serving workers): tests/test_heap_freeze.py turns it on where it is the subject.
+os.environ["COMMUNIQUES_GC_FREEZE"] = "false"
 
 FIXTURES = Path(__file__).parent / "fixtures"  # the renderers and their article texts
 SITES = DEMO_SITES  # the demo's copy of the sites, written by fixtures/build_*.py

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from indexer.generations import freeze_long_lived
 from indexer.search import SearchService
 from webapp.config import DEFAULTS
 
@@ -31,6 +32,22 @@ def _warm(service: SearchService) -> None:
     except Exception as error:  # noqa: BLE001 - never take a worker down for a warm-up
         log.info("search warm-up skipped: %s", error)
     release_loading_memory()
+
+
+def _warm_up(service: SearchService, freeze: bool) -> None:
+    _warm(service)
+    if freeze:
+        # What is alive now lives as long as the worker: no full collection scans it
+        # again (see indexer.generations.freeze_long_lived), and each new generation
+        # collects and freezes again.
+        service.generations.refreeze = True
+        freeze_long_lived()
+
+
+def freezes_heap(app: Flask) -> bool:
+    """Whether a serving app freezes its long-lived objects after its warm-up: with
+    GC_FREEZE on and not under TESTING (tests make many apps in one process)."""
+    return bool(app.config["GC_FREEZE"]) and not app.testing
 
 
 def release_loading_memory() -> None:
@@ -83,10 +100,11 @@ def create_app(config: Mapping[str, object] | None = None, *, serving: bool = Tr
 def start_warm_up(app: Flask) -> None:
     """Read the generation's version tables and the officials registry once per worker,
     off the request path, rather than by whoever searches first (once per app, and only
-    with WARM_UP on)."""
+    with WARM_UP on); then, with GC_FREEZE on, freeze what is alive (`freezes_heap`)."""
     if not app.config["WARM_UP"] or "search_warm_up" in app.extensions:
         return
-    warm_up = threading.Thread(target=_warm, args=(app.extensions["search"],),
+    warm_up = threading.Thread(target=_warm_up,
+                               args=(app.extensions["search"], freezes_heap(app)),
                                name="search-warm-up", daemon=True)
     app.extensions["search_warm_up"] = warm_up
     warm_up.start()
