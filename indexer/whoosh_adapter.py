@@ -66,7 +66,8 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import chain, repeat
+from hashlib import md5
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,13 @@ FAST_PATHS_ENV = "COMMUNIQUES_WHOOSH_FAST_PATHS"
 # A block starts with its length (a big-endian int, negative for a list's last block):
 # whoosh.system's pack_int, which _changed_rules checks.
 _INT_SIZE = 4
+# The bulk term writing's packing (write_terms, add_to_term_index, _write_hash_tables),
+# which _changed_rules checks: W3TermInfo.to_bytes of a term whose postings are not
+# inlined (its `_struct`, the postings' offset as pack_long and length as pack_int); a
+# hash file entry's key and value lengths; a hash table slot (whoosh.filedb.filetables).
+_TERM_INFO = struct.Struct("!BfIBBfIIqi")
+_HASH_LENGTHS = struct.Struct("!ii")
+_HASH_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])
 
 # -- guarded imports: a missing name turns the fast paths off, never raises ----------------
 
@@ -157,7 +165,13 @@ INTERNALS: tuple[Internal, ...] = (
     *_names(f"{_W3}.W3PostingsWriter", "instance",
             "_postfile _blocklimit _compression _blockcount _terminfo _ids _weights _values "
             "_maxweight _minlength _maxlength _inlinelimit _byteids"),
-    *_names(f"{_W3}.W3TermInfo", "class", "set_extent to_bytes"),
+    *_names(f"{_W3}.W3TermInfo", "class", "set_extent to_bytes _struct"),
+    # A segment's term index (the field writer's _tindex), added to in bulk.
+    *_names("whoosh.filedb.filetables.OrderedHashWriter", "class", "_write_hashes"),
+    *_names("whoosh.filedb.filetables.OrderedHashWriter", "instance",
+            "dbfile hashtype buckets directory index lastkey"),
+    *_names("whoosh.util.numlists.GrowableArray", "class", "_retype typecode"),
+    *_names("whoosh.util.numlists.GrowableArray", "instance", "array"),
     # Reading posting blocks.
     *_names(f"{_W3}.W3LeafMatcher", "instance",
             "_postfile _startoffset _length _baseoffset _byteids"),
@@ -183,6 +197,13 @@ COPIED_CODE = {
     f"{_W3}.W3PostingsWriter._mini_weights": "9471308d1d7d273f",
     f"{_W3}.W3PostingsWriter._mini_values": "2b6770f09266eedc",
     f"{_W3}.W3TermInfo.add_block": "e483f804944ee312",
+    f"{_W3}.W3TermInfo.to_bytes": "182103aeda37ce64",
+    # add_to_term_index and _write_hash_tables do what these do, for many terms at once.
+    "whoosh.filedb.filetables.HashWriter.add": "d99a9f8cb4921103",
+    "whoosh.filedb.filetables.OrderedHashWriter.add": "39527e7a264e16a8",
+    "whoosh.filedb.filetables.HashWriter._write_hashes": "3455643a570eaced",
+    "whoosh.filedb.filetables.md5_hash": "b9e0071dcabef370",
+    "whoosh.util.numlists.GrowableArray.append": "e5b26c3a2b38338d",
     # _read_blocks parses a posting list's blocks as these do, from one read of the list.
     f"{_W3}.W3LeafMatcher._goto": "2336acae68a6b10b",
     f"{_W3}.W3LeafMatcher._read_data": "150a9642f8b55013",
@@ -240,7 +261,9 @@ def _probe_objects() -> dict[str, _Snapshot]:
 
         def field_writer() -> dict[str, Any]:
             writer.fieldwriter.start_field("t", schema["t"])
-            return {f"{_W3}.W3FieldWriter": writer.fieldwriter}
+            return {f"{_W3}.W3FieldWriter": writer.fieldwriter,
+                    "whoosh.filedb.filetables.OrderedHashWriter": writer.fieldwriter._tindex,
+                    "whoosh.util.numlists.GrowableArray": writer.fieldwriter._tindex.index}
 
         step(field_writer)
 
@@ -311,6 +334,19 @@ def _changed_rules() -> list[str]:
                 or [byte_to_length(b) for b in (1, 50, 100, 200, 255)]
                 != [1, 110, 667, 17814, 106374]):
             changed.append("whoosh.util.numeric.length_to_byte (the length byte's scale)")
+        # The term index's entries and hash slots, and a term info, as the bulk term
+        # writing packs them (add_to_term_index, _write_hash_tables, write_terms).
+        from whoosh.codec.whoosh3 import W3TermInfo
+        from whoosh.filedb import filetables
+        from whoosh.system import pack_long
+
+        if (filetables._lengths.format, filetables._pointer.format) != \
+                (_HASH_LENGTHS.format, "!Iq") or \
+                W3TermInfo._struct.format + "qi" != _TERM_INFO.format or \
+                pack_long(-2) + pack_int(-3) != struct.pack("!qi", -2, -3) or \
+                filetables._hash_functions[0] is not filetables.md5_hash:
+            changed.append("whoosh.filedb.filetables (the term index's entries) or "
+                           "W3TermInfo._struct")
     except Exception as error:
         changed.append(f"the encoding checks ({type(error).__name__}: {error})")
     return changed
@@ -570,7 +606,6 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
     holds), with each block's statistics computed for all the blocks at once (numpy)
     and the postings file written once, not a chain of calls per term and per block.
     A test compares the files with add_term's byte for byte."""
-    from whoosh.codec.whoosh3 import W3TermInfo
     from whoosh.system import pack_int, pack_ushort
 
     count = len(docnums)
@@ -607,36 +642,37 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
     starts_list, stops_list = block_starts.tolist(), block_stops.tolist()
     counts_list = block_counts.tolist()
     postfile = fieldwriter._postfile
-    tindex = fieldwriter._tindex
-    field_key = pack_ushort(fieldwriter._fieldid)
+    # W3TermInfo.add_block's sums over each term's blocks, for all terms at once: the
+    # total weight (summed by numpy only when every weight is a whole number, whose sum
+    # no order of additions changes), the shortest and longest lengths, the largest
+    # weight (at least 0), the first and last ids.
+    whole = bool(np.all(weights == np.floor(weights))) and float(np.abs(weights).sum()) < 2**52
+    term_weights = np.add.reduceat(weights.astype(np.float64), term_starts).tolist() \
+        if whole else []
+    term_shortest = np.minimum.reduceat(np.where(posting_lengths > 0, posting_lengths, unset),
+                                        term_starts).tolist()
+    term_longest = np.maximum.reduceat(posting_lengths, term_starts).tolist()
+    term_top = np.maximum(np.maximum.reduceat(weights, term_starts), 0).astype(
+        np.float64).tolist()
+    first_ids = ids[term_starts].tolist()
+    last_ids = ids[term_starts + term_sizes - 1].tolist()
+    byte_of = _length_bytes([*shortest, *longest, *term_shortest, *term_longest], unset)
     out: list[bytes] = []
+    extents: list[tuple[int, int]] = []
     offset = postfile.tell()
     block = 0
-    for n, term in enumerate(terms):
+    for n in range(len(terms)):
         compression = compressions[n]
         term_start = offset
         out.append(WHOOSH3_HEADER_MAGIC)
         offset += len(WHOOSH3_HEADER_MAGIC)
-        # W3TermInfo.add_block's sums, block by block.
         weight: float = 0
-        frequency = 0
-        term_shortest: int | None = None
-        term_longest = 0
-        term_top: float = 0
-        first_id = id_list[starts_list[block]]
         last = block + counts_list[n] - 1
         for b in range(block, last + 1):
             a, z = starts_list[b], stops_list[b]
             block_weights = weight_list[a:z]
-            weight += sum(block_weights)
-            frequency += z - a
-            minimum = None if shortest[b] == unset else shortest[b]
-            # As add_block: None (no length) only ever meets None.
-            term_shortest = minimum if term_shortest is None else min(term_shortest,
-                                                                      minimum)  # type: ignore[type-var]
-            term_longest = max(term_longest, longest[b])
-            block_top = max(top_list[b], 0)
-            term_top = max(term_top, block_top)
+            if not whole:
+                weight += sum(block_weights)
             # _BlockWriter._mini_weights: all 1.0, all equal, or each (an array if many).
             if equal_list[b]:
                 mini_weights: Any = None if block_weights[0] == 1.0 else block_weights[0]
@@ -657,17 +693,94 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
             level = compression if len(databytes) >= COMPRESSION_MIN_SIZE else 0
             if level:
                 databytes = zlib.compress(databytes, level)
-            infobytes = pickle.dumps((z - a, id_list[z - 1], block_top, level,
-                                      length_to_byte(minimum), length_to_byte(longest[b])), 2)
+            infobytes = pickle.dumps((z - a, id_list[z - 1], max(top_list[b], 0), level,
+                                      byte_of[shortest[b]], byte_of[longest[b]]), 2)
             length = len(infobytes) + len(databytes)
             out += (pack_int(-length if b == last else length), infobytes, databytes)
             offset += 4 + length
         block = last + 1
-        info = W3TermInfo(weight, frequency, term_shortest, term_longest, term_top, first_id,
-                          id_list[stops_list[last] - 1])
-        info.set_extent(term_start, offset - term_start)
-        tindex.add(field_key + term, info.to_bytes())
+        if not whole:
+            term_weights.append(weight)
+        extents.append((term_start, offset - term_start))
     postfile.write(b"".join(out))
+    # Each term's info as W3TermInfo.to_bytes packs it (not inlined; no length: 0).
+    pack = _TERM_INFO.pack
+    frequencies = term_sizes.tolist()
+    infos = [pack(0, term_weights[n], frequencies[n], byte_of[term_shortest[n]],
+                  byte_of[term_longest[n]], term_top[n], first_ids[n], last_ids[n], start,
+                  length)
+             for n, (start, length) in enumerate(extents)]
+    field_key = pack_ushort(fieldwriter._fieldid)
+    add_to_term_index(fieldwriter._tindex, [field_key + term for term in terms], infos)
+
+
+def _length_bytes(lengths: list[int], unset: int) -> dict[int, int]:
+    """length_to_byte of each distinct length (`unset`: no length, byte 0)."""
+    return {length: length_to_byte(None if length == unset else length)
+            for length in set(lengths)}
+
+
+def add_to_term_index(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
+    """Add keys (in increasing order, after any added before) with their values to a
+    segment's term index (an OrderedHashWriter), as OrderedHashWriter.add and
+    HashWriter.add do one at a time (COPIED_CODE): each entry written as its key's and
+    value's lengths, the key and the value, its position kept in the ordered index, its
+    MD5 hash and position in the hash bucket of the hash's low byte. One write for all.
+    Its hash tables are then written by _write_hash_tables when the index closes."""
+    if not keys:
+        return
+    if keys[0] <= tindex.lastkey or any(a >= b for a, b in pairwise(keys)):
+        raise ValueError("Keys must increase")
+    if tindex.hashtype != 0:  # not MD5: Whoosh's own, one at a time
+        for key, value in zip(keys, values, strict=True):
+            tindex.add(key, value)
+        return
+    dbfile = tindex.dbfile
+    position = dbfile.tell()
+    positions: list[int] = []
+    out: list[bytes] = []
+    buckets = tindex.buckets
+    lengths = _HASH_LENGTHS.pack
+    for key, value in zip(keys, values, strict=True):
+        positions.append(position)
+        # md5_hash: the digest's last 32 bits, as a big-endian number.
+        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+        buckets[h & 255].append((h, position))
+        out += (lengths(len(key), len(value)), key, value)
+        position += 8 + len(key) + len(value)
+    dbfile.write(b"".join(out))
+    index = tindex.index
+    # GrowableArray.append: the array widens to the type its largest number needs.
+    try:
+        array(index.typecode, [positions[-1]])
+    except OverflowError:
+        index._retype(positions[-1])
+    index.array.extend(positions)
+    tindex.lastkey = keys[-1]
+    tindex._write_hashes = functools.partial(_write_hash_tables, tindex)
+
+
+def _write_hash_tables(tindex: Any) -> None:
+    """HashWriter._write_hashes (COPIED_CODE) with one write per bucket: each bucket's
+    open-addressing table of (hash, position) slots, twice its entries, each entry at
+    the slot of its hash's upper bits or the next free one."""
+    dbfile = tindex.dbfile
+    for entries in tindex.buckets:
+        position = dbfile.tell()
+        slots = 2 * len(entries)
+        tindex.directory.append((position, slots))
+        hashes = [0] * slots
+        positions = [0] * slots  # no entry is at position 0 (the file's header)
+        for hashval, at in entries:
+            slot = (hashval >> 8) % slots
+            while positions[slot]:
+                slot = (slot + 1) % slots
+            hashes[slot] = hashval
+            positions[slot] = at
+        table = np.empty(slots, dtype=_HASH_SLOT)
+        table["hash"] = hashes
+        table["position"] = positions
+        dbfile.write(table.tobytes())
 
 
 def write_posting_blocks(writer: Any, docnums: array, weights: array, values: list[bytes],

@@ -176,3 +176,41 @@ def test_terms_written_in_bulk_are_the_bytes_written_term_by_term(
                        for p in folder.iterdir() if p.name.startswith(f"MAIN_{segment.segid}")}
     assert {"pst", "trm"} <= set(files[True])
     assert files[True] == files[False]
+
+
+# Weights that are not whole numbers (a boosted field's) are summed per term block by
+# block, as Whoosh sums them; whole ones by numpy at once. Both give add_term's bytes:
+# the postings, and the term index (its entries, ordered index and hash tables) past
+# the 16-bit positions.
+def test_terms_with_fractional_weights_written_in_bulk_are_the_bytes_of_add_term(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+    from whoosh import index as whoosh_index
+    from whoosh.fields import KEYWORD, Schema
+
+    from indexer import segments, whoosh_adapter
+
+    rng = np.random.default_rng(7)
+    terms = sorted({f"t{n:05d}".encode() for n in rng.integers(0, 99_999, 3000)})
+    sizes = rng.choice([1, 2, 5, 130, 300], size=len(terms), p=[0.6, 0.2, 0.1, 0.06, 0.04])
+    starts = np.cumsum(sizes) - sizes
+    docnums = np.concatenate([np.sort(rng.choice(400, size, replace=False)) for size in sizes])
+    weights = rng.choice([0.1, 0.5, 1.0, 2.3, 3.0], size=len(docnums)).astype(np.float32)
+    lengths = rng.integers(0, 200, 400).astype(np.uint32)
+    schema = Schema(k=KEYWORD(scorable=True))
+    files: dict[bool, dict[str, bytes]] = {}
+    for bulk in (False, True):
+        monkeypatch.setattr(whoosh_adapter, "WRITE_TERMS_IN_BULK", bulk)
+        folder = tmp_path / str(bulk)
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), schema)
+        writer = segments.BulkSegmentWriter(ix, locked=False, compound=False)
+        sink = whoosh_adapter.PostingSink(writer.fieldwriter)
+        sink.start_field("k", schema["k"])
+        sink.add_terms(terms, starts, docnums, weights, [], lengths, [0] * len(terms))
+        sink.finish_field()
+        writer.fieldwriter.close()
+        files[bulk] = {p.name.split(".", 1)[1]: p.read_bytes() for p in folder.iterdir()
+                       if p.name.endswith((".trm", ".pst"))}
+    assert set(files[True]) == {"trm", "pst"}
+    assert files[True] == files[False]
