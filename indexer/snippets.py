@@ -61,8 +61,8 @@ def find_matches(text: str, terms: Collection[str], term_of: Callable[[str], str
 
 def _candidates(text: str, terms: Collection[str], term_of: Callable[[str], str]) -> set[str]:
     """The distinct words of `text` that could have one of `terms` as their term: all
-    that do, and some others (which term_of then tells apart), found by regular
-    expressions in C rather than a test per word in Python.
+    that do, and some others (which term_of then tells apart), found by one regular
+    expression in C rather than a test per word in Python.
 
     Both term functions lower-case (and fold) letter by letter, then at most cut an
     ending, so a word's term begins as the term of its first letter does: an ASCII
@@ -72,12 +72,13 @@ def _candidates(text: str, terms: Collection[str], term_of: Callable[[str], str]
     if "" in terms:  # a word whose term is empty (a lone soft sign) may match
         return set(WORD.findall(text))
     firsts = frozenset(t[0] for t in terms)
-    ascii_start = _ascii_start_pattern(frozenset(terms), firsts)
-    found = set(ascii_start.findall(text)) if ascii_start is not None else set()
-    for word in set(_NON_ASCII_START.findall(text)):
+    found = set(_start_pattern(frozenset(terms), firsts).findall(text))
+    # The words beginning outside ASCII came whatever their first letter: keep those
+    # whose first letter's term begins as a term does.
+    for word in [w for w in found if not w[0].isascii()]:
         first = _first_term(term_of, word[0])
-        if not first or first[0] in firsts:
-            found.add(word)
+        if first and first[0] not in firsts:
+            found.discard(word)
     return found
 
 
@@ -86,7 +87,7 @@ def _candidates(text: str, terms: Collection[str], term_of: Callable[[str], str]
 # folding it (1,024 terms: 20 ms a body where folding every word took 4).
 MAX_ALTERNATIVES = 32
 # A word beginning with a character outside ASCII.
-_NON_ASCII_START = re.compile(r"(?<!\w)[^\W\x00-\x7f]\w*")
+_NON_ASCII_START = r"[^\W\x00-\x7f]\w*"
 
 
 @lru_cache(maxsize=4096)
@@ -95,23 +96,27 @@ def _first_term(term_of: Callable[[str], str], char: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _ascii_start_pattern(terms: frozenset[str], firsts: frozenset[str]) -> re.Pattern[str] | None:
-    """Words beginning with an ASCII character that could have one of `terms` as their
-    term: an ASCII term at their start (any case), or a first letter that lower-cases to
-    a term's first character and another letter outside ASCII later."""
+def _start_pattern(terms: frozenset[str], firsts: frozenset[str]) -> re.Pattern[str]:
+    """Every word beginning outside ASCII, and the words beginning with an ASCII
+    character that could have one of `terms` as their term: an ASCII term at their
+    start (any case), or a first letter that lower-cases to a term's first character and
+    another letter outside ASCII later. One pattern, so that the text is scanned once:
+    a scan for each kind was most of a snippet's time."""
     ascii_terms = sorted((t for t in terms if t.isascii()), key=len, reverse=True)
     letters = sorted({c for c in (chr(n) for n in range(128)) if c.lower() in firsts})
+    choices = []
     if len(ascii_terms) > MAX_ALTERNATIVES:
         # Every word beginning with a letter a term begins with: the regular expression
         # engine tries an alternation's terms one by one at each word.
-        return re.compile(r"(?<!\w)[" + "".join(map(re.escape, letters)) + r"]\w*") \
-            if letters else None
-    choices = []
-    if ascii_terms:
-        choices.append("(?i:" + "|".join(map(re.escape, ascii_terms)) + r")\w*")
-    if letters:
-        choices.append("[" + "".join(map(re.escape, letters)) + r"]\w*?[^\W\x00-\x7f]\w*")
-    return re.compile(r"(?<!\w)(?:" + "|".join(choices) + ")") if choices else None
+        if letters:
+            choices.append("[" + "".join(map(re.escape, letters)) + r"]\w*")
+    else:
+        if ascii_terms:
+            choices.append("(?i:" + "|".join(map(re.escape, ascii_terms)) + r")\w*")
+        if letters:
+            choices.append("[" + "".join(map(re.escape, letters)) + r"]\w*?[^\W\x00-\x7f]\w*")
+    choices.append(_NON_ASCII_START)
+    return re.compile(r"(?<!\w)(?:" + "|".join(choices) + ")")
 
 
 def _fragments(text: str, matches: list[Match], max_chars: int) -> list[tuple[int, int, list]]:
