@@ -20,6 +20,7 @@ import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from indexer.entities.countries import Gazetteer
 from indexer.entities.names import HONORIFICS, merge_key, merge_token
@@ -126,6 +127,13 @@ _INITIALS = re.compile(r"^(?:[^\W\d_]{1,2}\.-?\s?)+[^\W\d_]{2}")
 _JOINERS = frozenset({"-", "‐", "'", "’", ".", ".-", ".‐"})
 
 
+# Separators and the words before them repeat: each pair is judged once (`_breaks`,
+# `_ends_sentence` are pure; a hit is one C look-up where the tests take a few Python
+# calls each), bounded as the word caches are.
+SEPARATOR_PAIRS_KEPT = 65_536
+
+
+@lru_cache(maxsize=SEPARATOR_PAIRS_KEPT)
 def _breaks(separator: str, before: str) -> bool:
     """Whether the separator after the word `before` ends a name or a title's run; a dot
     after an initial or an abbreviation ("J.", "U.S.", "Mr.") does not."""
@@ -137,6 +145,7 @@ def _breaks(separator: str, before: str) -> bool:
     return bool(_BREAK.search(separator + " " if separator.endswith(".") else separator))
 
 
+@lru_cache(maxsize=SEPARATOR_PAIRS_KEPT)
 def _ends_sentence(separator: str, before: str) -> bool:
     """Whether the separator after the word `before` ends a sentence (or a line)."""
     if separator == " ":
@@ -245,7 +254,8 @@ class Words:
             else:
                 body = "".join(w + seps[k + 1] for k, w in enumerate(words[start:j], start)) \
                     + words[j]
-            ends = possessive or j + 1 == hi or _breaks(after, body)
+            # A space breaks nothing: most chunks are told so without a call.
+            ends = possessive or j + 1 == hi or (after != " " and _breaks(after, body))
             dated = (start > 0 and words[start - 1].isdigit()) or (
                 j + 1 < len(words) and words[j + 1].isdigit())
             # An acronym in brackets after an institution's name goes with it: "šefom
@@ -271,6 +281,14 @@ def _is_initial(word: str) -> bool:
     return len(word) <= 2 and word[:1].isupper() and (len(word) == 1 or word[1].islower())
 
 
+@lru_cache(maxsize=65_536)
+def _acronym(text: str) -> bool:
+    """Whether a chunk's text is an acronym ("UN", "U.S.", "NATO-a"), not a Roman
+    numeral (each distinct text worked out once)."""
+    first = text.split("-")[0].replace(".", "")
+    return len(first) > 1 and first.isupper() and first not in ROMAN
+
+
 def _capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper())
 
@@ -280,6 +298,8 @@ class FoundScanner:
 
     def __init__(self, places: Gazetteer) -> None:
         self.places = places
+        # A word's country (a dictionary look-up, then its prefixes): each word once.
+        self._match_single = lru_cache(maxsize=262_144)(places.match_single)
         self._place_keys = place_keys()
         # Places of several words, in any case: "Баня-Луке", "New Yorku".
         self._place_merge_keys = frozenset(merge_key(k) for k in self._place_keys if len(k) > 1)
@@ -312,7 +332,7 @@ class FoundScanner:
         word = chunk.text
         if self.places.abbreviations.get(word.replace(".", "")) and not _is_initial(word):
             return 1
-        if len(chunk.keys) == 1 and (self.places.match_single(chunk.key)
+        if len(chunk.keys) == 1 and (self._match_single(chunk.key)
                                      or (chunk.key,) in self._place_keys
                                      or (chunk.key in _AMBIGUOUS_PLACES
                                          and _capitalised(word))):
@@ -325,8 +345,7 @@ class FoundScanner:
                    for size in range(2, 5))
 
     def _acronym(self, chunk: _Chunk) -> bool:
-        first = chunk.text.split("-")[0].replace(".", "")
-        return len(first) > 1 and first.isupper() and first not in ROMAN
+        return _acronym(chunk.text)
 
     def _name_word(self, chunk: _Chunk) -> bool:
         """Could this chunk be a word of a person's name?"""
@@ -339,11 +358,11 @@ class FoundScanner:
         text = chunk.text
         if len(text) == 1 and text.isupper() and chunk.after.startswith("."):
             return True  # a middle initial: "Marc E. Knapper"
-        if not _capitalised(text) or self._acronym(chunk):
+        if not _capitalised(text) or _acronym(text):
             return text in ROMAN
         main = [k for k in chunk.keys if len(k) > 2] or list(chunk.keys)
         if "-" in text and not _INITIALS.match(text) and any(
-                self.places.match_single(k) or (k,) in self._place_keys for k in chunk.keys):
+                self._match_single(k) or (k,) in self._place_keys for k in chunk.keys):
             return False  # "Belgrade-Pristina", "российско-сербский"
         if chunk.dated and any(k in month_keys() for k in main):
             return False  # "5. maja", "May 5"
@@ -591,7 +610,7 @@ class FoundScanner:
         i = start - 1
         # ", the", ", Serbian", ", EU": an article, a country or an acronym before the title.
         while i >= 0 and (chunks[i].key in _ARTICLES or (
-                (self._place(chunks, i) or self._acronym(chunks[i]))
+                (self._place(chunks, i) or _acronym(chunks[i].text))
                 and not chunks[i].break_after)):
             i -= 1
         if i < 1 or chunks[i].after.strip() != "," or not self._name_word(chunks[i]) \
@@ -625,7 +644,7 @@ class FoundScanner:
                 return False
             if self._title_at(chunk, language):
                 return j > i
-            if not (self._modifier(chunk, language) or self._acronym(chunk) or (
+            if not (self._modifier(chunk, language) or _acronym(chunk.text) or (
                     _capitalised(chunk.text) and self._place(chunks, j) == 1)):
                 return False
         return False
@@ -691,7 +710,8 @@ class FoundScanner:
         if start is None:
             return None
         # A name does not start with a place or an abbreviation ("Serbia Ivica Dacic").
-        while start <= run[-1] and (self._place(chunks, start) or self._acronym(chunks[start])):
+        while start <= run[-1] and (self._place(chunks, start)
+                                    or _acronym(chunks[start].text)):
             start += 1
         return (start, run[-1]) if start <= run[-1] else None
 
@@ -706,7 +726,7 @@ class FoundScanner:
                 span = tuple(k for c in complement[position:position + size] for k in c.keys)
                 code = (self.places.by_key.get(span)
                         or self.places.abbreviations.get(chunk.text.replace(".", ""))
-                        or (self.places.match_single(chunk.key) if size == 1 else None)
+                        or (self._match_single(chunk.key) if size == 1 else None)
                         or _AMBIGUOUS_PLACES.get(chunk.key))
                 if code:
                     return code
@@ -722,7 +742,7 @@ class FoundScanner:
         if code:
             return code
         if len(chunk.keys) == 1 and _capitalised(chunk.text):
-            return self.places.match_single(chunk.key)
+            return self._match_single(chunk.key)
         return None
 
 

@@ -37,7 +37,7 @@ from indexer.entities.names import _merge_token as merge_token
 from indexer.entities.names import key_tokens, merge_key
 from indexer.entities.registry import Official, slug
 from indexer.events import lexicon
-from indexer.folding import WORD, _fold_word, fold
+from indexer.folding import WORD, _fold_run, _fold_word, fold
 from scrapers.record import Communique
 
 # Words looked at beyond a trigger for a side.
@@ -185,7 +185,7 @@ def _trigger_sentences(text: str, group: str, folded: str | None = None,
     (most sentences report none: only these are read word by word). `folded`: the text's
     fold, `spans`: its _sentence_spans, when the caller has them."""
     pattern = _ANY_TRIGGER[group]
-    folded = fold(text) if folded is None else folded
+    folded = _fold_text(text) if folded is None else folded
     if not pattern.search(folded):
         return []  # one search over the whole text rules most communiqués out
     spans = _sentence_spans(text) if spans is None else spans
@@ -198,7 +198,7 @@ def _trigger_sentences(text: str, group: str, folded: str | None = None,
     # sentence's fold; a trigger is words and spaces, so no match runs into the mark,
     # which is no word character to the word boundaries either side of a trigger, as a
     # sentence's start and end are (tested against searching each sentence apart).
-    marked = fold(_SENTENCE_MARK.join(text[start:end] for start, end in spans))
+    marked = _fold_text(_SENTENCE_MARK.join(text[start:end] for start, end in spans))
     starts = list(itertools.accumulate(
         (len(part) + 1 for part in marked.split(_SENTENCE_MARK)[:-1]), initial=0))
     found = sorted({bisect_right(starts, match.start()) - 1
@@ -218,6 +218,21 @@ def _trigger_sentences_apart(text: str, group: str) -> list[tuple[int, int]]:
 
 # Between sentences searched together: no text has it, folding leaves it as it is.
 _SENTENCE_MARK = "\x00"
+
+# Runs of non-ASCII characters, kept by a split (what `fold` replaces one by one).
+_NON_ASCII_RUNS = re.compile(r"([^\x00-\x7f]+)")
+
+
+def _fold_text(text: str) -> str:
+    """fold(text) for a whole communiqué (tested against it): the non-ASCII runs (every
+    word of a Cyrillic text) are split out and folded by one `map` over the cached run
+    fold, in C, where `fold`'s substitution calls a Python function and makes a match
+    object for each."""
+    if text.isascii():
+        return text.lower()
+    parts = _NON_ASCII_RUNS.split(text)
+    parts[1::2] = map(_fold_run, parts[1::2])
+    return "".join(parts).lower()
 
 
 class _Text:
@@ -354,25 +369,27 @@ class EncounterReader:
                 found.append((start, end, self._participant(official)))
         taken = {i for start, end, _ in found for i in range(start, end)}
         longest = max((len(k) for k in names), default=1)
-        i = 0
-        while i < len(text.keys):
-            if i in taken or merge_token(text.keys[i]) not in starts:
-                i += 1
+        keys = text.keys
+        after = 0  # words before this are part of a name found
+        # Only the words a key starts with are looked at: found in C (a cached merge
+        # token and a set test per word), not by a Python step per word.
+        for i in itertools.compress(range(len(keys)),
+                                    map(starts.__contains__, map(merge_token, keys))):
+            if i < after or i in taken:
                 continue
-            for size in range(min(longest, len(text.keys) - i), 0, -1):
+            for size in range(min(longest, len(keys) - i), 0, -1):
                 window = range(i, i + size)
                 if any(j in taken for j in window):
                     continue
-                key = merge_key(text.keys[i:i + size])
+                key = merge_key(keys[i:i + size])
                 who = names.get(key)
                 if who is None and size == 1 and text.written[i][:1].isupper():
                     who = surnames.get(key[0]) if key else None
                 if who is not None:
                     found.append((i, i + size, who))
                     taken.update(window)
-                    i += size - 1
+                    after = i + size
                     break
-            i += 1
         found.sort(key=lambda m: m[0])
         return found
 
@@ -462,7 +479,7 @@ class EncounterReader:
             return []  # no one named: no encounter to read
         group = language_group(record.language)
         full = record.title + "\n" + record.body
-        folded = fold(full)
+        folded = _fold_text(full)
         if not _ANY_TRIGGER[group].search(folded):
             return []  # most communiqués: no word that may report an encounter
         all_spans = _sentence_spans(full)
