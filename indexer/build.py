@@ -19,7 +19,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import takewhile
@@ -629,7 +629,7 @@ def _update_part(
     read: Callable[[], Iterable[tuple[int, Communique]]], new_sink: Callable[[], Any],
     extractor: EntityExtractor, directory_for: Callable[[list[Sighting]], FoundDirectory],
     progress: Callable[[int], None] | None = None, done: Any = None,
-    parent_pid: int | None = None,
+    parent_pid: int | None = None, rows_ready: Callable[[_UpdatePart], None] | None = None,
 ) -> _UpdatePart:
     """Write the communiqués `read()` gives (seq, record), in that order, to segments of
     `new_sink()` (bulk segment writers, or Whoosh's writer without the fast paths), with
@@ -641,7 +641,9 @@ def _update_part(
     directory after the whole update (people none named before join it, each under one
     name); the second names them as it does and writes the documents. Nothing is stored
     in the archive here: the caller stores the rows it returns, and cancels the last
-    writer `new_sink` made if this fails."""
+    writer `new_sink` made if this fails. `rows_ready` gets the part with its rows (no
+    segments yet) before the last segment is written, so that a writer process's parent
+    stores them and regroups events meanwhile."""
     part = _UpdatePart([], [], [], [], [])
     extracted = []
     seen: list[Sighting] = []
@@ -671,8 +673,10 @@ def _update_part(
         if progress and n % PROGRESS_EVERY == 0:
             progress(_count_done(done, n))
     _check_parent(parent_pid)
-    part.segments += sink.finish_segment()
     part.documents, part.encounters = readouts.documents, readouts.encounters
+    if rows_ready is not None:
+        rows_ready(part)
+    part.segments += sink.finish_segment()
     return part
 
 
@@ -681,13 +685,22 @@ def _update_part_in_child(sender: Any, directory_end: Any, parent_ends: list,
                           extractor: EntityExtractor, progress: Callable[[int], None] | None,
                           done: Any) -> None:
     """A writer process of an update: the communiqués whose current version's seq is in
-    (after, last], read from the archive, written to new segments and sent to the parent
-    with the derived rows, or an error. Half way it sends its sightings of found officials
-    and waits for the directory's new entries."""
+    (after, last], read from the archive and written to new segments. It sends the
+    parent its sightings of found officials half way (and waits for the directory's new
+    entries), its derived rows once every document is added, then its segments once
+    written; or an error."""
 
     def directory_for(seen: list[Sighting]) -> FoundDirectory:
         added = _exchanged(sender, directory_end, parent_pid, ("sightings", seen), "update")
         return FoundDirectory({**extractor.directory.entries, **added})
+
+    def rows_ready(part: _UpdatePart) -> None:
+        # The derived rows now, the segments when written: the parent stores the rows
+        # and regroups events while this process writes its segment.
+        _check_parent(parent_pid)
+        sender.send(("rows", _UpdatePart([], part.found, part.mentions, part.documents,
+                                         part.encounters)))
+        part.found, part.mentions, part.documents, part.encounters = [], [], [], []
 
     try:
         _die_with_parent(parent_pid)
@@ -704,7 +717,7 @@ def _update_part_in_child(sender: Any, directory_end: Any, parent_ends: list,
 
             result: tuple[str, Any] = ("ok", _update_part(
                 read, lambda: BulkSegmentWriter(ix, locked=False, compound=False),
-                extractor, directory_for, progress, done, parent_pid))
+                extractor, directory_for, progress, done, parent_pid, rows_ready).segments)
     except WriterOrphaned:
         sender.close()
         return
@@ -724,11 +737,13 @@ def _update_in_processes(
     ix: Index, data_dir: str, seqs: list[int], after: int, extractor: EntityExtractor,
     procs: int, directory_for: Callable[[list[Sighting]], FoundDirectory],
     progress: Callable[[int], None] | None, while_waiting: Callable[[], None],
+    with_rows: Callable[[list[_UpdatePart]], None],
 ) -> list[_UpdatePart]:
     """Write the update (the communiqués of `seqs`, their current versions' seqs in
     order, all past `after`) in `procs` forked writer processes, each a contiguous run of
     them, so the segments hold the documents in the order one writer would write them.
-    `while_waiting` runs in this process meanwhile.
+    `while_waiting` runs in this process meanwhile, and `with_rows` with every process's
+    derived rows while they write their segments.
 
     The processes inherit the loaded extractor; they die with this one and never hold a
     lock (see _index_in_processes). One failing stops the update."""
@@ -737,6 +752,7 @@ def _update_in_processes(
     cuts = [after] + [seqs[len(seqs) * k // procs - 1] for k in range(1, procs)] + [seqs[-1]]
     workers: list[Any] = []
     parts: list[_UpdatePart] = []
+    finished = False
     try:
         _fork_writers(context, workers, procs, _update_part_in_child, lambda k: (
             ix, data_dir, cuts[k], cuts[k + 1], extractor, progress, done))
@@ -747,9 +763,13 @@ def _update_in_processes(
         added = {k: e for k, e in directory.entries.items() if k not in old}
         for _, _, directory_sender in workers:
             directory_sender.send(("directory", added))
-        parts = _receive_all(workers, "ok")
+        parts = _receive_all(workers, "rows")
+        with_rows(parts)
+        for part, segments in zip(parts, _receive_all(workers, "ok"), strict=True):
+            part.segments = segments
+        finished = True
     finally:
-        _stop_writers(workers, finished=len(parts) == procs)
+        _stop_writers(workers, finished=finished)
     return parts
 
 
@@ -805,9 +825,20 @@ def update_index(
     sinks: list[Any] = []  # the segment writer of this process, until it is written
     parts: list[_UpdatePart] = []
     before: Any = None
+    # The archive's writes of the update (derived rows, events, found officials) are one
+    # transaction, begun after the writer processes are forked (a forked child must not
+    # inherit a connection in a transaction) and committed before the index is: a
+    # failure anywhere leaves every derived row as it was, and no search of the new
+    # commit reads events or versions older than it. Its pages stay in SQLite's log
+    # until the next update's start (or any other commit) copies them to the database.
+    stored = ExitStack()
 
     def deletions() -> None:
         nonlocal writer, before
+        # What the log holds (the previous update's rows, whose commit left them there)
+        # is copied to the database file now, while the writer processes work.
+        archive.checkpoint()
+        stored.enter_context(archive.transaction(checkpoint=False))
         # Whoosh's writer holds the index lock and marks the changed communiqués' old
         # documents deleted in the segments they are in; with the fast paths on, the new
         # and changed documents go to new segments the bulk writer inverts in memory
@@ -820,29 +851,38 @@ def update_index(
         # Events (issue 11): what the updated communiqués touched before the update.
         before = events_store.touched(archive, changed)
 
-    try:
-        if procs > 1:
-            parts = _update_in_processes(ix, str(data_dir), seqs, last_seq, extractor, procs,
-                                         directory_for, progress, deletions)
-        else:
-            deletions()
-
-            def new_sink() -> Any:
-                sinks[:] = [BulkSegmentWriter(ix, locked=False, compound=False)
-                            if whoosh_adapter.FAST_PATHS else _WhooshUpdates(writer)]
-                return sinks[0]
-
-            parts = [_update_part(lambda: archive.changes_since(last_seq), new_sink,
-                                  extractor, directory_for, progress)]
-            sinks.clear()  # its segments are written
+    def store_rows(parts: list[_UpdatePart]) -> None:
         # Events (issue 11): the updated communiqués' rows, then what they touched
-        # (before and after) regrouped; done before the commit, so no search of the new
-        # generation reads versions older than it.
+        # (before and after) regrouped; their entities and found officials.
         documents = [row for part in parts for row in part.documents]
         if documents:
             archive.set_event_documents(
                 documents, [row for part in parts for row in part.encounters])
         events_store.update(archive, changed, before)
+        archive.set_entities([row for part in parts for row in part.found])
+        directory = extended[0] if extended else old
+        archive.update_found([e for k, e in directory.entries.items()
+                              if k not in old.entries],
+                             changed, [m for part in parts for m in part.mentions])
+
+    try:
+        with stored:
+            if procs > 1:
+                parts = _update_in_processes(ix, str(data_dir), seqs, last_seq, extractor,
+                                             procs, directory_for, progress, deletions,
+                                             store_rows)
+            else:
+                deletions()
+
+                def new_sink() -> Any:
+                    sinks[:] = [BulkSegmentWriter(ix, locked=False, compound=False)
+                                if whoosh_adapter.FAST_PATHS else _WhooshUpdates(writer)]
+                    return sinks[0]
+
+                parts = [_update_part(lambda: archive.changes_since(last_seq), new_sink,
+                                      extractor, directory_for, progress,
+                                      rows_ready=lambda part: store_rows([part]))]
+                sinks.clear()  # its segments are written
     except BaseException:
         if writer is not None:
             writer.cancel()  # first: it releases the index lock
@@ -878,10 +918,6 @@ def update_index(
     finally:
         if indexed:
             _write_generation_data(generation, ix)
-    directory = extended[0] if extended else old
-    archive.set_entities([row for part in parts for row in part.found])
-    archive.update_found([e for k, e in directory.entries.items() if k not in old.entries],
-                         changed, [m for part in parts for m in part.mentions])
     home.write_state(generation, {"last_seq": newest, "entities": fingerprint,
                                   "events": events_store.EVENTS_VERSION})
     if indexed and whoosh_adapter.FAST_PATHS:

@@ -145,9 +145,23 @@ def test_large_updates_are_cut_into_segments_within_the_memory_setting(
 
 def _fail_in_writer(monkeypatch, communique_id: str, how: str) -> None:
     """Make the writer process that writes `communique_id` fail or die there (forked
-    processes inherit the patched module); with how="one", the updating process itself."""
+    processes inherit the patched module); with how="one", the updating process itself;
+    with how="segment", the writer processes once their rows went to the updating
+    process (which stores them and regroups events meanwhile), writing their segments."""
     real = build.document_for
     parent = os.getpid()
+    if how == "segment":
+        from indexer import segments
+
+        written = segments.BulkSegmentWriter.finish_segment
+
+        def finish_segment(self):
+            if os.getpid() != parent:
+                raise OSError("disk full")
+            return written(self)
+
+        monkeypatch.setattr(segments.BulkSegmentWriter, "finish_segment", finish_segment)
+        return
 
     def document_for(record, entities):
         if record.id == communique_id and (os.getpid() != parent or how == "one"):
@@ -160,7 +174,7 @@ def _fail_in_writer(monkeypatch, communique_id: str, how: str) -> None:
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one writer on one core")
-@pytest.mark.parametrize("how", ["failed", "killed", "one"])
+@pytest.mark.parametrize("how", ["failed", "killed", "one", "segment"])
 def test_a_writer_process_that_fails_or_dies_leaves_the_previous_index(
         base, tmp_path, monkeypatch, how: str) -> None:
     data, update = base
@@ -169,7 +183,7 @@ def test_a_writer_process_that_fails_or_dies_leaves_the_previous_index(
     # The second writer's part: the first has written its segment by then, or is writing.
     _fail_in_writer(monkeypatch, update[-5].id, how)
     messages = {"killed": "writer process died", "failed": "writer process failed: OSError",
-                "one": "disk full"}
+                "one": "disk full", "segment": "writer process failed: OSError"}
     with pytest.raises((IndexingError, OSError), match=messages[how]):
         _update(data, update, monkeypatch, processes=how != "one")
     # Nothing committed: the same index, generation data, state and derived rows.
@@ -214,23 +228,55 @@ with WriterLock(sys.argv[1]), Archive(sys.argv[1]) as archive:
 """
 
 
+# The same, the updating process having stored the writers' rows and regrouped events
+# in its open archive transaction (marked by a file) while they write their segments.
+UPDATE_AFTER_ROWS = """
+import sys, time
+from pathlib import Path
+from indexer import build, segments
+from indexer.archive import Archive
+from indexer.lock import WriterLock
+
+build.PARALLEL_UPDATE_MIN_DOCUMENTS = 10
+regroup = build.events_store.update
+
+def update(*args):
+    regroup(*args)
+    Path(sys.argv[2]).touch()
+
+def finish_segment(self):
+    time.sleep(60)
+
+build.events_store.update = update
+segments.BulkSegmentWriter.finish_segment = finish_segment
+with WriterLock(sys.argv[1]), Archive(sys.argv[1]) as archive:
+    build.update_index(archive, sys.argv[1])
+"""
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
                     reason="reads processes from /proc; one writer on one core")
+@pytest.mark.parametrize("when", ["writing", "rows stored"])
 def test_a_killed_update_leaves_no_writer_and_the_previous_index(base, tmp_path,
-                                                                 monkeypatch) -> None:
+                                                                 monkeypatch, when) -> None:
     from tests.test_kill import alive, children_of, lock_is_free, wait_for
 
     data, update = base
     one, generation, state, before = _before_the_update(data, update, tmp_path, monkeypatch)
     with Archive(data) as archive:
         archive.store_many(update)
-    run = subprocess.Popen([sys.executable, "-c", UPDATE_IN_WRITERS, str(data)],
+    derived = _derived(data)
+    stored = tmp_path / "rows-stored"
+    script = UPDATE_IN_WRITERS if when == "writing" else UPDATE_AFTER_ROWS
+    run = subprocess.Popen([sys.executable, "-c", script, str(data), str(stored)],
                            cwd=Path(__file__).resolve().parent.parent,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         writers = wait_for(lambda: len(children_of(run.pid)) >= 2 and children_of(run.pid),
                            timeout=120)
         assert writers and len(writers) == 2, "no writer processes"
+        if when == "rows stored":
+            assert wait_for(stored.exists, timeout=120), "the rows were never stored"
         os.kill(run.pid, signal.SIGKILL)  # as the OOM killer or an operator would
     finally:
         run.kill()
@@ -245,6 +291,7 @@ def test_a_killed_update_leaves_no_writer_and_the_previous_index(base, tmp_path,
     assert IndexHome(data).current_dir() == generation
     assert IndexHome.read_state(generation) == state
     assert _answers(SearchService(data)) == before
+    assert _derived(data) == derived  # the stored rows were never committed
     with Archive(data) as archive:
         assert archive.count() == 260
         done = update_index(archive, data)  # the next run is complete
