@@ -120,3 +120,106 @@ def test_a_sentence_names_whom_the_word_by_word_scan_finds() -> None:
 
     check()
 
+
+
+def _spans_at_every_start(extractor, tokens: tuple[str, ...]) -> list:
+    """EntityExtractor._spans as first written: every word a name can start with."""
+    from indexer.entities.extract import NAMED_AFTER, NAMED_BEFORE, _longest, _positions
+
+    spans = []
+    by_key = extractor.registry.by_key
+    after = 0
+    for i in _positions(tokens, extractor._official_starts):
+        if i < after:
+            continue
+        size, official_id = _longest(by_key, extractor._official_prefixes, tokens, i,
+                                     min(extractor.registry.max_words, len(tokens) - i), 1)
+        if official_id:
+            if not ((i + size < len(tokens) and tokens[i + size] in NAMED_AFTER)
+                    or (i > 0 and tokens[i - 1] in NAMED_BEFORE)):
+                spans.append((i, i + size, official_id))
+            after = i + size
+    return spans
+
+
+def _countries_at_every_place_word(extractor, text: str, words: list[str],
+                                   language: str) -> list[str]:
+    """EntityExtractor.countries_in as first written: every word that is a place or
+    begins one looked at, without the sets it keeps between communiqués."""
+    from indexer.entities.extract import _AMERICAS, _longest, abbreviations
+    from indexer.entities.names import key_tokens
+
+    places = extractor.places
+    tokens = key_tokens(text)
+    english = language.split("-")[0] == "en"
+    found: list[str] = []
+    for word in abbreviations(words):
+        code = places.abbreviations.get(word)
+        name = places.names.get(code, code) if code else None
+        if name and name not in found:
+            found.append(name)
+    starts = extractor._place_starts
+    prefixes = extractor._place_prefixes
+    after = 0
+    for i, token in enumerate(tokens):
+        if i < after or not (token in starts or places.match_single(token)):
+            continue
+        code = None
+        size = 1
+        if token in starts and tokens[i:i + 2] in prefixes:
+            size, code = _longest(places.by_key, prefixes, tokens, i,
+                                  min(places.max_words, len(tokens) - i), 2)
+        if not code:
+            size = 1
+            code = places.match_single(token)
+            if code and english and places.by_key.get((token,)) == code \
+                    and fold(words[i]).lower() not in places.written:
+                code = None
+            if code == "US" and i and tokens[i - 1] in _AMERICAS:
+                code = None
+        if code:
+            name = places.names.get(code, code)
+            if name not in found:
+                found.append(name)
+        after = i + size
+    return found
+
+
+def test_names_and_places_are_those_every_start_finds() -> None:
+    from indexer.entities.found import Words
+
+    extractor = extractor_for(None, found=False)
+    spans = countries = 0
+    for record in _records():
+        text = record.title + "\n" + record.body
+        words = Words(text)
+        found = extractor._spans(words.tokens)
+        assert found == _spans_at_every_start(extractor, words.tokens)
+        named = extractor.countries_in(text, words.tokens, set(words.tokens), words.words,
+                                       record.language)
+        assert named == _countries_at_every_place_word(extractor, text, words.words,
+                                                       record.language)
+        spans += len(found)
+        countries += len(named)
+    assert spans > 300 and countries > 300
+
+    # Odd texts: beginnings of names and places with and without what goes on with them.
+    starters = sorted({k[0] for k in extractor.registry.by_key if len(k) > 1})[:15] + sorted(
+        {k[0] for k in extractor.places.by_key if len(k) > 1})[:15]
+    seconds = sorted({k[1] for k in extractor.registry.by_key if len(k) > 1})[:15] + sorted(
+        {k[1] for k in extractor.places.by_key if len(k) > 1})[:15]
+    vocabulary = starters + seconds + ["The", "the", "Serbia", "Latin", "America",
+                                       "Republic", "of", "Korea", "New", "York", "met", "."]
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.sampled_from(vocabulary), max_size=20),
+           st.sampled_from(["en", "sr-Latn", "ru"]))
+    def check(parts: list[str], language: str) -> None:
+        text = " ".join(parts)
+        words = Words(text)
+        assert extractor._spans(words.tokens) == _spans_at_every_start(extractor, words.tokens)
+        assert extractor.countries_in(text, words.tokens, set(words.tokens), words.words,
+                                      language) == \
+            _countries_at_every_place_word(extractor, text, words.words, language)
+
+    check()

@@ -194,6 +194,9 @@ class EntityExtractor:
             else registry
         # Most words start no name: a set lookup rules them out before any slicing.
         self._official_starts = frozenset(key[0] for key in registry.by_key)
+        # The starts that are a name alone; the others begin names of several words only.
+        self._official_singles = frozenset(key[0] for key, value in registry.by_key.items()
+                                           if len(key) == 1 and value)
         self._place_starts = frozenset(key[0] for key in places.by_key if len(key) > 1)
         # Every beginning of two words or more of a name: a longer look stops at the first
         # words no name begins with ("the" starts "the Gambia", and most "the"s go no
@@ -206,6 +209,10 @@ class EntityExtractor:
         self._single_places = lru_cache(maxsize=262_144)(places.match_single)
         self._place_words: set[str] = set(self._place_starts)
         self._other_words: set[str] = set()
+        # The place words that name a place alone (match_single): the others only begin
+        # places of several words ("the", "new", "south").
+        self._single_words: set[str] = {k for k in self._place_starts
+                                        if self._single_places(k)}
         self._surnames: dict[str, frozenset[str]] = {}
         # Initial and surname -> the one person they can be ("М.В.Рыженков").
         by_initials: dict[tuple[str, str], set[str]] = {}
@@ -256,7 +263,15 @@ class EntityExtractor:
         after = 0  # words before this were part of a name already found
         # Only the words a name can start with are looked at (a set test per word).
         prefixes = self._official_prefixes
-        for i in _positions(tokens, starts):
+        # A word that begins names of several words only, with a next word that goes on
+        # with none of them, finds nothing (what _longest would say): only the others
+        # are looked at, told apart in C but for that second word.
+        singles = self._official_singles
+        positions = _positions(tokens, starts)
+        if positions:
+            positions = [i for i in positions
+                         if tokens[i] in singles or tokens[i:i + 2] in prefixes]
+        for i in positions:
             if i < after:
                 continue
             size, official_id = _longest(by_key, prefixes, tokens, i,
@@ -461,13 +476,26 @@ class EntityExtractor:
         # The distinct words that can start a place name or are one.
         distinct = set(tokens) if distinct is None else distinct
         for token in distinct - self._place_words - self._other_words:
-            (self._place_words if match_single(token) else self._other_words).add(token)
+            if match_single(token):
+                self._place_words.add(token)
+                self._single_words.add(token)
+            else:
+                self._other_words.add(token)
         if len(self._other_words) > OTHER_WORDS_KEPT:
             self._other_words.clear()  # a vocabulary this large is mostly rare words
         places = distinct & self._place_words
+        singles = places & self._single_words
         after = 0  # words before this were part of a place already found
         prefixes = self._place_prefixes
-        for i in _positions(tokens, places):
+        # A word that only begins places ("the": 25 a communiqué) matters where the next
+        # word goes on with a place's beginning; elsewhere it finds nothing and moves
+        # nothing on (it would set `after` to the next word), so it is not looked at.
+        positions = _positions(tokens, singles)
+        if len(singles) < len(places):
+            positions = sorted(positions + [
+                i for i in _positions(tokens, places - singles)
+                if tokens[i:i + 2] in prefixes])
+        for i in positions:
             if i < after:
                 continue
             code = None
