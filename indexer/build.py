@@ -20,7 +20,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import takewhile
 from multiprocessing.connection import wait as wait_for_messages
@@ -183,7 +183,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_generation_data(generation_dir: Path, ix: Index, lexicon: bool = False) -> None:
+def _write_generation_data(generation_dir: Path, ix: Index, lexicon: bool = False,
+                           added: list[gendata.SegmentData] | None = None) -> None:
     """The arrays every reader needs, computed once now (indexer.gendata), and with
     `lexicon` the "did you mean" lexicon. A failure only costs speed: readers then build
     the arrays (and the lexicon) themselves, as they did before.
@@ -192,7 +193,7 @@ def _write_generation_data(generation_dir: Path, ix: Index, lexicon: bool = Fals
     of a rebuild but most of what an update of 1,000 documents may take before they are
     searchable; after an update, each worker builds its own in the background."""
     try:
-        gendata.write(generation_dir, ix, lexicon=lexicon)
+        gendata.write(generation_dir, ix, lexicon=lexicon, added=added or [])
     except Exception as error:  # noqa: BLE001 (the index itself is committed and sound)
         gendata.withdraw(generation_dir, ix.latest_generation())
         logging.getLogger("communiques").warning(
@@ -617,6 +618,8 @@ class _UpdatePart:
     # Events (issue 11): event_documents and encounters rows (events_store.DocumentReader).
     documents: list[tuple]
     encounters: list[tuple]
+    # Its segments' share of the generation data, when a writer process computed it.
+    data: list[gendata.SegmentData] = field(default_factory=list)
 
 
 class _WhooshUpdates:
@@ -726,9 +729,10 @@ def _update_part_in_child(sender: Any, directory_end: Any, parent_ends: list,
                 return takewhile(lambda change: change[0] <= last,
                                  archive.changes_since(after))
 
-            result: tuple[str, Any] = ("ok", _update_part(
+            segments = _update_part(
                 read, lambda: BulkSegmentWriter(ix, locked=False, compound=False),
-                extractor, directory_for, progress, done, parent_pid, rows_ready).segments)
+                extractor, directory_for, progress, done, parent_pid, rows_ready).segments
+            result: tuple[str, Any] = ("ok", (segments, _segments_data(ix, segments)))
     except WriterOrphaned:
         sender.close()
         return
@@ -742,6 +746,16 @@ def _update_part_in_child(sender: Any, directory_end: Any, parent_ends: list,
     finally:
         sender.close()
         directory_end.close()
+
+
+def _segments_data(ix: Index, segments: list) -> list[gendata.SegmentData]:
+    """In a writer process: its segments' share of the generation data, which the
+    updating process would otherwise read after the commit (about half of writing it).
+    A failure only leaves the reading to it."""
+    try:
+        return [gendata.segment_data(ix, segment) for segment in segments]
+    except Exception:  # noqa: BLE001 (the commit's data reads the segments itself)
+        return []
 
 
 def _update_in_processes(
@@ -776,8 +790,8 @@ def _update_in_processes(
             directory_sender.send(("directory", added))
         parts = _receive_all(workers, "rows")
         with_rows(parts)
-        for part, segments in zip(parts, _receive_all(workers, "ok"), strict=True):
-            part.segments = segments
+        for part, (segments, data) in zip(parts, _receive_all(workers, "ok"), strict=True):
+            part.segments, part.data = segments, data
         finished = True
     finally:
         _stop_writers(workers, finished=finished)
@@ -929,7 +943,8 @@ def update_index(
         total = _verify(ix, archive.count(), "incremental update")
     finally:
         if indexed:
-            _write_generation_data(generation, ix)
+            _write_generation_data(generation, ix,
+                                   added=[data for part in parts for data in part.data])
     home.write_state(generation, {"last_seq": newest, "entities": fingerprint,
                                   "events": events_store.EVENTS_VERSION})
     if indexed and whoosh_adapter.FAST_PATHS:

@@ -79,13 +79,43 @@ def _directory(generation_dir: Path, toc_generation: int) -> Path:
     return Path(generation_dir) / DATA_DIR / f"toc-{toc_generation}"
 
 
-def write(generation_dir: Path | str, index: Any, lexicon: bool = True) -> Path | None:
+@dataclass(frozen=True)
+class SegmentData:
+    """A new segment's share of the arrays, computed by the writer process that wrote it
+    (`segment_data`), so that the commit's data (`write`) need not read it again."""
+
+    segment_id: str
+    documents: int
+    tables: FacetTables
+    ids: np.ndarray  # encoded as `_encoded` encodes them
+    lengths: dict[str, np.ndarray]
+
+
+def segment_data(index: Any, segment: Any) -> SegmentData:
+    """The arrays of a segment written but not yet committed to `index`: what `write`
+    would read of it once committed (a new segment has no deletions)."""
+    from whoosh.reading import SegmentReader
+
+    reader = SegmentReader(index.storage, index.schema, segment)
+    try:
+        tables = FacetTables(reader)
+        lengths = {field: read_lengths(reader, field) for field in LENGTH_FIELDS
+                   if field in reader.schema} if whoosh_adapter.FAST_PATHS else {}
+        return SegmentData(segment.segment_id(), reader.doc_count_all(), tables,
+                           _encoded(tables.ids), lengths)
+    finally:
+        reader.close()
+
+
+def write(generation_dir: Path | str, index: Any, lexicon: bool = True,
+          added: Sequence[SegmentData] = ()) -> Path | None:
     """Compute the arrays of the index's latest TOC and write them under `generation_dir`.
 
     Called by the writer after each commit. Returns the directory written, or None when
     the index has segments this module cannot name (then readers build their arrays).
     Older TOCs' data past KEEP_OLD is deleted. Then, if `lexicon`, the "did you mean"
-    lexicon is computed and written beside the arrays (`write_lexicon`).
+    lexicon is computed and written beside the arrays (`write_lexicon`). `added`: the
+    new segments' arrays as their writers computed them (others are read here).
     """
     generation_dir = Path(generation_dir)
     toc_generation = index.latest_generation()
@@ -98,7 +128,8 @@ def write(generation_dir: Path | str, index: Any, lexicon: bool = True) -> Path 
             if whoosh_adapter.FAST_PATHS else []
         previous = _previous(generation_dir, toc_generation, signature, length_fields)
         if previous is not None:
-            tables, encoded_ids, lengths = _extended(previous, reader)
+            tables, encoded_ids, lengths = _extended(
+                previous, reader, {data.segment_id: data for data in added})
         else:
             tables = FacetTables(reader)
             encoded_ids = _encoded(tables.ids)
@@ -219,11 +250,13 @@ def _previous(generation_dir: Path, toc_generation: int, signature: dict[str, An
     return _load_arrays(directory, manifest)
 
 
-def _extended(previous: GenerationData, reader: IndexReader
+def _extended(previous: GenerationData, reader: IndexReader,
+              known: dict[str, SegmentData] | None = None
               ) -> tuple[FacetTables, np.ndarray, dict[str, np.ndarray]]:
     """The tables, encoded ids and lengths of the reader's index from the previous
-    commit's data and the segments added since, read alone: the same arrays as
-    FacetTables(reader) builds (tests/test_gendata.py compares them)."""
+    commit's data and the segments added since, read alone (or as `known` holds them,
+    by segment id): the same arrays as FacetTables(reader) builds (tests/test_gendata.py
+    compares them)."""
     old = FacetTables.from_data(previous)
     leaves = reader.leaf_readers()
     first_new = next(i for i, (_leaf, offset) in enumerate(leaves) if offset >= old.size)
@@ -231,12 +264,11 @@ def _extended(previous: GenerationData, reader: IndexReader
     encoded = np.asarray(previous.ids)
     lengths = {field: np.asarray(values) for field, values in previous.lengths.items()}
     for leaf, _offset in leaves[first_new:]:
-        added = FacetTables(leaf)
-        added_ids = _encoded(added.ids)
-        tables = _joined(tables, encoded, added, added_ids)
-        encoded = np.concatenate([encoded, added_ids]) if len(added_ids) else encoded
+        data = _leaf_data(leaf, list(lengths), known or {})
+        tables = _joined(tables, encoded, data.tables, data.ids)
+        encoded = np.concatenate([encoded, data.ids]) if len(data.ids) else encoded
         for field in lengths:
-            lengths[field] = np.concatenate([lengths[field], read_lengths(leaf, field)])
+            lengths[field] = np.concatenate([lengths[field], data.lengths[field]])
     # Deletions anywhere (old segments lose the changed communiqués' previous versions).
     live = np.ones(tables.size, dtype=bool)
     for leaf, offset in leaves:
@@ -245,6 +277,21 @@ def _extended(previous: GenerationData, reader: IndexReader
             live[np.fromiter(segment.deleted_docs(), dtype=np.int64) + offset] = False
     tables.live = live
     return tables, encoded, lengths
+
+
+def _leaf_data(leaf: Any, length_fields: list[str], known: dict[str, SegmentData]
+               ) -> SegmentData:
+    """A new segment's arrays: as its writer computed them when it has (the same
+    segment, documents and length fields, no deletion since), or read from it."""
+    segment = leaf.segment()
+    data = known.get(segment.segment_id()) if segment is not None else None
+    if data is not None and data.documents == leaf.doc_count_all() and \
+            not segment.has_deletions() and set(length_fields) <= set(data.lengths):
+        return data
+    tables = FacetTables(leaf)
+    return SegmentData(segment.segment_id() if segment is not None else "",
+                       leaf.doc_count_all(), tables, _encoded(tables.ids),
+                       {field: read_lengths(leaf, field) for field in length_fields})
 
 
 def _joined(first: FacetTables, first_ids: np.ndarray, then: FacetTables,

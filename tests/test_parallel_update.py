@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import common_words, generate
-from indexer import build, whoosh_adapter
+from indexer import build, gendata, whoosh_adapter
 from indexer.archive import Archive
 from indexer.build import IndexHome, rebuild_index, update_index
 from indexer.errors import IndexingError
@@ -42,6 +42,16 @@ def _derived(data_dir: Path) -> dict[str, list[str]]:
                 for table in DERIVED_TABLES}
     finally:
         db.close()
+
+
+# The processes that built facet tables from a reader (CountedTables in gendata's place).
+TABLES_BUILT: list[int] = []
+
+
+class CountedTables(gendata.FacetTables):
+    def __init__(self, *args, **kwargs) -> None:
+        TABLES_BUILT.append(os.getpid())
+        super().__init__(*args, **kwargs)
 
 
 def _by_date(service: SearchService, q: str) -> tuple[int, list[str]]:
@@ -95,8 +105,14 @@ def test_two_writer_processes_write_what_one_writes(base, tmp_path, monkeypatch)
     one, two = _copy(data, tmp_path / "one"), _copy(data, tmp_path / "two")
     built = _segments(data)
     assert _update(one, update, monkeypatch, processes=False).procs == 1
+    tables = gendata.FacetTables
+    monkeypatch.setattr(gendata, "FacetTables", CountedTables)
     done = _update(two, update, monkeypatch, processes=True)
     assert done.procs == 2 and done.indexed == 63 and done.total_documents == 260
+    # The writer processes computed their segments' share of the generation data (the
+    # data itself is checked below against what a reader builds): none read here.
+    assert os.getpid() not in TABLES_BUILT
+    monkeypatch.setattr(gendata, "FacetTables", tables)
     # The update's communiqués in seq order, split in two runs; the changed ones' previous
     # versions deleted in the built segments.
     assert [n for n, _ in _segments(one)] == [n for n, _ in built] + [63]
