@@ -223,3 +223,74 @@ def test_names_and_places_are_those_every_start_finds() -> None:
             _countries_at_every_place_word(extractor, text, words.words, language)
 
     check()
+
+
+def test_padded_trigger_patterns_find_what_the_patterns_find() -> None:
+    """Trigger patterns run on ASCII text as padded patterns (a non-word character
+    consumed instead of a lookbehind, ASCII classes): the same matches, on the corpus's
+    folded texts and sentences and on odd text (non-ASCII text takes the pattern)."""
+    from indexer.events import lexicon
+    from indexer.events.encounters import (
+        _ANY_TRIGGER,
+        _PADDED_ANY_TRIGGER,
+        _PADDED_TRIGGERS,
+        _has_match,
+        _matches,
+        language_group,
+    )
+
+    pairs = [(_ANY_TRIGGER[g], _PADDED_ANY_TRIGGER[g]) for g in _ANY_TRIGGER] + [
+        (pattern, padded) for g, triggers in lexicon.TRIGGERS.items()
+        for (pattern, *_), padded in zip(triggers, _PADDED_TRIGGERS[g], strict=True)]
+
+    def check_text(text: str) -> int:
+        found = 0
+        for pattern, padded in pairs:
+            spans = [m.span() for m in pattern.finditer(text)]
+            assert _matches(pattern, padded, text) == spans, (pattern.pattern[:60], text)
+            assert _has_match(pattern, padded, text) == bool(spans)
+            found += len(spans)
+        return found
+
+    found = 0
+    for record in _records():
+        folded = _fold_text(record.title + "\n" + record.body)
+        found += check_text(folded)
+        for start, end in _sentence_spans(record.title + "\n" + record.body)[:8]:
+            text = _Text((record.title + "\n" + record.body)[start:end])
+            found += check_text(" ".join(text.words))
+        assert language_group(record.language) in _ANY_TRIGGER
+    assert found > 1000
+
+    words = st.sampled_from(
+        ["met", "meets", "talks", "held", "had", "have", "the", "with", "telephone", "phone",
+         "conversation", "call", "calls", "video", "conference", "videocall", "razgovarao",
+         "sastao", "primio", "vstretilsja", "prinjal", "ucasti", "peregovory", "konsul",
+         "tac", "delegation", "delegacija", "co", "chaired", "-", "_", "1", "\x00", ".", ",",
+         "\n", "’", "é", "sa", "s", "po", "telefonu"])
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(words, max_size=14), st.sampled_from(["", " ", "-", "_"]))
+    def check(parts: list[str], joiner: str) -> None:
+        check_text(joiner.join(parts))
+        check_text(" ".join(parts))
+
+    check()
+
+
+def test_a_match_ending_on_a_non_word_character_is_searched_by_the_pattern() -> None:
+    import re
+
+    import pytest
+
+    from indexer.events.encounters import _matches, _padded
+
+    # "a-" ends on a hyphen: the padded pattern takes it as the next match's boundary and
+    # misses that match; the text is then searched by the pattern itself.
+    pattern = re.compile(r"(?<![\w])(?:a-|bc)")
+    padded = _padded(pattern)
+    assert [m.span() for m in padded.finditer(" a-a- bc")] == [(0, 3), (5, 8)]
+    assert _matches(pattern, padded, "a-a- bc") == [(0, 2), (2, 4), (5, 7)]
+    assert _matches(pattern, padded, "x bc bc") == [(2, 4), (5, 7)]
+    with pytest.raises(ValueError):
+        _padded(re.compile(r"(?<![\w])(?:a\sb)"))

@@ -141,6 +141,52 @@ _ANY_TRIGGER = {group: re.compile(r"(?<![\w])(?:" + "|".join(
         lexicon.DELEGATION)]) + r")(?![\w])") for group, triggers in lexicon.TRIGGERS.items()}
 
 
+# A word boundary before a pattern's words (lexicon._words and _ANY_TRIGGER open on it).
+_WORD_START = r"(?<![\w])"
+
+
+def _padded(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern for ASCII text with a space put before it: its boundary made a
+    non-word character it consumes. A pattern opening on a lookbehind is tried at every
+    character (a call into the matcher each); one opening on a character class is
+    skipped along in C to the non-word characters, and ASCII's word characters are told
+    by a table, not by Unicode's. On ASCII text, Unicode's word characters are ASCII's,
+    and the patterns use no other class that differs (spaces); every match ends on a word
+    character (checked, `_matches`), so the next one can start no earlier than one
+    character after it, and the padded pattern finds the same matches, each starting one
+    character earlier in the padded text: where the match starts in the text itself
+    (tested)."""
+    if not pattern.pattern.startswith(_WORD_START) or "\\s" in pattern.pattern \
+            or "\\S" in pattern.pattern or pattern.flags & re.IGNORECASE:
+        raise ValueError(f"not a pattern of words: {pattern.pattern[:40]}")
+    return re.compile(r"[^\w]" + pattern.pattern[len(_WORD_START):], re.ASCII)
+
+
+def _matches(pattern: re.Pattern[str], padded: re.Pattern[str],
+             text: str) -> list[tuple[int, int]]:
+    """[m.span() for m in pattern.finditer(text)], by the padded pattern on ASCII text."""
+    if text.isascii():
+        spans = [(m.start(), m.end() - 1) for m in padded.finditer(" " + text)]
+        # A match ending on a non-word character could be followed by one the padded
+        # pattern cannot see (its character taken): none of the lexicon's do, but if one
+        # ever did, the text is searched by the pattern itself.
+        if all(text[end - 1].isalnum() or text[end - 1] == "_" for _, end in spans):
+            return spans
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def _has_match(pattern: re.Pattern[str], padded: re.Pattern[str], text: str) -> bool:
+    """Whether pattern.search(text) finds a match (by the padded pattern on ASCII text)."""
+    if text.isascii():
+        return padded.search(" " + text) is not None
+    return pattern.search(text) is not None
+
+
+_PADDED_ANY_TRIGGER = {group: _padded(pattern) for group, pattern in _ANY_TRIGGER.items()}
+_PADDED_TRIGGERS = {group: tuple(_padded(pattern) for pattern, *_ in triggers)
+                    for group, triggers in lexicon.TRIGGERS.items()}
+
+
 # Where a sentence can end: the stop and what follows it, or a line (the word before the
 # stop, which the abbreviation rule reads, is taken by hand: a leading `\w{0,8}` made the
 # pattern try a match at every letter of the text). The pattern opens on one character
@@ -180,13 +226,15 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _trigger_sentences(text: str, group: str, folded: str | None = None,
-                       spans: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+                       spans: list[tuple[int, int]] | None = None,
+                       searched: bool = False) -> list[tuple[int, int]]:
     """(start, end) of the sentences of a text with a word that may report an encounter
     (most sentences report none: only these are read word by word). `folded`: the text's
-    fold, `spans`: its _sentence_spans, when the caller has them."""
-    pattern = _ANY_TRIGGER[group]
+    fold, `spans`: its _sentence_spans, when the caller has them; `searched`: the caller
+    found a trigger in `folded` already."""
+    pattern, padded = _ANY_TRIGGER[group], _PADDED_ANY_TRIGGER[group]
     folded = _fold_text(text) if folded is None else folded
-    if not pattern.search(folded):
+    if not searched and not _has_match(pattern, padded, folded):
         return []  # one search over the whole text rules most communiqués out
     spans = _sentence_spans(text) if spans is None else spans
     if _SENTENCE_MARK in text:
@@ -201,8 +249,8 @@ def _trigger_sentences(text: str, group: str, folded: str | None = None,
     marked = _fold_text(_SENTENCE_MARK.join(text[start:end] for start, end in spans))
     starts = list(itertools.accumulate(
         (len(part) + 1 for part in marked.split(_SENTENCE_MARK)[:-1]), initial=0))
-    found = sorted({bisect_right(starts, match.start()) - 1
-                    for match in pattern.finditer(marked)})
+    found = sorted({bisect_right(starts, start) - 1
+                    for start, _ in _matches(pattern, padded, marked)})
     return [spans[n] for n in found]
 
 
@@ -480,10 +528,10 @@ class EncounterReader:
         group = language_group(record.language)
         full = record.title + "\n" + record.body
         folded = _fold_text(full)
-        if not _ANY_TRIGGER[group].search(folded):
+        if not _has_match(_ANY_TRIGGER[group], _PADDED_ANY_TRIGGER[group], folded):
             return []  # most communiqués: no word that may report an encounter
         all_spans = _sentence_spans(full)
-        sentences = _trigger_sentences(full, group, folded, all_spans)
+        sentences = _trigger_sentences(full, group, folded, all_spans, searched=True)
         if not sentences:
             return []
         both_sides: list[bool] = []  # whether the text says "the two ministers", once asked
@@ -525,14 +573,15 @@ class EncounterReader:
                                  set(), people, set(), functools.partial(previous_of, a),
                                  names)
             joined, offsets = _joined(text, 0, last)
-            triggers = [(m, kind, needs_with, reach)
-                        for pattern, kind, needs_with, reach in lexicon.TRIGGERS[group]
-                        for m in pattern.finditer(joined)]
+            triggers = [(span, kind, needs_with, reach)
+                        for (pattern, kind, needs_with, reach), padded in zip(
+                            lexicon.TRIGGERS[group], _PADDED_TRIGGERS[group], strict=True)
+                        for span in _matches(pattern, padded, joined)]
             used_words: set[int] = set()
-            for match, kind, needs_with, reach in sorted(triggers,
-                                                         key=lambda t: t[0].start()):
-                start = bisect_right(offsets, match.start()) - 1
-                end = bisect_right(offsets, match.end() - 1)
+            for (match_start, match_end), kind, needs_with, reach in sorted(
+                    triggers, key=lambda t: t[0][0]):
+                start = bisect_right(offsets, match_start) - 1
+                end = bisect_right(offsets, match_end - 1)
                 if start in used_words or self._not_reported(sentence, start):
                     continue
                 used_words.update(range(start, end))
