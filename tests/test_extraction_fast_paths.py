@@ -236,6 +236,7 @@ def test_padded_trigger_patterns_find_what_the_patterns_find() -> None:
         _PADDED_TRIGGERS,
         _has_match,
         _matches,
+        _trigger_matches,
         language_group,
     )
 
@@ -250,6 +251,11 @@ def test_padded_trigger_patterns_find_what_the_patterns_find() -> None:
             assert _matches(pattern, padded, text) == spans, (pattern.pattern[:60], text)
             assert _has_match(pattern, padded, text) == bool(spans)
             found += len(spans)
+        for group, triggers in lexicon.TRIGGERS.items():
+            assert _trigger_matches(group, text) == [
+                (m.span(), kind, needs_with, reach)
+                for pattern, kind, needs_with, reach in triggers
+                for m in pattern.finditer(text)]
         return found
 
     found = 0

@@ -186,6 +186,26 @@ _PADDED_ANY_TRIGGER = {group: _padded(pattern) for group, pattern in _ANY_TRIGGE
 _PADDED_TRIGGERS = {group: tuple(_padded(pattern) for pattern, *_ in triggers)
                     for group, triggers in lexicon.TRIGGERS.items()}
 
+_TriggerMatch = tuple[tuple[int, int], str, bool, int]  # (start, end), kind, needs_with, reach
+
+
+def _trigger_matches(group: str, joined: str) -> list[_TriggerMatch]:
+    """Every match of each of a language's triggers in a sentence's folded words, with
+    what the trigger says: `_matches` of each pattern, the sentence padded and tested
+    for ASCII once for all of them (one call a sentence, not one a pattern)."""
+    triggers = lexicon.TRIGGERS[group]
+    if joined.isascii():
+        text = " " + joined
+        found = [((m.start(), m.end() - 1), kind, needs_with, reach)
+                 for padded, (_, kind, needs_with, reach) in zip(
+                     _PADDED_TRIGGERS[group], triggers, strict=True)
+                 for m in padded.finditer(text)]
+        if all(joined[end - 1].isalnum() or joined[end - 1] == "_"
+               for (_, end), *_ in found):
+            return found
+    return [(m.span(), kind, needs_with, reach) for pattern, kind, needs_with, reach
+            in triggers for m in pattern.finditer(joined)]
+
 
 # Where a sentence can end: the stop and what follows it, or a line (the word before the
 # stop, which the abbreviation rule reads, is taken by hand: a leading `\w{0,8}` made the
@@ -573,13 +593,9 @@ class EncounterReader:
                                  set(), people, set(), functools.partial(previous_of, a),
                                  names)
             joined, offsets = _joined(text, 0, last)
-            triggers = [(span, kind, needs_with, reach)
-                        for (pattern, kind, needs_with, reach), padded in zip(
-                            lexicon.TRIGGERS[group], _PADDED_TRIGGERS[group], strict=True)
-                        for span in _matches(pattern, padded, joined)]
             used_words: set[int] = set()
             for (match_start, match_end), kind, needs_with, reach in sorted(
-                    triggers, key=lambda t: t[0][0]):
+                    _trigger_matches(group, joined), key=lambda t: t[0][0]):
                 start = bisect_right(offsets, match_start) - 1
                 end = bisect_right(offsets, match_end - 1)
                 if start in used_words or self._not_reported(sentence, start):
