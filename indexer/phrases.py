@@ -47,9 +47,17 @@ def in_order(docs: np.ndarray, words: int, positions: Positions, slop: int) -> n
             before = np.searchsorted(reach, keys - 1, side="right") - 1
             ok = before >= 0
             latest = reach[before[ok]]
-            ok[ok] = (latest >= keys[ok] - slop) & \
-                ((latest >> POSITION_BITS) == (keys[ok] >> POSITION_BITS))
+            if slop == 1:
+                # Only the position just before: a key less 1 is never another
+                # document's (its position would be 2**32 - 1).
+                ok[ok] = latest == keys[ok] - 1
+            else:
+                ok[ok] = (latest >= keys[ok] - slop) & \
+                    ((latest >> POSITION_BITS) == (keys[ok] >> POSITION_BITS))
             keys = keys[ok]
+        elif counts.all():
+            reach = keys  # every document keeps a position: the same documents
+            continue
         reach = keys  # sorted: documents ascending, positions ascending within each
         owners = reach >> POSITION_BITS
         docs = owners[np.flatnonzero(np.diff(owners, prepend=-1))] if len(owners) else owners

@@ -200,3 +200,35 @@ def test_positions_decode_as_whoosh_does_in_every_path(searcher) -> None:
         counts, flat = bulk._decode_positions(values, at, fmt, joined)
         assert counts.tolist() == [len(e) for e in expected]
         assert flat.tolist() == [p for e in expected for p in e]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.lists(st.sampled_from([0, 0, 1, 1, 2, None]), max_size=12),
+                      min_size=1, max_size=12),
+       phrase=st.lists(st.sampled_from([0, 1, 2]), min_size=1, max_size=3),
+       slop=st.sampled_from([1, 1, 2, 3]))
+def test_in_order_finds_the_documents_a_scan_of_their_positions_finds(
+        texts: list[list[int | None]], phrase: list[int], slop: int) -> None:
+    """phrases.in_order against a scan of every document's positions: documents in a row
+    (the last position of one, the first of the next), a slop of 1 (its own test of the
+    next position only), and a first word with no position in some documents (a
+    document's positions of word i: where its text holds i; None is another word)."""
+    from indexer import phrases
+
+    docs = np.arange(len(texts), dtype=np.int64) * 3  # not every docnum
+    where = {(d, w): [p for p, word in enumerate(text) if word == w]
+             for d, text in zip(docs.tolist(), texts, strict=True) for w in range(3)}
+
+    def positions(i: int, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = [where[(d, phrase[i])] for d in asked.tolist()]
+        return (np.array([len(f) for f in found], dtype=np.int64),
+                np.array([p for f in found for p in f], dtype=np.int64))
+
+    def holds(d: int) -> bool:
+        reached = set(where[(d, phrase[0])])
+        for word in phrase[1:]:
+            reached = {p for p in where[(d, word)] if any(1 <= p - q <= slop for q in reached)}
+        return bool(reached)
+
+    expected = [d for d in docs.tolist() if holds(d)]
+    assert phrases.in_order(docs, len(phrase), positions, slop).tolist() == expected
