@@ -7,6 +7,8 @@ import ast
 import tomllib
 from pathlib import Path
 
+from syntax import parse_python
+
 import evaluation
 from webapp import cli
 
@@ -59,7 +61,7 @@ def test_no_package_names_the_test_tree() -> None:
     offenders = []
     for package in PACKAGES:
         for path in sorted((REPO / package).rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            tree = parse_python(path)
             for text in _strings_outside_docstrings(tree):
                 if text == "tests" or text.startswith("tests/") or "/tests/" in text:
                     offenders.append(f"{path.relative_to(REPO)}: {text!r}")

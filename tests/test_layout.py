@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from syntax import parse_python
+
 REPO = Path(__file__).resolve().parent.parent
 # Package -> the packages of this project it must never import.
 FORBIDDEN = {
@@ -34,6 +36,6 @@ def test_no_import_runs_back_up_the_pipeline() -> None:
         files = sorted((REPO / package).rglob("*.py"))
         assert files, package
         for path in files:
-            for name in _imported(ast.parse(path.read_text(encoding="utf-8"))) & forbidden:
+            for name in _imported(parse_python(path)) & forbidden:
                 wrong.append(f"{path.relative_to(REPO)} imports {name}")
     assert not wrong, wrong

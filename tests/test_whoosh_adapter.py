@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from syntax import parse_python
 from whoosh import index as whoosh_index
 
 from benchmarks.corpus import (
@@ -78,7 +79,7 @@ def _private_names() -> set[str]:
 
 def _reaches_below(path: Path) -> list[str]:
     """Each place in a module that imports a Whoosh internal or uses one."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = parse_python(path)
     internal_modules = {i.owner for i in INTERNALS if i.where == "module"}
     internal_names = {i.name for i in INTERNALS if i.where == "module"} - {"SegmentWriter"}
     private = _private_names()
