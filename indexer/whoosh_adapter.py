@@ -916,12 +916,12 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
     infos = io.BytesIO(raw)
     load_info = pickle.Unpickler(infos).load
     size = len(raw)
-    id_parts: list = []  # a block's ids: a tuple, or an array (ARRAY_IDS_MIN)
+    # First each block read: where its data lies, its postings, last id and compression.
+    firsts: list[int] = []
+    ends: list[int] = []
+    counts: list[int] = []
     last_ids: list[int] = []
-    weight_parts: list = []
-    encoded: list[bytes] | None = [] if values else None
-    count = 0
-    arrays = False  # whether some block's ids or weights came as an array
+    compressions: list[int] = []
     # A list: bisect on it costs a fraction of a numpy call per block.
     wanted = [] if within is None else within.tolist()
     passed = 0  # how many `within` ids lie at or before the previous block's last id
@@ -936,7 +936,7 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
         if type(info) is not tuple or len(info) != 6 or following > size \
                 or data_at > following:
             return None
-        n, maxid, compression = info[0], info[1], info[3]
+        maxid = info[1]
         at = following
         if within is not None:
             # The block holds ids in (previous block's last id, its own last id].
@@ -946,23 +946,51 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
                     break
                 continue  # passed over on its info alone
             passed = upto
-        data = view[data_at:following]
-        if compression:
-            data = memoryview(zlib.decompress(data))
-        fields = None
-        if encoded is None and n >= ARRAY_IDS_MIN:
-            try:
-                fields = _array_fields(data, n)
-            except (IndexError, struct.error):
-                fields = None  # not the shape looked for: unpickled below
-        if fields is not None:
-            (block_ids, block_weights), arrays = fields, True
+        firsts.append(data_at)
+        ends.append(following)
+        counts.append(info[0])
+        last_ids.append(maxid)
+        compressions.append(info[3])
+        if last or (within is not None and passed == len(wanted)):
+            break  # the end, or no wanted id lies further on
+    else:
+        return None  # the bytes ended before the last block
+    # Without values, a long list's uncompressed blocks of the bulk writer's shape are
+    # checked together with numpy and their arrays read where they lie in the bytes
+    # (_array_shapes); a short list's (or a compressed block's) checks cost less one
+    # block at a time (_array_fields).
+    shapes: list[BlockShape | None] | None = None
+    if not values and compressions.count(0) >= IN_PLACE_BLOCKS_MIN:
+        shapes = _array_shapes(raw, firsts, ends, counts, compressions)
+    id_parts: list[Any] = []  # a block's ids: a tuple, or an array (ARRAY_IDS_MIN)
+    weight_parts: list[Any] = []
+    encoded: list[bytes] | None = [] if values else None
+    arrays = False  # whether some block's ids or weights came as an array
+    for b, n in enumerate(counts):
+        shape = None if shapes is None else shapes[b]
+        if shape is not None:
+            ids_at, ids_type, weights_at, weight = shape
+            block_ids = np.frombuffer(raw, ids_type, n, ids_at)
+            block_weights = np.frombuffer(raw, "<f4", n, weights_at) if weights_at \
+                else weight
+            arrays = True
         else:
-            block_ids, block_weights, block_values = pickle.loads(data)
+            data = view[firsts[b]:ends[b]]
+            if compressions[b]:
+                data = memoryview(zlib.decompress(data))
+            fields = None
+            if encoded is None and n >= ARRAY_IDS_MIN:
+                try:
+                    fields = _array_fields(data, n)
+                except (IndexError, struct.error):
+                    fields = None  # not the shape looked for: unpickled below
+            if fields is not None:
+                (block_ids, block_weights), arrays = fields, True
+            else:
+                block_ids, block_weights, block_values = pickle.loads(data)
         if len(block_ids) != n:
             return None
         id_parts.append(block_ids)
-        last_ids.append(maxid)
         # Weights as W3LeafMatcher._read_weights: None = all 1.0, a float = all equal.
         if block_weights is None:
             weight_parts.append(repeat(1.0, n))
@@ -977,11 +1005,7 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
             if not isinstance(block_values, tuple) or len(block_values) != n:
                 return None
             encoded.extend(block_values)
-        count += n
-        if last or (within is not None and passed == len(wanted)):
-            break  # the end, or no wanted id lies further on
-    else:
-        return None  # the bytes ended before the last block
+    count = sum(counts)
     if not count:
         return np.empty(0, np.int64), np.empty(0, np.float64), encoded
     if arrays:  # numpy reads arrays' buffers; tuples and repeats are made arrays
@@ -995,7 +1019,7 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
     # relative to the last id of the block read before it (blocks passed over leave no
     # gap: the sum restarts from an absolute id), and one cumulative sum decodes them all.
     deltas = deltas.astype(np.int64, copy=False)
-    starts = np.cumsum([len(part) for part in id_parts[:-1]], dtype=np.int64)
+    starts = np.cumsum(counts[:-1], dtype=np.int64)
     deltas[starts] -= np.array(last_ids[:-1], dtype=np.int64)
     ids = np.cumsum(deltas)
     return ids, weights.astype(np.float64, copy=False), encoded
@@ -1076,6 +1100,97 @@ def _pickled_bytes(data: memoryview, at: int) -> tuple[memoryview, int] | None:
     if data[end:tail] != _PICKLED_ARRAY_TAIL:
         return None
     return data[start:end], tail
+
+
+# A list read without values with this many uncompressed blocks or more has its blocks'
+# shapes checked together (_array_shapes: about 60 numpy calls, ~150 us whatever the
+# number of blocks, then ~4.5 us a block) instead of one block at a time (_array_fields:
+# ~6 us a block). Chosen by measurement (CPU time of lists of 1 to 195 blocks at 100k:
+# the in-place path costs more up to about 100 blocks); see docs/benchmarks/analysis.md
+# ("Cold search pages").
+IN_PLACE_BLOCKS_MIN = 100
+_FIRST_FRAME = 11  # PROTO 4, then FRAME and its 8-byte length
+_UINT16_LE_FORMAT, _UINT32_LE_FORMAT = 2, 6
+# (where the ids start, their numpy type, where the float32 weights start or 0, the
+# weight of every posting when they are not listed: None for 1.0)
+BlockShape = tuple[int, str, int, float | None]
+
+
+def _array_shapes(raw: bytes, firsts: list[int], ends: list[int], counts: list[int],
+                  compressions: list[int]) -> list[BlockShape | None]:
+    """For each block (its pickled data in raw[firsts[b]:ends[b]], counts[b] postings),
+    where its arrays' bytes lie when it has the bulk writer's shape (see _array_fields),
+    as a BlockShape; None for a block of any other shape (compressed, a tuple of ids,
+    another protocol, more than one frame...). Every opcode, length and array format on
+    the way is checked, for all blocks at once."""
+    blocks = len(counts)
+    if not blocks:
+        return []
+    data = np.frombuffer(raw, dtype=np.uint8)
+    top = len(data) - 1
+    first = np.array(firsts, dtype=np.int64)
+    end = np.array(ends, dtype=np.int64)
+    n = np.array(counts, dtype=np.int64)
+
+    def byte(where: np.ndarray) -> np.ndarray:  # (every `where` is at least 0)
+        return data[np.minimum(where, top)].astype(np.int64)
+
+    def little(where: np.ndarray, size: int) -> np.ndarray:
+        number = np.zeros(blocks, dtype=np.int64)
+        for k in range(size):
+            number |= byte(where + k) << (8 * k)
+        return number
+
+    def holds(where: np.ndarray, pattern: bytes) -> np.ndarray:
+        expected = np.frombuffer(pattern, dtype=np.uint8)
+        return (data[np.minimum(where[:, None] + np.arange(len(expected)), top)]
+                == expected).all(axis=1)
+
+    def pickled_bytes(at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # (where the bytes start, their length, whether it is SHORT_BINBYTES or BINBYTES)
+        op = byte(at)
+        short = op == ord("C")
+        return (np.where(short, at + 2, at + 5),
+                np.where(short, byte(at + 1), little(at + 1, 4)),
+                short | (op == ord("B")))
+
+    ok = (np.array(compressions) == 0) & (n >= ARRAY_IDS_MIN) & (end - first >= 80)
+    ok &= (byte(first) == 0x80) & (byte(first + 1) == 4) & (byte(first + 2) == 0x95)
+    # One frame: a pickle of over 64 KiB has more, between any two opcodes.
+    ok &= (little(first + 3, 4) == end - first - _FIRST_FRAME) & (little(first + 7, 4) == 0)
+    ok &= holds(first + _FIRST_FRAME, _PICKLED_IDS_HEAD)
+    at = first + _FIRST_FRAME + len(_PICKLED_IDS_HEAD)
+    code = byte(at)
+    narrow = code == ord("H")
+    ok &= narrow | (code == ord("I")) | (code == ord("L"))
+    ok &= (byte(at + 1) == 0x94) & (byte(at + 2) == ord("K")) & \
+        (byte(at + 3) == np.where(narrow, _UINT16_LE_FORMAT, _UINT32_LE_FORMAT))
+    ids_at, ids_length, found = pickled_bytes(at + 4)
+    ok &= found & (ids_length == n * np.where(narrow, 2, 4))
+    ids_end = ids_at + ids_length
+    ok &= holds(ids_end, _PICKLED_ARRAY_TAIL)
+    at = ids_end + len(_PICKLED_ARRAY_TAIL)
+    op = byte(at)
+    none, equal = op == ord("N"), op == ord("G")
+    listed = ~none & ~equal  # an array of float32
+    ok &= ~listed | (holds(at, _PICKLED_WEIGHTS_HEAD) &
+                     (byte(at + len(_PICKLED_WEIGHTS_HEAD)) == _FLOAT32_LE_FORMAT))
+    weights_at, weights_length, found = pickled_bytes(at + len(_PICKLED_WEIGHTS_HEAD) + 1)
+    ok &= ~listed | (found & (weights_length == 4 * n))
+    weights_end = weights_at + weights_length
+    ok &= ~listed | holds(weights_end, _PICKLED_ARRAY_TAIL)
+    # What follows the weights (the values) lies inside the block: nothing read is past it.
+    after = np.where(none, at + 1,
+                     np.where(equal, at + 9, weights_end + len(_PICKLED_ARRAY_TAIL)))
+    ok &= after < end
+    shapes: list[BlockShape | None] = [None] * blocks
+    for b in np.flatnonzero(ok).tolist():
+        weight: float | None = None
+        if op[b] == ord("G"):
+            weight = _BINFLOAT.unpack_from(raw, int(at[b]) + 1)[0]
+        shapes[b] = (int(ids_at[b]), "<u2" if narrow[b] else "<u4",
+                     int(weights_at[b]) if listed[b] else 0, weight)
+    return shapes
 
 
 @functools.cache

@@ -414,7 +414,8 @@ def few_documents() -> list[dict]:
 
 @pytest.mark.parametrize("writer", ["bulk", "whoosh", "whoosh-compressed"])
 def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
-                                                     few_documents: list[dict]) -> None:
+                                                     few_documents: list[dict],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """block_postings parses a whole list from one read: for every term of segments
     written by the bulk writer and by Whoosh's own (pickle 2, zlib-compressed blocks),
     it takes that path (never the fallback) and gives what Whoosh's matcher steps
@@ -459,10 +460,13 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
             assert read[1].tolist() == weights
             assert read[2] == values
             # Without values, full blocks' ids and weights are read from the pickle's
-            # bytes (no unpickling): the same numbers.
-            plain = whoosh_adapter.block_postings(leaf.postings(fieldname, term), False)
-            assert plain is not None and plain[2] is None
-            assert plain[0].tolist() == ids and plain[1].tolist() == weights
+            # bytes (no unpickling), a block at a time or all blocks at once: the same
+            # numbers.
+            for in_place in (1, 10**9):
+                monkeypatch.setattr(whoosh_adapter, "IN_PLACE_BLOCKS_MIN", in_place)
+                plain = whoosh_adapter.block_postings(leaf.postings(fieldname, term), False)
+                assert plain is not None and plain[2] is None
+                assert plain[0].tolist() == ids and plain[1].tolist() == weights
             within = np.sort(rng.choice(ids, size=min(3, len(ids)), replace=False))
             part = whoosh_adapter.block_postings(leaf.postings(fieldname, term), True, within)
             assert part is not None
@@ -499,3 +503,143 @@ def test_block_ids_and_weights_are_read_from_the_pickle_as_unpickling_reads_them
     ]
     for data in refused:
         assert whoosh_adapter._array_fields(memoryview(data), 20) is None
+
+
+def _laid_out(blocks: list[bytes]) -> tuple[bytes, list[int], list[int]]:
+    """Blocks' pickles laid out as a posting list lays them (other bytes between: each
+    block's length and info), and where each starts and ends."""
+    raw, firsts, ends = b"", [], []
+    for b, data in enumerate(blocks):
+        raw += bytes(range(b % 7 + 1))
+        firsts.append(len(raw))
+        raw += data
+        ends.append(len(raw))
+    return raw, firsts, ends
+
+
+def _block(n: int, wide: bool, weights_kind: str, values: tuple) -> tuple[tuple, bytes]:
+    import pickle
+    from array import array
+
+    ids = whoosh_adapter.ids_array(([70_000] if wide else [3]) + [2] * (n - 1))
+    weights = {"none": None, "equal": 2.5,
+               "array": array("f", [float(i % 5 + 1) for i in range(n)])}[weights_kind]
+    return (ids, weights, values), pickle.dumps((ids, weights, values), 4)
+
+
+def test_long_lists_arrays_are_read_in_place_as_unpickling_reads_them() -> None:
+    """_array_shapes finds, for all blocks at once, where each block's id and weight
+    arrays lie (the bulk writer's shapes: narrow or wide ids, weights none, all equal or
+    listed; values short, empty or over 255 bytes): numpy reads there what pickle.loads
+    gives."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    value = st.one_of(st.binary(max_size=20), st.binary(min_size=250, max_size=400))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from([16, 17, 128, 200]), st.booleans(),
+                              st.sampled_from(["none", "equal", "array"]),
+                              st.lists(value, min_size=1, max_size=3)),
+                    min_size=1, max_size=4))
+    def check(specs: list) -> None:
+        made = [_block(n, wide, kind, tuple(vs[i % len(vs)] for i in range(n)))
+                for n, wide, kind, vs in specs]
+        raw, firsts, ends = _laid_out([data for _, data in made])
+        counts = [spec[0] for spec in specs]
+        shapes = whoosh_adapter._array_shapes(raw, firsts, ends, counts, [0] * len(made))
+        for ((ids, weights, _), _data), shape, n in zip(made, shapes, counts, strict=True):
+            assert shape is not None
+            ids_at, ids_type, weights_at, weight = shape
+            assert np.frombuffer(raw, ids_type, n, ids_at).tolist() == list(ids)
+            if weights_at:
+                assert np.frombuffer(raw, "<f4", n, weights_at).tolist() == list(weights)
+            else:
+                assert weight == weights
+
+    check()
+
+
+def test_other_block_shapes_are_left_to_a_block_at_a_time() -> None:
+    """Every other shape is refused rather than guessed (None: the block is read a block
+    at a time): a compressed block, a block of one posting (ids as a tuple), a tuple of
+    ids, another protocol or typecode, tuple weights, a block of several frames (over
+    64 KiB), a block whose count is not its arrays', one cut short; the good blocks
+    among them are still read."""
+    import pickle
+    from array import array
+
+    values = tuple(bytes([i % 7]) * (i % 30) for i in range(20))
+    good = pickle.dumps((array("H", range(20)), None, values), 4)
+    blocks = [
+        (good, 20, 1),  # compressed (as its info says)
+        (pickle.dumps(((5,), None, (b"x",)), 4), 1, 0),  # one posting
+        (pickle.dumps((tuple(range(20)), None, values), 4), 20, 0),  # a tuple of ids
+        (pickle.dumps((array("H", range(20)), None, values), 2), 20, 0),  # protocol 2
+        (pickle.dumps((array("H", range(20)), (1.0, 2.0) * 10, values), 4), 20, 0),
+        (pickle.dumps((array("l", range(20)), None, values), 4), 20, 0),  # typecode l
+        (pickle.dumps((array("H", range(20)), None, values), 5), 20, 0),  # protocol 5
+        (pickle.dumps((array("H", range(20)), None, (b"x" * 70_000,) * 20), 4), 20, 0),
+        (good, 21, 0),  # 21 postings said, 20 ids
+        (good[:-40], 20, 0),  # cut short
+        (good, 20, 0),
+    ]
+    raw, firsts, ends = _laid_out([data for data, _, _ in blocks])
+    shapes = whoosh_adapter._array_shapes(raw, firsts, ends, [n for _, n, _ in blocks],
+                                          [c for _, _, c in blocks])
+    assert shapes[:-1] == [None] * (len(blocks) - 1)
+    assert shapes[-1] is not None
+    ids_at, ids_type, weights_at, weight = shapes[-1]
+    assert np.frombuffer(raw, ids_type, 20, ids_at).tolist() == list(range(20))
+    assert (weights_at, weight) == (0, None)
+
+
+def test_every_term_of_a_larger_index_reads_the_same_both_ways(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over every term of a 1,200-document index written by the bulk writer (lists of up
+    to 10 blocks, compressed ones among them; in the exact-spelling, date and id fields,
+    the lists of several blocks), a third of its documents deleted: each
+    list read without values in place (all blocks at once) gives what the per-block path
+    gives, and both what Whoosh's own matcher gives for the documents left. (The 10k
+    benchmark index was checked the same way by hand: docs/benchmarks/analysis.md.)"""
+    from indexer.schema import build_schema, document_for
+    from indexer.segments import BulkSegmentWriter
+
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    bulk_writer = BulkSegmentWriter(ix, compound=False)
+    for record in generate(1200):
+        bulk_writer.add_document(**document_for(record))
+    bulk_writer.commit(merge=False)
+    with ix.writer() as deleting:
+        for docnum in range(0, 1200, 3):
+            deleting.delete_document(docnum)
+    long_lists = 0
+    with ix.reader() as reader:
+        leaf = reader.leaf_readers()[0][0]
+        assert leaf.has_deletions()
+        deleted = {docnum for docnum in range(1200) if leaf.is_deleted(docnum)}
+        assert deleted == set(range(0, 1200, 3))
+        for fieldname, term in leaf.all_terms():
+            if (fieldname.endswith("_exact") or fieldname in ("date", "id")) \
+                    and leaf.doc_frequency(fieldname, term) <= 128:
+                continue  # (their lists of one block: 45,000, all like the body's)
+            matcher = whoosh_adapter.unwrap_deletions(leaf.postings(fieldname, term))
+            if type(matcher) is not whoosh_adapter.W3LeafMatcher:
+                continue
+            # Whoosh's matcher steps past the deleted documents (its deletion filter has
+            # moved the list's matcher past a first deleted one): compared without them.
+            stepped = _stepped(leaf.postings(fieldname, term))
+            read = []
+            for in_place in (1, 10**9):
+                monkeypatch.setattr(whoosh_adapter, "IN_PLACE_BLOCKS_MIN", in_place)
+                found = whoosh_adapter.block_postings(
+                    whoosh_adapter.unwrap_deletions(leaf.postings(fieldname, term)), False)
+                assert found is not None, (fieldname, term)
+                kept = [k for k, docnum in enumerate(found[0].tolist())
+                        if docnum not in deleted]
+                read.append((found[0][kept].tolist(), found[1][kept].tolist()))
+                # Every posting is read, the deleted documents' too (the caller drops them).
+                assert len(found[0]) == leaf.doc_frequency(fieldname, term)
+            assert read[0] == read[1] == (stepped[0], stepped[1]), (fieldname, term)
+            long_lists += leaf.doc_frequency(fieldname, term) > 4 * 128
+    assert long_lists > 20
