@@ -596,9 +596,9 @@ def test_other_block_shapes_are_left_to_a_block_at_a_time() -> None:
 
 def test_every_term_of_a_larger_index_reads_the_same_both_ways(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over every term of a 1,200-document index written by the bulk writer (lists of up
-    to 10 blocks, compressed ones among them; in the exact-spelling, date and id fields,
-    the lists of several blocks), a third of its documents deleted: each
+    """Over the terms of a 1,200-document index written by the bulk writer (every list of
+    several blocks, up to 10, compressed ones among them, and one in eight of the lists of
+    one block), a third of its documents deleted: each
     list read without values in place (all blocks at once) gives what the per-block path
     gives, and both what Whoosh's own matcher gives for the documents left. (The 10k
     benchmark index was checked the same way by hand: docs/benchmarks/analysis.md.)"""
@@ -619,10 +619,13 @@ def test_every_term_of_a_larger_index_reads_the_same_both_ways(
         assert leaf.has_deletions()
         deleted = {docnum for docnum in range(1200) if leaf.is_deleted(docnum)}
         assert deleted == set(range(0, 1200, 3))
+        one_block = 0
         for fieldname, term in leaf.all_terms():
-            if (fieldname.endswith("_exact") or fieldname in ("date", "id")) \
-                    and leaf.doc_frequency(fieldname, term) <= 128:
-                continue  # (their lists of one block: 45,000, all like the body's)
+            if leaf.doc_frequency(fieldname, term) <= 128:
+                # Lists of one block (nearly all of them, alike): one in eight keeps it short.
+                one_block += 1
+                if one_block % 8:
+                    continue
             matcher = whoosh_adapter.unwrap_deletions(leaf.postings(fieldname, term))
             if type(matcher) is not whoosh_adapter.W3LeafMatcher:
                 continue
