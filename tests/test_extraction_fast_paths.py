@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.entities import extractor_for
-from indexer.entities.names import merge_key, merge_token
+from indexer.entities.names import merge_token
 from indexer.entities.quality import golden_entries, golden_record
 from indexer.events.encounters import (
     EncounterReader,
@@ -58,12 +58,7 @@ def test_a_whole_text_folds_as_fold_folds_it() -> None:
 def _mentions_word_by_word(reader: EncounterReader, text: _Text, names: dict,
                            surnames: dict, starts: frozenset[str]) -> list:
     """EncounterReader._mentions as first written: a Python step per word."""
-    by_id = reader.people.by_id
-    found: list = []
-    for start, end, official_id in reader.extractor.name_spans(text.keys):
-        official = by_id.get(official_id)
-        if official is not None:
-            found.append((start, end, reader._participant(official)))
+    found = reader._registry_mentions(text)
     taken = {i for start, end, _ in found for i in range(start, end)}
     longest = max((len(k) for k in names), default=1)
     i = 0
@@ -71,20 +66,10 @@ def _mentions_word_by_word(reader: EncounterReader, text: _Text, names: dict,
         if i in taken or merge_token(text.keys[i]) not in starts:
             i += 1
             continue
-        for size in range(min(longest, len(text.keys) - i), 0, -1):
-            window = range(i, i + size)
-            if any(j in taken for j in window):
-                continue
-            key = merge_key(text.keys[i:i + size])
-            who = names.get(key)
-            if who is None and size == 1 and text.written[i][:1].isupper():
-                who = surnames.get(key[0]) if key else None
-            if who is not None:
-                found.append((i, i + size, who))
-                taken.update(window)
-                i += size - 1
-                break
-        i += 1
+        mention = reader._named_at(text, i, names, surnames, taken, longest)
+        i = mention[1] if mention is not None else i + 1
+        if mention is not None:
+            found.append(mention)
     found.sort(key=lambda m: m[0])
     return found
 
@@ -124,22 +109,9 @@ def test_a_sentence_names_whom_the_word_by_word_scan_finds() -> None:
 
 def _spans_at_every_start(extractor, tokens: tuple[str, ...]) -> list:
     """EntityExtractor._spans as first written: every word a name can start with."""
-    from indexer.entities.extract import NAMED_AFTER, NAMED_BEFORE, _longest, _positions
+    from indexer.entities.extract import _positions
 
-    spans = []
-    by_key = extractor.registry.by_key
-    after = 0
-    for i in _positions(tokens, extractor._official_starts):
-        if i < after:
-            continue
-        size, official_id = _longest(by_key, extractor._official_prefixes, tokens, i,
-                                     min(extractor.registry.max_words, len(tokens) - i), 1)
-        if official_id:
-            if not ((i + size < len(tokens) and tokens[i + size] in NAMED_AFTER)
-                    or (i > 0 and tokens[i - 1] in NAMED_BEFORE)):
-                spans.append((i, i + size, official_id))
-            after = i + size
-    return spans
+    return extractor._spans_at(tokens, _positions(tokens, extractor._official_starts))
 
 
 def _countries_at_every_place_word(extractor, text: str, words: list[str],

@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -257,20 +257,25 @@ class EntityExtractor:
 
     def _spans(self, tokens: tuple[str, ...]) -> list[tuple[int, int, str]]:
         """(first token, token after the last, official id) of every registry spelling."""
-        spans: list[tuple[int, int, str]] = []
-        starts = self._official_starts
-        by_key = self.registry.by_key
-        after = 0  # words before this were part of a name already found
         # Only the words a name can start with are looked at (a set test per word).
-        prefixes = self._official_prefixes
-        # A word that begins names of several words only, with a next word that goes on
-        # with none of them, finds nothing (what _longest would say): only the others
-        # are looked at, told apart in C but for that second word.
-        singles = self._official_singles
-        positions = _positions(tokens, starts)
+        positions = _positions(tokens, self._official_starts)
         if positions:
+            # A word that begins names of several words only, with a next word that goes
+            # on with none of them, finds nothing (what _longest would say): only the
+            # others are looked at, told apart in C but for that second word.
+            singles, prefixes = self._official_singles, self._official_prefixes
             positions = [i for i in positions
                          if tokens[i] in singles or tokens[i:i + 2] in prefixes]
+        return self._spans_at(tokens, positions)
+
+    def _spans_at(self, tokens: tuple[str, ...],
+                  positions: Iterable[int]) -> list[tuple[int, int, str]]:
+        """The registry spellings starting at the given word positions (in order), each
+        the longest there; a word inside one found is not looked at again."""
+        spans: list[tuple[int, int, str]] = []
+        by_key = self.registry.by_key
+        prefixes = self._official_prefixes
+        after = 0  # words before this were part of a name already found
         for i in positions:
             if i < after:
                 continue

@@ -429,12 +429,7 @@ class EncounterReader:
                   starts: frozenset[str]) -> list[_Mention]:
         """Every official a sentence names, in order: registry spellings first, then the
         people of the communiqué's entities by their looser keys."""
-        by_id = self.people.by_id
-        found: list[_Mention] = []
-        for start, end, official_id in self.extractor.name_spans(text.keys):
-            official = by_id.get(official_id)
-            if official is not None:
-                found.append((start, end, self._participant(official)))
+        found = self._registry_mentions(text)
         taken = {i for start, end, _ in found for i in range(start, end)}
         longest = max((len(k) for k in names), default=1)
         keys = text.keys
@@ -445,21 +440,41 @@ class EncounterReader:
                                     map(starts.__contains__, map(merge_token, keys))):
             if i < after or i in taken:
                 continue
-            for size in range(min(longest, len(keys) - i), 0, -1):
-                window = range(i, i + size)
-                if any(j in taken for j in window):
-                    continue
-                key = merge_key(keys[i:i + size])
-                who = names.get(key)
-                if who is None and size == 1 and text.written[i][:1].isupper():
-                    who = surnames.get(key[0]) if key else None
-                if who is not None:
-                    found.append((i, i + size, who))
-                    taken.update(window)
-                    after = i + size
-                    break
+            mention = self._named_at(text, i, names, surnames, taken, longest)
+            if mention is not None:
+                found.append(mention)
+                after = mention[1]
         found.sort(key=lambda m: m[0])
         return found
+
+    def _registry_mentions(self, text: _Text) -> list[_Mention]:
+        """The sentence's registry spellings of people this reader knows."""
+        by_id = self.people.by_id
+        found: list[_Mention] = []
+        for start, end, official_id in self.extractor.name_spans(text.keys):
+            official = by_id.get(official_id)
+            if official is not None:
+                found.append((start, end, self._participant(official)))
+        return found
+
+    @staticmethod
+    def _named_at(text: _Text, i: int, names: dict, surnames: dict, taken: set[int],
+                  longest: int) -> _Mention | None:
+        """The longest name of the communiqué's people starting at word i, over words no
+        other name has taken (which it then takes), or a capitalised surname alone."""
+        keys = text.keys
+        for size in range(min(longest, len(keys) - i), 0, -1):
+            window = range(i, i + size)
+            if any(j in taken for j in window):
+                continue
+            key = merge_key(keys[i:i + size])
+            who = names.get(key)
+            if who is None and size == 1 and text.written[i][:1].isupper():
+                who = surnames.get(key[0]) if key else None
+            if who is not None:
+                taken.update(window)
+                return (i, i + size, who)
+        return None
 
     def _own(self, record: Communique, entities: Entities) -> Participant | None:
         """The ministry's own official the communiqué names first (or the site tags):
