@@ -36,6 +36,7 @@ from whoosh import query as wq
 from whoosh.searching import TimeLimit
 
 from indexer import phrases, whoosh_adapter
+from indexer.position_values import PositionBlock
 
 _INT_SIZE = 4  # Positions values start with pack_uint(len(deltas))
 _LIST_HEAD = b"\x80\x02]q\x00"  # pickle protocol 2: PROTO 2, EMPTY_LIST, BINPUT 0
@@ -58,7 +59,9 @@ class _Postings:
 
     ids: np.ndarray  # int64, ascending, deleted documents included
     weights: np.ndarray  # float64: the posting weight (frequency x field boost)
-    values: list[bytes] | None  # encoded positions, when asked for
+    # Each block's values, when asked for: a tuple of Whoosh's encoded positions, or a
+    # PositionBlock of them (indexer.position_values); _position_lists reads them.
+    values: list[Sequence[bytes]] | None
 
 
 @dataclass
@@ -495,6 +498,7 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
         if not len(docs):
             return seg.empty()
     fmt = seg.schema[fieldname].format
+    lists: dict[bytes, _PositionLists | list[bytes]] = {}
     joined: dict[bytes, _Joined] = {}
     decoded: dict[bytes, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
 
@@ -506,13 +510,19 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
         seg.check_time()
         postings = read[btext]
         assert postings.values is not None
-        # Joining all of a word's values pays when nearly all are decoded, or a repeated
-        # word's twice: else only the chosen ones are joined.
-        if btext not in joined and (4 * len(docs) >= 3 * len(postings.values)
-                                    or btexts.count(btext) > 1):
-            joined[btext] = _joined(postings.values)
-        found = _decode_positions(postings.values, np.searchsorted(postings.ids, docs), fmt,
-                                  joined.get(btext))
+        at = np.searchsorted(postings.ids, docs)
+        word = lists.get(btext)
+        if word is None:
+            word = lists[btext] = _position_lists(postings.values, fmt)
+        if isinstance(word, _PositionLists):  # packed blocks: the arrays as they are
+            found = word.chosen(at)
+        else:
+            # Whoosh's values only. Joining all of a word's pays when nearly all are
+            # decoded, or a repeated word's twice: else only the chosen ones are joined.
+            if btext not in joined and (4 * len(docs) >= 3 * len(word)
+                                        or btexts.count(btext) > 1):
+                joined[btext] = _joined(word)
+            found = _decode_positions(word, at, fmt, joined.get(btext))
         decoded[btext] = (docs, found)
         return found
 
@@ -559,7 +569,54 @@ def read_postings(reader, fieldname: str, btext: bytes, values: bool = False,
             encoded.append(matcher.value())
         matcher.next()
     return _Postings(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64),
-                     encoded)
+                     None if encoded is None else [encoded])
+
+
+@dataclass
+class _PositionLists:
+    """A term's positions in the postings read: posting k's are
+    flat[starts[k]:starts[k] + counts[k]], ascending."""
+
+    counts: np.ndarray  # int64
+    starts: np.ndarray  # int64
+    flat: np.ndarray  # int64
+
+    def chosen(self, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions per posting, all their positions) of the postings `at`."""
+        counts = self.counts[at]
+        offsets = np.cumsum(counts) - counts
+        index = np.arange(int(offsets[-1] + counts[-1]) if len(counts) else 0,
+                          dtype=np.int64) + np.repeat(self.starts[at] - offsets, counts)
+        return counts, self.flat[index]
+
+
+def _position_lists(parts: list[Sequence[bytes]], fmt: formats.Positions
+                    ) -> _PositionLists | list[bytes]:
+    """A term's blocks' values (read_postings) as position lists when some block is
+    a PositionBlock (the tuples among them decoded whole: a packed term's tuples are
+    its short blocks); else the values, one after another, to be decoded as chosen."""
+    packed = [part for part in parts if type(part) is PositionBlock]
+    if not packed:
+        return list(chain.from_iterable(parts))
+    if len(packed) == len(parts) and len({p.counts.typecode for p in packed}) == 1 \
+            and len({p.positions.typecode for p in packed}) == 1:
+        # Every block packed alike (the usual case): two joins, whatever their number.
+        counts = np.frombuffer(b"".join(p.counts for p in packed),
+                               dtype=packed[0].counts.typecode).astype(np.int64)
+        flat = np.frombuffer(b"".join(p.positions for p in packed),
+                             dtype=packed[0].positions.typecode).astype(np.int64)
+    else:
+        count_parts: list[np.ndarray] = []
+        flat_parts: list[np.ndarray] = []
+        for part in parts:
+            if type(part) is PositionBlock:
+                part_counts, part_flat = part.arrays()
+            else:
+                part_counts, part_flat = _decode_positions(part, np.arange(len(part)), fmt)
+            count_parts.append(part_counts.astype(np.int64))
+            flat_parts.append(part_flat.astype(np.int64))
+        counts, flat = np.concatenate(count_parts), np.concatenate(flat_parts)
+    return _PositionLists(counts, np.cumsum(counts) - counts, flat)
 
 
 @dataclass

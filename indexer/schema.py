@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Generator
 from datetime import datetime, time
-from pickle import dumps
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.system import pack_uint
 
 from indexer.entities.extract import Entities
 from indexer.folding import WORD, exact_analyzer, folded_analyzer, folded_term
+from indexer.position_values import encode_positions
 from scrapers.record import Communique
 
 # Title matches outrank body matches: a communiqué titled "Filipovic" is about him.
@@ -62,19 +60,6 @@ class FastText(TEXT):
         boost = self.format.field_boost
         for term, found in self.positions(value).items():
             yield term.encode("utf-8"), len(found), len(found) * boost, encode_positions(found)
-
-
-def encode_positions(positions: list[int]) -> bytes:
-    """Posting value of whoosh.formats.Positions: count, then pickled position deltas."""
-    if len(positions) == 1 and positions[0] < len(ONE_POSITION_VALUES):
-        return ONE_POSITION_VALUES[positions[0]]  # most words occur once in a communiqué
-    if len(positions) > 1:
-        positions = [positions[0]] + [b - a for a, b in itertools.pairwise(positions)]
-    return pack_uint(len(positions)) + dumps(positions, 2)
-
-
-# The value of a word that occurs once, at each position (most words of a communiqué).
-ONE_POSITION_VALUES = [pack_uint(1) + dumps([position], 2) for position in range(16_384)]
 
 
 def build_schema() -> Schema:

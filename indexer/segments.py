@@ -29,7 +29,8 @@ import numpy as np
 
 from indexer import whoosh_adapter
 from indexer.folding import WORD
-from indexer.schema import ONE_POSITION_VALUES, FastText, encode_positions
+from indexer.position_values import PackedPositions
+from indexer.schema import FastText
 
 # zlib level for posting blocks (Whoosh's default is 3) unless postings_compression says
 # otherwise. Off: a rebuild runs 15% and a cold search 15-20% faster (no block to deflate
@@ -116,7 +117,7 @@ class TermChunk:
     starts: np.ndarray
     docnums: np.ndarray
     weights: np.ndarray
-    values: list[bytes]
+    values: list[bytes] | PackedPositions
 
 
 class _PairedNumbers(dict):
@@ -180,9 +181,10 @@ class _TextTokens:
     def inverted(self) -> Iterator[TermChunk]:
         """The field's postings, term after term in term order, in chunks of whole terms.
 
-        Memory: the posting values (a bytes object each, the largest part) are encoded
-        VALUE_CHUNK postings at a time as the terms are written, not for the whole
-        segment at once; the word-length arrays go as soon as the postings are known.
+        Memory: the positions stay one array; the Whoosh values of blocks too small to
+        pack (indexer.position_values) are encoded a chunk of about VALUE_CHUNK
+        postings at a time as the terms are written; the word-length arrays go as soon
+        as the postings are known.
         """
         tokens = np.frombuffer(self.tokens, dtype=np.int32)
         if not len(tokens):
@@ -229,8 +231,10 @@ class _TextTokens:
             start = int(term_starts[number])
             last = int(np.searchsorted(term_starts, start + VALUE_CHUNK)) - 1
             stop = int(term_stops[last])
-            values = _encoded_values(positions, posting_starts[start:stop],
-                                     posting_counts[start:stop])
+            # The positions as they lie: the writer packs a block's into arrays, and
+            # encodes Whoosh's values only for blocks too small to pack.
+            values = PackedPositions(posting_counts[start:stop], posting_starts[start:stop],
+                                     positions)
             yield (TermChunk([term.encode("utf-8") for term in terms[number:last + 1]],
                              term_starts[number:last + 1] - start, posting_docnums[start:stop],
                              weights[start:stop], values))
@@ -238,7 +242,7 @@ class _TextTokens:
             number = last + 1
 
 
-# Posting values encoded at a time by a text field's inversion (a bytes object each).
+# Postings a chunk of a text field's inversion holds (whole terms: a common word's run on).
 VALUE_CHUNK = 1 << 20
 
 
@@ -250,74 +254,6 @@ def _words(text: str) -> list[str]:
     if _last_words[0] is not text:
         _last_words[:] = [text, WORD.findall(text)]
     return _last_words[1]
-
-
-def _encoded_values(positions: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> list:
-    """Each posting's value as whoosh.formats.Positions encodes it."""
-    single = ONE_POSITION_VALUES
-    firsts = positions[starts]
-    simple = (counts == 1) & (firsts < len(single))
-    values: list[bytes] = [single[p] for p in np.where(simple, firsts, 0).tolist()]
-    in_bulk = (counts > 1) & (counts <= PICKLE_BATCH)
-    several = np.flatnonzero(in_bulk)
-    if len(several):
-        encoded, ends = _pickled_position_lists(positions, starts[several], counts[several])
-        begin = 0
-        for index, end in zip(several.tolist(), ends.tolist(), strict=True):
-            values[index] = encoded[begin:end]
-            begin = end
-    # The rest (a word more than PICKLE_BATCH times, or once far into a long text).
-    for index in np.flatnonzero(~simple & ~in_bulk).tolist():
-        start = int(starts[index])
-        values[index] = encode_positions(positions[start:start + int(counts[index])].tolist())
-    return values
-
-
-# pickle writes a list's items in batches of this many; longer lists are encoded by pickle.
-PICKLE_BATCH = 1000
-# pack_uint(count), then pickle protocol 2 of a list: PROTO 2, EMPTY_LIST, BINPUT 0, MARK.
-_LIST_START = b"\x80\x02]q\x00("
-_LIST_END = b"e."  # APPENDS, STOP
-
-
-def _pickled_position_lists(positions: np.ndarray, starts: np.ndarray,
-                            counts: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """encode_positions() of many lists of 2 to PICKLE_BATCH positions at once, with
-    numpy: the bytes of all of them one after another, and where each ends.
-
-    Each is pack_uint(n) and pickle.dumps(deltas, 2), whose items are BININT1 (K, one
-    byte), BININT2 (M, two bytes) or BININT (J, four bytes, little-endian); a test
-    compares the bytes with pickle's for deltas of every size.
-    """
-    # The positions of each list, and their deltas (the first one from 0).
-    first_tokens = np.cumsum(counts) - counts  # where each list's positions begin, flat
-    within = np.arange(int(counts.sum())) - np.repeat(first_tokens, counts)
-    taken = positions[np.repeat(starts, counts) + within].astype(np.int64)
-    deltas = taken.copy()
-    deltas[1:] -= taken[:-1]
-    deltas[within == 0] = taken[within == 0]
-    item_sizes = np.where(deltas < 256, 2, np.where(deltas < 65536, 3, 5))
-    header = 4 + len(_LIST_START)
-    lengths = header + np.add.reduceat(item_sizes, first_tokens) + len(_LIST_END)
-    ends = np.cumsum(lengths)
-    begins = ends - lengths
-    out = np.zeros(int(ends[-1]), dtype=np.uint8)
-    # Headers: the count, big-endian, then the list's opening opcodes.
-    for byte in range(4):
-        out[begins + byte] = (counts >> (8 * (3 - byte))) & 0xFF
-    for offset, byte in enumerate(_LIST_START):
-        out[begins + 4 + offset] = byte
-    # Items: an opcode, then the delta's bytes, little-endian.
-    item_offsets = np.cumsum(item_sizes) - item_sizes  # from the first list's first item
-    item_at = np.repeat(begins + header - item_offsets[first_tokens], counts) + item_offsets
-    out[item_at] = np.select([item_sizes == 2, item_sizes == 3], [ord("K"), ord("M")],
-                             ord("J"))
-    for byte in range(4):
-        has = item_sizes - 1 > byte
-        out[item_at[has] + 1 + byte] = (deltas[has] >> (8 * byte)) & 0xFF
-    for offset, byte in enumerate(_LIST_END):
-        out[ends - len(_LIST_END) + offset] = byte
-    return out.tobytes(), ends
 
 
 class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):

@@ -37,8 +37,10 @@ checks every one against the installed Whoosh):
 - Queries: `Wildcard._get_pattern` and `_find_prefix` (indexer/querylimits.py), and
   `type(NullQuery)` (the private `_NullQuery` class, reached through the public object).
 - Formats: posting values of `Positions` fields are pack_uint(n) + pickle protocol 2
-  of the position deltas; indexer/schema.py writes them by hand and bulk.py parses
-  them with numpy, so the encoding is checked too.
+  of the position deltas; indexer/position_values.py writes them by hand and bulk.py
+  parses them with numpy, so the encoding is checked too. A block of 16 postings or
+  more holds them as a `PositionBlock` (`_mini_values`, `write_terms`), which
+  `W3LeafMatcher._read_values` keeps as it keeps a tuple and `value()` indexes.
 
 At import this module compares the installed Whoosh with the one it was written for
 (`WRITTEN_FOR`) and probes every internal. On any difference `FAST_PATHS` is False:
@@ -64,7 +66,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from hashlib import md5
 from itertools import chain, pairwise, repeat
@@ -72,6 +74,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from indexer.position_values import (
+    PACKED_MIN,
+    PackedPositions,
+    PositionBlock,
+    block_values,
+    decoded_block,
+    packs,
+)
 
 log = logging.getLogger("communiques")
 
@@ -207,6 +218,10 @@ COPIED_CODE = {
     # _read_blocks parses a posting list's blocks as these do, from one read of the list.
     f"{_W3}.W3LeafMatcher._goto": "2336acae68a6b10b",
     f"{_W3}.W3LeafMatcher._read_data": "150a9642f8b55013",
+    # A PositionBlock is read by Whoosh as these read a tuple of values (kept as
+    # unpickled, then indexed): a change there must be checked against it.
+    f"{_W3}.W3LeafMatcher._read_values": "730ce568f5c7af43",
+    f"{_W3}.W3LeafMatcher.value": "058730e907b39ed8",
 }
 
 
@@ -465,6 +480,14 @@ def _bulk_codec_class() -> type:
                 return array("f", weights)
             return weights
 
+        def _mini_values(self) -> Any:
+            # A text field's larger blocks: one PositionBlock, as write_terms writes them.
+            values = self._values
+            if self._format.fixed_value_size() is None and len(values) >= PACKED_MIN \
+                    and packs(self._format):
+                return decoded_block(values, self._format)
+            return super()._mini_values()
+
         def _write_block(self, last: bool = False) -> None:
             # As W3PostingsWriter._write_block (whoosh3 3.54.0; COPIED_CODE holds its
             # digest), but for the pickle protocol of the block data.
@@ -573,11 +596,12 @@ class PostingSink:
         self._fieldwriter.finish_term()
 
     def add_terms(self, terms: list[bytes], starts: np.ndarray, docnums: np.ndarray,
-                  weights: np.ndarray, values: list[bytes], lengths: np.ndarray,
-                  compressions: list[int]) -> None:
+                  weights: np.ndarray, values: list[bytes] | PackedPositions,
+                  lengths: np.ndarray, compressions: list[int]) -> None:
         """Several terms' postings at once, in term order: term n's postings are
         docnums[starts[n]:starts[n + 1]] (the last one's run to the end), in docnum order,
-        with their weights (float32) and, unless `values` is empty, their values;
+        with their weights (float32) and, unless `values` is empty, their values (or
+        their positions, PackedPositions);
         `compressions`: each term's zlib level. The same bytes as add_term for each."""
         postwriter = self._fieldwriter._postwriter
         if postwriter._inlinelimit > 1 or postwriter._byteids or not WRITE_TERMS_IN_BULK:
@@ -585,9 +609,11 @@ class PostingSink:
             stops = [*starts[1:].tolist(), len(docnums)]
             for n, term in enumerate(terms):
                 start, stop = int(starts[n]), stops[n]
+                taken = values.encoded(np.arange(start, stop)) \
+                    if isinstance(values, PackedPositions) else values[start:stop]
                 self.add_term(term, array("I", docnums[start:stop].astype(np.uint32).tobytes()),
                               array("f", weights[start:stop].astype(np.float32).tobytes()),
-                              values[start:stop] if values else [], lengths,
+                              taken if len(values) else [], lengths,
                               compression=compressions[n])
             return
         write_terms(self._fieldwriter, postwriter, terms, starts, docnums, weights, values,
@@ -598,8 +624,9 @@ class PostingSink:
 
 
 def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: np.ndarray,
-                docnums: np.ndarray, weights: np.ndarray, values: list[bytes],
-                lengths: np.ndarray, compressions: list[int]) -> None:
+                docnums: np.ndarray, weights: np.ndarray,
+                values: list[bytes] | PackedPositions, lengths: np.ndarray,
+                compressions: list[int]) -> None:
     """Write terms' posting blocks and term infos as add_term does through Whoosh's
     codec (W3FieldWriter.start_term and finish_term, W3PostingsWriter.finish_postings,
     W3TermInfo.add_block and _BlockWriter._write_block, whose digests COPIED_CODE
@@ -614,7 +641,8 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
     limit = postwriter._blocklimit
     protocol = postwriter.pickle_protocol
     arrays_ids = protocol >= ARRAY_PROTOCOL
-    fixedsize = fieldwriter._format.fixed_value_size()  # what start_term gives the postings
+    fmt = fieldwriter._format  # what start_term gives the postings
+    fixedsize = fmt.fixed_value_size()
     # Blocks: each term's postings cut every `limit`.
     term_starts = starts.astype(np.int64)
     term_sizes = np.diff(np.append(term_starts, count))
@@ -657,6 +685,17 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
     first_ids = ids[term_starts].tolist()
     last_ids = ids[term_starts + term_sizes - 1].tolist()
     byte_of = _length_bytes([*shortest, *longest, *term_shortest, *term_longest], unset)
+    small_values: Iterator[bytes] | None = None
+    if isinstance(values, PackedPositions):
+        # The Whoosh values of the blocks written as tuples (all of them when the field
+        # does not pack), encoded together; the others are packed a block at a time.
+        sizes = block_stops - block_starts
+        small = sizes < PACKED_MIN if packs(fmt) else np.ones(len(sizes), dtype=bool)
+        small_sizes = sizes[small]
+        within_small = np.arange(int(small_sizes.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(small_sizes) - small_sizes, small_sizes)
+        small_values = iter(values.encoded(np.repeat(block_starts[small], small_sizes)
+                                           + within_small))
     out: list[bytes] = []
     extents: list[tuple[int, int]] = []
     offset = postfile.tell()
@@ -681,10 +720,12 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
             else:
                 mini_weights = tuple(block_weights)
             if fixedsize is None or fixedsize < 0:
-                mini_values: Any = tuple(values[a:z]) if values else ()
+                mini_values: Any = block_values(values, a, z, fmt, small_values) \
+                    if len(values) else ()
             elif fixedsize == 0:
                 mini_values = None
             else:
+                assert not isinstance(values, PackedPositions)  # only Positions fields
                 mini_values = b"".join(values[a:z]) if values else b""
             # _BlockWriter._mini_ids: many ids as an array, a few as a tuple.
             mini_ids: Any = ids_array(deltas[a:z]) if arrays_ids and z - a >= ARRAY_IDS_MIN \
@@ -882,10 +923,12 @@ def unwrap_deletions(matcher: Any) -> Any:
 
 
 def block_postings(matcher: Any, values: bool, within: np.ndarray | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None] | None:
+                   ) -> tuple[np.ndarray, np.ndarray, list[Sequence[bytes]] | None] | None:
     """(ids int64, weights float64, values or None) of a W3 posting list, read a block
     at a time from its start; None when the matcher is not a W3 block list, a block is
     not as expected, or the fast paths are off (the caller then steps through it).
+    The values are each block's, as it holds them: a tuple of Whoosh's values, or a
+    PositionBlock (indexer.position_values).
 
     `within` (docnums, ascending): only the blocks whose range of ids holds one of them
     are unpickled, the others are passed over on their info alone (a block's info gives
@@ -901,7 +944,7 @@ def block_postings(matcher: Any, values: bool, within: np.ndarray | None = None
 
 
 def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, list[bytes] | None] | None:
+                 ) -> tuple[np.ndarray, np.ndarray, list[Sequence[bytes]] | None] | None:
     # The whole list in one read (Whoosh reads each block's length, info and data apart,
     # a seek and a read each, through a file object): its blocks are then parsed from
     # the bytes, as W3LeafMatcher._goto and _read_data parse them.
@@ -964,7 +1007,7 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
         shapes = _array_shapes(raw, firsts, ends, counts, compressions)
     id_parts: list[Any] = []  # a block's ids: a tuple, or an array (ARRAY_IDS_MIN)
     weight_parts: list[Any] = []
-    encoded: list[bytes] | None = [] if values else None
+    encoded: list[Sequence[bytes]] | None = [] if values else None
     arrays = False  # whether some block's ids or weights came as an array
     for b, n in enumerate(counts):
         shape = None if shapes is None else shapes[b]
@@ -987,7 +1030,7 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
             if fields is not None:
                 (block_ids, block_weights), arrays = fields, True
             else:
-                block_ids, block_weights, block_values = pickle.loads(data)
+                block_ids, block_weights, stored_values = pickle.loads(data)
         if len(block_ids) != n:
             return None
         id_parts.append(block_ids)
@@ -1002,9 +1045,9 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
             return None
         arrays = arrays or type(block_ids) is array or type(block_weights) is array
         if encoded is not None:
-            if not isinstance(block_values, tuple) or len(block_values) != n:
+            if type(stored_values) not in (tuple, PositionBlock) or len(stored_values) != n:
                 return None
-            encoded.extend(block_values)
+            encoded.append(stored_values)
     count = sum(counts)
     if not count:
         return np.empty(0, np.int64), np.empty(0, np.float64), encoded

@@ -123,8 +123,7 @@ def test_position_lists_are_pickled_in_bulk_as_pickle_would() -> None:
 
     import numpy as np
 
-    from indexer.schema import encode_positions
-    from indexer.segments import PICKLE_BATCH, _pickled_position_lists
+    from indexer.position_values import PICKLE_BATCH, encode_positions, pickled_position_lists
 
     chooser = random.Random(7)
     lists = []
@@ -136,7 +135,7 @@ def test_position_lists_are_pickled_in_bulk_as_pickle_would() -> None:
         lists.append([int(p) for p in np.cumsum(gaps)])
     flat = np.array([p for positions in lists for p in positions], dtype=np.int64)
     counts = np.array([len(positions) for positions in lists])
-    encoded, ends = _pickled_position_lists(flat, np.cumsum(counts) - counts, counts)
+    encoded, ends = pickled_position_lists(flat, np.cumsum(counts) - counts, counts)
     begin = 0
     for positions, end in zip(lists, ends.tolist(), strict=True):
         assert encoded[begin:end] == encode_positions(positions)

@@ -39,22 +39,33 @@ def _text(rng: random.Random, second: bool) -> str:
     return " ".join(words)
 
 
+# Segments written by Whoosh's writer (each block's values a tuple of Whoosh's), and by
+# the bulk writer (blocks of 16 postings or more a PositionBlock, the others tuples).
+@pytest.fixture(scope="module", params=["whoosh", "bulk"])
+def written_by(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def searcher():
+def searcher(written_by: str):
+    from indexer.segments import BulkSegmentWriter
+
     analyzer = RegexTokenizer() | LowercaseFilter()
     schema = Schema(id=ID(stored=True, unique=True), body=TEXT(analyzer=analyzer),
                     title=TEXT(analyzer=analyzer, field_boost=3.0))
     ix = RamStorage().create_index(schema)
     rng = random.Random(18)
     for start, count, second in ((0, FIRST, False), (FIRST, SECOND, True)):
-        writer = ix.writer()
+        writer = ix.writer() if written_by == "whoosh" else BulkSegmentWriter(ix)
         for n in range(start, start + count):
             writer.add_document(id=str(n), body=_text(rng, second),
                                 title=" ".join(rng.choices(COMMON + RARE, k=4)))
+        writer.commit(merge=False)
         if second:
+            writer = ix.writer()
             for n in DELETED:
                 writer.delete_by_term("id", str(n))
-        writer.commit(merge=False)
+            writer.commit(merge=False)
     with ix.searcher() as searcher:
         assert len(searcher.reader().leaf_readers()) == 2
         yield searcher
@@ -172,10 +183,52 @@ def test_only_the_blocks_holding_the_documents_asked_for_are_read(searcher) -> N
     at = np.searchsorted(full.ids, part.ids)
     assert (full.ids[at] == part.ids).all()
     assert (full.weights[at] == part.weights).all()
-    assert [full.values[i] for i in at.tolist()] == part.values
+    fmt = searcher.schema["body"].format
+    whole = _positions(full, fmt)
+    assert [whole[i] for i in at.tolist()] == _positions(part, fmt)
     empty = bulk.read_postings(reader, "body", b"alpha", values=True,
                                within=np.array([], dtype=np.int64))
     assert len(empty.ids) == 0 and len(empty.weights) == 0
+
+
+def _positions(postings: bulk._Postings, fmt) -> list[list[int]]:
+    """Each posting's positions, as the phrase search reads them."""
+    assert postings.values is not None
+    every = np.arange(len(postings.ids))
+    lists = bulk._position_lists(postings.values, fmt)
+    counts, flat = lists.chosen(every) if isinstance(lists, bulk._PositionLists) \
+        else bulk._decode_positions(lists, every, fmt)
+    return [part.tolist() for part in np.split(flat, np.cumsum(counts)[:-1])]
+
+
+def test_blocks_give_the_positions_whooshs_matcher_gives(searcher, written_by: str) -> None:
+    """Every posting's positions read from the blocks are what Whoosh's matcher gives
+    (it reads a PositionBlock as a tuple of values); the bulk writer packs exactly the
+    blocks of PACKED_MIN postings or more, Whoosh's writer none."""
+    from indexer.position_values import PACKED_MIN, PositionBlock
+
+    fmt = searcher.schema["body"].format
+    packed_blocks = 0
+    for reader, _ in searcher.reader().leaf_readers():
+        for word in ("alpha", "rho", "omega"):
+            if ("body", word.encode()) not in reader:
+                continue
+            postings = bulk.read_postings(reader, "body", word.encode(), values=True)
+            assert postings.values is not None
+            matcher = reader.postings("body", word.encode())
+            expected = []
+            while matcher.is_active():
+                expected.append((matcher.id(), fmt.decode_positions(matcher.value())))
+                matcher.next()
+            # (Whoosh's matcher leaves deleted documents out; read_postings does not.)
+            got = dict(zip(postings.ids.tolist(), _positions(postings, fmt), strict=True))
+            assert len(expected) > 0
+            assert [(d, got[d]) for d, _ in expected] == expected
+            for part in postings.values:
+                packed = type(part) is PositionBlock
+                assert packed == (written_by == "bulk" and len(part) >= PACKED_MIN)
+                packed_blocks += packed
+    assert (packed_blocks > 10) == (written_by == "bulk")
 
 
 def test_positions_decode_as_whoosh_does_in_every_path(searcher) -> None:

@@ -36,6 +36,7 @@ from indexer import segments, whoosh_adapter
 from indexer.archive import Archive
 from indexer.build import IndexHome, rebuild_index
 from indexer.bulk import BulkEvaluator
+from indexer.position_values import PositionBlock
 from indexer.search import SearchRequest, SearchService
 from indexer.whoosh_adapter import COPIED_CODE, INTERNALS, WRITTEN_FOR
 
@@ -441,7 +442,7 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
     rng = np.random.default_rng(3)
     with ix.reader() as reader:
         leaf = reader.leaf_readers()[0][0]
-        blocks = multi_block = 0
+        blocks = multi_block = packed_blocks = 0
         terms = [(f, t) for f, t in leaf.all_terms() if f in ("body", "title")]
         # Every list of several blocks, and a sample of the others.
         sample = set(rng.choice(len(terms), size=min(300, len(terms)), replace=False).tolist())
@@ -458,7 +459,10 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
             multi_block += len(ids) > 128
             assert read[0].tolist() == ids
             assert read[1].tolist() == weights
-            assert read[2] == values
+            # Each block's values as stored: Whoosh's values, or a PositionBlock of them.
+            assert read[2] is not None
+            assert [value for block in read[2] for value in block] == values
+            packed_blocks += sum(type(block) is PositionBlock for block in read[2])
             # Without values, full blocks' ids and weights are read from the pickle's
             # bytes (no unpickling), a block at a time or all blocks at once: the same
             # numbers.
@@ -473,6 +477,7 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
             assert set(within.tolist()) <= set(part[0].tolist()) <= set(ids)
         assert blocks > 100
         assert multi_block > 10  # lists of several blocks, which the one read walks
+        assert (packed_blocks > 10) == (writer == "bulk")  # (indexer.position_values)
 
 
 def test_block_ids_and_weights_are_read_from_the_pickle_as_unpickling_reads_them() -> None:
