@@ -730,7 +730,8 @@ def _update_part_in_child(sender: Any, directory_end: Any, parent_ends: list,
                                  archive.changes_since(after))
 
             segments = _update_part(
-                read, lambda: BulkSegmentWriter(ix, locked=False, compound=False),
+                read, lambda: BulkSegmentWriter(ix, locked=False, compound=False,
+                                                compress=False),
                 extractor, directory_for, progress, done, parent_pid, rows_ready).segments
             result: tuple[str, Any] = ("ok", (segments, _segments_data(ix, segments)))
     except WriterOrphaned:
@@ -901,7 +902,8 @@ def update_index(
                 deletions()
 
                 def new_sink() -> Any:
-                    sinks[:] = [BulkSegmentWriter(ix, locked=False, compound=False)
+                    sinks[:] = [BulkSegmentWriter(ix, locked=False, compound=False,
+                                                  compress=False)
                                 if whoosh_adapter.FAST_PATHS else _WhooshUpdates(writer)]
                     return sinks[0]
 

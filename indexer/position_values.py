@@ -18,6 +18,7 @@ merge writes, hold tuples only; readers take either.
 from __future__ import annotations
 
 import itertools
+import math
 import pickle
 from array import array
 from collections.abc import Iterator, Sequence
@@ -51,10 +52,11 @@ ONE_POSITION_VALUES = [pack_uint(1) + pickle.dumps([position], 2)
                        for position in range(16_384)]
 
 
-def packs(fmt: Any) -> bool:
-    """Whether a field of this format has its larger blocks written as PositionBlocks:
-    Positions itself (its subclasses, such as Characters, encode more than positions)."""
-    return type(fmt) is formats.Positions
+def packed_from(fmt: Any) -> int | float:
+    """The fewest postings of a block written as a PositionBlock in a field of this
+    format: PACKED_MIN for Positions itself, never for any other (its subclasses, such
+    as Characters, encode more than positions)."""
+    return PACKED_MIN if type(fmt) is formats.Positions else math.inf
 
 
 def _narrowest(largest: int) -> str:
@@ -160,10 +162,10 @@ class PackedPositions:
 def block_values(values: Sequence[bytes] | PackedPositions, a: int, z: int, fmt: Any,
                  encoded: Iterator[bytes] | None = None) -> tuple[bytes, ...] | PositionBlock:
     """A block's values, postings a to z (excluded), as the bulk writer writes them: a
-    PositionBlock when the field packs (`packs`) and the block holds PACKED_MIN
-    postings or more, else a tuple of Whoosh's values (for PackedPositions, taken from
-    `encoded`: the values of the blocks written as tuples, in order)."""
-    pack = z - a >= PACKED_MIN and packs(fmt)
+    PositionBlock when the block holds `packed_from(fmt)` postings or more, else a tuple
+    of Whoosh's values (for PackedPositions, taken from `encoded`: the values of the
+    blocks written as tuples, in order). write_terms does the same inline."""
+    pack = z - a >= packed_from(fmt)
     if isinstance(values, PackedPositions):
         if pack:
             return values.block(a, z)

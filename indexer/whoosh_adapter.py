@@ -69,19 +69,18 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from hashlib import md5
-from itertools import chain, pairwise, repeat
+from itertools import chain, islice, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from indexer.position_values import (
-    PACKED_MIN,
     PackedPositions,
     PositionBlock,
     block_values,
     decoded_block,
-    packs,
+    packed_from,
 )
 
 log = logging.getLogger("communiques")
@@ -483,8 +482,8 @@ def _bulk_codec_class() -> type:
         def _mini_values(self) -> Any:
             # A text field's larger blocks: one PositionBlock, as write_terms writes them.
             values = self._values
-            if self._format.fixed_value_size() is None and len(values) >= PACKED_MIN \
-                    and packs(self._format):
+            if self._format.fixed_value_size() is None \
+                    and len(values) >= packed_from(self._format):
                 return decoded_block(values, self._format)
             return super()._mini_values()
 
@@ -685,12 +684,15 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
     first_ids = ids[term_starts].tolist()
     last_ids = ids[term_starts + term_sizes - 1].tolist()
     byte_of = _length_bytes([*shortest, *longest, *term_shortest, *term_longest], unset)
-    small_values: Iterator[bytes] | None = None
+    small_values: Iterator[bytes] = iter(())
+    packed = isinstance(values, PackedPositions)
+    pack_from = packed_from(fmt)
+    has_values = len(values) > 0
     if isinstance(values, PackedPositions):
         # The Whoosh values of the blocks written as tuples (all of them when the field
         # does not pack), encoded together; the others are packed a block at a time.
         sizes = block_stops - block_starts
-        small = sizes < PACKED_MIN if packs(fmt) else np.ones(len(sizes), dtype=bool)
+        small = sizes < pack_from
         small_sizes = sizes[small]
         within_small = np.arange(int(small_sizes.sum()), dtype=np.int64) - np.repeat(
             np.cumsum(small_sizes) - small_sizes, small_sizes)
@@ -720,8 +722,14 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
             else:
                 mini_weights = tuple(block_weights)
             if fixedsize is None or fixedsize < 0:
-                mini_values: Any = block_values(values, a, z, fmt, small_values) \
-                    if len(values) else ()
+                if not has_values:
+                    mini_values: Any = ()
+                elif not packed:
+                    mini_values = block_values(values, a, z, fmt)
+                elif z - a >= pack_from:  # (block_values, for PackedPositions)
+                    mini_values = values.block(a, z)  # type: ignore[union-attr]
+                else:
+                    mini_values = tuple(islice(small_values, z - a))
             elif fixedsize == 0:
                 mini_values = None
             else:

@@ -171,3 +171,26 @@ def test_the_breakdown_accounts_for_the_postings(indexes: tuple[Path, Path]) -> 
         assert sum(found["files"].values()) == found["total"]
     compressed, plain = (breakdown(IndexHome(d).current_dir())["fields"] for d in indexes)
     assert compressed["body_exact"]["bytes"] < 0.75 * plain["body_exact"]["bytes"]
+
+
+def test_an_updates_segment_is_written_uncompressed(tmp_path: Path) -> None:
+    """An update's segment (small, nearly every term rare in it, merged by tiers soon)
+    has no compressed block; the rebuild's segment keeps its compressed ones."""
+    from indexer.build import update_index
+
+    if not whoosh_adapter.FAST_PATHS:
+        pytest.skip("the bulk writer needs the fast paths")
+    with Archive(tmp_path) as archive:
+        archive.store_many(list(generate(200)))
+        rebuild_index(archive, tmp_path)
+        before = {leaf.segment().segment_id() for leaf, _ in _reader(tmp_path).leaf_readers()}
+        archive.store_many(list(generate(60, start=200)))
+        assert update_index(archive, tmp_path).indexed == 60
+    levels: dict[bool, set[int]] = {True: set(), False: set()}
+    for leaf, _ in _reader(tmp_path).leaf_readers():
+        new = leaf.segment().segment_id() not in before
+        for fieldname in ("body", "body_exact", "title"):
+            for term in leaf.lexicon(fieldname):
+                levels[new] |= {level for _, level in _blocks(leaf, fieldname, term)}
+    assert levels[True] == {0}
+    assert segments.COMPRESSED_LEVEL in levels[False]

@@ -23,7 +23,7 @@ from indexer.position_values import (
     block_values,
     decoded_block,
     encode_positions,
-    packs,
+    packed_from,
 )
 from indexer.schema import build_schema, document_for
 from indexer.segments import BulkSegmentWriter
@@ -75,7 +75,7 @@ def test_only_positions_and_long_enough_blocks_are_packed() -> None:
     encoded = [encode_positions(p) for p in lists]
     packed = PackedPositions(np.full(40, 2), np.arange(0, 80, 2),
                              np.array([p for each in lists for p in each]))
-    assert packs(Positions()) and not packs(Characters())
+    assert packed_from(Positions()) == PACKED_MIN and packed_from(Characters()) > 10**9
     for values in (encoded, packed):
         long = block_values(values, 0, PACKED_MIN, Positions())
         assert type(long) is PositionBlock and list(long) == encoded[:PACKED_MIN]
