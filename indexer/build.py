@@ -47,7 +47,7 @@ from indexer.entities.extract import (
     extraction_fingerprint,
     sightings,
 )
-from indexer.entities.registry import CACHE_DIR as REGISTRY_CACHE_DIR
+from indexer.entities.kept import CACHE_DIR as KEPT_TABLES_DIR
 from indexer.errors import IndexingError, WriterOrphaned
 from indexer.events import store as events_store  # events (issue 11): derived like entities
 from indexer.schema import build_schema, document_for
@@ -201,11 +201,11 @@ def _write_generation_data(generation_dir: Path, ix: Index, lexicon: bool = Fals
             type(error).__name__, error)
 
 
-def _keep_registry(data_dir: Path | str) -> None:
-    """Let the officials registry be kept parsed in the data directory (see
-    OfficialsRegistry.load): index runs load it first, before any writer starts."""
+def _keep_tables(data_dir: Path | str) -> None:
+    """Let the officials registry and the gazetteer be kept parsed in the data directory
+    (indexer.entities.kept): index runs load them first, before any writer starts."""
     try:
-        (Path(data_dir) / REGISTRY_CACHE_DIR).mkdir(exist_ok=True)
+        (Path(data_dir) / KEPT_TABLES_DIR).mkdir(exist_ok=True)
     except OSError:
         pass  # only the time of parsing it again
 
@@ -564,7 +564,7 @@ def rebuild_index(
             procs = 1  # Whoosh's own writer holds the index lock: one writer at a time
         fingerprint = extraction_fingerprint(str(data_dir))
         # Loaded once here: forked writer processes inherit the registry and gazetteer.
-        _keep_registry(data_dir)
+        _keep_tables(data_dir)
         extractor_for(str(data_dir))
         if procs == 1:
             built: list[FoundDirectory] = []
@@ -826,7 +826,7 @@ def update_index(
         # (and encounters) are recomputed, so a rebuild.
         return rebuild_index(archive, data_dir, progress)
     last_seq = state["last_seq"]
-    _keep_registry(data_dir)
+    _keep_tables(data_dir)
     ix = home.open(generation)
     # Only the ids and seqs are kept here: each writer reads its communiqués itself.
     seqs, changed = [], []

@@ -679,3 +679,29 @@ def test_each_found_official_keeps_every_key_that_names_them() -> None:
         assert entry.keys == tuple(sorted({k for k, c in canonical.items() if c == key}))
     assert sorted(k for entry in directory.entries.values() for k in entry.keys) == \
         sorted(tallies)
+
+
+def test_an_extractor_given_a_directory_extracts_as_one_built_with_it() -> None:
+    """with_directory shares the registry's and gazetteer's tables with the extractor it
+    comes from instead of building them again: it extracts what an extractor built
+    whole with the directory extracts, and the one it came from is unchanged."""
+    from benchmarks.corpus import generate
+    from indexer.entities.extract import sightings
+
+    base = EntityExtractor(OfficialsRegistry.load(), gazetteer())
+    records = list(generate(400))
+    before = [base.extract(r) for r in records[:50]]
+    directory = build_directory(
+        tally([s for r in records[:300] for s in sightings(r, base.extract(r))]), taken=set())
+    assert len(directory) > 20
+    shared = base.with_directory(directory)
+    whole = EntityExtractor(base.registry, base.places, directory)
+    assert shared.directory is directory and len(shared.people.by_id) == len(whole.people.by_id)
+    named = 0
+    for r in records:
+        found = shared.extract(r)
+        assert found == whole.extract(r), r.id
+        named += bool(found.found)
+    assert named > 100
+    assert [base.extract(r) for r in records[:50]] == before
+    assert base.directory is not directory and len(base.people.by_id) < len(shared.people.by_id)

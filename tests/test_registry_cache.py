@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer.entities import registry as registry_module
-from indexer.entities.registry import CACHE_DIR, LOCAL_FILE_NAME, OfficialsRegistry
+from indexer.entities.kept import CACHE_DIR
+from indexer.entities.names import key_tokens
+from indexer.entities.registry import LOCAL_FILE_NAME, OfficialsRegistry
 
 LOCAL = ('[[official]]\nid = "ana-testic"\nname = "Ana Testić"\ncountry = "RS"\n'
          'aliases = ["Ана Тестић"]\n\n[[rejected]]\nname = "Dear Colleagues"\n')
@@ -90,3 +92,45 @@ def test_index_runs_keep_the_registry(tmp_path: Path) -> None:
         archive.store_many(list(generate(5)))
         update_index(archive, tmp_path)  # the first: a rebuild
     assert len(_kept(tmp_path)) == 1
+
+
+def _places(gazetteer) -> tuple:  # type: ignore[no-untyped-def]
+    return (gazetteer.names, gazetteer.by_key, gazetteer.by_prefix, gazetteer.written,
+            gazetteer.abbreviations, gazetteer.max_words)
+
+
+def test_a_kept_gazetteer_equals_a_fresh_one(tmp_path: Path, monkeypatch) -> None:
+    """The gazetteer (CLDR names and countries.toml) is kept beside the registry: read
+    back it equals one built, and a damaged file or other code means building it."""
+    from indexer.entities import countries
+
+    countries.kept_gazetteer(tmp_path)
+    assert not (tmp_path / CACHE_DIR).exists()  # not prepared: nothing written
+    (tmp_path / CACHE_DIR).mkdir()
+    first = countries.kept_gazetteer(tmp_path)
+    (kept,) = sorted((tmp_path / CACHE_DIR).glob("gazetteer-*.pickle"))
+    built = []
+    real_init = countries.Gazetteer.__init__
+
+    def counted(self) -> None:  # type: ignore[no-untyped-def]
+        built.append(1)
+        real_init(self)
+
+    monkeypatch.setattr(countries.Gazetteer, "__init__", counted)
+    again = countries.kept_gazetteer(tmp_path)
+    assert built == [] and again is not first
+    assert _places(again) == _places(first) == _places(countries.Gazetteer())
+    assert again.match_single(key_tokens("Srbije")[0]) == "RS"
+    built.clear()
+    kept.write_bytes(b"not a pickle")
+    assert _places(countries.kept_gazetteer(tmp_path)) == _places(first) and built == [1]
+    # Other code (countries.py changed) is another file name: built again, the old one
+    # replaced.
+    built.clear()
+    source = tmp_path / "countries.py"
+    source.write_text(Path(countries.__file__).read_text(encoding="utf-8") + "\n# changed\n",
+                      encoding="utf-8")
+    monkeypatch.setattr(countries, "_KEPT_CODE", (source, *countries._KEPT_CODE[1:]))
+    countries.kept_gazetteer(tmp_path)
+    assert built == [1]
+    assert [p.name for p in (tmp_path / CACHE_DIR).glob("gazetteer-*.pickle")] != [kept.name]

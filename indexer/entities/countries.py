@@ -3,12 +3,14 @@ Russian, plus the adjectives and long forms in `countries.toml`."""
 
 from __future__ import annotations
 
+import threading
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 
+import babel
 from babel import Locale
 
+from indexer.entities.kept import load_kept
 from indexer.entities.names import key_tokens
 from indexer.folding import fold
 
@@ -137,6 +139,29 @@ class Gazetteer:
         return None
 
 
-@lru_cache(maxsize=1)
-def gazetteer() -> Gazetteer:
-    return Gazetteer()
+_built: list[Gazetteer] = []  # the process's one gazetteer, once built or read
+_building = threading.Lock()
+# The code a kept gazetteer comes from (with the variants file and babel's CLDR data).
+_KEPT_PREFIX = "gazetteer-"
+_KEPT_CODE = (Path(__file__), Path(__file__).with_name("names.py"),
+              Path(__file__).parent.parent / "folding.py")
+
+
+def gazetteer(data_dir: Path | str | None = None) -> Gazetteer:
+    """The process's gazetteer, built once. The first call with a data directory that
+    keeps tables (indexer.entities.kept) reads it from there when it was kept for the
+    same variants file, babel and code, and keeps it there otherwise: 0.2 s less for
+    every index run (its writers start after it) and every web worker."""
+    if not _built:
+        with _building:
+            if not _built:
+                _built.append(kept_gazetteer(data_dir))
+    return _built[0]
+
+
+def kept_gazetteer(data_dir: Path | str | None) -> Gazetteer:
+    """A gazetteer read from the data directory's kept tables, else built (and kept)."""
+    contents = [VARIANTS_FILE.read_bytes() if VARIANTS_FILE.exists() else b"",
+                f"babel {babel.__version__}".encode()]
+    return load_kept(Path(data_dir) if data_dir is not None else None, _KEPT_PREFIX,
+                     _KEPT_CODE, contents, Gazetteer, Gazetteer)

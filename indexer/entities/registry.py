@@ -13,11 +13,7 @@ the archive (`with_found`), marked `status = "found"`.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
 import re
-import sys
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -25,6 +21,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from indexer.entities.kept import load_kept
 from indexer.entities.names import merge_key, name_key
 
 SEED_FILE = Path(__file__).with_name("officials.toml")
@@ -159,15 +156,9 @@ class OfficialsRegistry:
         create nothing), kept there parsed for the next load, which takes about a tenth
         of the time (0.015 against 0.12 s): used only while the files and the code
         making the registry are the same (their digest names it)."""
-        files = registry_files(data_dir)
-        contents = [path.read_bytes() for path in files]
-        cached = _cache_path(Path(data_dir), contents) if data_dir is not None else None
-        registry = _read_cache(cached) if cached is not None else None
-        if registry is None:
-            registry = cls._parse_files(contents)
-            if cached is not None:
-                _write_cache(cached, registry)
-        return registry
+        contents = [path.read_bytes() for path in registry_files(data_dir)]
+        return load_kept(Path(data_dir) if data_dir is not None else None, _CACHE_PREFIX,
+                         _CACHE_CODE, contents, cls, lambda: cls._parse_files(contents))
 
     @classmethod
     def _parse_files(cls, contents: list[bytes]) -> OfficialsRegistry:
@@ -207,46 +198,10 @@ class OfficialsRegistry:
                 if (r.start is None or r.start <= day) and (r.end is None or day <= r.end)]
 
 
-# Where a data directory keeps its parsed registry (OfficialsRegistry.load).
-CACHE_DIR = "cache"
-_CACHE_PREFIX = "registry-"
 # The code a parsed registry comes from: a change to any of them is another cache.
+_CACHE_PREFIX = "registry-"
 _CACHE_CODE = (Path(__file__), Path(__file__).with_name("names.py"),
                Path(__file__).parent.parent / "folding.py")
-
-
-def _cache_path(data_dir: Path, contents: list[bytes]) -> Path:
-    digest = hashlib.sha256(f"{sys.version_info[:2]} {pickle.HIGHEST_PROTOCOL}".encode())
-    for content in [*(path.read_bytes() for path in _CACHE_CODE), *contents]:
-        digest.update(len(content).to_bytes(8, "big") + content)
-    return data_dir / CACHE_DIR / f"{_CACHE_PREFIX}{digest.hexdigest()[:24]}.pickle"
-
-
-def _read_cache(path: Path) -> OfficialsRegistry | None:
-    """The registry kept at `path`, or None (none there, unreadable, or not one)."""
-    try:
-        with open(path, "rb") as handle:
-            registry = pickle.load(handle)  # noqa: S301 (written by this module, in our data)
-    except Exception:  # noqa: BLE001 (missing or damaged: parse the files again)
-        return None
-    return registry if isinstance(registry, OfficialsRegistry) else None
-
-
-def _write_cache(path: Path, registry: OfficialsRegistry) -> None:
-    """Keep the registry at `path` (written whole, then renamed into place) if its
-    directory exists, and drop the registries kept for other files or code. A data
-    directory that cannot take it only costs the next load its parsing."""
-    if not path.parent.is_dir():
-        return
-    try:
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_bytes(pickle.dumps(registry, pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, path)
-        for old in path.parent.glob(f"{_CACHE_PREFIX}*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _apply_merge(officials: dict[str, Official], entry: dict) -> None:
