@@ -196,3 +196,70 @@ def test_encounters_meet_the_targets_on_texts_written_apart(communiques: Path, p
     for language, tally in tallies.items():
         assert tally.precision >= MIN_ENCOUNTER_PRECISION, (language, tally.wrong_examples)
         assert tally.recall >= MIN_ENCOUNTER_RECALL, (language, tally.missed_examples)
+
+
+def _event_tables(archive: Archive) -> tuple:
+    return tuple(sorted(archive._db.execute(f"SELECT * FROM {table}").fetchall())
+                 for table in ("events", "event_readouts", "event_participants"))
+
+
+def test_regrouped_partitions_are_stored_as_replacing_them_whole(tmp_path: Path) -> None:
+    """replace_events writes only the rows of the regrouped partitions that changed
+    (unchanged events, readouts and participants are left as they are); the tables end
+    as deleting every row of the partitions' events and inserting the new ones would
+    leave them. Random events: kept, changed (a column, a readout's n, a participant's
+    country), gone, new, moved from a partition not regrouped, rows added and dropped."""
+    import random
+
+    rng = random.Random(11)
+    partitions = [f"C{n}" for n in range(12)]
+
+    def event(event_id: str, countries: str, documents: int) -> tuple:
+        return (event_id, "2020-01-01", "2020-01-02", "meeting", "", "", "[]", countries,
+                documents, documents)
+
+    events = [event(f"e{n}", rng.choice(partitions), rng.randint(1, 3)) for n in range(80)]
+    readouts = sorted({(e[0], f"c{rng.randint(0, 50)}", rng.randint(1, 4))
+                       for e in events for _ in range(rng.randint(1, 3))})
+    readouts = list({r[:2]: r for r in readouts}.values())
+    participants = list({(e[0], f"p{rng.randint(0, 30)}"): (e[0], f"p{rng.randint(0, 30)}",
+                                                           rng.choice(["RS", "RU"]))
+                         for e in events for _ in range(2)}.values())
+    participants = list({p[:2]: p for p in participants}.values())
+    regrouped = partitions[:6]
+    inside = [e for e in events if e[7] in regrouped]
+    new_events = [e if rng.random() < 0.6 else e[:8] + (e[8] + 1, e[9])
+                  for e in inside if rng.random() < 0.8]
+    moved = next(e for e in events if e[7] not in regrouped)
+    new_events += [event("fresh", regrouped[0], 2), event(moved[0], regrouped[1], 5)]
+    ids = {e[0] for e in new_events}
+    new_readouts = [r if rng.random() < 0.7 else r[:2] + (r[2] + 1,)
+                    for r in readouts if r[0] in ids and rng.random() < 0.8]
+    new_readouts += [("fresh", "c1", 1), ("fresh", "c2", 2), (moved[0], "c9", 1)]
+    new_participants = [p if rng.random() < 0.7 else p[:2] + ("RU" if p[2] == "RS" else "RS",)
+                        for p in participants if p[0] in ids and rng.random() < 0.8]
+    new_participants += [("fresh", "p1", "RS")]
+    stored = []
+    for directory, whole in ((tmp_path / "diff", False), (tmp_path / "whole", True)):
+        with Archive(directory) as archive:
+            archive.replace_events(events, readouts, participants)
+            if whole:  # every row of the partitions' events deleted, the new inserted
+                with archive._transaction() as db:
+                    marks = ",".join("?" * len(regrouped))
+                    old = f"SELECT id FROM events WHERE countries IN ({marks})"
+                    for table in ("event_readouts", "event_participants"):
+                        db.execute(f"DELETE FROM {table} WHERE event_id IN ({old})",
+                                   regrouped)
+                    db.execute(f"DELETE FROM events WHERE countries IN ({marks})", regrouped)
+                archive.replace_events(new_events, new_readouts, new_participants,
+                                       partitions=[])
+            else:
+                archive.replace_events(new_events, new_readouts, new_participants,
+                                       partitions=regrouped)
+            stored.append(_event_tables(archive))
+    assert stored[0] == stored[1]
+    assert stored[0] != _event_tables_of(events, readouts, participants)
+
+
+def _event_tables_of(events: list, readouts: list, participants: list) -> tuple:
+    return tuple(sorted(rows) for rows in (events, readouts, participants))
