@@ -212,10 +212,9 @@ def update(archive: Archive, ids: list[str], before: dict[str, tuple[set, set]])
     # A changed version group changes the readouts count of its members' events.
     members = [m for g in groups for m in g.members]
     partitions |= {row[12] for row in archive.encounter_rows(ids=members)}
-    group_of = {row[0]: row[1] for row in archive.version_rows(
-        [row[0] for row in archive.encounter_rows(partitions=sorted(partitions))])}
-    sightings = [sighting_of(row) for row in archive.encounter_rows(
-        partitions=sorted(partitions))]
+    encounters = archive.encounter_rows(partitions=sorted(partitions))  # read once
+    group_of = {row[0]: row[1] for row in archive.version_rows([row[0] for row in encounters])}
+    sightings = [sighting_of(row) for row in encounters]
     events = group(sightings)
     events, aliases = stable_ids(events, _previous(archive, sorted(partitions)),
                                  archive.event_ids_given())
