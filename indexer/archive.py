@@ -216,6 +216,12 @@ def _add_columns(table: str, *columns: tuple[str, str]) -> Callable[[sqlite3.Con
     return step
 
 
+FOUND_MENTIONS_BY_KEY = """
+CREATE INDEX IF NOT EXISTS found_mentions_by_key_date ON found_mentions (key, published);
+DROP INDEX IF EXISTS found_mentions_by_key;
+"""
+
+
 # MIGRATIONS[n] moves an archive from schema version n to n + 1. Version 0 is any
 # archive made before versions were kept (user_version 0), so the first steps take
 # whatever such an archive already has into account.
@@ -233,6 +239,10 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     # Stable event ids (issue 11): the ids of events absorbed by another on regrouping,
     # each with the event it now is, so links to them keep working.
     lambda db: _run_script(Archive.EVENT_ALIASES_SCHEMA)(db),
+    # An update recounts its found officials' documents and dates (update_found) from an
+    # index that holds the dates too, without reading the table: 0.25 -> 0.04 s for
+    # 1,972 people at 100k (issue 18).
+    _run_script(FOUND_MENTIONS_BY_KEY),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -231,3 +231,21 @@ def test_outcomes_are_enums_stored_as_the_same_words(tmp_path: Path) -> None:
         assert [r for (r,) in archive._db.execute("SELECT kind FROM crawl_errors")] == \
             ["blocked"]
         assert archive.run_errors(live)[0].kind is IssueKind.BLOCKED
+
+
+def test_found_officials_are_recounted_from_an_index_alone(tmp_path: Path) -> None:
+    """A new archive and a migrated one both count a found official's mentions and dates
+    from the (key, published) index without reading the table (an update recounts the
+    people it touches), and neither keeps the narrower index it replaces."""
+    _old_archive(tmp_path / "old")
+    for directory in ("old", "new"):
+        with Archive(tmp_path / directory) as archive:
+            archive.update_found([], ["c1"], [("c1", ("ana", "testic"), date(2020, 1, 2))])
+            indexes = {row[0] for row in archive._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index'"
+                " AND tbl_name = 'found_mentions' AND name NOT LIKE 'sqlite_%'")}
+            plan = archive._db.execute(
+                "EXPLAIN QUERY PLAN SELECT COUNT(*), MIN(published), MAX(published)"
+                " FROM found_mentions WHERE key = ?", ("ana testic",)).fetchall()
+        assert indexes == {"found_mentions_by_key_date"}, directory
+        assert "COVERING INDEX found_mentions_by_key_date" in str(plan), (directory, plan)
