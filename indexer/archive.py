@@ -222,6 +222,11 @@ DROP INDEX IF EXISTS found_mentions_by_key;
 """
 
 
+# A rebuild's found mentions while its writers find them (stage_found_mentions): made
+# and dropped by each rebuild, never part of the schema.
+_STAGED = "found_mentions_staged"
+
+
 # MIGRATIONS[n] moves an archive from schema version n to n + 1. Version 0 is any
 # archive made before versions were kept (user_version 0), so the first steps take
 # whatever such an archive already has into account.
@@ -958,13 +963,37 @@ class Archive:
     # -- found officials -------------------------------------------------------------
 
     def replace_found(self, entries: list[FoundEntry],
-                      mentions: list[tuple[str, tuple[str, ...], date | None]]) -> None:
+                      mentions: list[tuple[str, tuple[str, ...], date | None]] | None = None
+                      ) -> None:
         """Store a rebuild's found officials and the communiqués naming them
-        ((communiqué id, key, publication date)), replacing all of them."""
+        ((communiqué id, key, publication date)), replacing all of them. With no
+        `mentions`, those staged since `stage_found_mentions()` are the new ones."""
         with self._transaction() as db:
             db.execute("DELETE FROM found_officials")
             db.execute("DELETE FROM found_mentions")
-            self._insert_found(db, entries, mentions)
+            self._insert_found(db, entries, mentions or [])
+            if mentions is None:
+                db.execute(f"INSERT OR IGNORE INTO found_mentions SELECT * FROM {_STAGED}")
+                db.execute(f"DROP TABLE IF EXISTS {_STAGED}")
+
+    def stage_found_mentions(self) -> None:
+        """Start a rebuild's staging of found mentions (add_staged_mentions), which its
+        writer processes fill a batch at a time instead of keeping them all in memory
+        and sending them to the rebuilding process; replace_found then takes them."""
+        with self._transaction() as db:
+            db.execute(f"DROP TABLE IF EXISTS {_STAGED}")
+            db.execute(f"CREATE TABLE {_STAGED} (communique_id TEXT NOT NULL,"
+                       " key TEXT NOT NULL, published TEXT,"
+                       " PRIMARY KEY (communique_id, key))")
+
+    def add_staged_mentions(self, mentions: list[tuple[str, tuple[str, ...], date | None]]
+                            ) -> None:
+        """Add found mentions to the rebuild's staging (see stage_found_mentions)."""
+        with self._transaction() as db:
+            db.executemany(
+                f"INSERT OR IGNORE INTO {_STAGED} VALUES (?, ?, ?)",
+                [(communique_id, " ".join(key), published.isoformat() if published else None)
+                 for communique_id, key, published in mentions])
 
     def update_found(self, entries: list[FoundEntry], ids: list[str],
                      mentions: list[tuple[str, tuple[str, ...], date | None]]) -> None:

@@ -14,9 +14,11 @@ import json
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import signal
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -233,11 +235,22 @@ def writer_memory_mb() -> int:
     return int(raw)
 
 
-def segment_postings_limit(memory_mb: int) -> int:
-    """Words (and other postings) a writer process puts in one segment within `memory_mb`."""
+def segment_postings_limit(memory_mb: int, base_mb: float = WRITER_BASE_MB) -> int:
+    """Words (and other postings) a writer process puts in one segment within `memory_mb`,
+    beside `base_mb` the process holds already (at least WRITER_BASE_MB)."""
     if SEGMENT_POSTINGS_LIMIT is not None:
         return SEGMENT_POSTINGS_LIMIT
-    return max(1_000_000, (memory_mb - WRITER_BASE_MB) * 2**20 // WRITER_BYTES_PER_WORD)
+    base = max(base_mb, WRITER_BASE_MB)
+    return max(1_000_000, int((memory_mb - base) * 2**20) // WRITER_BYTES_PER_WORD)
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (MB; 0 where /proc is not there)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def writer_processes(documents: int) -> int:
@@ -254,8 +267,6 @@ class _Share:
 
     segments: list
     indexed: int
-    # (communiqué id, key, publication date) of every found official it names.
-    mentions: list[tuple[str, tuple[str, ...], date | None]]
 
 
 def _index_share(
@@ -277,32 +288,40 @@ def _index_share(
     officials; the second names them as the directory does and writes the documents.
     """
     ix = whoosh_index.open_dir(segments_dir)
-    limit = segment_postings_limit(writer_memory_mb())
     extractor = extractor_for(data_dir, found=False)
     segments = []
     indexed = 0
     writer = None  # made for the second pass: nothing is written before the directory
     found: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
+    # (communiqué id, key, publication date) of every found official named: staged in
+    # the archive a batch at a time (replace_found takes them), not kept for the share.
     mentions: list[tuple[str, tuple[str, ...], date | None]] = []
     try:
-        with Archive(data_dir, readonly=True) as archive, Archive(data_dir) as derived:
+        with Archive(data_dir, readonly=True) as archive, Archive(data_dir) as derived, \
+                ExitStack() as stack:
             # First pass: entities, each text naming its found officials by itself.
-            extracted: dict[int, Entities] = {}
+            extracted = EntitySpill(data_dir)
+            stack.callback(extracted.close)
             tallies: Tallies = {}
             for seq, record in archive.changes_since(0, shard=(part, parts)):
                 _check_parent(parent_pid)
                 entities = extractor.extract(record)
-                extracted[seq] = entities
+                extracted.add(seq, entities)
                 if entities.found:
                     tally(sightings(record, entities), tallies)
+            extracted.rewind()
             directory = (directory_for or _own_directory(data_dir))(tallies)
             named = extractor.with_directory(directory)
             readouts = events_store.DocumentReader(named)  # events (issue 11)
+            # Segments sized beside what the process holds now (its registry, the
+            # corpus's directory, the first pass's tallies), which grows with the archive
+            # (at 1M past WRITER_BASE_MB), so the setting bounds the peak.
+            limit = segment_postings_limit(writer_memory_mb(), resident_mb())
             # Second pass: the corpus's names, the documents.
             writer = share_writer(ix)
             for seq, record in archive.changes_since(0, shard=(part, parts)):
                 _check_parent(parent_pid)
-                cached = extracted.pop(seq, None)
+                cached = extracted.pop(seq)
                 entities = named.renamed(cached) if cached else named.extract(record)
                 writer.add_document(**document_for(record, entities))
                 mentions += [(record.id, f.key, record.published) for f in entities.found]
@@ -313,8 +332,9 @@ def _index_share(
                 if len(found) >= ENTITY_BATCH:
                     _check_parent(parent_pid)  # an orphan commits nothing
                     derived.set_entities(found)
+                    derived.add_staged_mentions(mentions)
                     readouts.flush(derived)
-                    found = []
+                    found, mentions = [], []
                 indexed += 1
                 if writer.postings_count >= limit:
                     segments += writer.finish_segment()
@@ -323,6 +343,7 @@ def _index_share(
                     progress(_count_done(done, indexed))
             _check_parent(parent_pid)
             derived.set_entities(found)
+            derived.add_staged_mentions(mentions)
             readouts.flush(derived)
         segments += writer.finish_segment()
     except BaseException:
@@ -334,7 +355,49 @@ def _index_share(
                 # temporary files first: the error to report is the one that stopped us.
                 pass
         raise
-    return _Share(segments, indexed, mentions)
+    return _Share(segments, indexed)
+
+
+class EntitySpill:
+    """A writer's first-pass entities, kept in a temporary file of the data directory in
+    seq order and read back in that order by the second pass, instead of in memory: at
+    1M a share's were half a million Entities, most of a writer's peak past its memory
+    setting (issue 18, item 4: spill to disk instead of growing)."""
+
+    def __init__(self, data_dir: str) -> None:
+        self._file = tempfile.TemporaryFile(dir=data_dir, prefix=".entities-")
+        self._next: tuple[int, Entities] | None = None
+
+    def add(self, seq: int, entities: Entities) -> None:
+        """Keep a communiqué's entities (seqs ascending)."""
+        # One pickle each: a Pickler kept open would remember every object it wrote.
+        self._file.write(pickle.dumps((seq, entities), pickle.HIGHEST_PROTOCOL))
+
+    def rewind(self) -> None:
+        """Start reading back from the first."""
+        self._file.seek(0)
+        self._next = self._read()
+
+    def pop(self, seq: int) -> Entities | None:
+        """The entities kept for `seq` (asked in ascending order), or None when there
+        are none (a communiqué new since the first pass). Those of seqs passed over (a
+        communiqué changed since) are dropped."""
+        while self._next is not None and self._next[0] < seq:
+            self._next = self._read()
+        if self._next is None or self._next[0] != seq:
+            return None
+        entities = self._next[1]
+        self._next = self._read()
+        return entities
+
+    def _read(self) -> tuple[int, Entities] | None:
+        try:
+            return pickle.load(self._file)  # noqa: S301 (this process wrote it just now)
+        except EOFError:
+            return None
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _own_directory(data_dir: str) -> Callable[[Tallies], FoundDirectory]:
@@ -566,6 +629,7 @@ def rebuild_index(
         # Loaded once here: forked writer processes inherit the registry and gazetteer.
         _keep_tables(data_dir)
         extractor_for(str(data_dir))
+        archive.stage_found_mentions()  # the writers add to it
         if procs == 1:
             built: list[FoundDirectory] = []
 
@@ -589,8 +653,7 @@ def rebuild_index(
                         lambda: gendata.withdraw(generation, ix.latest_generation())):
             # The found officials the new index names, before the state that makes it
             # current (a changed state is how readers notice to reload them).
-            archive.replace_found(list(directory.entries.values()),
-                                  [m for share in shares for m in share.mentions])
+            archive.replace_found(list(directory.entries.values()))  # mentions staged
             # Events (issue 11): versions and events need every communiqué's rows, which
             # the writers stored; grouped here, before the state that makes it current.
             events_store.rebuild(archive)

@@ -705,3 +705,31 @@ def test_an_extractor_given_a_directory_extracts_as_one_built_with_it() -> None:
     assert named > 100
     assert [base.extract(r) for r in records[:50]] == before
     assert base.directory is not directory and len(base.people.by_id) < len(shared.people.by_id)
+
+
+def test_a_rebuilds_found_mentions_are_staged_by_its_writers(tmp_path: Path) -> None:
+    """The writers stage the communiqués naming each found official in the archive a batch
+    at a time (not in memory); the rebuild then stores the same rows whether one process
+    or two wrote them, as the extractor finds them, and leaves no staging behind."""
+    from benchmarks.corpus import generate
+    from indexer import build
+    from indexer.entities.extract import sightings
+
+    records = list(generate(1200))
+    stored = []
+    for procs in (1, 2):
+        directory = tmp_path / str(procs)
+        with Archive(directory) as archive:
+            archive.store_many(records)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(build, "ENTITY_BATCH", 150)  # several batches a writer
+                rebuild_index(archive, directory, procs=procs)
+            rows = sorted(archive._db.execute("SELECT * FROM found_mentions").fetchall())
+            tables = {r[0] for r in archive._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "found_mentions_staged" not in tables
+        stored.append(rows)
+    assert stored[0] == stored[1]
+    extractor = extractor_for(None, found=False)
+    named = {r.id for r in records if sightings(r, extractor.extract(r))}
+    assert {row[0] for row in stored[0]} == named and len(stored[0]) > 300

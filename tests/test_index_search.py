@@ -246,6 +246,15 @@ def test_the_writer_memory_setting_sizes_segments(data_dir: Path, monkeypatch) -
     assert build.WRITER_BASE_MB * 2**20 + default * build.WRITER_BYTES_PER_WORD <= 2**30
     assert default > 15_000_000  # still thousands of communiqués a segment
     assert build.segment_postings_limit(2048) > default
+    # Beside a larger base (what a writer holds after its first pass, measured then),
+    # smaller segments: the base and a segment's peak still fit the setting.
+    assert build.segment_postings_limit(1024, 100) == default  # at least WRITER_BASE_MB
+    bigger = build.segment_postings_limit(1024, 600)
+    assert bigger < default and 600 * 2**20 + bigger * build.WRITER_BYTES_PER_WORD <= 2**30
+    assert build.segment_postings_limit(1024, 5000) == 1_000_000  # never below a floor
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert 20 < build.resident_mb() <= peak + 1
     monkeypatch.setenv(build.WRITER_MEMORY_ENV, "2048")
     assert build.writer_memory_mb() == 2048
     home = IndexHome(data_dir)
@@ -278,3 +287,29 @@ def test_a_rebuild_cuts_segments_to_bound_memory(tmp_path: Path, monkeypatch) ->
     service = SearchService(tmp_path)
     for q, ranking in expected.items():
         assert _ranking(service, q) == ranking
+
+
+def test_a_writers_first_pass_entities_wait_on_disk(tmp_path: Path) -> None:
+    """EntitySpill keeps a writer's first-pass entities in a temporary file (not in
+    memory) and gives each back once, in seq order; a seq it never had (a communiqué new
+    since the first pass) gets None, and those passed over are dropped."""
+    from benchmarks.corpus import generate
+    from indexer.build import EntitySpill
+    from indexer.entities import extractor_for
+
+    extractor = extractor_for(None, found=False)
+    records = list(generate(40))
+    spill = EntitySpill(str(tmp_path))
+    kept = {}
+    for seq, record in enumerate(records, start=1):
+        if seq % 5:  # every fifth is "new since the first pass"
+            kept[seq] = extractor.extract(record)
+            spill.add(seq, kept[seq])
+    assert not list(tmp_path.iterdir())  # unlinked at once: nothing left on a crash
+    spill.rewind()
+    for seq in range(1, len(records) + 1):
+        if seq in (7, 8):
+            continue  # changed since: passed over
+        assert spill.pop(seq) == kept.get(seq)
+    assert spill.pop(len(records) + 1) is None
+    spill.close()
