@@ -103,9 +103,9 @@ def _every_posting(reader) -> dict:
 def test_whooshs_merge_carries_packed_blocks_over(tmp_path) -> None:
     """Two segments of the bulk writer merged by Whoosh's own writer (as updates merge
     tiers): every posting's value is the same, and the phrase search reads them."""
-    documents = [document_for(r) for r in generate(300)]
+    documents = [document_for(r) for r in generate(120)]
     ix = whoosh_index.create_in(str(tmp_path), build_schema())
-    for share in (documents[:200], documents[200:]):
+    for share in (documents[:80], documents[80:]):
         writer = BulkSegmentWriter(ix, compound=False)
         for document in share:
             writer.add_document(**document)
