@@ -253,7 +253,7 @@ def _year_ranges() -> list[dict]:
 _YEAR_RANGES = _year_ranges()
 
 
-def _terms(field: str, size: int) -> dict:
+def _counts(field: str, size: int) -> dict:
     return {"terms": {"field": field, "size": size, "segment_size": SEGMENT_TERMS}}
 
 
@@ -320,14 +320,14 @@ def run_query(index: Index, spec: dict, *, searcher: tantivy.Searcher | None = N
 
     # Facets: unselected ones over the matching set, selected ones without their selection.
     size = facet_size + 1  # one more than shown tells whether there are more
-    aggs: dict[str, dict] = {facet: _terms(field, size) for facet, field in FACET_FIELDS.items()
+    aggs: dict[str, dict] = {facet: _counts(field, size) for facet, field in FACET_FIELDS.items()
                              if facet not in selections}
     aggs["year"] = {"range": {"field": "date", "ranges": _YEAR_RANGES}}
     results = searcher.aggregate(query, aggs)
     for facet in selections:
         others = [q for name, q in selections.items() if name != facet]
         results.update(searcher.aggregate(_all_of(base + others),
-                                          {facet: _terms(FACET_FIELDS[facet], size)}))
+                                          {facet: _counts(FACET_FIELDS[facet], size)}))
     facets = {facet: _buckets(results[facet])[:facet_size] for facet in FACET_FIELDS}
     more = {facet: len(results[facet]["buckets"]) > facet_size
             or results[facet]["sum_other_doc_count"] > 0 for facet in FACET_FIELDS}

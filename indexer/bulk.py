@@ -47,6 +47,8 @@ _BLOCK_POSTINGS = 128  # postings per block as the writers write them (W3Codec b
 # Or's heuristics (whoosh.query.compound.Or._matcher) when matcher_type is AUTO.
 _OR_TOO_MANY_CLAUSES = wq.Or.TOO_MANY_CLAUSES
 _OR_PRELOAD_MAX_DOCS = 5000
+# Term entries a generation keeps (BulkEvaluator.term_entry): about 200 bytes each.
+TERM_ENTRIES_KEPT = 16_384
 
 
 class Unsupported(Exception):
@@ -96,12 +98,22 @@ class _Segment:
         return _Dense(np.zeros(self.size, dtype=bool),
                       np.zeros(self.size) if self.scored else None)
 
+    def term(self, fieldname: str, btext: bytes) -> whoosh_adapter.TermEntry | None:
+        """The term's entry in this segment, None when the segment does not hold it."""
+        return self.evaluator.term_entry(self.reader, self.offset, fieldname, btext)
+
+    def doc_frequency(self, fieldname: str, btext: bytes) -> int:
+        """reader.doc_frequency, from the term's entry."""
+        entry = self.term(fieldname, btext)
+        return 0 if entry is None else entry.doc_frequency
+
     def postings(self, fieldname: str, btext: bytes, values: bool = False) -> _Postings:
         key = (fieldname, btext)
         cached = self._postings.get(key)
         if cached is None or (values and cached.values is None):
             self.check_time()
-            cached = read_postings(self.reader, fieldname, btext, values)
+            cached = read_postings(self.reader, fieldname, btext, values,
+                                   entry=self.term(fieldname, btext))
             self._postings[key] = cached
         return cached
 
@@ -114,7 +126,8 @@ class _Segment:
         if within is None or (cached is not None and cached.values is not None):
             return self.postings(fieldname, btext, values=True)
         self.check_time()
-        return read_postings(self.reader, fieldname, btext, values=True, within=within)
+        return read_postings(self.reader, fieldname, btext, values=True, within=within,
+                             entry=self.term(fieldname, btext))
 
     def term_scores(self, fieldname: str, btext: bytes, weights: np.ndarray,
                     ids: np.ndarray) -> np.ndarray:
@@ -144,6 +157,26 @@ class BulkEvaluator:
         self.live = live
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._lock = threading.Lock()
+        # (segment offset, field, term) -> the term's entry in that segment, or None.
+        self._terms: dict[tuple[int, str, bytes], whoosh_adapter.TermEntry | None] = {}
+
+    def term_entry(self, reader, offset: int, fieldname: str, btext: bytes
+                   ) -> whoosh_adapter.TermEntry | None:
+        """The term's entry in the segment at `offset` (`reader`), looked up in its hash
+        table once: a search asks about each of its terms in every segment several times
+        (whether it is there, how many documents hold it, where its postings lie), and
+        the next searches ask about the same common words. At most TERM_ENTRIES_KEPT
+        are kept (all dropped when full: each costs one lookup to find again)."""
+        key = (offset, fieldname, btext)
+        try:
+            return self._terms[key]
+        except KeyError:
+            pass
+        entry = whoosh_adapter.term_entry(reader, fieldname, btext)
+        if len(self._terms) >= TERM_ENTRIES_KEPT:
+            self._terms.clear()
+        self._terms[key] = entry
+        return entry
 
     # -- what is supported -----------------------------------------------------------------
 
@@ -374,7 +407,7 @@ def _binary_tree(results: Sequence[_Dense], combine: Callable[[_Dense, _Dense], 
 def _and(q: wq.And, subs: list[wq.Query], seg: _Segment) -> _Dense:
     # And._matcher: a weighted tree of IntersectionMatchers, the largest estimates first.
     results = _phrases_last(subs, seg)
-    weighted = [(0 - sub.estimate_size(seg.reader), result)
+    weighted = [(0 - _estimate(sub, seg), result)
                 for sub, result in zip(subs, results, strict=True)]
     return _boosted(_weighted_tree(weighted, _intersect), q.boost)
 
@@ -419,7 +452,7 @@ def _or(q: wq.Or, subs: list[wq.Query], seg: _Segment) -> _Dense:
     # the same documents.
     if len(subs) < _OR_TOO_MANY_CLAUSES and (
             len(subs) == 2 or seg.reader.doc_count_all() > _OR_PRELOAD_MAX_DOCS):
-        weighted = [(sub.estimate_size(seg.reader), _evaluate(sub, seg)) for sub in subs]
+        weighted = [(_estimate(sub, seg), _evaluate(sub, seg)) for sub in subs]
         return _boosted(_weighted_tree(weighted, _union), q.boost)
     mask = np.zeros(seg.size, dtype=bool)
     total = np.zeros(seg.size) if seg.scored else None
@@ -435,6 +468,22 @@ def _or(q: wq.Or, subs: list[wq.Query], seg: _Segment) -> _Dense:
     return _Dense(mask, total)
 
 
+def _estimate(q: wq.Query, seg: _Segment) -> int:
+    """q.estimate_size(seg.reader), Whoosh's estimate that orders an And's or Or's tree,
+    from the segment's term entries for terms and the phrases, Ands and Ors of them."""
+    if type(q) is wq.Term:  # Term.estimate_size: the document frequency, 0 when not a term
+        btext = _term_bytes(seg.schema, q.fieldname, q.text)
+        return 0 if btext is None else seg.doc_frequency(q.fieldname, btext)
+    if type(q) is wq.Phrase and q.words:  # Phrase._and_query: an And of its words' terms
+        return min(_estimate(wq.Term(q.fieldname, word), seg) for word in q.words)
+    if type(q) is wq.And and q.subqueries:
+        return min(_estimate(sub, seg) for sub in q.subqueries)
+    if type(q) is wq.Or:  # CompoundQuery.estimate_size
+        total = sum(_estimate(sub, seg) for sub in q.subqueries)
+        return min(total, seg.reader.doc_count())
+    return q.estimate_size(seg.reader)
+
+
 def _term_bytes(schema, fieldname: str, text) -> bytes | None:
     """The term as the index holds it, or None where Term.matcher gives a NullMatcher."""
     if fieldname not in schema:
@@ -447,7 +496,7 @@ def _term_bytes(schema, fieldname: str, text) -> bytes | None:
 
 def _term(q: wq.Term, seg: _Segment) -> _Dense:
     btext = _term_bytes(seg.schema, q.fieldname, q.text)
-    if btext is None or (q.fieldname, btext) not in seg.reader:
+    if btext is None or seg.term(q.fieldname, btext) is None:
         return seg.empty()
     postings = seg.postings(q.fieldname, btext)
     keep = seg.allowed[postings.ids]
@@ -476,11 +525,11 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
     """
     fieldname = q.fieldname
     terms = [_term_bytes(seg.schema, fieldname, word) for word in q.words]
-    btexts = [b for b in terms if b is not None and (fieldname, b) in seg.reader]
+    btexts = [b for b in terms if b is not None and seg.term(fieldname, b) is not None]
     if len(btexts) < len(terms):
         return seg.empty()  # Phrase.matcher: a missing word is a NullMatcher
     distinct = list(dict.fromkeys(btexts))  # a repeated word is read once
-    distinct.sort(key=lambda b: seg.reader.doc_frequency(fieldname, b))
+    distinct.sort(key=lambda b: seg.doc_frequency(fieldname, b))
     read: dict[bytes, _Postings] = {}
     # The documents still possible: those allowed (a phrase inside an And is only asked
     # about the documents the And's other clauses match), then those with every word
@@ -489,7 +538,7 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
     for n, btext in enumerate(distinct):
         # They pick the blocks to read when they are fewer than the word's blocks (of 128
         # postings): more would reach nearly every block anyway.
-        few = len(docs) * _BLOCK_POSTINGS < seg.reader.doc_frequency(fieldname, btext)
+        few = len(docs) * _BLOCK_POSTINGS < seg.doc_frequency(fieldname, btext)
         postings = seg.phrase_postings(fieldname, btext, docs if few else None)
         read[btext] = postings
         # The first word's whole list against the mask costs less than a search.
@@ -545,12 +594,18 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
 # -- reading the index ---------------------------------------------------------------------
 
 def read_postings(reader, fieldname: str, btext: bytes, values: bool = False,
-                  within: np.ndarray | None = None) -> _Postings:
+                  within: np.ndarray | None = None,
+                  entry: whoosh_adapter.TermEntry | None = None) -> _Postings:
     """All postings of a term in a segment, deleted documents included (with the fast
     paths off, Whoosh's matcher leaves deleted documents out).
 
     With `within` (docnums, ascending), the postings of at least those documents: only
-    the posting blocks that hold one of them are read (others may come with them)."""
+    the posting blocks that hold one of them are read (others may come with them).
+    `entry`: the term's entry in the segment (whoosh_adapter.term_entry), when known."""
+    if entry is not None:
+        read = whoosh_adapter.listed_postings(reader, entry, values, within)
+        if read is not None:
+            return _Postings(*read)
     # A segment with deletions wraps its matcher in a filter; deletions are the caller's
     # live mask here, so the wrapped matcher is read from its start.
     matcher = whoosh_adapter.unwrap_deletions(reader.postings(fieldname, btext))

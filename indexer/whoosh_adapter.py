@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from hashlib import md5
 from itertools import chain, islice, pairwise, repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -118,6 +118,8 @@ W3Codec = _import("whoosh.codec.whoosh3", "W3Codec")
 W3PostingsWriter = _import("whoosh.codec.whoosh3", "W3PostingsWriter")
 W3Segment = _import("whoosh.codec.whoosh3", "W3Segment")
 W3LeafMatcher = _import("whoosh.codec.whoosh3", "W3LeafMatcher")
+W3TermsReader = _import("whoosh.codec.whoosh3", "W3TermsReader")
+TermNotFound = _import("whoosh.reading", "TermNotFound") or KeyError
 WHOOSH3_HEADER_MAGIC = _import("whoosh.codec.whoosh3", "WHOOSH3_HEADER_MAGIC")
 COMPRESSION_MIN_SIZE = _import("whoosh.codec.whoosh3", "COMPRESSION_MIN_SIZE")
 LENGTHS_COLUMN = _import("whoosh.codec.whoosh3", "LENGTHS_COLUMN")
@@ -154,8 +156,8 @@ def _names(owner: str, where: str, names: str) -> list[Internal]:
 
 _W3 = "whoosh.codec.whoosh3"
 INTERNALS: tuple[Internal, ...] = (
-    *_names(_W3, "module", "W3Codec W3PostingsWriter W3Segment W3LeafMatcher W3TermInfo "
-            "WHOOSH3_HEADER_MAGIC COMPRESSION_MIN_SIZE LENGTHS_COLUMN _lenfield"),
+    *_names(_W3, "module", "W3Codec W3PostingsWriter W3Segment W3LeafMatcher W3TermsReader "
+            "W3TermInfo WHOOSH3_HEADER_MAGIC COMPRESSION_MIN_SIZE LENGTHS_COLUMN _lenfield"),
     *_names("whoosh.util.numeric", "module", "length_to_byte byte_to_length"),
     *_names("whoosh.columns", "module", "NumericColumn"),
     *_names("whoosh.matching", "module", "FilterMatcher"),
@@ -186,6 +188,10 @@ INTERNALS: tuple[Internal, ...] = (
     *_names(f"{_W3}.W3LeafMatcher", "instance",
             "_postfile _startoffset _length _baseoffset _byteids"),
     *_names("whoosh.matching.FilterMatcher", "instance", "child _exclude"),
+    # Reading a posting list from its term's entry (term_entry, listed_postings).
+    *_names("whoosh.reading", "module", "TermNotFound"),
+    *_names("whoosh.reading.SegmentReader", "instance", "_terms"),
+    *_names(f"{_W3}.W3TermsReader", "instance", "_postfile"),
     # Columns.
     *_names("whoosh.reading.SegmentReader", "instance", "_perdoc"),
     *_names(f"{_W3}.W3PerDocReader", "class", "_cached_reader"),
@@ -266,6 +272,7 @@ def _probe_objects() -> dict[str, _Snapshot]:
         step(lambda: {"whoosh.reading.SegmentReader": reader,
                       f"{_W3}.W3LeafMatcher": reader.postings("t", b"probe")})
         step(lambda: {f"{_W3}.W3PerDocReader": reader._perdoc})
+        step(lambda: {f"{_W3}.W3TermsReader": reader._terms})
         step(lambda: {"whoosh.columns.NumericColumn.Reader": reader._perdoc._cached_reader(
             _lenfield("t"), LENGTHS_COLUMN)})
     writer = ix.writer()
@@ -930,6 +937,48 @@ def unwrap_deletions(matcher: Any) -> Any:
     return matcher
 
 
+class TermEntry(NamedTuple):
+    """What reading a term's postings in one segment needs of its term info: looked up
+    once (Whoosh looks the term up in the segment's hash table again for each of
+    `in`, `doc_frequency` and `postings`), and kept small."""
+
+    doc_frequency: int
+    offset: int  # where its posting list starts in the postings file; -1: inlined
+    length: int  # the list's bytes, from its header tag
+
+
+def term_entry(reader: Any, fieldname: str, btext: bytes) -> TermEntry | None:
+    """The term's entry in a segment (`reader`: a leaf reader), or None when the segment
+    does not hold it."""
+    try:
+        info = reader.term_info(fieldname, btext)
+    except (TermNotFound, KeyError):
+        return None
+    if info.is_inlined():
+        return TermEntry(info.doc_frequency(), -1, 0)
+    offset, length = info.extent()
+    if type(length) is tuple and len(length) == 1:  # W3TermInfo.from_bytes leaves a 1-tuple
+        length = length[0]
+    return TermEntry(info.doc_frequency(), offset, length)
+
+
+def listed_postings(reader: Any, entry: TermEntry, values: bool,
+                    within: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, list[Sequence[bytes]] | None] | None:
+    """`block_postings` of the W3 posting list `entry` locates in the segment `reader`,
+    read with no matcher made; None where `block_postings` gives None, or the postings
+    are inlined in the term info."""
+    if not FAST_PATHS or entry.offset < 0 or type(entry.length) is not int:
+        return None
+    if type(getattr(reader, "_terms", None)) is not W3TermsReader:
+        return None
+    try:
+        return _read_blocks(reader._terms._postfile, entry.offset, entry.length, values,
+                            within)
+    except Exception:  # damaged bytes: Whoosh's own reading says what is wrong
+        return None
+
+
 def block_postings(matcher: Any, values: bool, within: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, list[Sequence[bytes]] | None] | None:
     """(ids int64, weights float64, values or None) of a W3 posting list, read a block
@@ -945,24 +994,28 @@ def block_postings(matcher: Any, values: bool, within: np.ndarray | None = None
     document, and others."""
     if not FAST_PATHS or type(matcher) is not W3LeafMatcher or matcher._byteids:
         return None
-    try:
-        return _read_blocks(matcher, values, within)
-    except Exception:  # damaged bytes: Whoosh's own reading says what is wrong
-        return None
-
-
-def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, list[Sequence[bytes]] | None] | None:
-    # The whole list in one read (Whoosh reads each block's length, info and data apart,
-    # a seek and a read each, through a file object): its blocks are then parsed from
-    # the bytes, as W3LeafMatcher._goto and _read_data parse them.
-    start = matcher._baseoffset  # past the list's WHOOSH3_HEADER_MAGIC
     extent = matcher._length  # W3TermInfo.from_bytes leaves it a 1-tuple (unused there)
     if type(extent) is tuple and len(extent) == 1:
         extent = extent[0]
     if type(extent) is not int:
         return None
-    raw = matcher._postfile.get(start, matcher._startoffset + extent - start)
+    try:
+        return _read_blocks(matcher._postfile, matcher._startoffset, extent, values, within)
+    except Exception:  # damaged bytes: Whoosh's own reading says what is wrong
+        return None
+
+
+def _read_blocks(postfile: Any, startoffset: int, extent: int, values: bool,
+                 within: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, list[Sequence[bytes]] | None] | None:
+    # The whole list in one read (Whoosh reads each block's length, info and data apart,
+    # a seek and a read each, through a file object): its header tag is checked as
+    # W3LeafMatcher._read_header checks it, then its blocks are parsed from the bytes,
+    # as W3LeafMatcher._goto and _read_data parse them.
+    raw = postfile.get(startoffset, extent)
+    header = len(WHOOSH3_HEADER_MAGIC)
+    if raw[:header] != WHOOSH3_HEADER_MAGIC:
+        return None
     view = memoryview(raw)
     infos = io.BytesIO(raw)
     load_info = pickle.Unpickler(infos).load
@@ -976,7 +1029,7 @@ def _read_blocks(matcher: Any, values: bool, within: np.ndarray | None = None
     # A list: bisect on it costs a fraction of a numpy call per block.
     wanted = [] if within is None else within.tolist()
     passed = 0  # how many `within` ids lie at or before the previous block's last id
-    at = 0
+    at = header
     while at + _INT_SIZE <= size:
         length = int.from_bytes(raw[at:at + _INT_SIZE], "big", signed=True)
         last = length < 0  # a negative length marks the last block

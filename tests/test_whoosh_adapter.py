@@ -450,12 +450,27 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
             if n not in sample and leaf.doc_frequency(fieldname, term) <= 128:
                 continue
             matcher = leaf.postings(fieldname, term)
+            # A search looks the term up once (term_entry) and reads the list it locates.
+            entry = whoosh_adapter.term_entry(leaf, fieldname, term)
+            assert entry is not None
+            assert entry.doc_frequency == leaf.doc_frequency(fieldname, term)
             if type(matcher) is not whoosh_adapter.W3LeafMatcher:
-                continue  # inlined in the term info: a list matcher
+                # Inlined in the term info (a list matcher): read_postings steps through it.
+                assert entry.offset == -1
+                assert whoosh_adapter.listed_postings(leaf, entry, True) is None
+                continue
             blocks += 1
             read = whoosh_adapter.block_postings(matcher, values=True)
             assert read is not None, (fieldname, term)
             ids, weights, values = _stepped(leaf.postings(fieldname, term))
+            listed = whoosh_adapter.listed_postings(leaf, entry, True)
+            assert listed is not None
+            assert listed[0].tolist() == ids and listed[1].tolist() == weights
+            assert listed[2] is not None
+            assert [value for block in listed[2] for value in block] == values
+            # A list that does not start with its header tag is not read.
+            assert whoosh_adapter.listed_postings(
+                leaf, entry._replace(offset=entry.offset + 1), True) is None
             multi_block += len(ids) > 128
             assert read[0].tolist() == ids
             assert read[1].tolist() == weights
@@ -477,6 +492,7 @@ def test_a_posting_list_read_in_one_pass_is_whooshs(tmp_path: Path, writer: str,
             assert set(within.tolist()) <= set(part[0].tolist()) <= set(ids)
         assert blocks > 100
         assert multi_block > 10  # lists of several blocks, which the one read walks
+        assert whoosh_adapter.term_entry(leaf, "body", b"nowhere-in-the-index") is None
         assert (packed_blocks > 10) == (writer == "bulk")  # (indexer.position_values)
 
 
