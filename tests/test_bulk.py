@@ -299,8 +299,33 @@ def test_other_matchers_are_stepped_through(searcher, evaluator, parse, monkeypa
     # Posting lists that are not W3 block lists (e.g. inlined in the term info) are read
     # one posting at a time; pretend none is a block list.
     monkeypatch.setattr(whoosh_adapter, "W3LeafMatcher", type("NotAMatcher", (), {}))
+    monkeypatch.setattr(whoosh_adapter, "W3TermsReader", type("NotATermsReader", (), {}))
     for q in (COMMON[0], f'"{PHRASES[0]}"', f"{COMMON[0]} -{COMMON[1]}"):
         assert_same_as_whoosh(searcher, evaluator, parse(q))
+
+
+def test_each_term_is_looked_up_once_per_segment(searcher, evaluator, parse,
+                                                 monkeypatch) -> None:
+    """A search asks about each term in each segment several times (is it there, how many
+    documents hold it, where its postings lie); the segment's hash table is read once, and
+    not again by the next search. Dropping the entries (TERM_ENTRIES_KEPT) changes no
+    result."""
+    lookups: list[tuple[int, str, bytes]] = []
+    real = whoosh_adapter.term_entry
+
+    def counted(reader, fieldname: str, btext: bytes):
+        lookups.append((id(reader), fieldname, btext))
+        return real(reader, fieldname, btext)
+
+    monkeypatch.setattr(whoosh_adapter, "term_entry", counted)
+    query = parse(f'{COMMON[0]} {COMMON[1]} "{PHRASES[0]}"')
+    assert_same_as_whoosh(searcher, evaluator, query)
+    assert lookups and len(lookups) == len(set(lookups))
+    done = len(lookups)
+    evaluator.matches(query, searcher)
+    assert len(lookups) == done
+    monkeypatch.setattr(bulk, "TERM_ENTRIES_KEPT", 2)
+    assert_same_as_whoosh(searcher, BulkEvaluator(evaluator.live), query)
 
 
 def test_field_lengths_are_whoosh_s_and_read_once(searcher, evaluator, parse, monkeypatch) -> None:
