@@ -29,6 +29,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 from whoosh import formats, scoring
@@ -36,6 +37,7 @@ from whoosh import query as wq
 from whoosh.searching import TimeLimit
 
 from indexer import phrases, whoosh_adapter
+from indexer.flat_postings import FLAT_EXTENSION, FlatPostings
 from indexer.position_values import PositionBlock
 
 _INT_SIZE = 4  # Positions values start with pack_uint(len(deltas))
@@ -112,8 +114,11 @@ class _Segment:
         cached = self._postings.get(key)
         if cached is None or (values and cached.values is None):
             self.check_time()
-            cached = read_postings(self.reader, fieldname, btext, values,
-                                   entry=self.term(fieldname, btext))
+            entry = self.term(fieldname, btext)
+            flat = None if values or entry is None else \
+                self.evaluator.flat_postings(self.reader, self.offset)
+            cached = read_postings(self.reader, fieldname, btext, values, entry=entry,
+                                   flat=flat)
             self._postings[key] = cached
         return cached
 
@@ -153,12 +158,26 @@ class BulkEvaluator:
     search and thread of the generation.
     """
 
-    def __init__(self, live: np.ndarray) -> None:
+    def __init__(self, live: np.ndarray, directory: Path | None = None) -> None:
         self.live = live
+        self.directory = directory  # the index's, where segments' flat lists lie
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._lock = threading.Lock()
+        self._flat: dict[int, FlatPostings | None] = {}
         # (segment offset, field, term) -> the term's entry in that segment, or None.
         self._terms: dict[tuple[int, str, bytes], whoosh_adapter.TermEntry | None] = {}
+
+    def flat_postings(self, reader, offset: int) -> FlatPostings | None:
+        """The flat lists of the segment at `offset` (`reader`), mapped on first use; None
+        when it has none (indexer.flat_postings)."""
+        if offset in self._flat:
+            return self._flat[offset]
+        flat = None
+        segment = reader.segment() if self.directory is not None else None
+        if self.directory is not None and segment is not None:
+            flat = FlatPostings.open(self.directory / f"{segment.segment_id()}{FLAT_EXTENSION}")
+        with self._lock:
+            return self._flat.setdefault(offset, flat)
 
     def term_entry(self, reader, offset: int, fieldname: str, btext: bytes
                    ) -> whoosh_adapter.TermEntry | None:
@@ -595,13 +614,19 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
 
 def read_postings(reader, fieldname: str, btext: bytes, values: bool = False,
                   within: np.ndarray | None = None,
-                  entry: whoosh_adapter.TermEntry | None = None) -> _Postings:
+                  entry: whoosh_adapter.TermEntry | None = None,
+                  flat: FlatPostings | None = None) -> _Postings:
     """All postings of a term in a segment, deleted documents included (with the fast
     paths off, Whoosh's matcher leaves deleted documents out).
 
     With `within` (docnums, ascending), the postings of at least those documents: only
     the posting blocks that hold one of them are read (others may come with them).
-    `entry`: the term's entry in the segment (whoosh_adapter.term_entry), when known."""
+    `entry`: the term's entry in the segment (whoosh_adapter.term_entry), when known;
+    `flat`: the segment's flat lists, where a long list is read without values."""
+    if flat is not None and entry is not None and not values and entry.offset >= 0:
+        found = flat.postings(entry.offset, entry.doc_frequency)
+        if found is not None:
+            return _Postings(found[0], found[1], None)
     if entry is not None:
         read = whoosh_adapter.listed_postings(reader, entry, values, within)
         if read is not None:

@@ -194,15 +194,18 @@ class Generations:
         deadline = time.monotonic() + GENERATION_DATA_WAIT
         while gendata.pending(directory, key[1]) and time.monotonic() < deadline:
             time.sleep(GENERATION_DATA_POLL)
+        # Where the segments' files are (their flat lists: indexer.flat_postings).
+        folder = getattr(index.storage, "folder", None)
+        segments = Path(folder) if folder else None
         with index.reader() as reader:
             data = gendata.load(directory, reader, key[1])
             if data is not None:
                 tables = FacetTables.from_data(data)
-                bulk = BulkEvaluator(tables.live)
+                bulk = BulkEvaluator(tables.live, segments)
                 bulk.use_lengths(reader, data.lengths)
             else:
                 tables = FacetTables(reader)
-                bulk = BulkEvaluator(tables.live)
+                bulk = BulkEvaluator(tables.live, segments)
                 # Read now rather than by the first search after each update.
                 bulk.preload_lengths(reader, ("title", "body"))
         return Generation(key, index, tables, bulk)

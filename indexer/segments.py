@@ -62,6 +62,13 @@ def postings_compression(fieldname: str, field: Any, doc_frequency: int,
     if fieldname in RARE_TERMS_COMPRESSED_IN and doc_frequency < RARE_TERM_SHARE * doc_count:
         return COMPRESSED_LEVEL
     return POSTINGS_COMPRESSION
+def flat_postings_wanted(field: Any) -> bool:
+    """Whether a field's long lists are also written as flat arrays
+    (indexer.flat_postings): every field a default search reads. Not the exact-spelling
+    ones, read only by exact searches: they would add nearly as much again."""
+    return not (isinstance(field, FastText) and field.terms == "exact")
+
+
 # Whoosh pickles a block's (ids, weights, values) with protocol 2, which has no opcode
 # for bytes: each posting's value is pickled as a call to codecs.encode on a latin-1
 # string, and unpickling a block of 128 runs 128 such calls (42 us a block against 4 us
@@ -380,7 +387,8 @@ class BulkSegmentWriter(whoosh_adapter.SegmentWriterBase):
                           for frequency in frequencies] if self.compress \
                     else [0] * len(frequencies)
                 sink.add_terms(chunk.terms, chunk.starts, chunk.docnums, chunk.weights,
-                               chunk.values, lengths_array, levels)
+                               chunk.values, lengths_array, levels,
+                               flat=flat_postings_wanted(field))
             sink.finish_field()
 
 

@@ -75,6 +75,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from indexer.flat_postings import FLAT_EXTENSION, FlatCollector
 from indexer.position_values import (
     PackedPositions,
     PositionBlock,
@@ -167,7 +168,7 @@ INTERNALS: tuple[Internal, ...] = (
     *_names("whoosh.writing.SegmentWriter", "class",
             "_check_state _flush_segment _finalize_segment _close_segment"),
     *_names("whoosh.writing.SegmentWriter", "instance",
-            "_added docnum perdocwriter fieldwriter schema codec"),
+            "_added docnum perdocwriter fieldwriter schema codec newsegment storage compound"),
     *_names(f"{_W3}.W3Codec", "instance", "_blocklimit _compression _inlinelimit"),
     *_names(f"{_W3}.W3FieldWriter", "instance", "_postwriter _postfile _tindex _fieldid _format"),
     *_names(f"{_W3}.W3PostingsWriter", "parameter",
@@ -581,10 +582,13 @@ WRITE_TERMS_IN_BULK = True
 
 
 class PostingSink:
-    """Where a SegmentWriterBase writes its postings: field by field, term by term."""
+    """Where a SegmentWriterBase writes its postings: field by field, term by term.
+    `flat`: where the long lists of the fields that ask for it are kept as well
+    (indexer.flat_postings)."""
 
-    def __init__(self, fieldwriter: Any) -> None:
+    def __init__(self, fieldwriter: Any, flat: FlatCollector | None = None) -> None:
         self._fieldwriter = fieldwriter
+        self.flat = flat
 
     def start_field(self, fieldname: str, field: Any) -> None:
         self._fieldwriter.start_field(fieldname, field)
@@ -603,12 +607,13 @@ class PostingSink:
 
     def add_terms(self, terms: list[bytes], starts: np.ndarray, docnums: np.ndarray,
                   weights: np.ndarray, values: list[bytes] | PackedPositions,
-                  lengths: np.ndarray, compressions: list[int]) -> None:
+                  lengths: np.ndarray, compressions: list[int], flat: bool = False) -> None:
         """Several terms' postings at once, in term order: term n's postings are
         docnums[starts[n]:starts[n + 1]] (the last one's run to the end), in docnum order,
         with their weights (float32) and, unless `values` is empty, their values (or
         their positions, PackedPositions);
-        `compressions`: each term's zlib level. The same bytes as add_term for each."""
+        `compressions`: each term's zlib level. The same bytes as add_term for each.
+        `flat`: the long lists are also kept as flat arrays (when the sink keeps any)."""
         postwriter = self._fieldwriter._postwriter
         if postwriter._inlinelimit > 1 or postwriter._byteids or not WRITE_TERMS_IN_BULK:
             # Inlined or byte ids: postings written the way add_term writes them.
@@ -623,7 +628,7 @@ class PostingSink:
                               compression=compressions[n])
             return
         write_terms(self._fieldwriter, postwriter, terms, starts, docnums, weights, values,
-                    lengths, compressions)
+                    lengths, compressions, self.flat if flat else None)
 
     def finish_field(self) -> None:
         self._fieldwriter.finish_field()
@@ -632,7 +637,7 @@ class PostingSink:
 def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: np.ndarray,
                 docnums: np.ndarray, weights: np.ndarray,
                 values: list[bytes] | PackedPositions, lengths: np.ndarray,
-                compressions: list[int]) -> None:
+                compressions: list[int], flat: FlatCollector | None = None) -> None:
     """Write terms' posting blocks and term infos as add_term does through Whoosh's
     codec (W3FieldWriter.start_term and finish_term, W3PostingsWriter.finish_postings,
     W3TermInfo.add_block and _BlockWriter._write_block, whose digests COPIED_CODE
@@ -768,6 +773,9 @@ def write_terms(fieldwriter: Any, postwriter: Any, terms: list[bytes], starts: n
              for n, (start, length) in enumerate(extents)]
     field_key = pack_ushort(fieldwriter._fieldid)
     add_to_term_index(fieldwriter._tindex, [field_key + term for term in terms], infos)
+    if flat is not None:
+        flat.add(np.array([start for start, _ in extents], dtype=np.int64), term_starts,
+                 term_sizes, docnums, weights)
 
 
 def _length_bytes(lengths: list[int], unset: int) -> dict[int, int]:
@@ -904,10 +912,14 @@ class SegmentWriterBase(_SegmentWriter):  # type: ignore[misc, valid-type]
 
     def _flush_segment(self) -> None:
         # Whoosh's own flush hands the pooled postings to the field writer; here the
-        # subclass writes them.
+        # subclass writes them. The flat lists go in a file of the index's storage (a
+        # compound segment would take it in: none is written then).
         self.perdocwriter.close()
-        self.write_postings(PostingSink(self.fieldwriter))
+        flat = None if self.compound else FlatCollector()
+        self.write_postings(PostingSink(self.fieldwriter, flat))
         self.fieldwriter.close()
+        if flat:
+            flat.write(self.storage, self.newsegment.make_filename(FLAT_EXTENSION))
 
     def finish_segment(self) -> list:
         """This writer's segment, written and closed, for commit_segments (none if it

@@ -1,0 +1,153 @@
+"""Long posting lists as flat arrays beside their segment, in `<segment id>.flat`.
+
+A W3 posting list is a chain of pickled blocks of 128 postings: reading one walks it a
+block at a time in Python (4-6 us a block), and at a million communiqués a common
+word's lists are thousands of blocks a search. The bulk writer also writes the ids and
+weights of each list of FLAT_POSTINGS_MIN postings or more as plain arrays, one file
+per segment, which a search maps and slices.
+
+Whoosh never reads the file, and deletes it with its segment: the name is the segment's
+(`whoosh.index.clean_files` removes every `<segment id>.*` of a segment no longer in the
+index). A segment without one (written by Whoosh's own writer, or a merge) is read
+block by block, as before. A list is found by where its blocks start in the segment's
+postings file (its term info says), and taken only when its length is the term's
+document frequency, so a file that is not the segment's is never believed.
+
+The file: a header (FLAT_HEADER), each list's postings-file offset (int64, ascending),
+where each list starts among the postings (int64, one more for the end), every list's
+ids (uint16 when all are below 65,536, else uint32), then their weights (uint8 when
+every weight is a whole number up to 255, else float32).
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FLAT_POSTINGS_MIN = 512  # postings: shorter lists (at most 4 blocks) are read as blocks
+FLAT_EXTENSION = ".flat"
+FLAT_MAGIC = b"CQFLAT01"
+# magic, lists, postings, bytes of an id, bytes of a weight (1: uint8, 4: float32)
+FLAT_HEADER = struct.Struct("<8sqqBB6x")
+_ALIGN = 8
+
+
+def _padded(data: bytes) -> bytes:
+    return data + b"\0" * (-len(data) % _ALIGN)
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Every index of the ranges [start, start + size), in order."""
+    total = int(sizes.sum())
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(sizes) - sizes),
+                                                        sizes)
+
+
+class FlatCollector:
+    """The long lists of one segment, as its writer writes them (in postings-file order)."""
+
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        self._offsets: list[np.ndarray] = []
+        self._sizes: list[np.ndarray] = []
+        self._ids: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._offsets)
+
+    def add(self, offsets: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+            docnums: np.ndarray, weights: np.ndarray) -> None:
+        """Terms just written: term n's list starts at offsets[n] in the postings file,
+        and its postings are docnums[starts[n]:starts[n] + sizes[n]] with their weights.
+        The long ones are kept."""
+        long = sizes >= FLAT_POSTINGS_MIN
+        if not long.any():
+            return
+        taken = _ranges(starts[long], sizes[long])
+        self._offsets.append(offsets[long].astype(np.int64))
+        self._sizes.append(sizes[long].astype(np.int64))
+        self._ids.append(docnums[taken].astype(np.uint32))
+        self._weights.append(weights[taken].astype(np.float32))
+
+    def write(self, storage: Any, name: str) -> None:
+        """Write the file `name` in the index's `storage` (nothing when no list is long)."""
+        if not self:
+            return
+        offsets = np.concatenate(self._offsets)
+        if len(offsets) > 1 and not (np.diff(offsets) > 0).all():
+            raise ValueError("lists must be added in postings-file order")
+        sizes = np.concatenate(self._sizes)
+        ids = np.concatenate(self._ids)
+        weights = np.concatenate(self._weights)
+        ids = ids.astype(np.uint16) if int(ids.max()) < 1 << 16 else ids
+        whole = bool((weights == np.round(weights)).all() and weights.min() >= 0
+                     and weights.max() <= 255)
+        weights = weights.astype(np.uint8) if whole else weights
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        parts = [FLAT_HEADER.pack(FLAT_MAGIC, len(offsets), len(ids), ids.itemsize,
+                                  weights.itemsize),
+                 offsets.astype("<i8").tobytes(), starts.astype("<i8").tobytes(),
+                 _padded(ids.astype(ids.dtype.newbyteorder("<")).tobytes()),
+                 weights.astype(weights.dtype.newbyteorder("<")).tobytes()]
+        out = storage.create_file(name)
+        try:
+            out.write(b"".join(parts))
+        finally:
+            out.close()
+        self._clear()  # written: let the arrays go
+
+
+class FlatPostings:
+    """A segment's flat lists, mapped read-only (shared by every process through the
+    page cache)."""
+
+    def __init__(self, buffer: Any) -> None:
+        magic, lists, postings, id_size, weight_size = FLAT_HEADER.unpack_from(buffer, 0)
+        ids_end = FLAT_HEADER.size + 8 * (2 * lists + 1) + id_size * postings
+        if magic != FLAT_MAGIC or id_size not in (2, 4) or weight_size not in (1, 4) \
+                or min(lists, postings) < 0 \
+                or len(buffer) != ids_end + -ids_end % _ALIGN + weight_size * postings:
+            raise ValueError("not a flat postings file")
+        at = FLAT_HEADER.size
+        self.offsets = np.frombuffer(buffer, "<i8", lists, at)
+        at += 8 * lists
+        self.starts = np.frombuffer(buffer, "<i8", lists + 1, at)
+        at += 8 * (lists + 1)
+        self.ids = np.frombuffer(buffer, "<u2" if id_size == 2 else "<u4", postings, at)
+        at += id_size * postings
+        at += -at % _ALIGN
+        self.weights = np.frombuffer(buffer, "u1" if weight_size == 1 else "<f4", postings, at)
+        self._buffer = buffer
+
+    @classmethod
+    def open(cls, path: Path) -> FlatPostings | None:
+        """The file's lists, or None when there is none or it is not one."""
+        try:
+            with open(path, "rb") as file:
+                buffer = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # missing, or empty (mmap refuses)
+            return None
+        try:
+            return cls(buffer)
+        except (ValueError, struct.error):
+            buffer.close()
+            return None
+
+    def postings(self, offset: int, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ids int64, weights float64) of the list starting at `offset` in the postings
+        file, if it is here and holds `count` postings (its term's document frequency)."""
+        k = int(np.searchsorted(self.offsets, offset))
+        if k >= len(self.offsets) or int(self.offsets[k]) != offset:
+            return None
+        start, stop = int(self.starts[k]), int(self.starts[k + 1])
+        if stop - start != count:
+            return None
+        return (self.ids[start:stop].astype(np.int64),
+                self.weights[start:stop].astype(np.float64))
