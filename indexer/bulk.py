@@ -122,6 +122,22 @@ class _Segment:
             self._postings[key] = cached
         return cached
 
+    def flat_postings(self, fieldname: str, btext: bytes) -> _Postings | None:
+        """The term's postings, without values, when its list is flat in this segment
+        (indexer.flat_postings); None otherwise."""
+        cached = self._postings.get((fieldname, btext))
+        if cached is not None:
+            return cached
+        entry = self.term(fieldname, btext)
+        flat = None if entry is None else self.evaluator.flat_postings(self.reader, self.offset)
+        if entry is None or flat is None or entry.offset < 0:
+            return None
+        found = flat.postings(entry.offset, entry.doc_frequency)
+        if found is None:
+            return None
+        postings = self._postings[(fieldname, btext)] = _Postings(found[0], found[1], None)
+        return postings
+
     def phrase_postings(self, fieldname: str, btext: bytes,
                         within: np.ndarray | None) -> _Postings:
         """A term's postings with their values, of at least the documents `within`
@@ -555,16 +571,24 @@ def _phrase(q: wq.Phrase, seg: _Segment) -> _Dense:
     # read so far.
     docs = np.flatnonzero(seg.allowed)
     for n, btext in enumerate(distinct):
+        # A word whose list is flat (indexer.flat_postings) narrows them by its ids alone;
+        # its positions are read below, in the blocks of the documents left at the end.
+        flat = seg.flat_postings(fieldname, btext)
         # They pick the blocks to read when they are fewer than the word's blocks (of 128
         # postings): more would reach nearly every block anyway.
         few = len(docs) * _BLOCK_POSTINGS < seg.doc_frequency(fieldname, btext)
-        postings = seg.phrase_postings(fieldname, btext, docs if few else None)
-        read[btext] = postings
+        postings = flat or seg.phrase_postings(fieldname, btext, docs if few else None)
+        if flat is None:
+            read[btext] = postings
         # The first word's whole list against the mask costs less than a search.
         docs = postings.ids[seg.allowed[postings.ids]] if not n and not few \
             else phrases.narrow(docs, postings.ids, seg.size)
         if not len(docs):
             return seg.empty()
+    for btext in distinct:
+        if btext not in read:
+            few = len(docs) * _BLOCK_POSTINGS < seg.doc_frequency(fieldname, btext)
+            read[btext] = seg.phrase_postings(fieldname, btext, docs if few else None)
     fmt = seg.schema[fieldname].format
     lists: dict[bytes, _PositionLists | list[bytes]] = {}
     joined: dict[bytes, _Joined] = {}
