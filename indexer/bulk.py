@@ -23,6 +23,7 @@ slower, the same results.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from bisect import bisect_right
@@ -158,8 +159,8 @@ class _Segment:
         weighting = self.searcher.weighting
         B = whoosh_adapter.bm25f_b(weighting, fieldname)
         K1 = weighting.K1
-        idf = self.searcher.idf(fieldname, btext)
-        avgfl = self.searcher.avg_field_length(fieldname) or 1
+        idf = self.evaluator.idf(self.searcher, fieldname, btext)
+        avgfl = self.evaluator.avg_field_length(self.searcher, fieldname) or 1
         fl = self.evaluator.field_lengths(self.reader, self.offset, fieldname)[ids]
         tf = weights
         # Same expression and evaluation order as whoosh.scoring.bm25: identical floats.
@@ -182,6 +183,33 @@ class BulkEvaluator:
         self._flat: dict[int, FlatPostings | None] = {}
         # (segment offset, field, term) -> the term's entry in that segment, or None.
         self._terms: dict[tuple[int, str, bytes], whoosh_adapter.TermEntry | None] = {}
+        self._idf: dict[tuple[str, bytes], float] = {}
+        self._average_lengths: dict[str, float] = {}
+
+    def idf(self, searcher, fieldname: str, btext: bytes) -> float:
+        """searcher.idf: BM25F's (WeightingModel.idf) over the whole index, from the
+        term's entries in each segment (which its search reads anyway) rather than a
+        lookup in every segment's hash table; kept like the entries."""
+        key = (fieldname, btext)
+        idf = self._idf.get(key)
+        if idf is None:
+            frequency = 0
+            for reader, offset in searcher.reader().leaf_readers():
+                entry = self.term_entry(reader, offset, fieldname, btext)
+                frequency += 0 if entry is None else entry.doc_frequency
+            idf = math.log(searcher.doc_count_all() / (frequency + 1)) + 1
+            if len(self._idf) >= TERM_ENTRIES_KEPT:
+                self._idf.clear()
+            self._idf[key] = idf
+        return idf
+
+    def avg_field_length(self, searcher, fieldname: str) -> float:
+        """searcher.avg_field_length, computed once a generation (Whoosh sums every
+        segment's field length at each call: a call per term and segment)."""
+        average = self._average_lengths.get(fieldname)
+        if average is None:
+            average = self._average_lengths[fieldname] = searcher.avg_field_length(fieldname)
+        return average
 
     def flat_postings(self, reader, offset: int) -> FlatPostings | None:
         """The flat lists of the segment at `offset` (`reader`), mapped on first use; None

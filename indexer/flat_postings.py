@@ -47,6 +47,16 @@ def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
                                                         sizes)
 
 
+def _narrow_ids(ids: np.ndarray) -> np.ndarray:
+    return ids.astype(np.uint16 if int(ids.max()) < 1 << 16 else np.uint32)
+
+
+def _narrow_weights(weights: np.ndarray) -> np.ndarray:
+    whole = bool((weights == np.round(weights)).all() and weights.min() >= 0
+                 and weights.max() <= 255)
+    return weights.astype(np.uint8 if whole else np.float32)
+
+
 class FlatCollector:
     """The long lists of one segment, as its writer writes them (in postings-file order)."""
 
@@ -73,8 +83,9 @@ class FlatCollector:
         taken = _ranges(starts[long], sizes[long])
         self._offsets.append(offsets[long].astype(np.int64))
         self._sizes.append(sizes[long].astype(np.int64))
-        self._ids.append(docnums[taken].astype(np.uint32))
-        self._weights.append(weights[taken].astype(np.float32))
+        # Kept as narrow as they will be written (a writer's memory is bounded).
+        self._ids.append(_narrow_ids(docnums[taken]))
+        self._weights.append(_narrow_weights(weights[taken]))
 
     def write(self, storage: Any, name: str) -> None:
         """Write the file `name` in the index's `storage` (nothing when no list is long)."""
@@ -84,12 +95,8 @@ class FlatCollector:
         if len(offsets) > 1 and not (np.diff(offsets) > 0).all():
             raise ValueError("lists must be added in postings-file order")
         sizes = np.concatenate(self._sizes)
-        ids = np.concatenate(self._ids)
+        ids = np.concatenate(self._ids)  # (the widest of the parts' types)
         weights = np.concatenate(self._weights)
-        ids = ids.astype(np.uint16) if int(ids.max()) < 1 << 16 else ids
-        whole = bool((weights == np.round(weights)).all() and weights.min() >= 0
-                     and weights.max() <= 255)
-        weights = weights.astype(np.uint8) if whole else weights
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         parts = [FLAT_HEADER.pack(FLAT_MAGIC, len(offsets), len(ids), ids.itemsize,
                                   weights.itemsize),

@@ -155,6 +155,20 @@ def test_ids_and_weights_keep_their_values_whatever_their_width(tmp_path: Path) 
         assert found is not None
         assert found[0].tolist() == ids.tolist() and found[1].tolist() == weights.tolist()
     assert (tmp_path / "narrow.flat").stat().st_size < (tmp_path / "wide.flat").stat().st_size
+    # Parts added narrow and wide are written at the widest.
+    collector = FlatCollector()
+    narrow_ids, wide_ids = np.arange(size) * 3, np.arange(size) * 70 + 1
+    collector.add(np.array([40]), np.array([0]), np.array([size]), narrow_ids,
+                  np.full(size, 2.0, np.float32))
+    collector.add(np.array([90]), np.array([0]), np.array([size]), wide_ids,
+                  np.full(size, 0.25, np.float32))
+    collector.write(storage, "mixed.flat")
+    flat = FlatPostings.open(tmp_path / "mixed.flat")
+    assert flat is not None
+    first, second = flat.postings(40, size), flat.postings(90, size)
+    assert first is not None and second is not None
+    assert first[0].tolist() == narrow_ids.tolist() and set(first[1].tolist()) == {2.0}
+    assert second[0].tolist() == wide_ids.tolist() and set(second[1].tolist()) == {0.25}
     # Lists must come in postings-file order (a search finds them by bisection).
     collector = FlatCollector()
     collector.add(np.array([900, 100]), np.array([0, size]), np.array([size, size]),
