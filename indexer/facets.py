@@ -65,6 +65,17 @@ class _Facet:
     docs: np.ndarray  # multi: the document of each (document, value) pair; else unused
     values: np.ndarray  # single: value index per document (-1 none); multi: value per pair
 
+    def runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(where each run of one value starts among the pairs, its value): a multi
+        facet's pairs come a posting list at a time, a run per value and segment. Made
+        on first use (a generation's own, about 1 % of its pairs)."""
+        made = self.__dict__.get("_runs")
+        if made is None:
+            starts = np.flatnonzero(np.diff(self.values) != 0) + 1
+            starts = np.concatenate([[0], starts]) if len(self.values) else starts
+            made = self._runs = (starts, self.values[starts])
+        return made
+
 
 class MappedIds(Sequence[str]):
     """Document ids kept as the mapped UTF-8 bytes of the generation data, decoded one
@@ -107,14 +118,19 @@ STACK_WIDTH = 8
 
 
 def _ungrouped_counts(table: _Facet, multi: bool, mask: np.ndarray) -> np.ndarray:
-    """Documents per value among the masked ones: one compress of the values, no
-    document numbers."""
-    if multi:
-        values = table.values[mask[table.docs]]
-    else:
+    """Documents per value among the masked ones, with no document numbers: one
+    compress of the values (single), or a sum per run of one value (multi)."""
+    if not multi:
         values = table.values[mask]
-        values = values[values >= 0]
-    return np.bincount(values, minlength=len(table.terms))
+        return np.bincount(values[values >= 0], minlength=len(table.terms))
+    if not len(table.docs):
+        return np.zeros(len(table.terms), dtype=np.int64)
+    # The pairs' masked share of each run of one value, added up per value (a compress
+    # of the values was three times as long at a million documents).
+    starts, run_values = table.runs()
+    inside = np.add.reduceat(mask[table.docs].view(np.uint8), starts, dtype=np.int64)
+    return np.bincount(run_values, weights=inside,
+                       minlength=len(table.terms)).astype(np.int64)
 
 
 def _grouped_counts(table: _Facet, multi: bool, in_groups: np.ndarray,

@@ -287,3 +287,28 @@ def test_the_histogram_is_what_the_documents_days_give(crawled_app) -> None:
         assert [(b.key, b.count) for b in bars] == expected_bars
         seen.add(interval)
     assert seen == {"month", "year"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(runs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=12),
+       masked=st.lists(st.booleans(), min_size=40, max_size=40))
+def test_multi_valued_counts_are_the_pairs_counted_one_by_one(runs, masked) -> None:
+    """A multi-valued facet's pairs come in runs of one value (a posting list each); the
+    counts summed per run are the masked pairs counted one by one."""
+    import numpy as np
+
+    from indexer.facets import _Facet, _ungrouped_counts
+
+    docs: list[int] = []
+    values: list[int] = []
+    for value, length in runs:
+        picked = sorted({(value * 7 + k * 3) % 40 for k in range(length)})
+        docs += picked
+        values += [value] * len(picked)
+    table = _Facet([f"v{n}" for n in range(6)], {}, np.array(docs, dtype=np.int64),
+                   np.array(values, dtype=np.int64))
+    mask = np.array(masked)
+    expected = Counter(v for d, v in zip(docs, values, strict=True) if masked[d])
+    counts = _ungrouped_counts(table, True, mask)
+    assert counts.dtype == np.int64
+    assert {n: int(c) for n, c in enumerate(counts) if c} == dict(expected)
