@@ -197,3 +197,37 @@ def test_whoosh_deletes_the_flat_lists_with_their_segment(tmp_path: Path,
         entry = whoosh_adapter.term_entry(leaf, "body", leaf.schema["body"].to_bytes("minist"))
         if entry is not None:
             assert read_postings(leaf, "body", b"minist", entry=entry).ids.size
+
+
+def test_the_benchmark_tools_write_what_the_writer_writes(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    """benchmarks.add_flat_postings (for an index built before the flat lists) writes
+    each segment's file as the writer did, byte for byte; benchmarks.inprocess runs the
+    cold mix on the data directory."""
+    import json
+
+    from benchmarks import add_flat_postings, inprocess
+    from benchmarks.corpus import generate
+    from indexer.archive import Archive
+    from indexer.build import update_index
+
+    monkeypatch.setattr(flat_postings, "FLAT_POSTINGS_MIN", LONG)
+    with Archive(tmp_path) as archive:
+        archive.store_many(list(generate(150)))
+        update_index(archive, tmp_path)
+    written = {path: path.read_bytes() for path in tmp_path.rglob(f"*{FLAT_EXTENSION}")}
+    assert written
+    for path in written:
+        path.unlink()
+    assert add_flat_postings.main([str(tmp_path)]) == 0
+    assert {path: path.read_bytes() for path in tmp_path.rglob(f"*{FLAT_EXTENSION}")} \
+        == written
+    capsys.readouterr()
+    # (set here so that they are restored after: inprocess sets them for its app)
+    for name, value in (("COMMUNIQUES_DATA_DIR", str(tmp_path)), ("COMMUNIQUES_RATE_LIMIT", ""),
+                        ("COMMUNIQUES_CONCURRENT_PER_CLIENT", "0")):
+        monkeypatch.setenv(name, value)
+    assert inprocess.main([str(tmp_path), "--searches", "4"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["searches"] == 4 and figures["max_ms"] >= figures["p50_ms"] > 0
