@@ -4,7 +4,7 @@ A W3 posting list is a chain of pickled blocks of 128 postings: reading one walk
 block at a time in Python (4-6 us a block), and at a million communiqués a common
 word's lists are thousands of blocks a search. The bulk writer also writes the ids and
 weights of each list of FLAT_POSTINGS_MIN postings or more as plain arrays, one file
-per segment, which a search maps and slices.
+per segment, from which a search reads a list in one read.
 
 Whoosh never reads the file, and deletes it with its segment: the name is the segment's
 (`whoosh.index.clean_files` removes every `<segment id>.*` of a segment no longer in the
@@ -21,8 +21,9 @@ every weight is a whole number up to 255, else float32).
 
 from __future__ import annotations
 
-import mmap
+import os
 import struct
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -112,40 +113,54 @@ class FlatCollector:
 
 
 class FlatPostings:
-    """A segment's flat lists, mapped read-only (shared by every process through the
-    page cache)."""
+    """A segment's flat lists: the file's directory (each list's offset and start) read
+    when opened, a list's ids and weights read with one `pread` each when asked for.
 
-    def __init__(self, buffer: Any) -> None:
-        magic, lists, postings, id_size, weight_size = FLAT_HEADER.unpack_from(buffer, 0)
-        ids_end = FLAT_HEADER.size + 8 * (2 * lists + 1) + id_size * postings
+    Not mapped: the pages of a mapped file that a search touches count in its process's
+    resident memory (at 1M, 400 MB more in each web worker), and a list is copied into
+    int64 and float64 arrays anyway. Read, the file stays in the page cache, shared by
+    every process."""
+
+    def __init__(self, descriptor: int, size: int) -> None:
+        header = os.pread(descriptor, FLAT_HEADER.size, 0)
+        magic, lists, postings, id_size, weight_size = FLAT_HEADER.unpack(header)
+        directory_size = 8 * (2 * lists + 1)
+        ids_end = FLAT_HEADER.size + directory_size + id_size * postings
         if magic != FLAT_MAGIC or id_size not in (2, 4) or weight_size not in (1, 4) \
                 or min(lists, postings) < 0 \
-                or len(buffer) != ids_end + -ids_end % _ALIGN + weight_size * postings:
+                or size != ids_end + -ids_end % _ALIGN + weight_size * postings:
             raise ValueError("not a flat postings file")
-        at = FLAT_HEADER.size
-        self.offsets = np.frombuffer(buffer, "<i8", lists, at)
-        at += 8 * lists
-        self.starts = np.frombuffer(buffer, "<i8", lists + 1, at)
-        at += 8 * (lists + 1)
-        self.ids = np.frombuffer(buffer, "<u2" if id_size == 2 else "<u4", postings, at)
-        at += id_size * postings
-        at += -at % _ALIGN
-        self.weights = np.frombuffer(buffer, "u1" if weight_size == 1 else "<f4", postings, at)
-        self._buffer = buffer
+        directory = os.pread(descriptor, directory_size, FLAT_HEADER.size)
+        if len(directory) != directory_size:
+            raise ValueError("not a flat postings file")
+        self.offsets = np.frombuffer(directory, "<i8", lists, 0)
+        self.starts = np.frombuffer(directory, "<i8", lists + 1, 8 * lists)
+        self._ids = (FLAT_HEADER.size + directory_size, id_size,
+                     np.dtype("<u2" if id_size == 2 else "<u4"))
+        self._weights = (ids_end + -ids_end % _ALIGN, weight_size,
+                         np.dtype("u1" if weight_size == 1 else "<f4"))
+        self._descriptor = descriptor
+        weakref.finalize(self, os.close, descriptor)
 
     @classmethod
     def open(cls, path: Path) -> FlatPostings | None:
         """The file's lists, or None when there is none or it is not one."""
         try:
-            with open(path, "rb") as file:
-                buffer = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # missing, or empty (mmap refuses)
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
             return None
         try:
-            return cls(buffer)
-        except (ValueError, struct.error):
-            buffer.close()
+            return cls(descriptor, os.fstat(descriptor).st_size)
+        except (OSError, ValueError, struct.error):
+            os.close(descriptor)
             return None
+
+    def _read(self, part: tuple[int, int, np.dtype], start: int, count: int) -> np.ndarray:
+        at, size, dtype = part
+        data = os.pread(self._descriptor, size * count, at + size * start)
+        if len(data) != size * count:
+            raise ValueError("the flat postings file was cut short")
+        return np.frombuffer(data, dtype)
 
     def postings(self, offset: int, count: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(ids int64, weights float64) of the list starting at `offset` in the postings
@@ -156,5 +171,9 @@ class FlatPostings:
         start, stop = int(self.starts[k]), int(self.starts[k + 1])
         if stop - start != count:
             return None
-        return (self.ids[start:stop].astype(np.int64),
-                self.weights[start:stop].astype(np.float64))
+        try:
+            ids = self._read(self._ids, start, count)
+            weights = self._read(self._weights, start, count)
+        except (OSError, ValueError):
+            return None
+        return ids.astype(np.int64), weights.astype(np.float64)

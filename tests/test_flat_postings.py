@@ -133,8 +133,12 @@ def test_a_file_that_is_not_flat_lists_is_not_read(tmp_path: Path) -> None:
                   np.arange(1300) % 1000, np.ones(1300, dtype=np.float32))
     collector.write(FileStorage(str(tmp_path)), "cut.flat")
     whole = (tmp_path / "cut.flat").read_bytes()
+    opened = FlatPostings.open(tmp_path / "cut.flat")
+    assert opened is not None and opened.postings(900, 700) is not None
     (tmp_path / "cut.flat").write_bytes(whole[:-100])
     assert FlatPostings.open(tmp_path / "cut.flat") is None
+    # Cut short after it was opened: the list is not read, and no error escapes.
+    assert opened.postings(900, 700) is None
 
 
 def test_ids_and_weights_keep_their_values_whatever_their_width(tmp_path: Path) -> None:
