@@ -3,15 +3,18 @@
 Whoosh matches and scores one posting at a time through a chain of Python matcher
 objects; at 100k documents a common word spends ~400 ms there. The search needs every
 matching document anyway (facets, the total), so this module reads each term's postings
-a block at a time, scores them as arrays and combines the query tree with boolean and
-float arrays over each segment's documents.
+whole (a long list as the flat arrays beside its segment, indexer.flat_postings; others
+a block at a time), scores them as arrays and combines the query tree with boolean and
+float arrays over each segment's documents. Each term is looked up once per segment and
+the answers kept per generation (`BulkEvaluator.term_entry`).
 
 The scores are Whoosh's own, operation for operation: `bm25()` with the top-level
-searcher's idf and average field length, the posting weight (which includes the field
-boost) as tf, the segment's byte-quantised field lengths, query boosts applied where
-Whoosh's matchers apply them, and child scores added in the order Whoosh's matcher trees
-add them. One deliberate difference: "a -b" never finds a document holding b, which
-Whoosh's AndNotMatcher sometimes does (see `_evaluate`). Queries with a node this module
+searcher's idf (WeightingModel.idf's expression) and average field length, the posting
+weight (which includes the field boost) as tf, the segment's byte-quantised field
+lengths, query boosts applied where Whoosh's matchers apply them, and child scores added
+in the order Whoosh's matcher trees add them. One deliberate difference: "a -b" never
+finds a document holding b, which Whoosh's AndNotMatcher sometimes does (see
+`_evaluate`). Queries with a node this module
 does not know (Prefix, Wildcard, FuzzyTerm, ranges, ...) are refused by `supports()`; the
 caller then runs Whoosh itself.
 
@@ -212,7 +215,7 @@ class BulkEvaluator:
         return average
 
     def flat_postings(self, reader, offset: int) -> FlatPostings | None:
-        """The flat lists of the segment at `offset` (`reader`), mapped on first use; None
+        """The flat lists of the segment at `offset` (`reader`), opened on first use; None
         when it has none (indexer.flat_postings)."""
         if offset in self._flat:
             return self._flat[offset]

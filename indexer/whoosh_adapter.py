@@ -27,9 +27,13 @@ checks every one against the installed Whoosh):
   before. Writer processes make their segments
   with `_finalize_segment` (or `_close_segment` when empty) and no lock (`_lk=False`).
 - Reading posting blocks (indexer/bulk.py, indexer/facets.py): a `W3LeafMatcher`'s
-  `_postfile`, `_startoffset`, `_length`, `_baseoffset` and `_byteids`, to read a whole
-  posting list at once and parse its blocks as `_goto` and `_read_data` do; and a
-  `FilterMatcher`'s `_exclude` (with `child`), to read under a segment's deletions.
+  `_postfile`, `_startoffset`, `_length` and `_byteids`, to read a whole posting list
+  at once and parse its blocks as `_goto` and `_read_data` do; or, from a term's entry
+  (`term_entry`: `SegmentReader.term_info`, `TermNotFound`), the segment reader's
+  `_terms._postfile` (a `W3TermsReader`), with no matcher made; and a `FilterMatcher`'s
+  `_exclude` (with `child`), to read under a segment's deletions.
+- Flat posting lists (indexer/flat_postings.py): the segment writer's `newsegment`
+  (its file name), `storage` and `compound`, to write `<segment id>.flat` beside it.
 - Columns: a segment reader's `_perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)`
   and the `NumericColumn.Reader`'s `_fixedlen`, `_count`, `_dbfile`, `_basepos`, to
   read a segment's length bytes in one slice.
@@ -187,7 +191,7 @@ INTERNALS: tuple[Internal, ...] = (
     *_names("whoosh.util.numlists.GrowableArray", "instance", "array"),
     # Reading posting blocks.
     *_names(f"{_W3}.W3LeafMatcher", "instance",
-            "_postfile _startoffset _length _baseoffset _byteids"),
+            "_postfile _startoffset _length _byteids"),
     *_names("whoosh.matching.FilterMatcher", "instance", "child _exclude"),
     # Reading a posting list from its term's entry (term_entry, listed_postings).
     *_names("whoosh.reading", "module", "TermNotFound"),

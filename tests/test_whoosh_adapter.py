@@ -136,11 +136,11 @@ def test_a_vanished_internal_turns_the_fast_paths_off(monkeypatch: pytest.Monkey
     monkeypatch.delattr(wq.PatternQuery, "_find_prefix")  # Wildcard inherits it
     made = whoosh_adapter.W3LeafMatcher.__init__
 
-    def without_base_offset(self, *args, **kwargs):  # one that keeps the start elsewhere
+    def without_start_offset(self, *args, **kwargs):  # one that keeps the start elsewhere
         made(self, *args, **kwargs)
-        del self._baseoffset
+        del self._startoffset
 
-    monkeypatch.setattr(whoosh_adapter.W3LeafMatcher, "__init__", without_base_offset)
+    monkeypatch.setattr(whoosh_adapter.W3LeafMatcher, "__init__", without_start_offset)
     real = scoring.BM25F.__init__
 
     def without_field_b(self, *args, **kwargs):
@@ -149,12 +149,12 @@ def test_a_vanished_internal_turns_the_fast_paths_off(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(scoring.BM25F, "__init__", without_field_b)
     missing = whoosh_adapter.missing_internals()
-    assert missing == ["whoosh.codec.whoosh3.W3LeafMatcher._baseoffset",
+    assert missing == ["whoosh.codec.whoosh3.W3LeafMatcher._startoffset",
                        "whoosh.scoring.BM25F._field_B",
                        "whoosh.query.Wildcard._find_prefix"]
     installed, reason = whoosh_adapter._decide()
     assert installed == WRITTEN_FOR
-    assert reason is not None and "W3LeafMatcher._baseoffset" in reason
+    assert reason is not None and "W3LeafMatcher._startoffset" in reason
 
 
 def test_the_environment_can_turn_the_fast_paths_off(monkeypatch: pytest.MonkeyPatch) -> None:
