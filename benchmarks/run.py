@@ -426,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-tantivy", action="store_true")
     parser.add_argument("--results", type=Path, help="where to keep the JSON figures")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="leave the data directory (with --data) for profiling")
     args = parser.parse_args(argv)
     if args.stage != "all":
         stages = {
@@ -468,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.report import write_report
 
     write_report(REPO / "docs" / "benchmarks", REPO / "docs" / "performance.md")
-    shutil.rmtree(data, ignore_errors=True)
+    if not args.keep_data:
+        shutil.rmtree(data, ignore_errors=True)
     return 0
 
 
