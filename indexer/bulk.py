@@ -164,7 +164,7 @@ class _Segment:
         K1 = weighting.K1
         idf = self.evaluator.idf(self.searcher, fieldname, btext)
         avgfl = self.evaluator.avg_field_length(self.searcher, fieldname) or 1
-        fl = self.evaluator.field_lengths(self.reader, self.offset, fieldname)[ids]
+        fl = self.evaluator.lengths_of(self.reader, self.offset, fieldname, ids)
         tf = weights
         # Same expression and evaluation order as whoosh.scoring.bm25: identical floats.
         return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
@@ -311,7 +311,7 @@ class BulkEvaluator:
         for leaf, offset in reader.leaf_readers():
             for fieldname in fieldnames:
                 if fieldname in leaf.schema:
-                    self.field_lengths(leaf, offset, fieldname)
+                    self._stored_lengths(leaf, offset, fieldname)
 
     def use_lengths(self, reader, lengths: Mapping[str, np.ndarray]) -> None:
         """Take every segment's field lengths from whole-index arrays (`reader`: the whole
@@ -326,10 +326,25 @@ class BulkEvaluator:
 
     def field_lengths(self, reader, offset: int, fieldname: str) -> np.ndarray:
         """The segment's stored length of `fieldname` per document (as doc_field_length)."""
+        return self.lengths_of(reader, offset, fieldname, slice(None))
+
+    def lengths_of(self, reader, offset: int, fieldname: str,
+                   ids: np.ndarray | slice) -> np.ndarray:
+        """The stored length of `fieldname` of these documents of the segment (float64,
+        as doc_field_length gives it), decoded from the length bytes kept per segment."""
+        stored = self._stored_lengths(reader, offset, fieldname)[ids]
+        return whoosh_adapter.decoded_lengths(stored) if stored.dtype == np.uint8 \
+            else stored
+
+    def _stored_lengths(self, reader, offset: int, fieldname: str) -> np.ndarray:
+        """The segment's length bytes of a field (uint8, a byte a document: an eighth of
+        the floats), or its float lengths where the bytes cannot be read; kept."""
         key = (offset, fieldname)
         lengths = self._lengths.get(key)
         if lengths is None:
-            lengths = _read_lengths(reader, fieldname)
+            lengths = read_length_codes(reader, fieldname)
+            if lengths is None:
+                lengths = _read_lengths(reader, fieldname)
             with self._lock:
                 lengths = self._lengths.setdefault(key, lengths)
         return lengths
@@ -869,9 +884,15 @@ def _decode_one_by_one(chosen: list[bytes], fmt: formats.Positions
 
 
 def read_lengths(reader, fieldname: str) -> np.ndarray:
-    """A segment's stored length of `fieldname` per document, as the evaluator reads it
-    (for the generation data the writer computes, indexer.gendata)."""
+    """A segment's stored length of `fieldname` per document, as the evaluator reads it."""
     return _read_lengths(reader, fieldname)
+
+
+def read_length_codes(reader, fieldname: str) -> np.ndarray | None:
+    """A segment's stored length bytes of `fieldname` (uint8, decoded by
+    whoosh_adapter.decoded_lengths), or None where only the floats can be read (for the
+    generation data the writer computes, indexer.gendata)."""
+    return whoosh_adapter.field_length_codes(reader, fieldname)
 
 
 def _read_lengths(reader, fieldname: str) -> np.ndarray:

@@ -48,6 +48,12 @@ _LOWERCASE_FACETS = frozenset({"source", "ministry_country", "language", "type",
 _TICKS_PER_DAY = 86_400 * 1_000_000  # Whoosh stores datetimes as microsecond ticks
 _UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _MAX_TICKS = 10_000 * 366 * _TICKS_PER_DAY
+# The per-document columns (document numbers, facet value numbers, days, years, months,
+# id ranks) are 32-bit: every web worker maps them and most searches read them whole, so
+# their width is each worker's resident memory and the searches' memory traffic. Results
+# do not depend on it (an index of 2**31 documents is beyond this design); arithmetic
+# that could leave 32 bits (the paging keys) is done in 64.
+COLUMN_INT = np.int32
 
 
 def _term_docs(leaf: IndexReader, field: str, btext: bytes) -> np.ndarray:
@@ -73,8 +79,22 @@ class _Facet:
         if made is None:
             starts = np.flatnonzero(np.diff(self.values) != 0) + 1
             starts = np.concatenate([[0], starts]) if len(self.values) else starts
-            made = self._runs = (starts, self.values[starts])
+            made = self._runs = (starts.astype(COLUMN_INT), self.values[starts])
         return made
+
+    def docs_of(self, chosen: np.ndarray) -> np.ndarray:
+        """A multi facet's documents having a chosen value (`chosen`: a flag per value
+        number), from the runs: only the chosen values' pairs are read."""
+        starts, run_values = self.runs()
+        picked = np.flatnonzero(chosen[run_values])
+        if not len(picked):
+            return np.empty(0, COLUMN_INT)
+        ends = np.append(starts[1:], len(self.docs))[picked].astype(np.int64)
+        begins = starts[picked].astype(np.int64)
+        lengths = ends - begins
+        # Each picked run's pair positions, one after the other.
+        first = np.repeat(begins - (np.cumsum(lengths) - lengths), lengths)
+        return self.docs[first + np.arange(int(lengths.sum()))]
 
 
 class MappedIds(Sequence[str]):
@@ -190,10 +210,16 @@ class FacetTables:
         for spec in FACETS:
             terms = data.facet_terms[spec.name]
             docs = (_plain(arrays[f"facet-{spec.name}-docs"]) if spec.multi
-                    else np.empty(0, np.int64))
-            tables._facets[spec.name] = _Facet(
+                    else np.empty(0, COLUMN_INT))
+            table = tables._facets[spec.name] = _Facet(
                 terms, {t: i for i, t in enumerate(terms)}, docs,
                 _plain(arrays[f"facet-{spec.name}-values"]))
+            if spec.multi:  # mapped too: a worker then never reads the pairs' values
+                table._runs = (_plain(arrays[f"facet-{spec.name}-run-starts"]),
+                               _plain(arrays[f"facet-{spec.name}-run-values"]))
+        names, offsets = tables._stack_offsets()
+        if names:  # mapped: a count never reads the single-valued facets' own columns
+            tables._stacked = (names, offsets, _plain(arrays["stack"]))
         return tables
 
     def __init__(self, reader: IndexReader) -> None:
@@ -208,7 +234,7 @@ class FacetTables:
             for value in reader.column_reader("id")
         ] if size and reader.has_column("id") else [
             reader.stored_fields(d)["id"] for d in range(size)]
-        self.id_rank = np.empty(size, dtype=np.int64)
+        self.id_rank = np.empty(size, dtype=COLUMN_INT)
         # Fixed-width strings: numpy compares them in C (an object array calls Python).
         self.id_rank[np.argsort(np.array(self.ids, dtype=str), kind="stable")] = \
             np.arange(size)
@@ -218,11 +244,13 @@ class FacetTables:
                                        if size else ())),
                             dtype=np.int64, count=size)
         # Day ordinals (date.toordinal), 0 for undated documents.
-        self.ordinal = np.where(ticks > 0, ticks // _TICKS_PER_DAY + 1, 0).astype(np.int64)
-        days = (self.ordinal - _UNIX_EPOCH_ORDINAL).astype("datetime64[D]")
+        self.ordinal = np.where(ticks > 0, ticks // _TICKS_PER_DAY + 1, 0).astype(COLUMN_INT)
+        days = (self.ordinal.astype(np.int64) - _UNIX_EPOCH_ORDINAL).astype("datetime64[D]")
         dated = self.ordinal > 0
-        self.year = np.where(dated, days.astype("datetime64[Y]").astype(np.int64) + 1970, 0)
-        self.month = np.where(dated, days.astype("datetime64[M]").astype(np.int64) + 1, 0)
+        self.year = np.where(dated, days.astype("datetime64[Y]").astype(np.int64) + 1970,
+                             0).astype(COLUMN_INT)
+        self.month = np.where(dated, days.astype("datetime64[M]").astype(np.int64) + 1,
+                              0).astype(COLUMN_INT)
         self.dated = dated
         indexed = set(reader.indexed_field_names())
         self._facets: dict[str, _Facet] = {}
@@ -244,8 +272,9 @@ class FacetTables:
             terms = [f"{1970 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in present]
         lookup = np.full(int(keys.max(initial=0)) + 1, -1, dtype=np.int64)
         lookup[present] = np.arange(len(present))
-        values = np.where(self.dated, lookup[keys], -1)
-        return _Facet(terms, {t: i for i, t in enumerate(terms)}, np.empty(0, np.int64), values)
+        values = np.where(self.dated, lookup[keys], -1).astype(COLUMN_INT)
+        return _Facet(terms, {t: i for i, t in enumerate(terms)}, np.empty(0, COLUMN_INT),
+                      values)
 
     def _term_facet(self, reader: IndexReader, field: str, multi: bool, present: bool) -> _Facet:
         terms: list[str] = []
@@ -263,14 +292,15 @@ class FacetTables:
                         terms.append(term)
                     docs = _term_docs(leaf, field, leaf.schema[field].to_bytes(term))
                     pair_docs.append(docs + offset)
-                    pair_values.append(np.full(len(docs), position, dtype=np.int64))
-        docs = np.concatenate(pair_docs) if pair_docs else np.empty(0, np.int64)
-        values = np.concatenate(pair_values) if pair_values else np.empty(0, np.int64)
+                    pair_values.append(np.full(len(docs), position, dtype=COLUMN_INT))
+        docs = np.concatenate(pair_docs).astype(COLUMN_INT) if pair_docs \
+            else np.empty(0, COLUMN_INT)
+        values = np.concatenate(pair_values) if pair_values else np.empty(0, COLUMN_INT)
         if not multi:
-            per_doc = np.full(self.size, -1, dtype=np.int64)
+            per_doc = np.full(self.size, -1, dtype=COLUMN_INT)
             per_doc[docs] = values
-            return _Facet(terms, {t: i for i, t in enumerate(terms)}, np.empty(0, np.int64),
-                          per_doc)
+            return _Facet(terms, {t: i for i, t in enumerate(terms)},
+                          np.empty(0, COLUMN_INT), per_doc)
         return _Facet(terms, {t: i for i, t in enumerate(terms)}, docs, values)
 
     @staticmethod
@@ -300,7 +330,7 @@ class FacetTables:
         chosen[list(wanted)] = True
         mask = np.zeros(self.size, dtype=bool)
         if FACETS_BY_NAME[facet].multi:
-            mask[table.docs[chosen[table.values]]] = True
+            mask[table.docs_of(chosen)] = True
         else:
             mask = chosen[table.values]  # index -1 reads the final False slot
         return mask & self.live
@@ -363,11 +393,15 @@ class FacetTables:
             return (), np.zeros(1, dtype=np.int64)
         return names, offsets
 
+    def stacked_values(self) -> np.ndarray:
+        """`_stack`'s stacked values (what the generation data saves for readers to map)."""
+        return self._stack()[2]
+
     def _stack(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
         """(names, offsets, the stacked values): each document's single-valued facets as
         one row of STACK_WIDTH bytes (its values shifted to their facet's slots, the rest
-        the padding's slot 255), read as one 64-bit integer per document. Made on first
-        use; a generation's own (the size of one int64 column), not mapped."""
+        the padding's slot 255), read as one 64-bit integer per document. Mapped from
+        the generation data, or made on first use."""
         made = self.__dict__.get("_stacked")
         if made is None:
             names, offsets = self._stack_offsets()

@@ -22,8 +22,8 @@ A reader uses the files only when the manifest matches the index it has open: th
 format, TOC generation, segments (ids, sizes, deletions) and fast-paths setting. Any
 mismatch, a missing or damaged file, or an index older than this module: `load` returns
 None, and the reader builds the arrays itself as before. The arrays are computed by the
-same code the reader would run (`FacetTables`, `bulk.read_lengths`), so the two paths
-give the same results.
+same code the reader would run (`FacetTables`, `bulk.read_length_codes`), so the two
+paths give the same results.
 """
 
 from __future__ import annotations
@@ -43,14 +43,14 @@ import numpy as np
 from whoosh.reading import IndexReader
 
 from indexer import suggestions, whoosh_adapter
-from indexer.bulk import read_lengths
-from indexer.facets import FACETS, FacetTables, MappedIds, _Facet
+from indexer.bulk import read_length_codes
+from indexer.facets import COLUMN_INT, FACETS, FacetTables, MappedIds, _Facet
 
-FORMAT = 1
+# 2: 32-bit columns, length bytes for every scored field, the stacked single-valued
+# facets and the multi-valued facets' runs.
+FORMAT = 2
 DATA_DIR = "data"
 MANIFEST = "manifest.json"
-# The scored fields whose lengths a search reads (the bulk evaluator's preload).
-LENGTH_FIELDS = ("title", "body")
 # TOC generations whose data is kept besides the newest: a reader that opened the
 # previous TOC (a web worker mid-request) still finds its files.
 KEEP_OLD = 1
@@ -88,7 +88,24 @@ class SegmentData:
     documents: int
     tables: FacetTables
     ids: np.ndarray  # encoded as `_encoded` encodes them
-    lengths: dict[str, np.ndarray]
+    lengths: dict[str, np.ndarray]  # each scored field's length bytes (uint8)
+
+
+def length_fields(schema: Any) -> list[str]:
+    """The fields whose lengths searches read: every scored one (BM25F)."""
+    return [name for name, field in schema.items() if field.scorable] \
+        if whoosh_adapter.FAST_PATHS else []
+
+
+def _length_codes(reader: IndexReader, fields: Sequence[str]) -> dict[str, np.ndarray]:
+    """Each field's length bytes (uint8 a document) of a segment; a field whose bytes
+    cannot be read is left out (the evaluator then reads its lengths itself)."""
+    found = {}
+    for field in fields:
+        codes = read_length_codes(reader, field)
+        if codes is not None:
+            found[field] = codes
+    return found
 
 
 def segment_data(index: Any, segment: Any) -> SegmentData:
@@ -99,8 +116,7 @@ def segment_data(index: Any, segment: Any) -> SegmentData:
     reader = SegmentReader(index.storage, index.schema, segment)
     try:
         tables = FacetTables(reader)
-        lengths = {field: read_lengths(reader, field) for field in LENGTH_FIELDS
-                   if field in reader.schema} if whoosh_adapter.FAST_PATHS else {}
+        lengths = _length_codes(reader, length_fields(reader.schema))
         return SegmentData(segment.segment_id(), reader.doc_count_all(), tables,
                            _encoded(tables.ids), lengths)
     finally:
@@ -124,23 +140,17 @@ def write(generation_dir: Path | str, index: Any, lexicon: bool = True,
         signature = _signature(reader, toc_generation)
         if any(s["id"] is None for s in signature["segments"]):
             return None
-        length_fields = [f for f in LENGTH_FIELDS if f in reader.schema] \
-            if whoosh_adapter.FAST_PATHS else []
-        previous = _previous(generation_dir, toc_generation, signature, length_fields)
+        fields = length_fields(reader.schema)
+        previous = _previous(generation_dir, toc_generation, signature, fields)
         if previous is not None:
             tables, encoded_ids, lengths = _extended(
                 previous, reader, {data.segment_id: data for data in added})
         else:
             tables = FacetTables(reader)
             encoded_ids = _encoded(tables.ids)
-            lengths = {}
-            if whoosh_adapter.FAST_PATHS:
-                for field in LENGTH_FIELDS:
-                    if field in reader.schema:
-                        parts = [read_lengths(leaf, field)
-                                 for leaf, _ in reader.leaf_readers()]
-                        lengths[field] = (np.concatenate(parts) if parts
-                                          else np.empty(0, np.float64))
+            parts = [_length_codes(leaf, fields) for leaf, _ in reader.leaf_readers()]
+            lengths = {field: np.concatenate([part[field] for part in parts])
+                       for field in fields if parts and all(field in p for p in parts)}
     temporary = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
     temporary.mkdir(parents=True)
     try:
@@ -154,6 +164,10 @@ def write(generation_dir: Path | str, index: Any, lexicon: bool = True,
             np.save(temporary / f"facet-{spec.name}-values.npy", table.values)
             if spec.multi:
                 np.save(temporary / f"facet-{spec.name}-docs.npy", table.docs)
+                starts, run_values = table.runs()
+                np.save(temporary / f"facet-{spec.name}-run-starts.npy", starts)
+                np.save(temporary / f"facet-{spec.name}-run-values.npy", run_values)
+        np.save(temporary / "stack.npy", tables.stacked_values())
         for field, values in lengths.items():
             np.save(temporary / f"lengths-{field}.npy", values)
         (temporary / "facets.json").write_text(json.dumps(facets, ensure_ascii=False))
@@ -223,7 +237,7 @@ def _encoded(ids: Sequence[str]) -> np.ndarray:
 
 
 def _previous(generation_dir: Path, toc_generation: int, signature: dict[str, Any],
-              length_fields: list[str]) -> GenerationData | None:
+              fields: list[str]) -> GenerationData | None:
     """The newest earlier TOC's data when its segments (ids and sizes) are the first
     segments of this one: an incremental commit that only added segments and deleted
     documents. Its arrays then describe those segments' documents still (deletions
@@ -245,7 +259,7 @@ def _previous(generation_dir: Path, toc_generation: int, signature: dict[str, An
             not old or len(old) >= len(new) or \
             [(s["id"], s["documents"]) for s in old] != \
             [(s["id"], s["documents"]) for s in new[:len(old)]] or \
-            sorted(manifest.get("lengths", [])) != sorted(length_fields):
+            sorted(manifest.get("lengths", [])) != sorted(fields):
         return None
     return _load_arrays(directory, manifest)
 
@@ -279,19 +293,19 @@ def _extended(previous: GenerationData, reader: IndexReader,
     return tables, encoded, lengths
 
 
-def _leaf_data(leaf: Any, length_fields: list[str], known: dict[str, SegmentData]
+def _leaf_data(leaf: Any, fields: list[str], known: dict[str, SegmentData]
                ) -> SegmentData:
     """A new segment's arrays: as its writer computed them when it has (the same
     segment, documents and length fields, no deletion since), or read from it."""
     segment = leaf.segment()
     data = known.get(segment.segment_id()) if segment is not None else None
     if data is not None and data.documents == leaf.doc_count_all() and \
-            not segment.has_deletions() and set(length_fields) <= set(data.lengths):
+            not segment.has_deletions() and set(fields) <= set(data.lengths):
         return data
     tables = FacetTables(leaf)
     return SegmentData(segment.segment_id() if segment is not None else "",
                        leaf.doc_count_all(), tables, _encoded(tables.ids),
-                       {field: read_lengths(leaf, field) for field in length_fields})
+                       _length_codes(leaf, fields))
 
 
 def _joined(first: FacetTables, first_ids: np.ndarray, then: FacetTables,
@@ -313,7 +327,7 @@ def _joined(first: FacetTables, first_ids: np.ndarray, then: FacetTables,
     rank = np.empty(size, dtype=np.int64)
     rank[first.size + new_order] = inserted + np.arange(then.size)
     rank[:first.size] = first.id_rank + np.searchsorted(inserted, first.id_rank, side="right")
-    tables.id_rank = rank
+    tables.id_rank = rank.astype(COLUMN_INT)
     for name in ("ordinal", "year", "month", "dated"):
         setattr(tables, name, np.concatenate([getattr(first, name), getattr(then, name)]))
     tables._facets = {}
@@ -324,13 +338,13 @@ def _joined(first: FacetTables, first_ids: np.ndarray, then: FacetTables,
         a, b = first._facets[spec.name], then._facets[spec.name]
         terms = list(a.terms) + [t for t in b.terms if t not in a.index]
         index = {t: i for i, t in enumerate(terms)}
-        remap = np.array([index[t] for t in b.terms] + [-1], dtype=np.int64)
+        remap = np.array([index[t] for t in b.terms] + [-1], dtype=COLUMN_INT)
         if spec.multi:
-            docs = np.concatenate([a.docs, b.docs + first.size]).astype(np.int64)
-            values = np.concatenate([a.values, remap[b.values]]).astype(np.int64)
+            docs = np.concatenate([a.docs, b.docs + first.size]).astype(COLUMN_INT)
+            values = np.concatenate([a.values, remap[b.values]]).astype(COLUMN_INT)
         else:
-            docs = np.empty(0, np.int64)
-            values = np.concatenate([a.values, remap[b.values]]).astype(np.int64)
+            docs = np.empty(0, COLUMN_INT)
+            values = np.concatenate([a.values, remap[b.values]]).astype(COLUMN_INT)
         tables._facets[spec.name] = _Facet(terms, index, docs, values)
     return tables
 
@@ -418,13 +432,13 @@ def _load_arrays(directory: Path, manifest: dict[str, Any]) -> GenerationData | 
     try:
         facet_terms = json.loads((directory / "facets.json").read_text())
         arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r")
-                  for name in (*_TABLE_ARRAYS, "ids")}
+                  for name in (*_TABLE_ARRAYS, "ids", "stack")}
         for spec in FACETS:
-            arrays[f"facet-{spec.name}-values"] = np.load(
-                directory / f"facet-{spec.name}-values.npy", mmap_mode="r")
-            if spec.multi:
-                arrays[f"facet-{spec.name}-docs"] = np.load(
-                    directory / f"facet-{spec.name}-docs.npy", mmap_mode="r")
+            parts = ("values", "docs", "run-starts", "run-values") if spec.multi \
+                else ("values",)
+            for part in parts:
+                arrays[f"facet-{spec.name}-{part}"] = np.load(
+                    directory / f"facet-{spec.name}-{part}.npy", mmap_mode="r")
         lengths = {field: np.load(directory / f"lengths-{field}.npy", mmap_mode="r")
                    for field in manifest.get("lengths", [])}
     except (OSError, ValueError, KeyError) as error:
@@ -432,7 +446,7 @@ def _load_arrays(directory: Path, manifest: dict[str, Any]) -> GenerationData | 
                     directory, error)
         return None
     size = manifest["documents"]
-    if any(len(arrays[name]) != size for name in (*_TABLE_ARRAYS, "ids")) or \
+    if any(len(arrays[name]) != size for name in (*_TABLE_ARRAYS, "ids", "stack")) or \
             any(len(values) != size for values in lengths.values()) or \
             set(facet_terms) != {spec.name for spec in FACETS}:
         return None

@@ -150,7 +150,7 @@ def date_order(request, tables, matching, after, offset, size) -> np.ndarray:
     """Matching documents by date (then id), after a cursor key or from an offset."""
     newest = request.sort != "oldest"
     candidates = np.nonzero(matching)[0]
-    ordinal = tables.ordinal[candidates]
+    ordinal = tables.ordinal[candidates].astype(np.int64)  # the key below needs 64 bits
     # Undated documents come last in both directions (after any day ordinal).
     undated = 10_000_000
     primary = np.where(ordinal > 0, -ordinal if newest else ordinal, undated)

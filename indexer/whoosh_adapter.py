@@ -1316,14 +1316,28 @@ def _array_shapes(raw: bytes, firsts: list[int], ends: list[int], counts: list[i
 @functools.cache
 def _byte_lengths() -> np.ndarray:
     # Field length per stored length byte (byte 0: no length; never read for a match).
-    return np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+    made = _BYTE_LENGTHS.get("table")
+    if made is None:
+        made = _BYTE_LENGTHS["table"] = np.array(
+            [byte_to_length(b) for b in range(256)], dtype=np.float64)
+    return made
 
 
-def field_lengths(reader: Any, fieldname: str) -> np.ndarray | None:
-    """Every document's stored length of a field in a segment (float64, as
-    doc_field_length gives it; all 1.0 without a length column, BM25FScorer's default),
-    read as one slice of the length column; None when that cannot be done (another
-    kind of reader or column, or the fast paths are off)."""
+_BYTE_LENGTHS: dict[str, np.ndarray] = {}
+
+
+def decoded_lengths(codes: np.ndarray) -> np.ndarray:
+    """Stored length bytes (`field_length_codes`) as the lengths doc_field_length gives
+    (float64): the same floats as `field_lengths`, for as few documents as asked."""
+    return _byte_lengths()[codes]
+
+
+def field_length_codes(reader: Any, fieldname: str) -> np.ndarray | None:
+    """Every document's stored length byte of a field in a segment (uint8: Whoosh keeps
+    a field's length as one byte, `length_to_byte`), read as one slice of the length
+    column; the byte of 1 for every document without a length column (BM25FScorer's
+    default length); None when that cannot be done (another kind of reader or column,
+    or the fast paths are off)."""
     if not FAST_PATHS:
         return None
     size = reader.doc_count_all()
@@ -1332,13 +1346,21 @@ def field_lengths(reader: Any, fieldname: str) -> np.ndarray | None:
     except AttributeError:
         return None  # not a W3 segment reader
     if column is None:
-        return np.ones(size)
+        return np.full(size, length_to_byte(1), dtype=np.uint8)
     if type(column) is not NumericColumn.Reader or column._fixedlen != 1:
         return None
     stored = np.zeros(size, dtype=np.uint8)
     count = min(column._count, size)
     stored[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
-    return _byte_lengths()[stored]
+    return stored
+
+
+def field_lengths(reader: Any, fieldname: str) -> np.ndarray | None:
+    """Every document's stored length of a field in a segment (float64, as
+    doc_field_length gives it; all 1.0 without a length column, BM25FScorer's default);
+    None when `field_length_codes` cannot read them."""
+    codes = field_length_codes(reader, fieldname)
+    return None if codes is None else decoded_lengths(codes)
 
 
 # -- scoring and queries ------------------------------------------------------------------------

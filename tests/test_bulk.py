@@ -335,12 +335,16 @@ def test_field_lengths_are_whoosh_s_and_read_once(searcher, evaluator, parse, mo
             for d in range(0, reader.doc_count_all(), 7):
                 assert lengths[d] == (reader.doc_field_length(d, field, 1) or 0)
     reads = []
-    real = bulk._read_lengths
-    monkeypatch.setattr(bulk, "_read_lengths", lambda *a: reads.append(a) or real(*a))
+    for name in ("_read_lengths", "read_length_codes"):
+        real = getattr(bulk, name)
+        monkeypatch.setattr(bulk, name, lambda *a, real=real: reads.append(a) or real(*a))
     fresh = BulkEvaluator(evaluator.live)
     fresh.ranking(parse(COMMON[0]), searcher)
     fresh.ranking(parse(COMMON[1]), searcher)
     assert len(reads) == 4  # title and body, in each of the two segments
+    # Kept as the stored length bytes, a byte a document (a float each was 8).
+    if whoosh_adapter.FAST_PATHS:
+        assert all(kept.dtype == np.uint8 for kept in fresh._lengths.values())
 
 
 def test_positions_of_every_shape_decode_as_whoosh_does(searcher) -> None:

@@ -312,3 +312,28 @@ def test_multi_valued_counts_are_the_pairs_counted_one_by_one(runs, masked) -> N
     counts = _ungrouped_counts(table, True, mask)
     assert counts.dtype == np.int64
     assert {n: int(c) for n, c in enumerate(counts) if c} == dict(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(runs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=12),
+       chosen=st.sets(st.integers(0, 5)))
+def test_a_selection_read_from_the_runs_is_the_pairs_read_one_by_one(runs, chosen) -> None:
+    """Selecting values of a multi-valued facet reads only their runs' documents: the
+    same documents as every pair with a chosen value."""
+    import numpy as np
+
+    from indexer.facets import COLUMN_INT, _Facet
+
+    docs: list[int] = []
+    values: list[int] = []
+    for value, length in runs:
+        picked = sorted({(value * 7 + k * 3) % 40 for k in range(length)})
+        docs += picked
+        values += [value] * len(picked)
+    table = _Facet([f"v{n}" for n in range(6)], {}, np.array(docs, dtype=COLUMN_INT),
+                   np.array(values, dtype=COLUMN_INT))
+    flags = np.zeros(7, dtype=bool)
+    flags[list(chosen)] = True
+    found = table.docs_of(flags)
+    assert sorted(found.tolist()) == sorted(d for d, v in zip(docs, values, strict=True)
+                                            if v in chosen)

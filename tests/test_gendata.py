@@ -47,6 +47,11 @@ def assert_same_tables(mapped: FacetTables, built: FacetTables) -> None:
         some = built._facets[spec.name].terms[:2]
         assert np.array_equal(mapped.selection(spec.name, some),
                               built.selection(spec.name, some))
+        if spec.multi:
+            assert all(np.array_equal(a, b) for a, b in zip(
+                mapped._facets[spec.name].runs(), built._facets[spec.name].runs(),
+                strict=True))
+    assert np.array_equal(mapped.stacked_values(), built.stacked_values())
 
 
 def loaded(generation: Path, ix: whoosh_index.Index) -> tuple[gendata.GenerationData,
@@ -55,10 +60,17 @@ def loaded(generation: Path, ix: whoosh_index.Index) -> tuple[gendata.Generation
         data = gendata.load(generation, reader, ix.latest_generation())
         assert data is not None
         assert_same_tables(FacetTables.from_data(data), FacetTables(reader))
-        for field in gendata.LENGTH_FIELDS:
+        fields = gendata.length_fields(reader.schema)
+        if whoosh_adapter.FAST_PATHS:
+            # Every scored field's bytes, which decode to what each segment gives.
+            assert {"title", "body", "official", "country"} <= set(fields)
+        assert sorted(data.lengths) == sorted(fields)
+        for field in fields:
+            assert data.lengths[field].dtype == np.uint8
             expected = np.concatenate([read_lengths(leaf, field)
                                        for leaf, _ in reader.leaf_readers()])
-            assert np.array_equal(data.lengths[field], expected)
+            assert np.array_equal(whoosh_adapter.decoded_lengths(data.lengths[field]),
+                                  expected)
         return data, FacetTables(reader)
 
 

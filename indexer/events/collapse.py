@@ -58,12 +58,14 @@ class VersionTables:
     def __init__(self, ids: Sequence[str], live: np.ndarray,
                  memberships: Iterable[tuple[str, str, int]]) -> None:
         size = len(ids)
-        self.group = np.full(size, -1, dtype=np.int64)
-        self.rank = np.zeros(size, dtype=np.int64)
+        # 32-bit: a generation's own arrays in every worker (4 MB each a million).
+        self.group = np.full(size, -1, dtype=np.int32)
+        self.rank = np.zeros(size, dtype=np.int32)
         self._ids = _encoded_ids(ids)
         live_docnums = np.nonzero(live)[0]
         # Stable: of two live documents with one id, the later docnum is found (last).
-        self._by_id = live_docnums[np.argsort(self._ids[live_docnums], kind="stable")]
+        self._by_id = live_docnums[np.argsort(self._ids[live_docnums], kind="stable")
+                                   ].astype(np.int32)
         members = list(memberships)
         found = self._find([communique_id for communique_id, _, _ in members])
         numbers: dict[str, int] = {}
@@ -100,7 +102,8 @@ class VersionTables:
         when a search asks for languages, each one's versions are its own results, and
         only the same text on two site generations folds."""
         spread = int(languages.max(initial=0)) + 2
-        return np.where(self.grouped, self.group * spread + languages + 1, -1)
+        return np.where(self.grouped, self.group.astype(np.int64) * spread + languages + 1,
+                        -1)
 
     def collapse(self, matching: np.ndarray, ranking: Ranking | None,
                  group: np.ndarray | None = None) -> np.ndarray:
