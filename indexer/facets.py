@@ -54,6 +54,8 @@ _MAX_TICKS = 10_000 * 366 * _TICKS_PER_DAY
 # do not depend on it (an index of 2**31 documents is beyond this design); arithmetic
 # that could leave 32 bits (the paging keys) is done in 64.
 COLUMN_INT = np.int32
+# The most pairs in a run of one value (`_Facet.runs`): a run's masked count fits a byte.
+RUN_PAIRS = 255
 
 
 def _term_docs(leaf: IndexReader, field: str, btext: bytes) -> np.ndarray:
@@ -73,12 +75,18 @@ class _Facet:
 
     def runs(self) -> tuple[np.ndarray, np.ndarray]:
         """(where each run of one value starts among the pairs, its value): a multi
-        facet's pairs come a posting list at a time, a run per value and segment. Made
-        on first use (a generation's own, about 1 % of its pairs)."""
+        facet's pairs come a posting list at a time, a run per value and segment, cut
+        into runs of at most RUN_PAIRS pairs (a run's count then fits a byte). Mapped
+        from the generation data, or made on first use (about 1 % of the pairs)."""
         made = self.__dict__.get("_runs")
         if made is None:
             starts = np.flatnonzero(np.diff(self.values) != 0) + 1
             starts = np.concatenate([[0], starts]) if len(self.values) else starts
+            lengths = np.diff(np.append(starts, len(self.values)))
+            pieces = (lengths + RUN_PAIRS - 1) // RUN_PAIRS
+            # Each piece's start: its run's start plus RUN_PAIRS times its place in the run.
+            place = np.arange(int(pieces.sum())) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+            starts = np.repeat(starts, pieces) + RUN_PAIRS * place
             made = self._runs = (starts.astype(COLUMN_INT), self.values[starts])
         return made
 
@@ -148,7 +156,9 @@ def _ungrouped_counts(table: _Facet, multi: bool, mask: np.ndarray) -> np.ndarra
     # The pairs' masked share of each run of one value, added up per value (a compress
     # of the values was three times as long at a million documents).
     starts, run_values = table.runs()
-    inside = np.add.reduceat(mask[table.docs].view(np.uint8), starts, dtype=np.int64)
+    # Summed in bytes (no run is longer than RUN_PAIRS): a wider sum first copies every
+    # pair's flag into the wider type (17 MB and most of a count at a million documents).
+    inside = np.add.reduceat(mask[table.docs].view(np.uint8), starts, dtype=np.uint8)
     return np.bincount(run_values, weights=inside,
                        minlength=len(table.terms)).astype(np.int64)
 
@@ -159,8 +169,12 @@ def _grouped_counts(table: _Facet, multi: bool, in_groups: np.ndarray,
     for each value one of its documents has (deduplicated by one integer key each: a
     unique over 2-D rows was most of a cold search)."""
     if multi:
-        keep = in_groups[table.docs]
-        docs, values = table.docs[keep], table.values[keep]
+        # The kept pairs' values from their runs, not the pairs' own values (which no
+        # count then reads: a worker never has them resident).
+        keep = np.flatnonzero(in_groups[table.docs])
+        starts, run_values = table.runs()
+        docs = table.docs[keep]
+        values = run_values[np.searchsorted(starts, keep, side="right") - 1]
     else:
         docs = np.flatnonzero(in_groups)
         values = table.values[docs]

@@ -47,8 +47,8 @@ from indexer.bulk import read_length_codes
 from indexer.facets import COLUMN_INT, FACETS, FacetTables, MappedIds, _Facet
 
 # 2: 32-bit columns, length bytes for every scored field, the stacked single-valued
-# facets and the multi-valued facets' runs.
-FORMAT = 2
+# facets and the multi-valued facets' runs; 3: runs of at most 255 pairs.
+FORMAT = 3
 DATA_DIR = "data"
 MANIFEST = "manifest.json"
 # TOC generations whose data is kept besides the newest: a reader that opened the

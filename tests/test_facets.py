@@ -291,12 +291,16 @@ def test_the_histogram_is_what_the_documents_days_give(crawled_app) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(runs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=12),
-       masked=st.lists(st.booleans(), min_size=40, max_size=40))
-def test_multi_valued_counts_are_the_pairs_counted_one_by_one(runs, masked) -> None:
-    """A multi-valued facet's pairs come in runs of one value (a posting list each); the
-    counts summed per run are the masked pairs counted one by one."""
+       masked=st.lists(st.booleans(), min_size=40, max_size=40),
+       run_pairs=st.sampled_from([1, 2, 3, 255]))
+def test_multi_valued_counts_are_the_pairs_counted_one_by_one(runs, masked,
+                                                              run_pairs) -> None:
+    """A multi-valued facet's pairs come in runs of one value (a posting list each), cut
+    into runs of at most RUN_PAIRS; the counts summed per run are the masked pairs
+    counted one by one."""
     import numpy as np
 
+    from indexer import facets
     from indexer.facets import _Facet, _ungrouped_counts
 
     docs: list[int] = []
@@ -309,9 +313,30 @@ def test_multi_valued_counts_are_the_pairs_counted_one_by_one(runs, masked) -> N
                    np.array(values, dtype=np.int64))
     mask = np.array(masked)
     expected = Counter(v for d, v in zip(docs, values, strict=True) if masked[d])
-    counts = _ungrouped_counts(table, True, mask)
+    kept = facets.RUN_PAIRS
+    facets.RUN_PAIRS = run_pairs
+    try:
+        counts = _ungrouped_counts(table, True, mask)
+        assert all(np.diff(table.runs()[0], append=len(docs)) <= run_pairs)
+    finally:
+        facets.RUN_PAIRS = kept
     assert counts.dtype == np.int64
     assert {n: int(c) for n, c in enumerate(counts) if c} == dict(expected)
+
+
+def test_a_value_on_more_documents_than_a_byte_counts_is_counted_whole() -> None:
+    """Runs are summed in bytes: a value on 1,000 documents of one segment, all matching,
+    counts 1,000 (a run of 1,000 summed in a byte would give 232)."""
+    import numpy as np
+
+    from indexer.facets import COLUMN_INT, _Facet, _ungrouped_counts
+
+    docs = np.concatenate([np.arange(1000), np.arange(0, 1000, 2)]).astype(COLUMN_INT)
+    values = np.repeat(np.array([0, 1], dtype=COLUMN_INT), [1000, 500])
+    table = _Facet(["a", "b"], {}, docs, values)
+    counts = _ungrouped_counts(table, True, np.ones(1000, dtype=bool))
+    assert counts.tolist() == [1000, 500]
+    assert table.docs_of(np.array([True, False, False])).tolist() == list(range(1000))
 
 
 @settings(max_examples=60, deadline=None)

@@ -271,9 +271,15 @@ def test_a_reader_waits_for_announced_data_and_not_for_a_commit_without_it(built
     assert current[0].tables.live.sum() == 202
 
 
-def test_facet_counts_per_text_count_each_value_of_a_text_once(built) -> None:
+@pytest.mark.parametrize("run_pairs", [255, 3])
+def test_facet_counts_per_text_count_each_value_of_a_text_once(built, run_pairs,
+                                                               monkeypatch) -> None:
     """Versions of one text (events, issue 11) count once per value: checked against
-    counting the distinct (value, text) pairs by hand, for single and multi facets."""
+    counting the distinct (value, text) pairs by hand, for single and multi facets
+    (with the multi-valued facets' runs cut short, too)."""
+    from indexer import facets
+
+    monkeypatch.setattr(facets, "RUN_PAIRS", run_pairs)
     _, generation, _ = built
     with IndexHome.open(generation).reader() as reader:
         tables = FacetTables(reader)

@@ -75,6 +75,25 @@ def _malloc_trim() -> None:
     trim(0)
 
 
+# mallopt's parameter numbers (glibc's malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def tune_malloc(mmap_threshold: int, trim_threshold: int) -> bool:
+    """Set glibc's mmap and trim thresholds for this process (see MALLOC_MMAP_THRESHOLD
+    in webapp.config); False when not set (0, or not glibc). Setting either fixes both,
+    so both are set."""
+    if not mmap_threshold:
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and \
+        bool(mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))
+
+
 def create_app(config: Mapping[str, object] | None = None, *, serving: bool = True) -> Flask:
     """App factory: defaults, then COMMUNIQUES_* environment variables, then `config`.
 
@@ -93,6 +112,9 @@ def create_app(config: Mapping[str, object] | None = None, *, serving: bool = Tr
     with _AST_BUILDERS:
         _register(app)
     if serving:
+        if not app.testing:
+            tune_malloc(int(app.config["MALLOC_MMAP_THRESHOLD"] or 0),
+                        int(app.config["MALLOC_TRIM_THRESHOLD"] or 0))
         start_warm_up(app)
     return app
 
