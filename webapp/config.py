@@ -48,15 +48,16 @@ DEFAULTS: dict[str, object] = {
     # new index generation collects and freezes again. Process-wide: off under TESTING
     # (tests make many apps in one process) and without the warm-up.
     "GC_FREEZE": True,
-    # Blocks of this many bytes or more that a search allocates (its per-document masks
-    # and arrays: a megabyte each at a million documents) are mapped on their own and
-    # handed back when freed, instead of glibc's default, which after the first large
-    # block frees keeps such blocks in its heap: 40 MB more resident memory per worker
-    # after the 1M benchmark's cold mix, at no measured cost in time. With it, free
-    # memory at the heap's top is kept up to MALLOC_TRIM_THRESHOLD (glibc would hand
-    # back anything past 128 KB and take it again at the next search). Process-wide:
-    # set by serving apps, off under TESTING; 0 leaves glibc's defaults.
-    "MALLOC_MMAP_THRESHOLD": 1 << 20,
+    # Blocks of this many bytes or more (a search's arrays of a value per document: 4 MB
+    # and more past a million documents) are mapped on their own and handed back when
+    # freed. glibc's default, once a large block was freed, keeps such blocks in its
+    # heap, where the worker keeps them resident: 30-35 MB more per worker after the 1M
+    # benchmark's cold mix (1 MB here saved 5 MB more but cost 5 % of the cold mix's
+    # rate: each block mapped is pages zeroed again). With it, free memory at the top of
+    # the heap is kept up to MALLOC_TRIM_THRESHOLD (else glibc would hand back anything
+    # past 128 KB and take it again at the next search). Process-wide: set by serving
+    # apps, not under TESTING; 0 leaves glibc's defaults.
+    "MALLOC_MMAP_THRESHOLD": 4 << 20,
     "MALLOC_TRIM_THRESHOLD": 64 << 20,
     # Requests one client (address) may make: Flask-Limiter's syntax, ";" between limits.
     # Empty turns rate limiting off (a benchmark measuring capacity). Per worker process.
