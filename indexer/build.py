@@ -938,8 +938,8 @@ def update_index(
         # update), one per writer process.
         writer = ix.writer(limitmb=WRITER_MEMORY_MB, compound=False)
         if whoosh_adapter.FAST_PATHS:
-            for communique_id in changed:
-                writer.delete_by_term("id", communique_id)  # its previous version, if any
+            for communique_id in _previously_indexed(generation, ix, changed):
+                writer.delete_by_term("id", communique_id)  # its previous version
         # Events (issue 11): what the updated communiqués touched before the update.
         before = events_store.touched(archive, changed)
 
@@ -1019,6 +1019,15 @@ def update_index(
         # committed, with its data, and meanwhile searches the update's commit.
         _merge_tiers(generation, ix, total)
     return IndexUpdate("incremental", indexed, total, generation, procs)
+
+
+def _previously_indexed(generation: Path, ix: Index, ids: list[str]) -> list[str]:
+    """The ids that documents of the index's commit may have (all of them, without its
+    generation data): only those need deleting. A deletion by term looks the id up in
+    every segment, 38,000 lookups (1.4 s) for 1,000 new communiqués at 1M."""
+    with ix.reader() as reader:
+        data = gendata.load(generation, reader, ix.latest_generation())
+    return ids if data is None else gendata.indexed(data, ids)
 
 
 def _tier(documents: int) -> int:

@@ -426,6 +426,22 @@ def load(generation_dir: Path | str, reader: IndexReader,
     return _load_arrays(directory, manifest)
 
 
+def indexed(data: GenerationData, ids: Sequence[str]) -> list[str]:
+    """Those of `ids` that a document of the data's generation has, deleted or not (an
+    id none has needs no deletion): a binary search each in the ids ordered by rank."""
+    wanted = [i for i in ids if i]
+    if not wanted or not len(data.ids):
+        return []
+    order = np.empty(len(data.ids), dtype=np.int64)
+    order[np.asarray(data.arrays["id_rank"])] = np.arange(len(data.ids))
+    ordered = np.asarray(data.ids)[order]
+    asked = _encoded(wanted)
+    at = np.minimum(np.searchsorted(ordered, asked), len(ordered) - 1)
+    # Compared whole: an id wider than the array's width is never equal to one of it.
+    found = ordered[at] == asked
+    return [i for i, hit in zip(wanted, found.tolist(), strict=True) if hit]
+
+
 def _load_arrays(directory: Path, manifest: dict[str, Any]) -> GenerationData | None:
     """The arrays of a data directory whose manifest was read, mapped; None when a file
     is missing, unreadable or of the wrong size."""

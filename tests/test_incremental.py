@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.corpus import common_words, generate
 from indexer import build, gendata, whoosh_adapter
@@ -73,9 +75,13 @@ def test_added_documents_answer_as_a_rebuild_and_extend_the_data(tmp_path, monke
     assert incremental[0][0] > 0
 
 
-def test_changed_documents_replace_their_previous_versions(tmp_path):
+def test_changed_documents_replace_their_previous_versions(tmp_path, monkeypatch):
     records = list(generate(200))
     word = common_words()[0]
+    deleted: list[list[str]] = []
+    real = build._previously_indexed
+    monkeypatch.setattr(build, "_previously_indexed",
+                        lambda *a: deleted.append(real(*a)) or deleted[-1])
     with Archive(tmp_path) as archive:
         archive.store_many(records[:180])
         rebuild_index(archive, tmp_path)
@@ -86,6 +92,8 @@ def test_changed_documents_replace_their_previous_versions(tmp_path):
         archive.store_many(records[180:] + edited)
         update = update_index(archive, tmp_path)
         assert update.indexed == 23 and update.total_documents == 200
+    # Only the changed communiqués are looked up to be deleted, not the 20 new ones.
+    assert [sorted(ids) for ids in deleted] == [sorted(r.id for r in edited)]
     segments = _segments(tmp_path)
     assert segments[-1] == (23, 0) and sum(deleted for _, deleted in segments) == 3
     service = SearchService(tmp_path)
@@ -220,3 +228,16 @@ def test_large_segments_are_left_out_of_tiers(monkeypatch):
     more = [Segment(20), Segment(25)]
     assert build.segments_to_merge([*large, *small, *more]) == [*small, *more]
     assert build.segments_to_merge([*large, *small[:2], *more]) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.text(alphabet="ab-é7Д", max_size=5), max_size=25),
+       asked=st.lists(st.text(alphabet="ab-é7Д", max_size=8), max_size=10))
+def test_the_ids_a_generation_has_are_found_exactly(ids, asked):
+    """`gendata.indexed`: those asked that some document has (duplicates, ids longer than
+    any indexed, the empty id), found by a binary search in the mapped ids."""
+    encoded = gendata._encoded(ids)
+    rank = np.empty(len(ids), dtype=np.int32)
+    rank[np.argsort(np.array(ids, dtype=str), kind="stable")] = np.arange(len(ids))
+    data = gendata.GenerationData(Path("."), {"ids": encoded, "id_rank": rank}, {}, {})
+    assert gendata.indexed(data, asked) == [a for a in asked if a and a in set(ids)]
