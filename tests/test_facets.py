@@ -289,6 +289,19 @@ def test_the_histogram_is_what_the_documents_days_give(crawled_app) -> None:
     assert seen == {"month", "year"}
 
 
+def _pairs(runs: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """A multi-valued facet's (documents, values) pairs, a run of one value after
+    another, as a segment's posting lists give them: each run's documents ascending,
+    out of 40."""
+    docs: list[int] = []
+    values: list[int] = []
+    for value, length in runs:
+        picked = sorted({(value * 7 + k * 3) % 40 for k in range(length)})
+        docs += picked
+        values += [value] * len(picked)
+    return docs, values
+
+
 @settings(max_examples=60, deadline=None)
 @given(runs=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6)), max_size=12),
        masked=st.lists(st.booleans(), min_size=40, max_size=40),
@@ -303,12 +316,7 @@ def test_multi_valued_counts_are_the_pairs_counted_one_by_one(runs, masked,
     from indexer import facets
     from indexer.facets import _Facet, _ungrouped_counts
 
-    docs: list[int] = []
-    values: list[int] = []
-    for value, length in runs:
-        picked = sorted({(value * 7 + k * 3) % 40 for k in range(length)})
-        docs += picked
-        values += [value] * len(picked)
+    docs, values = _pairs(runs)
     table = _Facet([f"v{n}" for n in range(6)], {}, np.array(docs, dtype=np.int64),
                    np.array(values, dtype=np.int64))
     mask = np.array(masked)
@@ -349,12 +357,7 @@ def test_a_selection_read_from_the_runs_is_the_pairs_read_one_by_one(runs, chose
 
     from indexer.facets import COLUMN_INT, _Facet
 
-    docs: list[int] = []
-    values: list[int] = []
-    for value, length in runs:
-        picked = sorted({(value * 7 + k * 3) % 40 for k in range(length)})
-        docs += picked
-        values += [value] * len(picked)
+    docs, values = _pairs(runs)
     table = _Facet([f"v{n}" for n in range(6)], {}, np.array(docs, dtype=COLUMN_INT),
                    np.array(values, dtype=COLUMN_INT))
     flags = np.zeros(7, dtype=bool)
